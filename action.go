@@ -1,0 +1,298 @@
+package annette
+
+import (
+	"fmt"
+	"runtime/debug"
+	"sync"
+
+	"github.com/annette-go/annette/internal/engine"
+)
+
+// RuleContext is what an [ActionRule] sees of the net: the two agents of
+// the active pair, the wires hanging from their auxiliary ports, and the
+// means to create agents and link ports. Nothing else of the net is
+// reachable from it.
+//
+// Changes are recorded and applied when the action returns nil, after a
+// check that every auxiliary port of the two old agents and every port of
+// every new agent is used exactly once. If the action returns an error or
+// panics, the new agents are freed and the net is left as it was.
+//
+// A RuleContext is valid only during the call of the action.
+type RuleContext struct {
+	n    *Network
+	w    *engine.Worker
+	rule string
+	a, b engine.Port
+
+	ext     []engine.Port // old auxiliary ports: left's, then right's
+	extUsed []uint8       // 0 unused, 1 linked, 2 read as an integer
+	nodes   []engine.Port
+	used    []uint32 // per new agent, bit i set when port i is used
+	links   [][2]Port
+}
+
+// Left returns the agent of the rule's Left type.
+func (c *RuleContext) Left() Agent { return Agent{n: c.n, ctx: c, p: c.a, id: -1} }
+
+// Right returns the agent of the rule's Right type.
+func (c *RuleContext) Right() Agent { return Agent{n: c.n, ctx: c, p: c.b, id: -2} }
+
+// Rule returns the name of the rule being applied.
+func (c *RuleContext) Rule() string { return c.rule }
+
+// Int returns the principal port of a new integer v.
+func (c *RuleContext) Int(v int64) Port { return Port{kind: portInt, value: v, n: c.n} }
+
+// NewAgent creates an agent of the named type with an optional Go value.
+// Each of its ports must be linked before the action returns.
+func (c *RuleContext) NewAgent(typ string, value any) (Agent, error) {
+	id, ok := c.n.net.Types.Lookup(typ)
+	if !ok {
+		return Agent{}, fmt.Errorf("unknown agent type %q", typ)
+	}
+	if id == engine.TypeInt {
+		return Agent{}, fmt.Errorf("integers are not agents: use RuleContext.Int")
+	}
+	info := c.n.net.Types.Info(id)
+	if value != nil && !info.Valued {
+		return Agent{}, fmt.Errorf("agent type %s carries no value", typ)
+	}
+	p := c.w.NewAgent(id)
+	if value != nil {
+		c.w.SetValue(p, value)
+	}
+	c.nodes = append(c.nodes, p)
+	c.used = append(c.used, 0)
+	return Agent{n: c.n, ctx: c, p: p, id: len(c.nodes) - 1}, nil
+}
+
+// IntAt reads the integer connected to auxiliary port p of one of the two
+// old agents and consumes that port. It returns ErrPending if the integer
+// has not arrived yet: an action that returns that error is retried after
+// other interactions. It returns ErrNotInteger if an agent is connected.
+func (c *RuleContext) IntAt(p Port) (int64, error) {
+	i, err := c.extIndex(p)
+	if err != nil {
+		return 0, err
+	}
+	v, err := c.w.IntValue(c.ext[i])
+	if err != nil {
+		return 0, fmt.Errorf("port %s: %w", p, err)
+	}
+	c.extUsed[i] = 2
+	return v, nil
+}
+
+// Link records a wire between p and q. Ports may be auxiliary ports of the
+// two old agents (which stand for the wires hanging from them), ports of
+// agents made with NewAgent, and integers from Int.
+func (c *RuleContext) Link(p, q Port) error {
+	if err := c.use(p); err != nil {
+		return err
+	}
+	if err := c.use(q); err != nil {
+		return err
+	}
+	c.links = append(c.links, [2]Port{p, q})
+	return nil
+}
+
+// extIndex returns the index in ext of an old agent's auxiliary port.
+func (c *RuleContext) extIndex(p Port) (int, error) {
+	if p.err != nil {
+		return 0, p.err
+	}
+	if p.kind != portAgent || p.a.ctx != c || p.a.id >= 0 {
+		return 0, fmt.Errorf("%s is not a port of the rule's old agents", p)
+	}
+	if p.index == 0 {
+		return 0, fmt.Errorf("%s is the principal port of an old agent, which the rule consumes", p)
+	}
+	i := p.index - 1
+	if p.a.id == -2 {
+		i += c.n.net.Types.Info(c.a.Type()).Arity()
+	}
+	if c.extUsed[i] != 0 {
+		return 0, fmt.Errorf("%s is used twice", p)
+	}
+	return i, nil
+}
+
+// use marks p as used.
+func (c *RuleContext) use(p Port) error {
+	if p.err != nil {
+		return p.err
+	}
+	switch p.kind {
+	case portInt:
+		return nil
+	case portAgent:
+		if p.a.ctx != c {
+			return fmt.Errorf("%s does not belong to this rule's context", p)
+		}
+		if p.a.id < 0 {
+			i, err := c.extIndex(p)
+			if err != nil {
+				return err
+			}
+			c.extUsed[i] = 1
+			return nil
+		}
+		bit := uint32(1) << p.index
+		if c.used[p.a.id]&bit != 0 {
+			return fmt.Errorf("%s is linked twice", p)
+		}
+		c.used[p.a.id] |= bit
+		return nil
+	}
+	return fmt.Errorf("%s cannot be linked in an action rule", p)
+}
+
+// word returns the port word of a used port that is not an auxiliary port
+// of a new agent.
+func (c *RuleContext) word(p Port) engine.Port {
+	switch {
+	case p.kind == portInt:
+		return c.w.Int(p.value)
+	case p.a.id < 0:
+		i, _ := c.extIndexUnchecked(p)
+		return c.ext[i]
+	}
+	return p.a.p
+}
+
+func (c *RuleContext) extIndexUnchecked(p Port) (int, bool) {
+	i := p.index - 1
+	if p.a.id == -2 {
+		i += c.n.net.Types.Info(c.a.Type()).Arity()
+	}
+	return i, true
+}
+
+// check returns an error for the first port left unused.
+func (c *RuleContext) check() error {
+	for i, u := range c.extUsed {
+		if u == 0 {
+			side, idx := c.a, i
+			if na := c.n.net.Types.Info(c.a.Type()).Arity(); i >= na {
+				side, idx = c.b, i-na
+			}
+			info := c.n.net.Types.Info(side.Type())
+			return fmt.Errorf("port %s of the old %s agent is not linked", info.Ports[idx+1], info.Name)
+		}
+	}
+	for k, p := range c.nodes {
+		info := c.n.net.Types.Info(p.Type())
+		for i := range info.Ports {
+			if c.used[k]&(1<<i) == 0 {
+				return fmt.Errorf("port %s of the new %s agent is not linked", info.Ports[i], info.Name)
+			}
+		}
+	}
+	return nil
+}
+
+// commit applies the recorded changes.
+func (c *RuleContext) commit() {
+	w := c.w
+	for i, u := range c.extUsed {
+		if u == 2 {
+			w.DropInt(c.ext[i])
+		}
+	}
+	for _, p := range [2]engine.Port{c.a, c.b} {
+		if p.IsNode() {
+			w.FreeAgent(p)
+		} else {
+			w.DropInt(p)
+		}
+	}
+	isAux := func(p Port) bool { return p.kind == portAgent && p.a.id >= 0 && p.index > 0 }
+	for _, l := range c.links {
+		p, q := l[0], l[1]
+		if !isAux(p) && isAux(q) {
+			p, q = q, p
+		}
+		if !isAux(p) {
+			w.Link(c.word(p), c.word(q))
+			continue
+		}
+		var word engine.Port
+		if isAux(q) {
+			word = w.NewVar()
+			w.SetAux(q.a.p, q.index-1, word)
+		} else {
+			word = c.word(q)
+		}
+		w.SetAux(p.a.p, p.index-1, word)
+	}
+}
+
+// abort frees the agents the action created.
+func (c *RuleContext) abort() {
+	for _, p := range c.nodes {
+		c.w.FreeAgent(p)
+	}
+}
+
+// actionRunner carries out an ActionRule for the engine.
+type actionRunner struct {
+	n      *Network
+	name   string
+	action func(*RuleContext) error
+	pool   sync.Pool // *RuleContext, reused between calls
+}
+
+func (r *actionRunner) run(w *engine.Worker, a, b engine.Port) (err error) {
+	c, _ := r.pool.Get().(*RuleContext)
+	if c == nil {
+		c = &RuleContext{}
+	}
+	*c = RuleContext{
+		n: r.n, w: w, rule: r.name, a: a, b: b,
+		ext: c.ext[:0], extUsed: c.extUsed[:0], nodes: c.nodes[:0], used: c.used[:0], links: c.links[:0],
+	}
+	for _, p := range [2]engine.Port{a, b} {
+		if p.IsNode() {
+			for i := range r.n.net.Types.Info(p.Type()).Arity() {
+				c.ext = append(c.ext, w.Aux(p, i))
+				c.extUsed = append(c.extUsed, 0)
+			}
+		}
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			c.abort()
+			err = &PanicError{Value: v, Stack: debug.Stack()}
+		}
+		c.w, c.n = nil, nil
+		r.pool.Put(c)
+	}()
+	if err := r.action(c); err != nil {
+		c.abort()
+		return err
+	}
+	if err := c.check(); err != nil {
+		c.abort()
+		return err
+	}
+	c.commit()
+	return nil
+}
+
+// Value returns the agent's Go value, or for an integer its int64 value.
+func (a Agent) Value() any {
+	if a.n == nil {
+		return nil
+	}
+	w := a.n.w
+	if a.ctx != nil {
+		w = a.ctx.w
+	}
+	if a.p.IsInt() {
+		v, _ := w.IntValue(a.p)
+		return v
+	}
+	return w.Value(a.p)
+}

@@ -1,0 +1,62 @@
+package annette_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/annette-go/annette"
+)
+
+// reportRate records interactions per second.
+func reportRate(b *testing.B, interactions int64) {
+	b.ReportMetric(float64(interactions)/b.Elapsed().Seconds(), "interactions/s")
+}
+
+func BenchmarkTreeSum(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		rules func() []annette.Rule
+	}{{"rewrite", treeRewriteRules}, {"action", treeActionRules}} {
+		b.Run(bc.name, func(b *testing.B) {
+			var total int64
+			for b.Loop() {
+				b.StopTimer()
+				n := treeNet(b, bc.rules(), int64(benchDepth))
+				b.StartTimer()
+				st, err := n.Reduce(context.Background())
+				must(b, err)
+				total += st.Interactions
+				b.StopTimer()
+				if got, _ := n.Text("total"); got != strconv.Itoa(1<<benchDepth) {
+					b.Fatalf("total = %s", got)
+				}
+				b.StartTimer()
+			}
+			reportRate(b, total)
+		})
+	}
+}
+
+func BenchmarkUnary(b *testing.B) {
+	for _, bc := range []struct {
+		op   string
+		x, y int
+	}{{"Add", 1000000, 1000}, {"Mul", 300, 300}} {
+		b.Run(bc.op, func(b *testing.B) {
+			var total int64
+			for b.Loop() {
+				b.StopTimer()
+				n := unaryNet(b, annette.Config{})
+				binop(b, n, bc.op, unary(b, n, bc.x), unary(b, n, bc.y), "out")
+				b.StartTimer()
+				st, err := n.Reduce(context.Background())
+				must(b, err)
+				total += st.Interactions
+			}
+			reportRate(b, total)
+		})
+	}
+}
+
+var benchDepth = 20

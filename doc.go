@@ -1,0 +1,75 @@
+// Package annette evaluates interaction nets.
+//
+// An interaction net is a graph of agents. Each agent has a type, one
+// principal port and a fixed number of auxiliary ports, and wires join
+// ports one to one. Two agents joined by their principal ports form an
+// active pair; the rule for their two types replaces them by a new
+// sub-net wired to their auxiliary ports. A [Network] holds the agent
+// types, the rules and the net, and [Network.Reduce] applies rules until
+// no active pair is left. Interaction nets are strongly confluent: the
+// result and the number of interactions do not depend on the order in
+// which active pairs are reduced.
+//
+// Rules come in two forms. A [RewriteRule] is a template compiled once
+// when it is added, with integer attributes, expressions and guarded
+// cases; carrying it out allocates nothing but agents. An [ActionRule] is
+// a Go function that sees the two agents through a [RuleContext].
+// Integers travel on wires without agents of their own, as 64-bit values
+// with two's complement arithmetic.
+//
+// Interface names ([Network.Name]) are the free ports of a net: connect
+// them before reducing and read back what is attached to them afterwards
+// with [Network.Read] or [Network.Text].
+//
+// # Example
+//
+// Unary addition: Add(r, y) ~ x computes r = x + y on numbers built from
+// Z and S.
+//
+//	n := annette.NewNetwork(annette.Config{})
+//	n.DefineType(annette.Type{Name: "Z"})
+//	n.DefineType(annette.Type{Name: "S", Ports: []string{"main", "pred"}})
+//	n.DefineType(annette.Type{Name: "Add", Ports: []string{"main", "ret", "y"}})
+//
+//	// Add(r, y) >< Z    => r ~ y;
+//	// Add(r, y) >< S(x) => r ~ S(w), Add(w, y) ~ x;
+//	n.AddRule(annette.RewriteRule{
+//		Left: annette.Pat("Add", "r", "y"), Right: annette.Pat("Z"),
+//		Body: []annette.Wire{annette.W(annette.V("r"), annette.V("y"))},
+//	})
+//	n.AddRule(annette.RewriteRule{
+//		Left: annette.Pat("Add", "r", "y"), Right: annette.Pat("S", "x"),
+//		Body: []annette.Wire{
+//			annette.W(annette.V("r"), annette.A("S", annette.V("w"))),
+//			annette.W(annette.A("Add", annette.V("w"), annette.V("y")), annette.V("x")),
+//		},
+//	})
+//
+//	// Add(out, S(Z)) ~ S(Z)
+//	one := func() annette.Port {
+//		z, _ := n.AddAgent("Z", nil)
+//		s, _ := n.AddAgent("S", nil)
+//		n.Connect(s.Port("pred"), z.Main())
+//		return s.Main()
+//	}
+//	add, _ := n.AddAgent("Add", nil)
+//	n.Connect(add.Port("ret"), n.Name("out"))
+//	n.Connect(add.Port("y"), one())
+//	n.Connect(add.Main(), one())
+//
+//	stats, err := n.Reduce(context.Background())
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	out, _ := n.Text("out")
+//	fmt.Println(out, stats.Interactions) // S(S(Z)) 2
+//
+// # Errors
+//
+// A run stops with an error when two agents meet that no rule covers
+// ([ErrNoRule]), when a rule fails (division by zero, an error or a panic
+// in an action rule), when a limit of the [Config] is reached, or when
+// its context is done. Rule failures are reported as a *[RuleError]
+// naming the rule and both agent types; the failed active pair stays in
+// the network, which is otherwise as it was.
+package annette

@@ -1,0 +1,105 @@
+package annette
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/annette-go/annette/internal/engine"
+)
+
+// Errors a run can stop with. Match them with [errors.Is]; the error
+// itself is a *[RuleError] or a *[LimitError] that carries the details.
+var (
+	// ErrNoRule means two agents met and no rule applies to their types.
+	ErrNoRule = engine.ErrNoRule
+	// ErrDivideByZero means a rule divided by zero or took a modulo by
+	// zero.
+	ErrDivideByZero = engine.ErrDivideByZero
+	// ErrNotInteger means a rule expected an integer on a port and found
+	// an agent.
+	ErrNotInteger = engine.ErrNotInteger
+	// ErrPending means a rule needs an integer that has not arrived. An
+	// action rule may return it (or an error wrapping it) to be retried
+	// later; a run that cannot make progress without it stops with it.
+	ErrPending = engine.ErrPending
+	// ErrInteractionLimit means the run reached Config.MaxInteractions.
+	ErrInteractionLimit = engine.ErrInteractionLimit
+	// ErrAgentLimit means the run exceeded Config.MaxLiveAgents.
+	ErrAgentLimit = engine.ErrAgentLimit
+	// ErrRandRange means rand was given an argument below 1.
+	ErrRandRange = engine.ErrRandRange
+)
+
+// Errors of building a network.
+var (
+	// ErrStale means an agent handle was used after a Step or Reduce
+	// call, which may have consumed the agent.
+	ErrStale = errors.New("agent handle is stale: it was created before the last Step or Reduce")
+	// ErrConnected means a port was connected twice.
+	ErrConnected = errors.New("port is already connected")
+)
+
+// RuleError reports an interaction that failed: a missing rule, an error
+// or panic in an action rule, or an arithmetic error in a rewrite rule.
+// The active pair is left in the network, which is otherwise unchanged by
+// the failed interaction.
+type RuleError struct {
+	Rule  string // name of the rule; empty for ErrNoRule
+	Left  string // type of the agent the rule names first
+	Right string // type of the other agent
+	Err   error  // the cause; a *PanicError if the rule panicked
+}
+
+func (e *RuleError) Error() string {
+	if e.Rule == "" {
+		return e.Err.Error() + ": " + e.Left + " >< " + e.Right
+	}
+	return "rule " + e.Rule + " (" + e.Left + " >< " + e.Right + "): " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *RuleError) Unwrap() error { return e.Err }
+
+// LimitError reports that a run stopped at a configured limit. Err is
+// ErrInteractionLimit or ErrAgentLimit.
+type LimitError struct {
+	Err   error
+	Limit int64
+}
+
+func (e *LimitError) Error() string {
+	return e.Err.Error() + " (limit " + strconv.FormatInt(e.Limit, 10) + ")"
+}
+
+// Unwrap returns ErrInteractionLimit or ErrAgentLimit.
+func (e *LimitError) Unwrap() error { return e.Err }
+
+// PanicError is a panic recovered from an action rule.
+type PanicError struct {
+	Value any    // the value passed to panic
+	Stack []byte // the stack of the panicking goroutine
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("panic: %v", e.Value)
+}
+
+// Unwrap returns the panic value if it is an error.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
+// convertError turns an engine fault into a *RuleError.
+func convertError(err error) error {
+	var f *engine.Fault
+	if errors.As(err, &f) {
+		return &RuleError{Rule: f.Rule, Left: f.Left, Right: f.Right, Err: f.Err}
+	}
+	var l *engine.LimitError
+	if errors.As(err, &l) {
+		return &LimitError{Err: l.Err, Limit: l.Limit}
+	}
+	return err
+}

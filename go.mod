@@ -1,0 +1,3 @@
+module github.com/annette-go/annette
+
+go 1.26

@@ -1,0 +1,186 @@
+package engine
+
+import "fmt"
+
+// RuleKind says how a rule is carried out.
+type RuleKind uint8
+
+// Rule kinds.
+const (
+	RuleRewrite RuleKind = iota // a compiled [Template]
+	RuleNative                  // a Go function with full access to the worker
+)
+
+// Rule is one entry of a rule table. The function or template always sees
+// the agent of type Left first, whichever side of the active pair it was
+// on. Right is TypeNone for a wildcard rule, which matches any agent (but
+// not an integer) on that side.
+type Rule struct {
+	Name        string
+	Left, Right TypeID
+	Kind        RuleKind
+	Template    *Template
+	Native      func(w *Worker, a, b Port) error
+
+	// Builtin rules are found after user rules and before wildcard rules.
+	Builtin bool
+}
+
+// Table maps pairs of type ids to rules in a dense matrix, filled for
+// both orientations of every pair. The matrix is rebuilt after rules or
+// types change; lookups during reduction are one load.
+type Table struct {
+	rules []*Rule // index 0 is unused so that a zero cell means "no rule"
+
+	user    map[[2]TypeID]int // keyed by (Left, Right) as defined
+	builtin map[[2]TypeID]int
+	wild    map[TypeID]int // wildcard rules by their named side
+
+	shift uint     // row stride is 1<<shift
+	cells []uint32 // rule index<<1 | 1 if the pair must be swapped
+	ntype int      // number of type ids the matrix covers
+}
+
+// NewTable returns an empty table.
+func NewTable() *Table {
+	return &Table{
+		rules:   []*Rule{nil},
+		user:    map[[2]TypeID]int{},
+		builtin: map[[2]TypeID]int{},
+		wild:    map[TypeID]int{},
+	}
+}
+
+// Find returns the rule defined for exactly the pair (a, b) in either
+// orientation, ignoring wildcards, and whether it is a user rule.
+func (t *Table) Find(a, b TypeID) *Rule {
+	for _, m := range []map[[2]TypeID]int{t.user, t.builtin} {
+		if i, ok := m[[2]TypeID{a, b}]; ok {
+			return t.rules[i]
+		}
+		if i, ok := m[[2]TypeID{b, a}]; ok {
+			return t.rules[i]
+		}
+	}
+	return nil
+}
+
+// Add adds r. If a rule of the same class (user, builtin or wildcard) is
+// already defined for the pair in either orientation, Add returns an
+// error unless replace is set, in which case r replaces it and Add
+// returns the old rule.
+func (t *Table) Add(r *Rule, replace bool) (*Rule, error) {
+	if r.Left == TypeNone {
+		return nil, fmt.Errorf("rule %s has no left agent type", r.Name)
+	}
+	var m map[[2]TypeID]int
+	var key [2]TypeID
+	var old int
+	switch {
+	case r.Right == TypeNone:
+		if i, ok := t.wild[r.Left]; ok {
+			old = i
+		}
+	case r.Builtin:
+		m = t.builtin
+	default:
+		m = t.user
+	}
+	if m != nil {
+		key = [2]TypeID{r.Left, r.Right}
+		if i, ok := m[key]; ok {
+			old = i
+		} else if i, ok := m[[2]TypeID{r.Right, r.Left}]; ok {
+			old = i
+			delete(m, [2]TypeID{r.Right, r.Left})
+		}
+	}
+	var prev *Rule
+	if old != 0 {
+		prev = t.rules[old]
+		if !replace {
+			return prev, fmt.Errorf("rule %s: a rule for this pair is already defined (%s)", r.Name, prev.Name)
+		}
+	}
+	idx := len(t.rules)
+	if old != 0 {
+		idx = old
+		t.rules[idx] = r
+	} else {
+		t.rules = append(t.rules, r)
+	}
+	if m != nil {
+		m[key] = idx
+	} else {
+		t.wild[r.Left] = idx
+	}
+	t.cells = nil // rebuilt on the next Build
+	return prev, nil
+}
+
+// Build fills the matrix for ntype type ids. It must be called after
+// rules or types change and before a reducer uses the table.
+func (t *Table) Build(ntype int) {
+	if t.cells != nil && t.ntype == ntype {
+		return
+	}
+	shift := uint(0)
+	for 1<<shift < ntype {
+		shift++
+	}
+	cells := make([]uint32, ntype<<shift)
+	set := func(a, b TypeID, idx int, swap bool) {
+		c := &cells[int(a)<<shift|int(b)]
+		if *c == 0 {
+			v := uint32(idx) << 1
+			if swap {
+				v |= 1
+			}
+			*c = v
+		}
+	}
+	// Lookup order: user rules, then builtin rules, then wildcard rules.
+	// set keeps the first rule written to a cell.
+	for _, m := range []map[[2]TypeID]int{t.user, t.builtin} {
+		for k, idx := range m {
+			set(k[0], k[1], idx, false)
+			set(k[1], k[0], idx, true)
+		}
+	}
+	for a := 1; a < ntype; a++ {
+		for b := 1; b < ntype; b++ {
+			if i, ok := t.wild[TypeID(a)]; ok && b != int(TypeInt) {
+				set(TypeID(a), TypeID(b), i, false)
+			}
+			if i, ok := t.wild[TypeID(b)]; ok && a != int(TypeInt) {
+				set(TypeID(a), TypeID(b), i, true)
+			}
+		}
+	}
+	t.shift, t.cells, t.ntype = shift, cells, ntype
+}
+
+// lookup returns the rule for an active pair of types a and b, and
+// whether the pair must be swapped so that the rule's left type comes
+// first. It returns nil if no rule applies.
+func (t *Table) lookup(a, b TypeID) (*Rule, bool) {
+	if int(a) >= t.ntype || int(b) >= t.ntype {
+		return nil, false
+	}
+	c := t.cells[int(a)<<t.shift|int(b)]
+	if c == 0 {
+		return nil, false
+	}
+	return t.rules[c>>1], c&1 != 0
+}
+
+// Rules returns every rule in the table in definition order.
+func (t *Table) Rules() []*Rule {
+	var out []*Rule
+	for _, r := range t.rules[1:] {
+		if r != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -1,0 +1,189 @@
+package engine
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// The store is a directory of chunks of words. A location is a word index:
+// the chunk is loc>>chunkBits and the word is loc&chunkMask within it.
+// Chunks are allocated once and never moved or freed while the store
+// lives, so a pointer to a cell stays valid while other goroutines grow
+// the store.
+const (
+	chunkBits  = 15
+	chunkWords = 1 << chunkBits
+	chunkMask  = chunkWords - 1
+
+	// MaxArity is the largest number of auxiliary ports an agent type may
+	// have.
+	MaxArity = 16
+	maxWords = MaxArity + 1 // auxiliary ports plus a value handle
+)
+
+// Store owns the memory of one net. Its methods are safe for concurrent
+// use; the hot path goes through a [Heap], which caches the directory.
+type Store struct {
+	mu   sync.Mutex // guards next and the growth of dir
+	next uint64     // first location never handed out
+
+	// dir is the published chunk directory. A grower copies it, appends a
+	// chunk and stores the new slice; the Store publishes the chunk before
+	// any location inside it is handed out, so a goroutine that learns a
+	// location through any synchronising operation also sees its chunk
+	// after reloading dir.
+	dir atomic.Pointer[[]*chunk]
+
+	words atomic.Int64 // words allocated in chunks, for statistics
+}
+
+// NewStore returns an empty store. Location 0 is reserved so that a NODE
+// word with location 0 can stand for a nullary agent without storage.
+func NewStore() *Store {
+	s := &Store{next: 1}
+	d := []*chunk{new(chunk)}
+	s.dir.Store(&d)
+	s.words.Store(chunkWords)
+	return s
+}
+
+// chunk is one block of the store.
+type chunk [chunkWords]uint64
+
+// Words returns the number of words the store has allocated.
+func (s *Store) Words() int64 { return s.words.Load() }
+
+// reserve hands out a fresh range [lo, hi) of at least n and at most want
+// words inside one chunk.
+func (s *Store) reserve(n, want uint64) (lo, hi uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.next >> chunkBits
+	room := chunkWords - s.next&chunkMask
+	if room < n {
+		// The tail of the chunk is too short: start the next chunk. The
+		// tail stays unused (at most maxWords-1 words per chunk).
+		c++
+		s.next = c << chunkBits
+		room = chunkWords
+	}
+	d := *s.dir.Load()
+	for uint64(len(d)) <= c {
+		nd := make([]*chunk, len(d), len(d)+1)
+		copy(nd, d)
+		nd = append(nd, new(chunk))
+		s.words.Add(chunkWords)
+		d = nd
+		s.dir.Store(&d)
+	}
+	if c<<chunkBits > MaxLoc {
+		panic("engine: store exceeds the addressable size")
+	}
+	if want > room {
+		want = room
+	}
+	lo = s.next
+	s.next += want
+	return lo, s.next
+}
+
+// Heap allocates cells of a store for one goroutine: a sequential reducer,
+// a parallel worker or the builder of a net. It keeps its own free lists
+// and a cached copy of the store directory, so allocation takes no lock
+// and no atomic operation except when the current range is used up.
+//
+// A Heap is owned by one goroutine at a time. Cells freed by one heap may
+// be reused by it only; a cell allocated by one heap may be freed by
+// another.
+type Heap struct {
+	store *Store
+	dir   []*chunk // cached directory; reloaded when a location is past it
+
+	free      [maxWords + 1]uint64 // free-list heads by cell size; 0 ends a list
+	bump, end uint64               // unused part of the current range
+
+	// Agent counters: agents allocated and freed through this heap. Live
+	// agents of a net are the sum over its heaps of allocs minus frees.
+	allocs, frees int64
+}
+
+// NewHeap returns a heap that allocates from s.
+func NewHeap(s *Store) *Heap {
+	return &Heap{store: s, dir: *s.dir.Load()}
+}
+
+// cell returns a pointer to the word at loc.
+func (h *Heap) cell(loc uint64) *uint64 {
+	c := loc >> chunkBits
+	if c >= uint64(len(h.dir)) {
+		// Another heap has grown the store since the last reload.
+		h.reload()
+	}
+	return &h.dir[c][loc&chunkMask]
+}
+
+// reload refreshes the cached directory.
+func (h *Heap) reload() { h.dir = *h.store.dir.Load() }
+
+// load reads the word at loc with a plain load.
+func (h *Heap) load(loc uint64) Port { return Port(*h.cell(loc)) }
+
+// store writes the word at loc with a plain store.
+func (h *Heap) put(loc uint64, p Port) { *h.cell(loc) = uint64(p) }
+
+// alloc returns the location of a free cell of n words (n ≥ 1). The
+// content of the cell is undefined.
+func (h *Heap) alloc(n int) uint64 {
+	if l := h.free[n]; l != 0 {
+		h.free[n] = *h.cell(l)
+		return l
+	}
+	return h.bumpAlloc(n)
+}
+
+// bumpAlloc allocates n words from the current range.
+//
+//go:noinline
+func (h *Heap) bumpAlloc(n int) uint64 {
+	if h.bump+uint64(n) > h.end {
+		h.refill(uint64(n))
+	}
+	l := h.bump
+	h.bump += uint64(n)
+	return l
+}
+
+func (h *Heap) refill(n uint64) {
+	if h.bump < h.end {
+		// Keep the rest of the old range for cells of its size.
+		rest := h.end - h.bump
+		if rest <= maxWords {
+			*h.cell(h.bump) = h.free[rest]
+			h.free[rest] = h.bump
+		}
+	}
+	h.bump, h.end = h.store.reserve(n, 1<<12)
+	h.reload()
+}
+
+// release puts the n-word cell at loc on the free list.
+func (h *Heap) release(loc uint64, n int) {
+	*h.cell(loc) = h.free[n]
+	h.free[n] = loc
+}
+
+// Live returns agents allocated minus agents freed through this heap.
+func (h *Heap) Live() int64 { return h.allocs - h.frees }
+
+// Allocs returns the number of agents allocated through this heap.
+func (h *Heap) Allocs() int64 { return h.allocs }
+
+// cells returns the n words starting at loc, which lie in one chunk.
+func (h *Heap) cells(loc uint64, n int) []uint64 {
+	c := loc >> chunkBits
+	if c >= uint64(len(h.dir)) {
+		h.reload()
+	}
+	o := loc & chunkMask
+	return h.dir[c][o : o+uint64(n) : o+uint64(n)]
+}

@@ -1,0 +1,306 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+)
+
+// A rewrite rule is compiled once into a Template. Carrying it out reads
+// the auxiliary ports of the two agents into an array ext (the left
+// agent's ports, then the right agent's, then the two agents themselves),
+// reads the integer attributes, picks the first alternative whose guard
+// holds, evaluates its expressions, frees the two agents, allocates the
+// new ones with their auxiliary ports already filled, and finally links
+// the remaining pairs of principal ends. Placing an old port word in a new
+// agent's slot moves that wire end without touching the wire, so only
+// principal-to-principal and old-to-old connections need a link.
+
+// EndKind says what one end of a wire in a rule body is.
+type EndKind uint8
+
+// End kinds.
+const (
+	EndExt   EndKind = iota // ext[Index]: an old auxiliary port (left ports, then right ports)
+	EndNode                 // port Port of new agent Index; Port 0 is the principal port
+	EndConst                // the integer Value
+	EndExpr                 // the value of expression Index of the alternative
+)
+
+// End is one end of a wire in a rule body.
+type End struct {
+	Kind  EndKind
+	Index int
+	Port  int
+	Value int64
+}
+
+// NodeDecl declares a new agent of a rule body.
+type NodeDecl struct {
+	Type TypeID
+	// ValueFrom is 0 for no Go value, 1 to give the new agent the value of
+	// the left agent, 2 for the value of the right agent.
+	ValueFrom int
+}
+
+// AltSpec is one guarded alternative of a rule body before compilation.
+type AltSpec struct {
+	Lets  []*Code // evaluated in order; let i is env[len(attrs)+i]
+	Guard *Code   // nil for the unconditional alternative
+	Nodes []NodeDecl
+	Exprs []*Code
+	Wires [][2]End
+}
+
+// Src says where the word of a new agent's auxiliary slot, or of an end
+// of a link, comes from.
+type Src struct {
+	Kind  uint8 // one of the src* constants
+	Index int32
+	Value int64
+}
+
+const (
+	srcExt   = iota // ext[Index]
+	srcNode         // principal port of new agent Index
+	srcVar          // fresh wire Index
+	srcConst        // the INT word Value
+	srcBig          // integer Value, which needs a box
+	srcExpr         // vals[Index]
+)
+
+// Template is a compiled rewrite rule.
+type Template struct {
+	NA, NB int   // auxiliary ports of the left and right agent
+	Attrs  []int // ext indices read as integers; attribute i is env[i]
+	Alts   []Alt
+	EnvLen int // attributes plus the largest number of lets
+
+	words  [2]int  // cell sizes of the left and right agent
+	valued [2]bool // whether they carry a Go value
+	wild   bool    // the right side is a wildcard, kept and rewired
+}
+
+// Alt is one compiled alternative.
+type Alt struct {
+	Lets   []*Code
+	Guard  *Code
+	Exprs  []*Code
+	Nodes  []NodeSpec
+	Fills  []Fill   // auxiliary slots of the new agents
+	Vars   int      // fresh wires to allocate
+	Links  [][2]Src // pairs of principal ends or old ports to link
+	Valued bool     // some new agent takes a Go value
+}
+
+// NodeSpec is a compiled new agent: its NODE word without location and
+// its cell size.
+type NodeSpec struct {
+	Port      Port
+	Words     int
+	Arity     int
+	ValueFrom int
+}
+
+// Fill writes the word from Src into auxiliary slot Slot of new agent
+// Node.
+type Fill struct {
+	Node, Slot uint16
+	Src        Src
+}
+
+// Compile builds a template for a rule between types left and right. attrs
+// lists the ext indices read as integer attributes: those ports are
+// consumed by the read and must not appear in a wire.
+func Compile(reg *Registry, left, right TypeID, attrs []int, alts []AltSpec) (*Template, error) {
+	na := 0
+	if left != TypeInt {
+		na = reg.Info(left).Arity()
+	}
+	nb := 0
+	if right != TypeInt && right != TypeNone {
+		nb = reg.Info(right).Arity()
+	}
+	t := &Template{NA: na, NB: nb, Attrs: attrs}
+	for i, id := range [2]TypeID{left, right} {
+		if id != TypeInt && id != TypeNone {
+			t.words[i] = reg.Info(id).Words()
+			t.valued[i] = reg.Info(id).Valued
+		}
+	}
+	// A wildcard rule keeps the agent it matches: the body wires that
+	// agent's principal port, ext[na+nb+1], like an old port.
+	t.wild = right == TypeNone
+	isAttr := map[int]bool{}
+	for _, a := range attrs {
+		if a < 0 || a >= na+nb+2 {
+			return nil, fmt.Errorf("attribute index %d out of range", a)
+		}
+		if a < na+nb && isAttr[a] {
+			return nil, fmt.Errorf("port %d is read as an attribute twice", a)
+		}
+		isAttr[a] = true
+	}
+	if len(alts) == 0 {
+		return nil, fmt.Errorf("rule has no body")
+	}
+	for i, as := range alts {
+		if as.Guard == nil && i != len(alts)-1 {
+			return nil, fmt.Errorf("alternative %d has no guard but is not the last", i+1)
+		}
+		if as.Guard != nil && i == len(alts)-1 {
+			return nil, fmt.Errorf("the last alternative must have no guard")
+		}
+		alt, err := compileAlt(reg, na+nb, t.wild, isAttr, as)
+		if err != nil {
+			if len(alts) > 1 {
+				err = fmt.Errorf("alternative %d: %w", i+1, err)
+			}
+			return nil, err
+		}
+		t.Alts = append(t.Alts, alt)
+		if n := len(attrs) + len(as.Lets); n > t.EnvLen {
+			t.EnvLen = n
+		}
+	}
+	return t, nil
+}
+
+func compileAlt(reg *Registry, nports int, wild bool, isAttr map[int]bool, as AltSpec) (Alt, error) {
+	next := nports
+	if wild {
+		next = nports + 2
+	}
+	alt := Alt{Lets: as.Lets, Guard: as.Guard, Exprs: as.Exprs}
+	for _, nd := range as.Nodes {
+		if int(nd.Type) <= int(TypeInt) || int(nd.Type) >= reg.Len() {
+			return alt, fmt.Errorf("new agent has invalid type id %d", nd.Type)
+		}
+		info := reg.Info(nd.Type)
+		if nd.ValueFrom != 0 && !info.Valued {
+			return alt, fmt.Errorf("new agent %s takes a value but its type carries none", info.Name)
+		}
+		alt.Nodes = append(alt.Nodes, NodeSpec{
+			Port:      NodePort(nd.Type, 0),
+			Words:     info.Words(),
+			Arity:     info.Arity(),
+			ValueFrom: nd.ValueFrom,
+		})
+		if info.Valued {
+			alt.Valued = true
+		}
+	}
+	usedExt := make([]int, next)
+	usedPort := make([][]int, len(as.Nodes))
+	for i, nd := range as.Nodes {
+		usedPort[i] = make([]int, reg.Info(nd.Type).Arity()+1)
+	}
+	describe := func(e End) string {
+		switch e.Kind {
+		case EndExt:
+			return fmt.Sprintf("old port %d", e.Index)
+		case EndNode:
+			info := reg.Info(as.Nodes[e.Index].Type)
+			return fmt.Sprintf("port %s of new agent %s", info.Ports[e.Port], info.Name)
+		}
+		return "integer"
+	}
+	check := func(e End) error {
+		switch e.Kind {
+		case EndExt:
+			if e.Index < 0 || e.Index >= next || e.Index == nports {
+				return fmt.Errorf("old port index %d out of range", e.Index)
+			}
+			if isAttr[e.Index] {
+				return fmt.Errorf("%s is an integer attribute and cannot be wired", describe(e))
+			}
+			usedExt[e.Index]++
+		case EndNode:
+			if e.Index < 0 || e.Index >= len(as.Nodes) {
+				return fmt.Errorf("new agent index %d out of range", e.Index)
+			}
+			if e.Port < 0 || e.Port >= len(usedPort[e.Index]) {
+				return fmt.Errorf("new agent %s has no port %d", reg.Info(as.Nodes[e.Index].Type).Name, e.Port)
+			}
+			usedPort[e.Index][e.Port]++
+		case EndExpr:
+			if e.Index < 0 || e.Index >= len(as.Exprs) {
+				return fmt.Errorf("expression index %d out of range", e.Index)
+			}
+		case EndConst:
+		default:
+			return fmt.Errorf("bad wire end kind %d", e.Kind)
+		}
+		return nil
+	}
+	src := func(e End) Src {
+		switch e.Kind {
+		case EndExt:
+			return Src{Kind: srcExt, Index: int32(e.Index)}
+		case EndNode:
+			return Src{Kind: srcNode, Index: int32(e.Index)}
+		case EndExpr:
+			return Src{Kind: srcExpr, Index: int32(e.Index)}
+		}
+		if p, ok := inlineInt(e.Value); ok {
+			return Src{Kind: srcConst, Value: int64(p)}
+		}
+		return Src{Kind: srcBig, Value: e.Value}
+	}
+	fill := func(e End, s Src) {
+		alt.Fills = append(alt.Fills, Fill{Node: uint16(e.Index), Slot: uint16(e.Port - 1), Src: s})
+	}
+	isAux := func(e End) bool { return e.Kind == EndNode && e.Port > 0 }
+	for _, w := range as.Wires {
+		x, y := w[0], w[1]
+		if err := check(x); err != nil {
+			return alt, err
+		}
+		if err := check(y); err != nil {
+			return alt, err
+		}
+		if !isAux(x) && isAux(y) {
+			x, y = y, x
+		}
+		switch {
+		case isAux(x) && isAux(y):
+			v := Src{Kind: srcVar, Index: int32(alt.Vars)}
+			alt.Vars++
+			fill(x, v)
+			fill(y, v)
+		case isAux(x):
+			fill(x, src(y))
+		default:
+			alt.Links = append(alt.Links, [2]Src{src(x), src(y)})
+		}
+	}
+	sort.SliceStable(alt.Fills, func(i, j int) bool {
+		fi, fj := alt.Fills[i], alt.Fills[j]
+		return fi.Node < fj.Node || fi.Node == fj.Node && fi.Slot < fj.Slot
+	})
+	for _, c := range as.Exprs {
+		c.Optimize()
+	}
+	for _, c := range as.Lets {
+		c.Optimize()
+	}
+	if as.Guard != nil {
+		as.Guard.Optimize()
+	}
+	for i, n := range usedExt {
+		if isAttr[i] || i == nports {
+			continue
+		}
+		if n != 1 {
+			return alt, fmt.Errorf("old port %d is wired %d times; it must be wired exactly once", i, n)
+		}
+	}
+	for i, ports := range usedPort {
+		for p, n := range ports {
+			if n != 1 {
+				return alt, fmt.Errorf("%s is wired %d times; it must be wired exactly once",
+					describe(End{Kind: EndNode, Index: i, Port: p}), n)
+			}
+		}
+	}
+	return alt, nil
+}

@@ -1,0 +1,720 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+)
+
+// Net is what every reducer of one net shares: the types, the rules, the
+// store and the Go values. Types and rules must not change while a reducer
+// runs.
+type Net struct {
+	Types  *Registry
+	Rules  *Table
+	Store  *Store
+	Values *Values
+}
+
+// NewNet returns an empty net with only the integer type.
+func NewNet() *Net {
+	return &Net{Types: NewRegistry(), Rules: NewTable(), Store: NewStore(), Values: &Values{}}
+}
+
+// Redex is an active pair: two principal ports (agents or integers).
+type Redex struct{ A, B Port }
+
+// Errors reported by reducers. They reach the caller wrapped in a *Fault
+// or a *LimitError.
+var (
+	ErrNoRule           = errors.New("no rule for active pair")
+	ErrNotInteger       = errors.New("integer attribute is connected to an agent")
+	ErrPending          = errors.New("integer attribute has not arrived")
+	ErrInteractionLimit = errors.New("interaction limit reached")
+	ErrAgentLimit       = errors.New("live agent limit reached")
+)
+
+// Fault describes an interaction that failed. The active pair stays in the
+// net, so the net is unchanged by the failed interaction.
+type Fault struct {
+	Rule        string // rule name; empty when no rule applies
+	Left, Right string // agent types, as the rule names them when there is one
+	Err         error
+}
+
+func (f *Fault) Error() string {
+	if f.Rule == "" {
+		return fmt.Sprintf("%v: %s >< %s", f.Err, f.Left, f.Right)
+	}
+	return fmt.Sprintf("rule %s (%s >< %s): %v", f.Rule, f.Left, f.Right, f.Err)
+}
+
+func (f *Fault) Unwrap() error { return f.Err }
+
+// LimitError reports that a run stopped at a configured limit.
+type LimitError struct {
+	Err   error // ErrInteractionLimit or ErrAgentLimit
+	Limit int64
+}
+
+func (e *LimitError) Error() string { return fmt.Sprintf("%v (limit %d)", e.Err, e.Limit) }
+func (e *LimitError) Unwrap() error { return e.Err }
+
+// Limits bound a run. Zero means no limit.
+type Limits struct {
+	Interactions int64 // total interactions of the worker
+	LiveAgents   int64 // agents allocated and not yet freed
+}
+
+// Worker reduces active pairs. A sequential reducer is one Worker; the
+// parallel reducer runs one per goroutine over a shared [Net]. A Worker is
+// owned by one goroutine.
+type Worker struct {
+	Net  *Net
+	heap *Heap
+	tab  *Table
+
+	// Shared is set when other workers may touch the same wires. Links
+	// then use atomic operations on wire cells; otherwise plain loads and
+	// stores.
+	Shared bool
+
+	stack    []Redex
+	deferred []Redex // pairs waiting for an integer attribute
+	count    int64   // interactions carried out
+	peak     int64   // largest live agent count seen after an interaction
+
+	retried   bool  // deferred pairs were moved back to the stack once
+	retryMark int64 // interaction count at that time
+
+	// Scratch space of the current rewrite, sized by Prepare for the
+	// largest template of the table.
+	ext   [2*MaxArity + 2]Port // old ports, then the two agents
+	env   []int64              // attribute and let values
+	vals  []int64              // expression values
+	nodes []Port               // new agents
+	vars  []Port               // fresh wires
+
+	evalStack []int64 // stack of the expression machine
+
+	rng *rand.Rand
+}
+
+// NewWorker returns a worker over n with its own heap.
+func NewWorker(n *Net, seed uint64) *Worker {
+	return &Worker{
+		Net:  n,
+		heap: NewHeap(n.Store),
+		tab:  n.Rules,
+		rng:  rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+	}
+}
+
+// Prepare rebuilds the rule matrix for the current types. Call it before
+// a run whenever types or rules have changed.
+func (w *Worker) Prepare() {
+	w.tab = w.Net.Rules
+	w.tab.Build(w.Net.Types.Len())
+	var env, vals, nodes, vars int
+	for _, r := range w.tab.Rules() {
+		t := r.Template
+		if t == nil {
+			continue
+		}
+		env = max(env, t.EnvLen)
+		for _, alt := range t.Alts {
+			vals = max(vals, len(alt.Exprs))
+			nodes = max(nodes, len(alt.Nodes))
+			vars = max(vars, alt.Vars)
+		}
+	}
+	w.env = make([]int64, env)
+	w.vals = make([]int64, vals)
+	w.nodes = make([]Port, nodes)
+	w.vars = make([]Port, vars)
+}
+
+// Interactions returns the number of interactions carried out.
+func (w *Worker) Interactions() int64 { return w.count }
+
+// Live returns the agents allocated minus those freed by this worker.
+func (w *Worker) Live() int64 { return w.heap.Live() }
+
+// Allocs returns the agents allocated by this worker.
+func (w *Worker) Allocs() int64 { return w.heap.Allocs() }
+
+// Peak returns the largest live agent count seen after an interaction or
+// an allocation by the builder.
+func (w *Worker) Peak() int64 {
+	if l := w.heap.Live(); l > w.peak {
+		w.peak = l
+	}
+	return w.peak
+}
+
+// Pending returns the number of active pairs not yet reduced, those
+// waiting for an integer included.
+func (w *Worker) Pending() int { return len(w.stack) + len(w.deferred) }
+
+// Redexes returns the active pairs not yet reduced. The slice is the
+// worker's own; it must not be modified.
+func (w *Worker) Redexes() []Redex { return append(w.stack[:len(w.stack):len(w.stack)], w.deferred...) }
+
+// Push adds an active pair.
+func (w *Worker) Push(a, b Port) { w.stack = append(w.stack, Redex{a, b}) }
+
+// Run reduces until no active pair is left, and returns nil, or until an
+// interaction fails, a limit is reached or ctx is done, and returns the
+// reason. The context is checked every 4096 interactions.
+func (w *Worker) Run(ctx context.Context, lim Limits) error {
+	done := ctx.Done()
+	if done != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	maxCount := lim.Interactions
+	if maxCount <= 0 {
+		maxCount = 1<<63 - 1
+	}
+	maxLive := lim.LiveAgents
+	if maxLive <= 0 {
+		maxLive = 1<<63 - 1
+	}
+	for {
+		for len(w.stack) > 0 {
+			if w.count >= maxCount {
+				return &LimitError{Err: ErrInteractionLimit, Limit: lim.Interactions}
+			}
+			r := w.stack[len(w.stack)-1]
+			w.stack = w.stack[:len(w.stack)-1]
+			if err := w.interact(r.A, r.B); err != nil {
+				if err == ErrPending {
+					w.deferred = append(w.deferred, r)
+					continue
+				}
+				w.stack = append(w.stack, r)
+				return err
+			}
+			if live := w.heap.allocs - w.heap.frees; live > w.peak {
+				w.peak = live
+				if live > maxLive {
+					return &LimitError{Err: ErrAgentLimit, Limit: lim.LiveAgents}
+				}
+			}
+			if w.count&4095 == 0 && done != nil {
+				select {
+				case <-done:
+					return ctx.Err()
+				default:
+				}
+			}
+		}
+		if len(w.deferred) == 0 {
+			return nil
+		}
+		if err := w.retryDeferred(); err != nil {
+			return err
+		}
+	}
+}
+
+// retryDeferred moves the pairs waiting for an integer back to the stack.
+// If none of them could make progress since the last retry, no
+// interaction can bring their integers any more, and it reports the first
+// of them.
+func (w *Worker) retryDeferred() error {
+	if w.retried && w.retryMark == w.count {
+		r := w.deferred[0]
+		return w.fault(r.A, r.B, ErrPending)
+	}
+	w.retried, w.retryMark = true, w.count
+	w.stack = append(w.stack, w.deferred...)
+	w.deferred = w.deferred[:0]
+	return nil
+}
+
+// Step carries out one interaction. It returns false when no active pair
+// is left.
+func (w *Worker) Step() (bool, error) {
+	for {
+		if len(w.stack) == 0 {
+			if len(w.deferred) == 0 {
+				return false, nil
+			}
+			if err := w.retryDeferred(); err != nil {
+				return false, err
+			}
+		}
+		r := w.stack[len(w.stack)-1]
+		w.stack = w.stack[:len(w.stack)-1]
+		err := w.interact(r.A, r.B)
+		if err == ErrPending {
+			w.deferred = append(w.deferred, r)
+			continue
+		}
+		if err != nil {
+			w.stack = append(w.stack, r)
+			return false, err
+		}
+		w.Peak()
+		return true, nil
+	}
+}
+
+// interact carries out the active pair (a, b). On failure the net is
+// unchanged.
+func (w *Worker) interact(a, b Port) error {
+	r, swap := w.tab.lookup(a.Type(), b.Type())
+	if r == nil {
+		return w.fault(a, b, ErrNoRule)
+	}
+	if swap {
+		a, b = b, a
+	}
+	var err error
+	if r.Kind == RuleRewrite {
+		err = w.rewrite(r.Template, a, b)
+	} else {
+		err = r.Native(w, a, b)
+	}
+	if err != nil {
+		if err == ErrPending || errors.Is(err, ErrPending) {
+			return ErrPending
+		}
+		var f *Fault
+		if errors.As(err, &f) {
+			return err
+		}
+		return &Fault{Rule: r.Name, Left: w.Net.Types.Name(a.Type()), Right: w.Net.Types.Name(b.Type()), Err: err}
+	}
+	w.count++
+	return nil
+}
+
+// fault builds the error for a failed pair, naming its rule when one
+// applies.
+func (w *Worker) fault(a, b Port, err error) error {
+	f := &Fault{Left: w.Net.Types.Name(a.Type()), Right: w.Net.Types.Name(b.Type()), Err: err}
+	if r, swap := w.tab.lookup(a.Type(), b.Type()); r != nil {
+		f.Rule = r.Name
+		if swap {
+			f.Left, f.Right = f.Right, f.Left
+		}
+	}
+	return f
+}
+
+// rewrite carries out a template rule on (a, b), a being of the rule's
+// left type.
+func (w *Worker) rewrite(t *Template, a, b Port) error {
+	h := w.heap
+	ext := &w.ext
+	na, nb := t.NA, t.NB
+
+	// Load the old auxiliary ports.
+	if na > 0 {
+		for i, c := range h.cells(a.Loc(), na) {
+			ext[i] = Port(c)
+		}
+	}
+	if nb > 0 {
+		for i, c := range h.cells(b.Loc(), nb) {
+			ext[na+i] = Port(c)
+		}
+	}
+	ext[na+nb], ext[na+nb+1] = a, b
+
+	// Read the attributes; nothing changes until all have arrived.
+	env := w.env[:t.EnvLen]
+	for i, j := range t.Attrs {
+		p := ext[j]
+		if p&tagMask == tagInt {
+			env[i] = int64(p) >> 3
+			continue
+		}
+		v, err := w.IntValue(p)
+		if err != nil {
+			return err
+		}
+		env[i] = v
+	}
+
+	// Choose the alternative and evaluate its expressions.
+	alt := &t.Alts[0]
+	if len(t.Alts) > 1 || len(alt.Lets) > 0 {
+		var err error
+		if alt, err = w.choose(t, env); err != nil {
+			return err
+		}
+	}
+	vals := w.vals[:len(alt.Exprs)]
+	for i, c := range alt.Exprs {
+		v, err := w.eval(c, env)
+		if err != nil {
+			return err
+		}
+		vals[i] = v
+	}
+
+	// Commit: consume the attributes and free the pair.
+	for _, j := range t.Attrs {
+		if j < na+nb && ext[j]&tagMask != tagInt {
+			w.DropInt(ext[j])
+		}
+	}
+	var va, vb uint64
+	if n := t.words[0]; n > 0 {
+		if t.valued[0] {
+			va = uint64(*h.cell(a.Loc() + uint64(na)))
+		}
+		h.release(a.Loc(), n)
+	}
+	if n := t.words[1]; n > 0 {
+		if t.valued[1] {
+			vb = uint64(*h.cell(b.Loc() + uint64(nb)))
+		}
+		h.release(b.Loc(), n)
+	}
+	if a&tagMask == tagNode {
+		h.frees++
+	} else if a&tagMask == tagBig {
+		w.DropInt(a)
+	}
+	switch {
+	case t.wild:
+	case b&tagMask == tagNode:
+		h.frees++
+	case b&tagMask == tagBig:
+		w.DropInt(b)
+	}
+
+	// Allocate the new agents and the fresh wires.
+	nodes := w.nodes[:len(alt.Nodes)]
+	for i := range alt.Nodes {
+		ns := &alt.Nodes[i]
+		p := ns.Port
+		if n := ns.Words; n > 0 {
+			l := h.free[n]
+			if l != 0 {
+				h.free[n] = *h.cell(l)
+			} else {
+				l = h.bumpAlloc(n)
+			}
+			p |= Port(l << locShift)
+		}
+		nodes[i] = p
+	}
+	h.allocs += int64(len(nodes))
+	vars := w.vars[:alt.Vars]
+	for i := range vars {
+		l := h.free[1]
+		if l != 0 {
+			h.free[1] = *h.cell(l)
+		} else {
+			l = h.bumpAlloc(1)
+		}
+		*h.cell(l) = 0
+		vars[i] = VarPort(l)
+	}
+
+	// Fill the auxiliary slots of the new agents. Fills come grouped by
+	// agent, in slot order.
+	var cs []uint64
+	cur := -1
+	for i := range alt.Fills {
+		f := &alt.Fills[i]
+		var p Port
+		switch f.Src.Kind {
+		case srcExt:
+			p = ext[f.Src.Index]
+		case srcNode:
+			p = nodes[f.Src.Index]
+		case srcVar:
+			p = vars[f.Src.Index]
+		case srcConst:
+			p = Port(f.Src.Value)
+		default:
+			p = w.src(f.Src, vals)
+		}
+		if int(f.Node) != cur {
+			cur = int(f.Node)
+			cs = h.cells(nodes[cur].Loc(), alt.Nodes[cur].Arity)
+		}
+		cs[f.Slot] = uint64(p)
+	}
+	if alt.Valued || va|vb != 0 {
+		w.rewriteValues(alt, nodes, va, vb)
+	}
+
+	// Link the principal ends and the old ports.
+	for i := range alt.Links {
+		l := &alt.Links[i]
+		var x, y Port
+		switch l[0].Kind {
+		case srcExt:
+			x = ext[l[0].Index]
+		case srcNode:
+			x = nodes[l[0].Index]
+		default:
+			x = w.linkSrc(l[0], nodes, vals)
+		}
+		switch l[1].Kind {
+		case srcExt:
+			y = ext[l[1].Index]
+		case srcNode:
+			y = nodes[l[1].Index]
+		default:
+			y = w.linkSrc(l[1], nodes, vals)
+		}
+		if x&tagMask >= tagNode && y&tagMask >= tagNode {
+			w.stack = append(w.stack, Redex{x, y})
+			continue
+		}
+		w.Link(x, y)
+	}
+	return nil
+}
+
+// linkSrc returns the word of one end of a link.
+func (w *Worker) linkSrc(s Src, nodes []Port, vals []int64) Port {
+	switch s.Kind {
+	case srcExt:
+		return w.ext[s.Index]
+	case srcNode:
+		return nodes[s.Index]
+	case srcConst:
+		return Port(s.Value)
+	}
+	return w.src(s, vals)
+}
+
+// src returns the word for an integer source that may need a box.
+func (w *Worker) src(s Src, vals []int64) Port {
+	if s.Kind == srcBig {
+		return w.Int(s.Value)
+	}
+	return w.Int(vals[s.Index])
+}
+
+// rewriteValues gives the new agents of a rewrite their Go values and
+// releases the values of the old agents.
+func (w *Worker) rewriteValues(alt *Alt, nodes []Port, va, vb uint64) {
+	vs := w.Net.Values
+	for i := range alt.Nodes {
+		ns := &alt.Nodes[i]
+		if ns.Words == ns.Arity {
+			continue
+		}
+		var h uint64
+		switch ns.ValueFrom {
+		case 1:
+			h = vs.Put(vs.Get(va))
+		case 2:
+			h = vs.Put(vs.Get(vb))
+		}
+		*w.heap.cell(nodes[i].Loc() + uint64(ns.Arity)) = h
+	}
+	vs.Drop(va)
+	vs.Drop(vb)
+}
+
+// choose returns the first alternative whose guard holds.
+func (w *Worker) choose(t *Template, env []int64) (*Alt, error) {
+	for i := range t.Alts {
+		alt := &t.Alts[i]
+		for k, c := range alt.Lets {
+			v, err := w.eval(c, env)
+			if err != nil {
+				return nil, err
+			}
+			env[len(t.Attrs)+k] = v
+		}
+		if alt.Guard == nil {
+			return alt, nil
+		}
+		v, err := w.eval(alt.Guard, env)
+		if err != nil {
+			return nil, err
+		}
+		if v != 0 {
+			return alt, nil
+		}
+	}
+	return &t.Alts[len(t.Alts)-1], nil
+}
+
+// Link connects two port words: two principal ends make an active pair; a
+// wire end takes the other word through its cell.
+//
+// When x is a wire, Link swaps y into the wire's cell. If the cell was
+// empty, the other end of the wire has not been linked yet and will find y
+// there; this end is done. If the cell held a word z, the other end was
+// linked first and left its peer z: no one else refers to the cell any
+// more, so this end frees it and links z to y.
+//
+// In Shared mode the swap is atomic. It publishes y, and every write that
+// built the agents y refers to, to the goroutine that later swaps the
+// cell; the goroutine that finds z acquires the writes made before z was
+// stored.
+func (w *Worker) Link(x, y Port) {
+	for {
+		if !x.IsVar() {
+			if !y.IsVar() {
+				w.stack = append(w.stack, Redex{x, y})
+				return
+			}
+			x, y = y, x
+		}
+		c := w.heap.cell(x.Loc())
+		var z uint64
+		if w.Shared {
+			z = atomic.SwapUint64(c, uint64(y))
+		} else {
+			z = *c
+			*c = uint64(y)
+		}
+		if z == 0 {
+			return
+		}
+		w.heap.release(x.Loc(), 1)
+		x = Port(z)
+	}
+}
+
+// Resolve follows filled wire cells from p without changing them and
+// returns the first word that is not a filled wire: a principal port, or
+// a wire whose cell is still empty. It is meant for reading a net that no
+// reducer is changing.
+func (w *Worker) Resolve(p Port) Port {
+	for p.IsVar() {
+		z := w.heap.load(p.Loc())
+		if z == 0 {
+			return p
+		}
+		p = z
+	}
+	return p
+}
+
+// IntValue returns the integer at the end of p, following filled wires. It
+// returns ErrPending if a wire on the way is still empty and ErrNotInteger
+// if an agent is found.
+func (w *Worker) IntValue(p Port) (int64, error) {
+	for {
+		switch p & tagMask {
+		case tagInt:
+			return int64(p) >> 3, nil
+		case tagBig:
+			return int64(w.heap.load(p.Loc())), nil
+		case tagVar:
+			c := w.heap.cell(p.Loc())
+			var z uint64
+			if w.Shared {
+				z = atomic.LoadUint64(c)
+			} else {
+				z = *c
+			}
+			if z == 0 {
+				return 0, ErrPending
+			}
+			p = Port(z)
+		default:
+			return 0, ErrNotInteger
+		}
+	}
+}
+
+// DropInt consumes the integer end p: it frees the filled wires on the
+// way and the box of a large integer. The caller must own p, and
+// IntValue(p) must have succeeded.
+func (w *Worker) DropInt(p Port) {
+	for p.IsVar() {
+		z := w.heap.load(p.Loc())
+		w.heap.release(p.Loc(), 1)
+		p = z
+	}
+	if p&tagMask == tagBig {
+		w.heap.release(p.Loc(), 1)
+	}
+}
+
+// Int returns a port word for v, boxing it if it does not fit in a word.
+func (w *Worker) Int(v int64) Port {
+	if p, ok := inlineInt(v); ok {
+		return p
+	}
+	l := w.heap.alloc(1)
+	*w.heap.cell(l) = uint64(v)
+	return Port(l<<3 | tagBig)
+}
+
+// NewAgent allocates an agent of type t with every auxiliary port empty
+// and a nil value.
+func (w *Worker) NewAgent(t TypeID) Port {
+	info := w.Net.Types.Info(t)
+	w.heap.allocs++
+	if info.words == 0 {
+		return NodePort(t, 0)
+	}
+	l := w.heap.alloc(info.words)
+	clear(w.heap.cells(l, info.words))
+	return NodePort(t, l)
+}
+
+// FreeAgent frees agent p and its value. Its auxiliary ports must have
+// been read or moved first.
+func (w *Worker) FreeAgent(p Port) {
+	info := w.Net.Types.Info(p.Type())
+	w.heap.frees++
+	if info.words == 0 {
+		return
+	}
+	if info.Valued {
+		w.Net.Values.Drop(w.heap.load(p.Loc() + uint64(info.arity)).u())
+	}
+	w.heap.release(p.Loc(), info.words)
+}
+
+// NewVar allocates an empty wire cell.
+func (w *Worker) NewVar() Port {
+	l := w.heap.alloc(1)
+	*w.heap.cell(l) = 0
+	return VarPort(l)
+}
+
+// FreeVar frees a wire cell nobody refers to any more.
+func (w *Worker) FreeVar(p Port) { w.heap.release(p.Loc(), 1) }
+
+// Aux returns auxiliary port i (from 0) of agent p.
+func (w *Worker) Aux(p Port, i int) Port { return w.heap.load(p.Loc() + uint64(i)) }
+
+// SetAux sets auxiliary port i of agent p, which the caller owns.
+func (w *Worker) SetAux(p Port, i int, q Port) { w.heap.put(p.Loc()+uint64(i), q) }
+
+// Value returns the Go value of agent p.
+func (w *Worker) Value(p Port) any {
+	info := w.Net.Types.Info(p.Type())
+	if !info.Valued {
+		return nil
+	}
+	return w.Net.Values.Get(w.heap.load(p.Loc() + uint64(info.arity)).u())
+}
+
+// SetValue sets the Go value of agent p, which the caller owns.
+func (w *Worker) SetValue(p Port, v any) {
+	info := w.Net.Types.Info(p.Type())
+	c := w.heap.cell(p.Loc() + uint64(info.arity))
+	w.Net.Values.Drop(*c)
+	*c = w.Net.Values.Put(v)
+}
+
+// Cell returns the word of wire cell p, for reading a net at rest.
+func (w *Worker) Cell(p Port) Port { return w.heap.load(p.Loc()) }
+
+// SetCell writes the word of wire cell p, for building a net.
+func (w *Worker) SetCell(p Port, q Port) { w.heap.put(p.Loc(), q) }
+
+func (p Port) u() uint64 { return uint64(p) }

@@ -1,0 +1,263 @@
+package annette
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/annette-go/annette/internal/engine"
+)
+
+// Rule is a rule for one pair of agent types: an [ActionRule] or a
+// [RewriteRule].
+type Rule interface {
+	compile(n *Network) (*engine.Rule, error)
+}
+
+// ActionRule is a rule written as a Go function. When an agent of type
+// Left meets an agent of type Right (on either side), Action is called
+// with a context through which it reads the two agents, creates agents
+// and links ports. Its changes take effect only if it returns nil; if it
+// returns an error or panics, the run stops with a *RuleError and the net
+// is unchanged. Right may be "Int" for a rule that meets integers.
+type ActionRule struct {
+	Name   string
+	Left   string
+	Right  string
+	Action func(c *RuleContext) error
+}
+
+// RewriteRule is a rule written as a template, compiled once when it is
+// added: the new agents to create and the wires among them and the old
+// agents' auxiliary ports. The body is either Body, or Cases when the
+// rule has guarded alternatives.
+//
+// Left and Right name each auxiliary port of the two agents. A port name
+// written "int x" makes the port an integer attribute: the rule waits for
+// an integer there and binds it to x, for use in expressions. For the
+// type "Int" the pattern has one name, bound to the integer itself.
+type RewriteRule struct {
+	Name  string
+	Left  Pattern
+	Right Pattern
+	Body  []Wire
+	Cases []Case
+}
+
+// Pattern is one side of a rewrite rule: a type and a name for each of
+// its auxiliary ports.
+type Pattern struct {
+	Type  string
+	Ports []string
+}
+
+// Pat returns a Pattern.
+func Pat(typ string, ports ...string) Pattern { return Pattern{Type: typ, Ports: ports} }
+
+// Case is one guarded alternative of a rewrite rule. The last case has no
+// Guard; the first case whose Guard is not zero applies. Lets bind names
+// to integer values, in order, before the guard is evaluated.
+type Case struct {
+	Lets  []Let
+	Guard *Expr
+	Body  []Wire
+}
+
+// Let binds a name to an integer expression in a Case.
+type Let struct {
+	Name  string
+	Value Expr
+}
+
+// Wire connects two terms of a rule body.
+type Wire struct{ X, Y Expr }
+
+// W returns a Wire.
+func W(x, y Expr) Wire { return Wire{x, y} }
+
+// Expr is a term of a rule body: a name, an agent with arguments, an
+// integer or an integer expression.
+type Expr struct {
+	kind exprKind
+	name string // variable name, agent type or operator
+	val  int64
+	args []Expr
+}
+
+type exprKind uint8
+
+const (
+	exprName exprKind = iota + 1
+	exprAgent
+	exprInt
+	exprOp
+)
+
+// V returns the name x: a wire end (each used exactly twice in a rule,
+// counting the patterns) or an integer attribute or let.
+func V(x string) Expr { return Expr{kind: exprName, name: x} }
+
+// A returns an agent of the given type with its auxiliary ports connected
+// to args in order.
+func A(typ string, args ...Expr) Expr { return Expr{kind: exprAgent, name: typ, args: args} }
+
+// N returns the integer v.
+func N(v int64) Expr { return Expr{kind: exprInt, val: v} }
+
+// Op returns the binary operation x op y on integers. op is one of
+// + - * / % == != < <= > >= && ||. Comparisons give 1 or 0; && and ||
+// treat 0 as false and evaluate y only when needed.
+func Op(op string, x, y Expr) Expr { return Expr{kind: exprOp, name: op, args: []Expr{x, y}} }
+
+// Neg returns -x.
+func Neg(x Expr) Expr { return Expr{kind: exprOp, name: "neg", args: []Expr{x}} }
+
+// Not returns 1 if x is 0 and 0 otherwise.
+func Not(x Expr) Expr { return Expr{kind: exprOp, name: "!", args: []Expr{x}} }
+
+// Rand returns a pseudo-random integer in [0, x).
+func Rand(x Expr) Expr { return Expr{kind: exprOp, name: "rand", args: []Expr{x}} }
+
+// Ptr returns a pointer to e, for Case.Guard.
+func Ptr(e Expr) *Expr { return &e }
+
+// String formats e in the text language's notation.
+func (e Expr) String() string {
+	var b strings.Builder
+	e.format(&b)
+	return b.String()
+}
+
+func (e Expr) format(b *strings.Builder) {
+	switch e.kind {
+	case exprName:
+		b.WriteString(e.name)
+	case exprInt:
+		fmt.Fprint(b, e.val)
+	case exprAgent:
+		b.WriteString(e.name)
+		if len(e.args) > 0 {
+			b.WriteByte('(')
+			for i, a := range e.args {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				a.format(b)
+			}
+			b.WriteByte(')')
+		}
+	case exprOp:
+		switch e.name {
+		case "neg":
+			b.WriteString("-(")
+			e.args[0].format(b)
+			b.WriteByte(')')
+		case "!", "rand":
+			b.WriteString(e.name + "(")
+			e.args[0].format(b)
+			b.WriteByte(')')
+		default:
+			b.WriteByte('(')
+			e.args[0].format(b)
+			b.WriteString(" " + e.name + " ")
+			e.args[1].format(b)
+			b.WriteByte(')')
+		}
+	default:
+		b.WriteString("<invalid>")
+	}
+}
+
+// AddRule adds a rule. It fails if a rule for the same pair of types
+// exists already, in either orientation; use [Network.ReplaceRule] to
+// replace one.
+func (n *Network) AddRule(r Rule) error { return n.addRule(r, false) }
+
+// ReplaceRule adds a rule, replacing the rule for the same pair of types
+// if there is one.
+func (n *Network) ReplaceRule(r Rule) error { return n.addRule(r, true) }
+
+func (n *Network) addRule(r Rule, replace bool) error {
+	er, err := r.compile(n)
+	if err != nil {
+		return err
+	}
+	if _, err := n.net.Rules.Add(er, replace); err != nil {
+		return err
+	}
+	n.dirty = true
+	return nil
+}
+
+func (n *Network) typeID(rule, name string) (engine.TypeID, error) {
+	id, ok := n.net.Types.Lookup(name)
+	if !ok {
+		return 0, fmt.Errorf("rule %s: unknown agent type %q", rule, name)
+	}
+	return id, nil
+}
+
+func (r ActionRule) compile(n *Network) (*engine.Rule, error) {
+	if r.Name == "" {
+		r.Name = r.Left + "><" + r.Right
+	}
+	if r.Action == nil {
+		return nil, fmt.Errorf("rule %s: Action is nil", r.Name)
+	}
+	left, err := n.typeID(r.Name, r.Left)
+	if err != nil {
+		return nil, err
+	}
+	right, err := n.typeID(r.Name, r.Right)
+	if err != nil {
+		return nil, err
+	}
+	rc := &actionRunner{n: n, name: r.Name, action: r.Action}
+	return &engine.Rule{Name: r.Name, Left: left, Right: right, Kind: engine.RuleNative, Native: rc.run}, nil
+}
+
+func (r RewriteRule) compile(n *Network) (*engine.Rule, error) {
+	if r.Name == "" {
+		r.Name = r.Left.Type + "><" + r.Right.Type
+	}
+	c := ruleCompiler{n: n, rule: r.Name}
+	left, right := r.Left, r.Right
+	lid, err := c.pattern(left)
+	if err != nil {
+		return nil, err
+	}
+	rid, err := c.pattern(right)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.bindPatterns(left, right, lid, rid); err != nil {
+		return nil, err
+	}
+	cases := r.Cases
+	if len(cases) == 0 {
+		cases = []Case{{Body: r.Body}}
+	} else if len(r.Body) > 0 {
+		return nil, fmt.Errorf("rule %s: set Body or Cases, not both", r.Name)
+	}
+	var alts []engine.AltSpec
+	for i, cs := range cases {
+		if cs.Guard == nil && i < len(cases)-1 {
+			return nil, fmt.Errorf("rule %s: case %d has no guard but is not the last", r.Name, i+1)
+		}
+		if cs.Guard != nil && i == len(cases)-1 {
+			return nil, fmt.Errorf("rule %s: the last case must have no guard", r.Name)
+		}
+		alt, err := c.alt(cs)
+		if err != nil {
+			if len(cases) > 1 {
+				return nil, fmt.Errorf("rule %s: case %d: %w", r.Name, i+1, err)
+			}
+			return nil, fmt.Errorf("rule %s: %w", r.Name, err)
+		}
+		alts = append(alts, alt)
+	}
+	t, err := engine.Compile(n.net.Types, lid, rid, c.attrs, alts)
+	if err != nil {
+		return nil, fmt.Errorf("rule %s: %w", r.Name, err)
+	}
+	return &engine.Rule{Name: r.Name, Left: lid, Right: rid, Kind: engine.RuleRewrite, Template: t}, nil
+}

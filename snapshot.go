@@ -1,0 +1,283 @@
+package annette
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	"github.com/annette-go/annette/internal/engine"
+)
+
+// SnapshotFormat and SnapshotVersion identify the JSON form written by
+// [Network.Snapshot]. docs/SNAPSHOT.md describes the form.
+const (
+	SnapshotFormat  = "annette-net"
+	SnapshotVersion = 1
+)
+
+type snapshot struct {
+	Format  string       `json:"format"`
+	Version int          `json:"version"`
+	Types   []snapType   `json:"types"`
+	Agents  []snapAgent  `json:"agents"`
+	Wires   [][2]snapEnd `json:"wires"`
+	Names   []string     `json:"names"`
+}
+
+type snapType struct {
+	Name   string   `json:"name"`
+	Ports  []string `json:"ports"`
+	Valued bool     `json:"valued,omitempty"`
+}
+
+type snapAgent struct {
+	Type  string          `json:"type"`
+	Value json.RawMessage `json:"value,omitempty"`
+}
+
+// snapEnd is one end of a wire: a port of an agent, an integer or an
+// interface name. The zero snapEnd is an open end: a wire whose other end
+// is not part of the snapshot.
+type snapEnd struct {
+	Agent *int   `json:"agent,omitempty"`
+	Port  string `json:"port,omitempty"`
+	Int   *int64 `json:"int,omitempty"`
+	Name  string `json:"name,omitempty"`
+}
+
+func (e snapEnd) open() bool { return e.Agent == nil && e.Int == nil && e.Name == "" }
+
+// Snapshot returns the network as JSON: its agent types, its agents with
+// their Go values (encoded with encoding/json), its wires, its active
+// pairs and its interface names. Rules are Go code and are not part of a
+// snapshot: load it into a network that has the same rules.
+//
+// The snapshot holds what can be reached from the interface names and the
+// active pairs. A part of the net reachable from neither can never
+// interact or be read back, and is left out.
+func (n *Network) Snapshot() ([]byte, error) {
+	sw := snapWriter{n: n, ids: map[uint64]int{}, open: map[uint64]openEnd{}}
+	s := snapshot{Format: SnapshotFormat, Version: SnapshotVersion, Names: n.Names()}
+	for id := engine.TypeInt + 1; int(id) < n.net.Types.Len(); id++ {
+		info := n.net.Types.Info(id)
+		s.Types = append(s.Types, snapType{Name: info.Name, Ports: info.Ports, Valued: info.Valued})
+	}
+	for _, name := range n.order {
+		cell := n.names[name].cell
+		if p := n.w.Cell(cell); p != engine.None {
+			sw.follow(snapEnd{Name: name}, p, false)
+		} else {
+			// Nothing has arrived at the name: its end is passive, and a
+			// wire to another name must point from that name to this one.
+			sw.follow(snapEnd{Name: name}, cell, true)
+		}
+	}
+	for _, r := range n.w.Redexes() {
+		sw.wire(sw.principal(r.A), sw.principal(r.B))
+	}
+	for i := 0; i < len(sw.agents); i++ {
+		p := sw.agents[i]
+		info := n.net.Types.Info(p.Type())
+		for k := range info.Arity() {
+			sw.follow(snapEnd{Agent: ptr(i), Port: info.Ports[k+1]}, n.w.Aux(p, k), false)
+		}
+		a := snapAgent{Type: info.Name}
+		if info.Valued {
+			if v := n.w.Value(p); v != nil {
+				b, err := json.Marshal(v)
+				if err != nil {
+					return nil, fmt.Errorf("snapshot: value of a %s agent: %w", info.Name, err)
+				}
+				a.Value = b
+			}
+		}
+		s.Agents = append(s.Agents, a)
+	}
+	// Ends whose partner was never reached: keep the agent ports, so that
+	// a loaded net has every port connected; a name alone needs nothing.
+	for _, e := range sw.order {
+		if o, ok := sw.open[e]; ok && o.end.Name == "" {
+			s.Wires = append(s.Wires, [2]snapEnd{o.end, {}})
+		}
+	}
+	s.Wires = append(s.Wires, sw.wires...)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(s); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+type snapWriter struct {
+	n      *Network
+	ids    map[uint64]int // store location → agent number
+	agents []engine.Port
+	open   map[uint64]openEnd // wire cell → the end seen first
+	order  []uint64           // wire cells in the order first seen
+	wires  [][2]snapEnd
+}
+
+type openEnd struct {
+	end     snapEnd
+	passive bool
+}
+
+func (sw *snapWriter) wire(a, b snapEnd) { sw.wires = append(sw.wires, [2]snapEnd{a, b}) }
+
+// principal returns the end for the principal port word p, numbering the
+// agent the first time it is met.
+func (sw *snapWriter) principal(p engine.Port) snapEnd {
+	if p.IsInt() {
+		v, _ := sw.n.w.IntValue(p)
+		return snapEnd{Int: &v}
+	}
+	id, ok := sw.ids[p.Loc()]
+	if !ok || p.Loc() == 0 {
+		id = len(sw.agents)
+		sw.agents = append(sw.agents, p)
+		if p.Loc() != 0 {
+			sw.ids[p.Loc()] = id
+		}
+	}
+	return snapEnd{Agent: ptr(id), Port: sw.n.net.Types.Info(p.Type()).Ports[0]}
+}
+
+// follow records the wire from end e to whatever the word p leads to.
+func (sw *snapWriter) follow(e snapEnd, p engine.Port, passive bool) {
+	p = sw.n.w.Resolve(p)
+	if !p.IsVar() {
+		sw.wire(e, sw.principal(p))
+		return
+	}
+	if o, ok := sw.open[p.Loc()]; ok {
+		delete(sw.open, p.Loc())
+		if o.passive {
+			sw.wire(e, o.end)
+		} else {
+			sw.wire(o.end, e)
+		}
+		return
+	}
+	sw.open[p.Loc()] = openEnd{e, passive}
+	sw.order = append(sw.order, p.Loc())
+}
+
+// LoadSnapshot adds the net of a snapshot to n. Types of the snapshot that
+// n lacks are defined; types it has must have the same ports. A Go value
+// is decoded into the type's ValueType when it has one, and is a
+// json.RawMessage otherwise. Interface names must not exist in n yet.
+func (n *Network) LoadSnapshot(data []byte) error {
+	var s snapshot
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	if s.Format != SnapshotFormat {
+		return fmt.Errorf("snapshot: format is %q, want %q", s.Format, SnapshotFormat)
+	}
+	if s.Version != SnapshotVersion {
+		return fmt.Errorf("snapshot: version %d is not supported (this build reads version %d)", s.Version, SnapshotVersion)
+	}
+	for _, t := range s.Types {
+		if have, ok := n.TypeOf(t.Name); ok {
+			if !reflect.DeepEqual(have.Ports, t.Ports) || have.Valued != t.Valued {
+				return fmt.Errorf("snapshot: type %s differs from the network's type of that name", t.Name)
+			}
+			continue
+		}
+		if err := n.DefineType(Type{Name: t.Name, Ports: t.Ports, Valued: t.Valued}); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+	}
+	for _, name := range s.Names {
+		if _, dup := n.names[name]; dup {
+			return fmt.Errorf("snapshot: interface name %s already exists in the network", name)
+		}
+	}
+	for _, name := range s.Names {
+		n.Name(name)
+	}
+	agents := make([]Agent, len(s.Agents))
+	for i, a := range s.Agents {
+		var v any
+		if len(a.Value) > 0 {
+			var err error
+			if v, err = n.decodeValue(a); err != nil {
+				return err
+			}
+		}
+		ag, err := n.AddAgent(a.Type, v)
+		if err != nil {
+			return fmt.Errorf("snapshot: agent %d: %w", i, err)
+		}
+		agents[i] = ag
+	}
+	port := func(e snapEnd) (Port, error) {
+		switch {
+		case e.Agent != nil:
+			if *e.Agent < 0 || *e.Agent >= len(agents) {
+				return Port{}, fmt.Errorf("snapshot: wire to agent %d, which does not exist", *e.Agent)
+			}
+			return agents[*e.Agent].Port(e.Port), nil
+		case e.Int != nil:
+			return n.Int(*e.Int), nil
+		}
+		return n.Name(e.Name), nil
+	}
+	for _, w := range s.Wires {
+		p, err := port(w[0])
+		if err != nil {
+			return err
+		}
+		if w[1].open() {
+			if err := n.builder.connectOpen(p); err != nil {
+				return fmt.Errorf("snapshot: %w", err)
+			}
+			continue
+		}
+		q, err := port(w[1])
+		if err != nil {
+			return err
+		}
+		if err := n.Connect(p, q); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+	}
+	return nil
+}
+
+func (n *Network) decodeValue(a snapAgent) (any, error) {
+	t, ok := n.TypeOf(a.Type)
+	if !ok || t.ValueType == nil {
+		var b bytes.Buffer
+		if err := json.Compact(&b, a.Value); err != nil {
+			return nil, fmt.Errorf("snapshot: value of a %s agent: %w", a.Type, err)
+		}
+		return json.RawMessage(b.Bytes()), nil
+	}
+	v := reflect.New(t.ValueType)
+	if err := json.Unmarshal(a.Value, v.Interface()); err != nil {
+		return nil, fmt.Errorf("snapshot: value of a %s agent: %w", a.Type, err)
+	}
+	return v.Elem().Interface(), nil
+}
+
+// connectOpen connects an auxiliary port to a wire whose other end is
+// nowhere: the port stays as it would be had its partner never arrived.
+func (b *builder) connectOpen(p Port) error {
+	if err := b.validate(p); err != nil {
+		return err
+	}
+	if p.kind != portAgent || p.index == 0 {
+		return fmt.Errorf("open wire end at %s, which is not an auxiliary port", p)
+	}
+	b.n.w.SetAux(p.a.p, p.index-1, b.n.w.NewVar())
+	b.open--
+	return nil
+}

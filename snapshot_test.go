@@ -1,0 +1,141 @@
+package annette_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/annette-go/annette"
+)
+
+// reloaded returns a network with the unary rules holding a snapshot of n.
+func reloaded(t *testing.T, n *annette.Network) (*annette.Network, []byte) {
+	t.Helper()
+	data, err := n.Snapshot()
+	must(t, err)
+	m := unaryNet(t, annette.Config{})
+	must(t, m.LoadSnapshot(data))
+	return m, data
+}
+
+func TestSnapshotBeforeReduce(t *testing.T) {
+	n := unaryNet(t, annette.Config{})
+	binop(t, n, "Mul", unary(t, n, 3), unary(t, n, 5), "out")
+	m, data := reloaded(t, n)
+
+	again, err := m.Snapshot()
+	must(t, err)
+	if !bytes.Equal(data, again) {
+		t.Errorf("snapshot of the loaded network differs:\n%s\nvs\n%s", data, again)
+	}
+	st1, err := n.Reduce(context.Background())
+	must(t, err)
+	st2, err := m.Reduce(context.Background())
+	must(t, err)
+	if st1.Interactions != st2.Interactions {
+		t.Errorf("interactions: original %d, loaded %d", st1.Interactions, st2.Interactions)
+	}
+	got, err := m.Text("out")
+	must(t, err)
+	want, err := n.Text("out")
+	must(t, err)
+	if got != want {
+		t.Errorf("loaded network reduces to %s, original to %s", got, want)
+	}
+}
+
+func TestSnapshotAfterReduce(t *testing.T) {
+	n := unaryNet(t, annette.Config{})
+	binop(t, n, "Add", unary(t, n, 2), unary(t, n, 2), "out")
+	_, err := n.Reduce(context.Background())
+	must(t, err)
+	m, _ := reloaded(t, n)
+	got, err := m.Text("out")
+	must(t, err)
+	if got != "S(S(S(S(Z))))" {
+		t.Errorf("out = %s, want S(S(S(S(Z))))", got)
+	}
+	if m.Pending() != 0 {
+		t.Errorf("loaded normal form has %d active pairs", m.Pending())
+	}
+}
+
+func TestSnapshotNames(t *testing.T) {
+	n := annette.NewNetwork(annette.Config{})
+	must(t, n.DefineType(annette.Type{Name: "Box", Ports: []string{"main", "in"}}))
+	must(t, n.Connect(n.Name("x"), n.Name("y")))
+	b, err := n.AddAgent("Box", nil)
+	must(t, err)
+	must(t, n.Connect(b.Port("in"), n.Name("z")))
+	must(t, n.Connect(b.Main(), n.Name("w")))
+	n.Name("lonely")
+
+	data, err := n.Snapshot()
+	must(t, err)
+	m := annette.NewNetwork(annette.Config{})
+	must(t, m.LoadSnapshot(data))
+	if got, want := m.Names(), n.Names(); !reflect.DeepEqual(got, want) {
+		t.Errorf("names = %v, want %v", got, want)
+	}
+	for _, name := range n.Names() {
+		want, err := n.Text(name)
+		must(t, err)
+		got, err := m.Text(name)
+		must(t, err)
+		if got != want {
+			t.Errorf("%s reads %s after loading, %s before", name, got, want)
+		}
+	}
+}
+
+type point struct{ X, Y int }
+
+func TestSnapshotValues(t *testing.T) {
+	n := annette.NewNetwork(annette.Config{})
+	pt := annette.Type{Name: "Pt", Valued: true, ValueType: reflect.TypeFor[point]()}
+	must(t, n.DefineType(pt))
+	a, err := n.AddAgent("Pt", point{3, 4})
+	must(t, err)
+	must(t, n.Connect(a.Main(), n.Name("p")))
+	data, err := n.Snapshot()
+	must(t, err)
+
+	m := annette.NewNetwork(annette.Config{})
+	must(t, m.DefineType(pt))
+	must(t, m.LoadSnapshot(data))
+	tm, err := m.Read("p")
+	must(t, err)
+	if tm.Value != (point{3, 4}) {
+		t.Errorf("value = %#v, want point{3, 4}", tm.Value)
+	}
+
+	raw := annette.NewNetwork(annette.Config{})
+	must(t, raw.LoadSnapshot(data))
+	tm, err = raw.Read("p")
+	must(t, err)
+	if v, ok := tm.Value.(json.RawMessage); !ok || string(v) != `{"X":3,"Y":4}` {
+		t.Errorf("value without ValueType = %#v, want json.RawMessage {\"X\":3,\"Y\":4}", tm.Value)
+	}
+}
+
+func TestSnapshotErrors(t *testing.T) {
+	for _, tc := range []struct{ name, data, want string }{
+		{"not json", "{", "snapshot"},
+		{"format", `{"format":"x","version":1}`, "format"},
+		{"version", `{"format":"annette-net","version":99}`, "version 99"},
+		{"bad agent", `{"format":"annette-net","version":1,"wires":[[{"agent":5,"port":"main"},{"int":1}]]}`, "agent 5"},
+		{"twice", `{"format":"annette-net","version":1,"types":[{"name":"T","ports":["main"]}],"agents":[{"type":"T"}],
+			"wires":[[{"agent":0,"port":"main"},{"name":"a"}],[{"agent":0,"port":"main"},{"name":"b"}]]}`, "already connected"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := annette.NewNetwork(annette.Config{})
+			err := n.LoadSnapshot([]byte(tc.data))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("LoadSnapshot error = %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}

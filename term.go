@@ -1,0 +1,267 @@
+package annette
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/annette-go/annette/internal/engine"
+)
+
+// TermKind says what a [Term] is.
+type TermKind uint8
+
+// Term kinds.
+const (
+	AgentTerm TermKind = iota + 1 // an agent: Type, Value and Args are set
+	IntTerm                       // an integer: Int is set
+	NameTerm                      // the end of a wire to an interface name: Name is set
+	WireTerm                      // an internal wire end with nothing connected: Name is a label such as <a1>
+	EmptyTerm                     // nothing is connected
+	CycleTerm                     // an agent already read higher up, on a cycle
+)
+
+// Term is a tree read back from a network.
+type Term struct {
+	Kind  TermKind
+	Type  string  // agent type
+	Int   int64   // integer value
+	Name  string  // interface name, or label of a wire end
+	Value any     // Go value of an agent of a Valued type
+	Args  []*Term // one per auxiliary port
+}
+
+// ErrUnknownName means Read was given a name that is not an interface
+// name of the network.
+var ErrUnknownName = errors.New("unknown interface name")
+
+// Read returns the term connected to the interface name. Read and the
+// printing of terms are iterative, so the depth of a term is limited by
+// memory only.
+func (n *Network) Read(name string) (*Term, error) {
+	nm, ok := n.names[name]
+	if !ok {
+		return nil, ErrUnknownName
+	}
+	if n.w.Cell(nm.cell) == engine.None {
+		return &Term{Kind: EmptyTerm}, nil
+	}
+	return n.readPort(n.w.Cell(nm.cell)), nil
+}
+
+// Text returns the term connected to the interface name in the notation
+// of the text language.
+func (n *Network) Text(name string) (string, error) {
+	t, err := n.Read(name)
+	if err != nil {
+		return "", err
+	}
+	return t.String(), nil
+}
+
+// readPort reads the term at port word p, in preorder so that wire labels
+// are handed out in the order a printer meets them.
+func (n *Network) readPort(p engine.Port) *Term {
+	nameOf := make(map[uint64]string, len(n.names))
+	for name, nm := range n.names {
+		nameOf[nm.cell.Loc()] = name
+	}
+	seen := map[uint64]bool{}
+	root := &Term{}
+	type item struct {
+		t *Term
+		p engine.Port
+	}
+	stack := []item{{root, p}}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		p := n.w.Resolve(it.p)
+		t := it.t
+		switch {
+		case p == engine.None:
+			t.Kind = EmptyTerm
+		case p.IsVar():
+			if name, ok := nameOf[p.Loc()]; ok {
+				t.Kind, t.Name = NameTerm, name
+			} else {
+				t.Kind, t.Name = WireTerm, n.wireLabel(p.Loc())
+			}
+		case p.IsInt():
+			v, _ := n.w.IntValue(p)
+			t.Kind, t.Int = IntTerm, v
+		default:
+			info := n.net.Types.Info(p.Type())
+			t.Kind, t.Type = AgentTerm, info.Name
+			if p.Loc() != 0 {
+				if seen[p.Loc()] {
+					t.Kind = CycleTerm
+					continue
+				}
+				seen[p.Loc()] = true
+			}
+			if info.Valued {
+				t.Value = n.w.Value(p)
+			}
+			if info.Arity() > 0 {
+				t.Args = make([]*Term, info.Arity())
+				for i := range t.Args {
+					t.Args[i] = &Term{}
+				}
+				for i := info.Arity() - 1; i >= 0; i-- {
+					stack = append(stack, item{t.Args[i], n.w.Aux(p, i)})
+				}
+			}
+		}
+	}
+	return root
+}
+
+// wireLabel returns the label of the wire cell at loc: <a1> … <z1>, <a2>
+// …, handed out on first use and kept for the network's life.
+func (n *Network) wireLabel(loc uint64) string {
+	if n.labels == nil {
+		n.labels = map[uint64]string{}
+	}
+	if l, ok := n.labels[loc]; ok {
+		return l
+	}
+	k := len(n.labels)
+	l := "<" + string(rune('a'+k%26)) + strconv.Itoa(k/26+1) + ">"
+	n.labels[loc] = l
+	return l
+}
+
+// PrintOptions adjust how a term is printed.
+type PrintOptions struct {
+	// MaxList cuts a list after this many elements, printing "..." for
+	// the rest; zero prints every element.
+	MaxList int
+	// OpenTail prints a list whose tail is an unconnected name or wire
+	// as [1,2,xs... (the text tools' notation for a stream still being
+	// computed) instead of 1:2:xs.
+	OpenTail bool
+}
+
+// String returns t in the notation of the text language: 42, A,
+// A(x,y), f() for a lower-case type without ports, [1,2,3] for a
+// proper list, 1:2:xs for a list with another tail, (a,b) for a tuple.
+func (t *Term) String() string { return t.Format(PrintOptions{}) }
+
+// Format returns t printed with the given options.
+func (t *Term) Format(opt PrintOptions) string {
+	var b strings.Builder
+	// The stack holds terms to print and literal strings, in reverse.
+	type item = printItem
+	stack := []item{{t: t}}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if it.t == nil {
+			b.WriteString(it.lit)
+			continue
+		}
+		t := it.t
+		switch t.Kind {
+		case IntTerm:
+			b.WriteString(strconv.FormatInt(t.Int, 10))
+		case NameTerm, WireTerm:
+			b.WriteString(t.Name)
+		case EmptyTerm:
+			b.WriteString("<EMPTY>")
+		case CycleTerm:
+			b.WriteString("<CYCLE>")
+		case AgentTerm:
+			var parts []item
+			switch {
+			case t.Type == "Cons" && len(t.Args) == 2:
+				parts = listParts(t, opt)
+			case t.Type == "Nil" && len(t.Args) == 0:
+				parts = []item{{lit: "[]"}}
+			case strings.HasPrefix(t.Type, "Tuple") && len(t.Args) != 1 && isTupleType(t.Type, len(t.Args)):
+				parts = append(parts, item{lit: "("})
+				for i, a := range t.Args {
+					if i > 0 {
+						parts = append(parts, item{lit: ","})
+					}
+					parts = append(parts, item{t: a})
+				}
+				parts = append(parts, item{lit: ")"})
+			case len(t.Args) == 0:
+				lit := t.Type
+				if r := []rune(t.Type); len(r) > 0 && unicode.IsLower(r[0]) {
+					lit += "()"
+				}
+				parts = []item{{lit: lit}}
+			default:
+				parts = append(parts, item{lit: t.Type + "("})
+				for i, a := range t.Args {
+					if i > 0 {
+						parts = append(parts, item{lit: ","})
+					}
+					parts = append(parts, item{t: a})
+				}
+				parts = append(parts, item{lit: ")"})
+			}
+			for i := len(parts) - 1; i >= 0; i-- {
+				stack = append(stack, parts[i])
+			}
+		default:
+			b.WriteString("<invalid>")
+		}
+	}
+	return b.String()
+}
+
+// printItem is a term still to print, or a literal when t is nil.
+type printItem struct {
+	t   *Term
+	lit string
+}
+
+func isTupleType(name string, n int) bool {
+	return name == "Tuple"+strconv.Itoa(n) && (n == 0 || n >= 2 && n <= 5)
+}
+
+// listParts returns the pieces of a list starting at the cons cell t.
+func listParts(t *Term, opt PrintOptions) []printItem {
+	type item = printItem
+	var elems []*Term
+	tail := t
+	for tail.Kind == AgentTerm && tail.Type == "Cons" && len(tail.Args) == 2 {
+		elems = append(elems, tail.Args[0])
+		tail = tail.Args[1]
+	}
+	var parts []item
+	proper := tail.Kind == AgentTerm && tail.Type == "Nil" && len(tail.Args) == 0
+	open := opt.OpenTail && (tail.Kind == NameTerm || tail.Kind == WireTerm || tail.Kind == EmptyTerm)
+	if proper || open {
+		parts = append(parts, item{lit: "["})
+		for i, e := range elems {
+			if opt.MaxList > 0 && i == opt.MaxList {
+				parts = append(parts, item{lit: ",..."})
+				break
+			}
+			if i > 0 {
+				parts = append(parts, item{lit: ","})
+			}
+			parts = append(parts, item{t: e})
+		}
+		if proper {
+			parts = append(parts, item{lit: "]"})
+		} else {
+			parts = append(parts, item{lit: ","}, item{t: tail}, item{lit: "..."})
+		}
+		return parts
+	}
+	for _, e := range elems {
+		if e.Kind == AgentTerm && e.Type == "Cons" && len(e.Args) == 2 {
+			parts = append(parts, item{lit: "("}, item{t: e}, item{lit: ")"})
+		} else {
+			parts = append(parts, item{t: e})
+		}
+		parts = append(parts, item{lit: ":"})
+	}
+	return append(parts, item{t: tail})
+}
