@@ -74,6 +74,10 @@ func (c *Code) Optimize() {
 		c.fast, c.farg = fastConst, in[0].Arg
 	case len(in) == 3 && in[0].Op == OpLoad && in[1].Op == OpConst && arith(in[2].Op):
 		c.fast, c.farg, c.fb, c.fop = fastVK, in[0].Arg, in[1].Arg, in[2].Op
+		if c.fop == OpSub {
+			// x - k is x + (-k) in two's complement, k = MinInt64 included.
+			c.fop, c.fb = OpAdd, -c.fb
+		}
 	case len(in) == 3 && in[0].Op == OpLoad && in[1].Op == OpLoad && arith(in[2].Op):
 		c.fast, c.farg, c.fb, c.fop = fastVV, in[0].Arg, in[1].Arg, in[2].Op
 	}
@@ -111,6 +115,14 @@ var (
 
 // eval runs c with env as its variables.
 func (w *Worker) eval(c *Code, env []int64) (int64, error) {
+	if c.fast == fastVK && c.fop == OpAdd {
+		return env[c.farg] + c.fb, nil
+	}
+	return w.evalSlow(c, env)
+}
+
+// evalSlow evaluates the other shapes of expression.
+func (w *Worker) evalSlow(c *Code, env []int64) (int64, error) {
 	switch c.fast {
 	case fastLoad:
 		return env[c.farg], nil

@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"fmt"
-	"sort"
-)
+import "fmt"
 
 // A rewrite rule is compiled once into a Template. Carrying it out reads
 // the auxiliary ports of the two agents into an array ext (the left
@@ -51,21 +48,24 @@ type AltSpec struct {
 	Wires [][2]End
 }
 
-// Src says where the word of a new agent's auxiliary slot, or of an end
-// of a link, comes from.
-type Src struct {
-	Kind  uint8 // one of the src* constants
-	Index int32
-	Value int64
+// A rewrite works on a register file of port words, laid out as: the old
+// auxiliary ports and the two agents (E = NA+NB+2 words), then the new
+// agents, then the fresh wires, then the integer values of the
+// alternative. Compilation turns every wire into a register number, so
+// carrying out the rule is a few loops over small arrays.
+
+// Value is the source of an integer register.
+type Value struct {
+	Kind  uint8 // valConst, valBig or valExpr
+	Index int32 // expression number for valExpr
+	Port  Port  // the INT word for valConst
+	Int   int64 // the value for valBig
 }
 
 const (
-	srcExt   = iota // ext[Index]
-	srcNode         // principal port of new agent Index
-	srcVar          // fresh wire Index
-	srcConst        // the INT word Value
-	srcBig          // integer Value, which needs a box
-	srcExpr         // vals[Index]
+	valConst = iota // an integer that fits in a word
+	valBig          // a constant that needs a box
+	valExpr         // the value of an expression
 )
 
 // Template is a compiled rewrite rule.
@@ -86,10 +86,13 @@ type Alt struct {
 	Guard  *Code
 	Exprs  []*Code
 	Nodes  []NodeSpec
-	Fills  []Fill   // auxiliary slots of the new agents
-	Vars   int      // fresh wires to allocate
-	Links  [][2]Src // pairs of principal ends or old ports to link
-	Valued bool     // some new agent takes a Go value
+	Vars   int         // fresh wires to allocate
+	Values []Value     // integer registers
+	Slots  []uint16    // register of each auxiliary slot of each new agent, in order
+	Links  [][2]uint16 // pairs of registers to link
+	Valued bool        // some new agent takes a Go value
+	Regs   int         // size of the register file
+	reused [2]bool     // a new agent takes over the left or right cell
 }
 
 // NodeSpec is a compiled new agent: its NODE word without location and
@@ -99,13 +102,7 @@ type NodeSpec struct {
 	Words     int
 	Arity     int
 	ValueFrom int
-}
-
-// Fill writes the word from Src into auxiliary slot Slot of new agent
-// Node.
-type Fill struct {
-	Node, Slot uint16
-	Src        Src
+	Reuse     int // 1 or 2: take over the cell of the left or right agent
 }
 
 // Compile builds a template for a rule between types left and right. attrs
@@ -151,6 +148,9 @@ func Compile(reg *Registry, left, right TypeID, attrs []int, alts []AltSpec) (*T
 			return nil, fmt.Errorf("the last alternative must have no guard")
 		}
 		alt, err := compileAlt(reg, na+nb, t.wild, isAttr, as)
+		if err == nil {
+			t.reuse(&alt)
+		}
 		if err != nil {
 			if len(alts) > 1 {
 				err = fmt.Errorf("alternative %d: %w", i+1, err)
@@ -163,6 +163,23 @@ func Compile(reg *Registry, left, right TypeID, attrs []int, alts []AltSpec) (*T
 		}
 	}
 	return t, nil
+}
+
+// reuse lets new agents take over the cells of the two old agents when
+// the sizes match, which saves a free and an allocation each.
+func (t *Template) reuse(alt *Alt) {
+	free := [2]bool{t.words[0] > 0, t.words[1] > 0 && !t.wild}
+	for i := range alt.Nodes {
+		ns := &alt.Nodes[i]
+		for side := range 2 {
+			if free[side] && ns.Words == t.words[side] {
+				ns.Reuse = side + 1
+				free[side] = false
+				alt.reused[side] = true
+				break
+			}
+		}
+	}
 }
 
 func compileAlt(reg *Registry, nports int, wild bool, isAttr map[int]bool, as AltSpec) (Alt, error) {
@@ -232,23 +249,33 @@ func compileAlt(reg *Registry, nports int, wild bool, isAttr map[int]bool, as Al
 		}
 		return nil
 	}
-	src := func(e End) Src {
+	// Registers of the old ports, the new agents and the wires are known
+	// now; value registers are numbered after the wires once all are seen.
+	base := nports + 2
+	slots := make([][]int, len(as.Nodes))
+	for i := range slots {
+		slots[i] = make([]int, alt.Nodes[i].Arity)
+	}
+	var values []Value
+	register := func(e End) int {
 		switch e.Kind {
 		case EndExt:
-			return Src{Kind: srcExt, Index: int32(e.Index)}
+			return e.Index
 		case EndNode:
-			return Src{Kind: srcNode, Index: int32(e.Index)}
+			return base + e.Index
 		case EndExpr:
-			return Src{Kind: srcExpr, Index: int32(e.Index)}
+			values = append(values, Value{Kind: valExpr, Index: int32(e.Index)})
+		default:
+			if p, ok := inlineInt(e.Value); ok {
+				values = append(values, Value{Kind: valConst, Port: p})
+			} else {
+				values = append(values, Value{Kind: valBig, Int: e.Value})
+			}
 		}
-		if p, ok := inlineInt(e.Value); ok {
-			return Src{Kind: srcConst, Value: int64(p)}
-		}
-		return Src{Kind: srcBig, Value: e.Value}
+		return -len(values) // resolved below
 	}
-	fill := func(e End, s Src) {
-		alt.Fills = append(alt.Fills, Fill{Node: uint16(e.Index), Slot: uint16(e.Port - 1), Src: s})
-	}
+	var links [][2]int
+	fill := func(e End, r int) { slots[e.Index][e.Port-1] = r }
 	isAux := func(e End) bool { return e.Kind == EndNode && e.Port > 0 }
 	for _, w := range as.Wires {
 		x, y := w[0], w[1]
@@ -263,20 +290,40 @@ func compileAlt(reg *Registry, nports int, wild bool, isAttr map[int]bool, as Al
 		}
 		switch {
 		case isAux(x) && isAux(y):
-			v := Src{Kind: srcVar, Index: int32(alt.Vars)}
+			v := -1 << 20 - alt.Vars // a wire register, resolved below
 			alt.Vars++
 			fill(x, v)
 			fill(y, v)
 		case isAux(x):
-			fill(x, src(y))
+			fill(x, register(y))
 		default:
-			alt.Links = append(alt.Links, [2]Src{src(x), src(y)})
+			links = append(links, [2]int{register(x), register(y)})
 		}
 	}
-	sort.SliceStable(alt.Fills, func(i, j int) bool {
-		fi, fj := alt.Fills[i], alt.Fills[j]
-		return fi.Node < fj.Node || fi.Node == fj.Node && fi.Slot < fj.Slot
-	})
+	// Resolve the placeholders: wires follow the new agents, values follow
+	// the wires.
+	resolve := func(r int) uint16 {
+		switch {
+		case r <= -1<<20:
+			return uint16(base + len(as.Nodes) + (-1<<20 - r))
+		case r < 0:
+			return uint16(base + len(as.Nodes) + alt.Vars + (-r - 1))
+		}
+		return uint16(r)
+	}
+	for _, ss := range slots {
+		for _, r := range ss {
+			alt.Slots = append(alt.Slots, resolve(r))
+		}
+	}
+	for _, l := range links {
+		alt.Links = append(alt.Links, [2]uint16{resolve(l[0]), resolve(l[1])})
+	}
+	alt.Values = values
+	alt.Regs = base + len(as.Nodes) + alt.Vars + len(values)
+	if alt.Regs > 1<<16 {
+		return alt, fmt.Errorf("rule body is too large")
+	}
 	for _, c := range as.Exprs {
 		c.Optimize()
 	}

@@ -91,11 +91,9 @@ type Worker struct {
 
 	// Scratch space of the current rewrite, sized by Prepare for the
 	// largest template of the table.
-	ext   [2*MaxArity + 2]Port // old ports, then the two agents
-	env   []int64              // attribute and let values
-	vals  []int64              // expression values
-	nodes []Port               // new agents
-	vars  []Port               // fresh wires
+	reg  []Port  // register file, see Template
+	env  []int64 // attribute and let values
+	vals []int64 // expression values
 
 	evalStack []int64 // stack of the expression machine
 
@@ -117,7 +115,7 @@ func NewWorker(n *Net, seed uint64) *Worker {
 func (w *Worker) Prepare() {
 	w.tab = w.Net.Rules
 	w.tab.Build(w.Net.Types.Len())
-	var env, vals, nodes, vars int
+	var env, vals, regs int
 	for _, r := range w.tab.Rules() {
 		t := r.Template
 		if t == nil {
@@ -126,14 +124,12 @@ func (w *Worker) Prepare() {
 		env = max(env, t.EnvLen)
 		for _, alt := range t.Alts {
 			vals = max(vals, len(alt.Exprs))
-			nodes = max(nodes, len(alt.Nodes))
-			vars = max(vars, alt.Vars)
+			regs = max(regs, alt.Regs)
 		}
 	}
 	w.env = make([]int64, env)
 	w.vals = make([]int64, vals)
-	w.nodes = make([]Port, nodes)
-	w.vars = make([]Port, vars)
+	w.reg = make([]Port, regs)
 }
 
 // Interactions returns the number of interactions carried out.
@@ -190,6 +186,17 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 			}
 			r := w.stack[len(w.stack)-1]
 			w.stack = w.stack[:len(w.stack)-1]
+			// Fast path: a rewrite rule that succeeds.
+			if rule, swap := w.tab.lookup(r.A.Type(), r.B.Type()); rule != nil && rule.Kind == RuleRewrite {
+				a, b := r.A, r.B
+				if swap {
+					a, b = b, a
+				}
+				if w.rewrite(rule.Template, a, b) == nil {
+					w.count++
+					goto done
+				}
+			}
 			if err := w.interact(r.A, r.B); err != nil {
 				if err == ErrPending {
 					w.deferred = append(w.deferred, r)
@@ -198,6 +205,7 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 				w.stack = append(w.stack, r)
 				return err
 			}
+		done:
 			if live := w.heap.allocs - w.heap.frees; live > w.peak {
 				w.peak = live
 				if live > maxLive {
@@ -311,26 +319,26 @@ func (w *Worker) fault(a, b Port, err error) error {
 // left type.
 func (w *Worker) rewrite(t *Template, a, b Port) error {
 	h := w.heap
-	ext := &w.ext
+	reg := w.reg
 	na, nb := t.NA, t.NB
 
 	// Load the old auxiliary ports.
 	if na > 0 {
 		for i, c := range h.cells(a.Loc(), na) {
-			ext[i] = Port(c)
+			reg[i] = Port(c)
 		}
 	}
 	if nb > 0 {
 		for i, c := range h.cells(b.Loc(), nb) {
-			ext[na+i] = Port(c)
+			reg[na+i] = Port(c)
 		}
 	}
-	ext[na+nb], ext[na+nb+1] = a, b
+	reg[na+nb], reg[na+nb+1] = a, b
 
 	// Read the attributes; nothing changes until all have arrived.
 	env := w.env[:t.EnvLen]
 	for i, j := range t.Attrs {
-		p := ext[j]
+		p := reg[j]
 		if p&tagMask == tagInt {
 			env[i] = int64(p) >> 3
 			continue
@@ -361,21 +369,21 @@ func (w *Worker) rewrite(t *Template, a, b Port) error {
 
 	// Commit: consume the attributes and free the pair.
 	for _, j := range t.Attrs {
-		if j < na+nb && ext[j]&tagMask != tagInt {
-			w.DropInt(ext[j])
+		if j < na+nb && reg[j]&tagMask != tagInt {
+			w.DropInt(reg[j])
 		}
 	}
 	var va, vb uint64
-	if n := t.words[0]; n > 0 {
-		if t.valued[0] {
-			va = uint64(*h.cell(a.Loc() + uint64(na)))
-		}
+	if t.valued[0] {
+		va = uint64(*h.cell(a.Loc() + uint64(na)))
+	}
+	if t.valued[1] {
+		vb = uint64(*h.cell(b.Loc() + uint64(nb)))
+	}
+	if n := t.words[0]; n > 0 && !alt.reused[0] {
 		h.release(a.Loc(), n)
 	}
-	if n := t.words[1]; n > 0 {
-		if t.valued[1] {
-			vb = uint64(*h.cell(b.Loc() + uint64(nb)))
-		}
+	if n := t.words[1]; n > 0 && !alt.reused[1] {
 		h.release(b.Loc(), n)
 	}
 	if a&tagMask == tagNode {
@@ -391,12 +399,17 @@ func (w *Worker) rewrite(t *Template, a, b Port) error {
 		w.DropInt(b)
 	}
 
-	// Allocate the new agents and the fresh wires.
-	nodes := w.nodes[:len(alt.Nodes)]
+	// Allocate the new agents, the fresh wires and the integers.
+	r := na + nb + 2
 	for i := range alt.Nodes {
 		ns := &alt.Nodes[i]
 		p := ns.Port
-		if n := ns.Words; n > 0 {
+		switch n := ns.Words; {
+		case ns.Reuse == 1:
+			p |= a &^ (1<<locShift - 1)
+		case ns.Reuse == 2:
+			p |= b &^ (1<<locShift - 1)
+		case n > 0:
 			l := h.free[n]
 			if l != 0 {
 				h.free[n] = *h.cell(l)
@@ -405,11 +418,11 @@ func (w *Worker) rewrite(t *Template, a, b Port) error {
 			}
 			p |= Port(l << locShift)
 		}
-		nodes[i] = p
+		reg[r] = p
+		r++
 	}
-	h.allocs += int64(len(nodes))
-	vars := w.vars[:alt.Vars]
-	for i := range vars {
+	h.allocs += int64(len(alt.Nodes))
+	for range alt.Vars {
 		l := h.free[1]
 		if l != 0 {
 			h.free[1] = *h.cell(l)
@@ -417,58 +430,46 @@ func (w *Worker) rewrite(t *Template, a, b Port) error {
 			l = h.bumpAlloc(1)
 		}
 		*h.cell(l) = 0
-		vars[i] = VarPort(l)
+		reg[r] = VarPort(l)
+		r++
+	}
+	for i := range alt.Values {
+		v := &alt.Values[i]
+		switch v.Kind {
+		case valConst:
+			reg[r] = v.Port
+		case valBig:
+			reg[r] = w.Int(v.Int)
+		default:
+			if p, ok := inlineInt(vals[v.Index]); ok {
+				reg[r] = p
+			} else {
+				reg[r] = w.Int(vals[v.Index])
+			}
+		}
+		r++
 	}
 
-	// Fill the auxiliary slots of the new agents. Fills come grouped by
-	// agent, in slot order.
-	var cs []uint64
-	cur := -1
-	for i := range alt.Fills {
-		f := &alt.Fills[i]
-		var p Port
-		switch f.Src.Kind {
-		case srcExt:
-			p = ext[f.Src.Index]
-		case srcNode:
-			p = nodes[f.Src.Index]
-		case srcVar:
-			p = vars[f.Src.Index]
-		case srcConst:
-			p = Port(f.Src.Value)
-		default:
-			p = w.src(f.Src, vals)
+	// Fill the auxiliary slots of the new agents.
+	slots := alt.Slots
+	for i := range alt.Nodes {
+		k := alt.Nodes[i].Arity
+		if k == 0 {
+			continue
 		}
-		if int(f.Node) != cur {
-			cur = int(f.Node)
-			cs = h.cells(nodes[cur].Loc(), alt.Nodes[cur].Arity)
+		cs := h.cells(reg[na+nb+2+i].Loc(), k)
+		for j, s := range slots[:k] {
+			cs[j] = uint64(reg[s])
 		}
-		cs[f.Slot] = uint64(p)
+		slots = slots[k:]
 	}
 	if alt.Valued || va|vb != 0 {
-		w.rewriteValues(alt, nodes, va, vb)
+		w.rewriteValues(alt, reg[na+nb+2:], va, vb)
 	}
 
 	// Link the principal ends and the old ports.
-	for i := range alt.Links {
-		l := &alt.Links[i]
-		var x, y Port
-		switch l[0].Kind {
-		case srcExt:
-			x = ext[l[0].Index]
-		case srcNode:
-			x = nodes[l[0].Index]
-		default:
-			x = w.linkSrc(l[0], nodes, vals)
-		}
-		switch l[1].Kind {
-		case srcExt:
-			y = ext[l[1].Index]
-		case srcNode:
-			y = nodes[l[1].Index]
-		default:
-			y = w.linkSrc(l[1], nodes, vals)
-		}
+	for _, l := range alt.Links {
+		x, y := reg[l[0]], reg[l[1]]
 		if x&tagMask >= tagNode && y&tagMask >= tagNode {
 			w.stack = append(w.stack, Redex{x, y})
 			continue
@@ -476,27 +477,6 @@ func (w *Worker) rewrite(t *Template, a, b Port) error {
 		w.Link(x, y)
 	}
 	return nil
-}
-
-// linkSrc returns the word of one end of a link.
-func (w *Worker) linkSrc(s Src, nodes []Port, vals []int64) Port {
-	switch s.Kind {
-	case srcExt:
-		return w.ext[s.Index]
-	case srcNode:
-		return nodes[s.Index]
-	case srcConst:
-		return Port(s.Value)
-	}
-	return w.src(s, vals)
-}
-
-// src returns the word for an integer source that may need a box.
-func (w *Worker) src(s Src, vals []int64) Port {
-	if s.Kind == srcBig {
-		return w.Int(s.Value)
-	}
-	return w.Int(vals[s.Index])
 }
 
 // rewriteValues gives the new agents of a rewrite their Go values and
@@ -574,9 +554,11 @@ func (w *Worker) Link(x, y Port) {
 			z = atomic.SwapUint64(c, uint64(y))
 		} else {
 			z = *c
-			*c = uint64(y)
 		}
 		if z == 0 {
+			if !w.Shared {
+				*c = uint64(y)
+			}
 			return
 		}
 		w.heap.release(x.Loc(), 1)
