@@ -37,6 +37,12 @@ type ruleCompiler struct {
 
 // pattern checks a pattern against its type and returns the type id.
 func (c *ruleCompiler) pattern(p Pattern) (engine.TypeID, error) {
+	if p.Type == Wildcard {
+		if len(p.Ports) != 1 {
+			return 0, fmt.Errorf("rule %s: a wildcard pattern names exactly one agent", c.rule)
+		}
+		return engine.TypeNone, nil
+	}
 	id, err := c.n.typeID(c.rule, p.Type)
 	if err != nil {
 		return 0, err
@@ -61,7 +67,7 @@ func (c *ruleCompiler) bindPatterns(left, right Pattern, lid, rid engine.TypeID)
 		na = len(left.Ports)
 	}
 	nb := 0
-	if rid != engine.TypeInt {
+	if rid != engine.TypeInt && rid != engine.TypeNone {
 		nb = len(right.Ports)
 	}
 	bind := func(name string, index int, isInt bool) error {
@@ -93,6 +99,12 @@ func (c *ruleCompiler) bindPatterns(left, right Pattern, lid, rid engine.TypeID)
 		whole int
 	}{{left, lid, 0, na + nb}, {right, rid, na, na + nb + 1}}
 	for _, s := range sides {
+		if s.id == engine.TypeNone {
+			if err := bind(s.p.Ports[0], s.whole, false); err != nil {
+				return err
+			}
+			continue
+		}
 		if s.id == engine.TypeInt {
 			if err := bind(s.p.Ports[0], s.whole, true); err != nil {
 				return err
@@ -122,6 +134,13 @@ func (c *ruleCompiler) alt(cs Case) (engine.AltSpec, error) {
 	c.nodes, c.exprs, c.real, c.peer, c.name = nil, nil, nil, nil, nil
 	c.occ = map[string][]int{}
 
+	if cs.Guard != nil {
+		code, err := c.code(*cs.Guard)
+		if err != nil {
+			return spec, fmt.Errorf("guard: %w", err)
+		}
+		spec.Guard = code
+	}
 	for k, l := range cs.Lets {
 		code, err := c.code(l.Value)
 		if err != nil {
@@ -132,13 +151,6 @@ func (c *ruleCompiler) alt(cs Case) (engine.AltSpec, error) {
 		}
 		spec.Lets = append(spec.Lets, code)
 		c.env[l.Name] = len(c.attrs) + k
-	}
-	if cs.Guard != nil {
-		code, err := c.code(*cs.Guard)
-		if err != nil {
-			return spec, fmt.Errorf("guard: %w", err)
-		}
-		spec.Guard = code
 	}
 	for name, i := range c.ports {
 		p := c.point(engine.End{Kind: engine.EndExt, Index: i})

@@ -53,9 +53,20 @@ type Pattern struct {
 // Pat returns a Pattern.
 func Pat(typ string, ports ...string) Pattern { return Pattern{Type: typ, Ports: ports} }
 
+// Wildcard is the Type of a pattern that matches an agent of any type
+// (but not an integer).
+const Wildcard = "*"
+
+// Any returns a wildcard pattern: the rule applies to its other side's
+// type meeting any agent, and name stands for that whole agent in the
+// body, which must connect it exactly once. Rules for a specific pair of
+// types take precedence over a wildcard rule.
+func Any(name string) Pattern { return Pattern{Type: Wildcard, Ports: []string{name}} }
+
 // Case is one guarded alternative of a rewrite rule. The last case has no
-// Guard; the first case whose Guard is not zero applies. Lets bind names
-// to integer values, in order, before the guard is evaluated.
+// Guard; the first case whose Guard is not zero applies. The Guard sees
+// the integer attributes only. Lets bind names to integer values, in
+// order, once the case applies, for use in its Body.
 type Case struct {
 	Lets  []Let
 	Guard *Expr
@@ -228,6 +239,13 @@ func (r RewriteRule) compile(n *Network) (*engine.Rule, error) {
 	rid, err := c.pattern(right)
 	if err != nil {
 		return nil, err
+	}
+	if lid == engine.TypeNone && rid == engine.TypeNone {
+		return nil, fmt.Errorf("rule %s: both sides are wildcards", r.Name)
+	}
+	if lid == engine.TypeNone {
+		// The engine keeps the wildcard on the right.
+		left, right, lid, rid = right, left, rid, lid
 	}
 	if err := c.bindPatterns(left, right, lid, rid); err != nil {
 		return nil, err

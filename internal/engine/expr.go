@@ -228,3 +228,7 @@ func b2i(b bool) int64 {
 	}
 	return 0
 }
+
+// Rand returns a pseudo-random integer in [0, n) from the worker's
+// generator; n must be positive.
+func (w *Worker) Rand(n uint64) uint64 { return w.rng.Uint64N(n) }

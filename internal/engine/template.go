@@ -41,8 +41,8 @@ type NodeDecl struct {
 
 // AltSpec is one guarded alternative of a rule body before compilation.
 type AltSpec struct {
-	Lets  []*Code // evaluated in order; let i is env[len(attrs)+i]
-	Guard *Code   // nil for the unconditional alternative
+	Guard *Code   // nil for the unconditional alternative; sees attributes only
+	Lets  []*Code // evaluated in order once the guard holds; let i is env[len(attrs)+i]
 	Nodes []NodeDecl
 	Exprs []*Code
 	Wires [][2]End

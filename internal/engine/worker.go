@@ -501,10 +501,22 @@ func (w *Worker) rewriteValues(alt *Alt, nodes []Port, va, vb uint64) {
 	vs.Drop(vb)
 }
 
-// choose returns the first alternative whose guard holds.
+// choose returns the first alternative whose guard holds, after
+// evaluating its lets.
 func (w *Worker) choose(t *Template, env []int64) (*Alt, error) {
 	for i := range t.Alts {
 		alt := &t.Alts[i]
+		if alt.Guard != nil {
+			v, err := w.eval(alt.Guard, env)
+			if err != nil {
+				return nil, err
+			}
+			if v == 0 {
+				continue
+			}
+		}
+		// The lets of the chosen alternative only: another alternative's
+		// lets may divide by zero where its guard would have failed.
 		for k, c := range alt.Lets {
 			v, err := w.eval(c, env)
 			if err != nil {
@@ -512,18 +524,9 @@ func (w *Worker) choose(t *Template, env []int64) (*Alt, error) {
 			}
 			env[len(t.Attrs)+k] = v
 		}
-		if alt.Guard == nil {
-			return alt, nil
-		}
-		v, err := w.eval(alt.Guard, env)
-		if err != nil {
-			return nil, err
-		}
-		if v != 0 {
-			return alt, nil
-		}
+		return alt, nil
 	}
-	return &t.Alts[len(t.Alts)-1], nil
+	return nil, fmt.Errorf("no alternative applies")
 }
 
 // Link connects two port words: two principal ends make an active pair; a
