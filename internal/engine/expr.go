@@ -69,7 +69,8 @@ func (c *Code) Optimize() {
 	arith := func(op Op) bool { return op >= OpAdd && op <= OpGe && op != OpDiv && op != OpMod }
 	switch {
 	case len(in) == 1 && in[0].Op == OpLoad:
-		c.fast, c.farg = fastLoad, in[0].Arg
+		// x is x + 0, which eval computes without a call.
+		c.fast, c.farg, c.fb, c.fop = fastVK, in[0].Arg, 0, OpAdd
 	case len(in) == 1 && in[0].Op == OpConst:
 		c.fast, c.farg = fastConst, in[0].Arg
 	case len(in) == 3 && in[0].Op == OpLoad && in[1].Op == OpConst && arith(in[2].Op):
@@ -113,10 +114,17 @@ var (
 	ErrRandRange    = errors.New("rand argument must be positive")
 )
 
-// eval runs c with env as its variables.
+// eval runs c with env as its variables. It computes the commonest shapes
+// itself, saving the call to evalSlow: x + k (which covers x and x - k),
+// x + y and the guard x == k.
 func (w *Worker) eval(c *Code, env []int64) (int64, error) {
-	if c.fast == fastVK && c.fop == OpAdd {
+	switch {
+	case c.fop == OpAdd && c.fast == fastVK:
 		return env[c.farg] + c.fb, nil
+	case c.fop == OpAdd && c.fast == fastVV:
+		return env[c.farg] + env[c.fb], nil
+	case c.fop == OpEq && c.fast == fastVK:
+		return b2i(env[c.farg] == c.fb), nil
 	}
 	return w.evalSlow(c, env)
 }
