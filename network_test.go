@@ -45,3 +45,21 @@ func TestTreeSum(t *testing.T) {
 		})
 	}
 }
+
+// TestUnaryMul exercises rules whose new agents refer to one another in
+// both directions (Mul's slot names Add's principal port, built later).
+func TestUnaryMul(t *testing.T) {
+	n := unaryNet(t, annette.Config{})
+	binop(t, n, "Mul", unary(t, n, 3), unary(t, n, 4), "out")
+	st, err := n.Reduce(context.Background())
+	must(t, err)
+	got, err := n.Text("out")
+	must(t, err)
+	if want := "S(S(S(S(S(S(S(S(S(S(S(S(Z))))))))))))"; got != want {
+		t.Errorf("3*4 = %s, want %s", got, want)
+	}
+	// 13 live agents remain: the result S(...(Z)) and nothing else.
+	if st.Interactions != 39 || st.Live != 13 {
+		t.Errorf("interactions = %d, live = %d; want 39 and 13", st.Interactions, st.Live)
+	}
+}

@@ -98,6 +98,16 @@ func (p Port) Type() TypeID {
 	return TypeNone
 }
 
+// principalType is Type for a principal port (an agent or an integer),
+// without a branch on the tag.
+func (p Port) principalType() TypeID {
+	t := TypeID(p >> 3 & typeMask)
+	if p&tagMask != tagNode {
+		t = TypeInt
+	}
+	return t
+}
+
 // Loc returns the store location of a NODE, VAR or BIG word.
 func (p Port) Loc() uint64 {
 	if p&tagMask == tagNode {

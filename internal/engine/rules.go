@@ -36,9 +36,17 @@ type Table struct {
 	builtin map[[2]TypeID]int
 	wild    map[TypeID]int // wildcard rules by their named side
 
-	shift uint     // row stride is 1<<shift
-	cells []uint32 // rule index<<1 | 1 if the pair must be swapped
-	ntype int      // number of type ids the matrix covers
+	shift uint       // row stride is 1<<shift
+	cells []ruleCell // the rule of each ordered pair of type ids
+	ntype int        // number of type ids the matrix covers
+}
+
+// ruleCell is one entry of the matrix. It carries the template of a
+// rewrite rule directly, so the reducer loop needs one load to find it.
+type ruleCell struct {
+	rule *Rule     // nil if no rule applies
+	tmpl *Template // rule.Template for a rewrite rule, else nil
+	swap bool      // the pair must be swapped so that the left type comes first
 }
 
 // NewTable returns an empty table.
@@ -128,15 +136,15 @@ func (t *Table) Build(ntype int) {
 	for 1<<shift < ntype {
 		shift++
 	}
-	cells := make([]uint32, ntype<<shift)
+	cells := make([]ruleCell, ntype<<shift)
 	set := func(a, b TypeID, idx int, swap bool) {
 		c := &cells[int(a)<<shift|int(b)]
-		if *c == 0 {
-			v := uint32(idx) << 1
-			if swap {
-				v |= 1
+		if c.rule == nil {
+			r := t.rules[idx]
+			c.rule, c.swap = r, swap
+			if r.Kind == RuleRewrite {
+				c.tmpl = r.Template
 			}
-			*c = v
 		}
 	}
 	// Lookup order: user rules, then builtin rules, then wildcard rules.
@@ -164,14 +172,19 @@ func (t *Table) Build(ntype int) {
 // whether the pair must be swapped so that the rule's left type comes
 // first. It returns nil if no rule applies.
 func (t *Table) lookup(a, b TypeID) (*Rule, bool) {
+	c := t.cell(a, b)
+	return c.rule, c.swap
+}
+
+// noRule is the cell of a pair outside the matrix.
+var noRule ruleCell
+
+// cell returns the matrix entry for an active pair of types a and b.
+func (t *Table) cell(a, b TypeID) *ruleCell {
 	if int(a) >= t.ntype || int(b) >= t.ntype {
-		return nil, false
+		return &noRule
 	}
-	c := t.cells[int(a)<<t.shift|int(b)]
-	if c == 0 {
-		return nil, false
-	}
-	return t.rules[c>>1], c&1 != 0
+	return &t.cells[int(a)<<t.shift|int(b)]
 }
 
 // Rules returns every rule in the table in definition order.

@@ -78,6 +78,7 @@ type Template struct {
 	words  [2]int  // cell sizes of the left and right agent
 	valued [2]bool // whether they carry a Go value
 	wild   bool    // the right side is a wildcard, kept and rewired
+	choose bool    // there are guards or lets: the first alternative is not always taken
 }
 
 // Alt is one compiled alternative.
@@ -93,6 +94,7 @@ type Alt struct {
 	Valued bool        // some new agent takes a Go value
 	Regs   int         // size of the register file
 	reused [2]bool     // a new agent takes over the left or right cell
+	fused  bool        // no slot names the principal port of the same or a later new agent
 }
 
 // NodeSpec is a compiled new agent: its NODE word without location and
@@ -158,6 +160,9 @@ func Compile(reg *Registry, left, right TypeID, attrs []int, alts []AltSpec) (*T
 			return nil, err
 		}
 		t.Alts = append(t.Alts, alt)
+		if len(alts) > 1 || len(as.Lets) > 0 {
+			t.choose = true
+		}
 		if n := len(attrs) + len(as.Lets); n > t.EnvLen {
 			t.EnvLen = n
 		}
@@ -290,7 +295,7 @@ func compileAlt(reg *Registry, nports int, wild bool, isAttr map[int]bool, as Al
 		}
 		switch {
 		case isAux(x) && isAux(y):
-			v := -1 << 20 - alt.Vars // a wire register, resolved below
+			v := -1<<20 - alt.Vars // a wire register, resolved below
 			alt.Vars++
 			fill(x, v)
 			fill(y, v)
@@ -311,9 +316,14 @@ func compileAlt(reg *Registry, nports int, wild bool, isAttr map[int]bool, as Al
 		}
 		return uint16(r)
 	}
-	for _, ss := range slots {
+	alt.fused = true
+	for i, ss := range slots {
 		for _, r := range ss {
-			alt.Slots = append(alt.Slots, resolve(r))
+			reg := resolve(r)
+			if int(reg) >= base+i && int(reg) < base+len(as.Nodes) {
+				alt.fused = false
+			}
+			alt.Slots = append(alt.Slots, reg)
 		}
 	}
 	for _, l := range links {

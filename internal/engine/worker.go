@@ -187,12 +187,12 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 			r := w.stack[len(w.stack)-1]
 			w.stack = w.stack[:len(w.stack)-1]
 			// Fast path: a rewrite rule that succeeds.
-			if rule, swap := w.tab.lookup(r.A.Type(), r.B.Type()); rule != nil && rule.Kind == RuleRewrite {
+			if c := w.tab.cell(r.A.principalType(), r.B.principalType()); c.tmpl != nil {
 				a, b := r.A, r.B
-				if swap {
+				if c.swap {
 					a, b = b, a
 				}
-				if w.rewrite(rule.Template, a, b) == nil {
+				if w.rewrite(c.tmpl, a, b) == nil {
 					w.count++
 					goto done
 				}
@@ -335,8 +335,10 @@ func (w *Worker) rewrite(t *Template, a, b Port) error {
 	}
 	reg[na+nb], reg[na+nb+1] = a, b
 
-	// Read the attributes; nothing changes until all have arrived.
-	env := w.env[:t.EnvLen]
+	// Read the attributes; nothing changes until all have arrived. An
+	// attribute that is not an inline integer must be consumed at commit.
+	env := w.env
+	boxed := false
 	for i, j := range t.Attrs {
 		p := reg[j]
 		if p&tagMask == tagInt {
@@ -348,17 +350,18 @@ func (w *Worker) rewrite(t *Template, a, b Port) error {
 			return err
 		}
 		env[i] = v
+		boxed = true
 	}
 
 	// Choose the alternative and evaluate its expressions.
 	alt := &t.Alts[0]
-	if len(t.Alts) > 1 || len(alt.Lets) > 0 {
+	if t.choose {
 		var err error
 		if alt, err = w.choose(t, env); err != nil {
 			return err
 		}
 	}
-	vals := w.vals[:len(alt.Exprs)]
+	vals := w.vals
 	for i, c := range alt.Exprs {
 		v, err := w.eval(c, env)
 		if err != nil {
@@ -368,9 +371,11 @@ func (w *Worker) rewrite(t *Template, a, b Port) error {
 	}
 
 	// Commit: consume the attributes and free the pair.
-	for _, j := range t.Attrs {
-		if j < na+nb && reg[j]&tagMask != tagInt {
-			w.DropInt(reg[j])
+	if boxed {
+		for _, j := range t.Attrs {
+			if j < na+nb && reg[j]&tagMask != tagInt {
+				w.DropInt(reg[j])
+			}
 		}
 	}
 	var va, vb uint64
@@ -399,29 +404,11 @@ func (w *Worker) rewrite(t *Template, a, b Port) error {
 		w.DropInt(b)
 	}
 
-	// Allocate the new agents, the fresh wires and the integers.
-	r := na + nb + 2
-	for i := range alt.Nodes {
-		ns := &alt.Nodes[i]
-		p := ns.Port
-		switch n := ns.Words; {
-		case ns.Reuse == 1:
-			p |= a &^ (1<<locShift - 1)
-		case ns.Reuse == 2:
-			p |= b &^ (1<<locShift - 1)
-		case n > 0:
-			l := h.free[n]
-			if l != 0 {
-				h.free[n] = *h.cell(l)
-			} else {
-				l = h.bumpAlloc(n)
-			}
-			p |= Port(l << locShift)
-		}
-		reg[r] = p
-		r++
-	}
-	h.allocs += int64(len(alt.Nodes))
+	// Make the fresh wires and the integers first, so that every register
+	// a slot can name, except those of later new agents, is set when the
+	// new agents are built.
+	nodes := na + nb + 2
+	r := nodes + len(alt.Nodes)
 	for range alt.Vars {
 		l := h.free[1]
 		if l != 0 {
@@ -450,29 +437,66 @@ func (w *Worker) rewrite(t *Template, a, b Port) error {
 		r++
 	}
 
-	// Fill the auxiliary slots of the new agents.
+	// Allocate the new agents. When no slot names a new agent built later
+	// (alt.fused), each agent's slots are filled as soon as it has a cell.
 	slots := alt.Slots
 	for i := range alt.Nodes {
-		k := alt.Nodes[i].Arity
-		if k == 0 {
-			continue
+		ns := &alt.Nodes[i]
+		var l uint64
+		switch n := ns.Words; {
+		case ns.Reuse == 1:
+			l = uint64(a) >> locShift
+		case ns.Reuse == 2:
+			l = uint64(b) >> locShift
+		case n > 0:
+			l = h.free[n]
+			if l != 0 {
+				h.free[n] = *h.cell(l)
+			} else {
+				l = h.bumpAlloc(n)
+			}
 		}
-		cs := h.cells(reg[na+nb+2+i].Loc(), k)
-		for j, s := range slots[:k] {
-			cs[j] = uint64(reg[s])
+		reg[nodes+i] = ns.Port | Port(l<<locShift)
+		if k := ns.Arity; k > 0 && alt.fused {
+			cs := h.cells(l, k)
+			for j, s := range slots[:k] {
+				cs[j] = uint64(reg[s])
+			}
+			slots = slots[k:]
 		}
-		slots = slots[k:]
+	}
+	h.allocs += int64(len(alt.Nodes))
+	if !alt.fused {
+		for i := range alt.Nodes {
+			k := alt.Nodes[i].Arity
+			if k == 0 {
+				continue
+			}
+			cs := h.cells(reg[nodes+i].Loc(), k)
+			for j, s := range slots[:k] {
+				cs[j] = uint64(reg[s])
+			}
+			slots = slots[k:]
+		}
 	}
 	if alt.Valued || va|vb != 0 {
-		w.rewriteValues(alt, reg[na+nb+2:], va, vb)
+		w.rewriteValues(alt, reg[nodes:], va, vb)
 	}
 
-	// Link the principal ends and the old ports.
+	// Link the principal ends and the old ports. The common cases are
+	// done here: two principal ends make an active pair, and a wire whose
+	// cell is empty takes the other end (see Link).
 	for _, l := range alt.Links {
 		x, y := reg[l[0]], reg[l[1]]
 		if x&tagMask >= tagNode && y&tagMask >= tagNode {
 			w.stack = append(w.stack, Redex{x, y})
 			continue
+		}
+		if x&tagMask == tagVar && !w.Shared {
+			if c := h.cell(x.Loc()); *c == 0 {
+				*c = uint64(y)
+				continue
+			}
 		}
 		w.Link(x, y)
 	}
