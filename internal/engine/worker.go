@@ -439,7 +439,7 @@ func (w *Worker) rewrite(t *Template, a, b Port) error {
 
 	// Allocate the new agents. When no slot names a new agent built later
 	// (alt.fused), each agent's slots are filled as soon as it has a cell.
-	slots := alt.Slots
+	slots, o := alt.Slots, 0 // slots[o:] are those of the next agent with ports
 	for i := range alt.Nodes {
 		ns := &alt.Nodes[i]
 		var l uint64
@@ -459,10 +459,10 @@ func (w *Worker) rewrite(t *Template, a, b Port) error {
 		reg[nodes+i] = ns.Port | Port(l<<locShift)
 		if k := ns.Arity; k > 0 && alt.fused {
 			cs := h.cells(l, k)
-			for j, s := range slots[:k] {
-				cs[j] = uint64(reg[s])
+			for j := range cs {
+				cs[j] = uint64(reg[slots[o+j]])
 			}
-			slots = slots[k:]
+			o += k
 		}
 	}
 	h.allocs += int64(len(alt.Nodes))
@@ -473,10 +473,10 @@ func (w *Worker) rewrite(t *Template, a, b Port) error {
 				continue
 			}
 			cs := h.cells(reg[nodes+i].Loc(), k)
-			for j, s := range slots[:k] {
-				cs[j] = uint64(reg[s])
+			for j := range cs {
+				cs[j] = uint64(reg[slots[o+j]])
 			}
-			slots = slots[k:]
+			o += k
 		}
 	}
 	if alt.Valued || va|vb != 0 {
