@@ -98,8 +98,9 @@ func (p Port) Type() TypeID {
 	return TypeNone
 }
 
-// principalType is Type for a principal port (an agent or an integer),
-// without a branch on the tag.
+// principalType returns the type id of a principal port (an agent or an
+// integer), like Type but without branching on the tag. The reducer loop
+// calls it for both ports of every active pair.
 func (p Port) principalType() TypeID {
 	t := TypeID(p >> 3 & typeMask)
 	if p&tagMask != tagNode {

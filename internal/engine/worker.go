@@ -485,7 +485,9 @@ func (w *Worker) rewrite(t *Template, a, b Port) error {
 
 	// Link the principal ends and the old ports. The common cases are
 	// done here: two principal ends make an active pair, and a wire whose
-	// cell is empty takes the other end (see Link).
+	// cell is empty takes the other end, as in Link. The plain store is
+	// safe only when no other worker can reach the cell; in Shared mode
+	// every wire goes through Link and its atomic swap.
 	for _, l := range alt.Links {
 		x, y := reg[l[0]], reg[l[1]]
 		if x&tagMask >= tagNode && y&tagMask >= tagNode {
