@@ -92,10 +92,24 @@ func (c *RuleContext) Link(p, q Port) error {
 		return err
 	}
 	if err := c.use(q); err != nil {
+		c.unuse(p)
 		return err
 	}
 	c.links = append(c.links, [2]Port{p, q})
 	return nil
+}
+
+// unuse undoes use(p) after the other port of a Link was rejected.
+func (c *RuleContext) unuse(p Port) {
+	if p.kind != portAgent {
+		return
+	}
+	if p.a.id < 0 {
+		i, _ := c.extIndexUnchecked(p)
+		c.extUsed[i] = 0
+		return
+	}
+	c.used[p.a.id] &^= 1 << p.index
 }
 
 // extIndex returns the index in ext of an old agent's auxiliary port.

@@ -22,6 +22,7 @@ type ruleCompiler struct {
 	rule string
 
 	ports     map[string]int // ordinary pattern names → old port index
+	portOrder []string       // the ordinary pattern names, left to right
 	attrs     []int          // old port indices read as integers
 	attrNames map[string]int // attribute name → env index
 
@@ -89,6 +90,7 @@ func (c *ruleCompiler) bindPatterns(left, right Pattern, lid, rid engine.TypeID)
 			c.attrs = append(c.attrs, index)
 		} else {
 			c.ports[name] = index
+			c.portOrder = append(c.portOrder, name)
 		}
 		return nil
 	}
@@ -152,8 +154,11 @@ func (c *ruleCompiler) alt(cs Case) (engine.AltSpec, error) {
 		spec.Lets = append(spec.Lets, code)
 		c.env[l.Name] = len(c.attrs) + k
 	}
-	for name, i := range c.ports {
-		p := c.point(engine.End{Kind: engine.EndExt, Index: i})
+	// Pattern names in port order, so that the wires, and so the
+	// direction of a link between two old ports, do not depend on map
+	// order.
+	for _, name := range c.portOrder {
+		p := c.point(engine.End{Kind: engine.EndExt, Index: c.ports[name]})
 		c.occ[name] = append(c.occ[name], p)
 	}
 	for _, w := range cs.Body {

@@ -94,13 +94,13 @@ func (t *Table) Add(r *Rule, replace bool) (*Rule, error) {
 	default:
 		m = t.user
 	}
+	reversed := false
 	if m != nil {
 		key = [2]TypeID{r.Left, r.Right}
 		if i, ok := m[key]; ok {
 			old = i
 		} else if i, ok := m[[2]TypeID{r.Right, r.Left}]; ok {
-			old = i
-			delete(m, [2]TypeID{r.Right, r.Left})
+			old, reversed = i, true
 		}
 	}
 	var prev *Rule
@@ -108,6 +108,9 @@ func (t *Table) Add(r *Rule, replace bool) (*Rule, error) {
 		prev = t.rules[old]
 		if !replace {
 			return prev, fmt.Errorf("rule %s: a rule for this pair is already defined (%s)", r.Name, prev.Name)
+		}
+		if reversed {
+			delete(m, [2]TypeID{r.Right, r.Left})
 		}
 	}
 	idx := len(t.rules)
@@ -155,13 +158,16 @@ func (t *Table) Build(ntype int) {
 			set(k[1], k[0], idx, true)
 		}
 	}
-	for a := 1; a < ntype; a++ {
-		for b := 1; b < ntype; b++ {
-			if i, ok := t.wild[TypeID(a)]; ok && b != int(TypeInt) {
-				set(TypeID(a), TypeID(b), i, false)
-			}
-			if i, ok := t.wild[TypeID(b)]; ok && a != int(TypeInt) {
-				set(TypeID(a), TypeID(b), i, true)
+	// Built-in wildcard rules (Eraser, Dup) come before user ones.
+	for _, builtin := range []bool{true, false} {
+		for a := 1; a < ntype; a++ {
+			for b := 1; b < ntype; b++ {
+				if i, ok := t.wild[TypeID(a)]; ok && b != int(TypeInt) && t.rules[i].Builtin == builtin {
+					set(TypeID(a), TypeID(b), i, false)
+				}
+				if i, ok := t.wild[TypeID(b)]; ok && a != int(TypeInt) && t.rules[i].Builtin == builtin {
+					set(TypeID(a), TypeID(b), i, true)
+				}
 			}
 		}
 	}

@@ -186,18 +186,23 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 			}
 			r := w.stack[len(w.stack)-1]
 			w.stack = w.stack[:len(w.stack)-1]
-			// Fast path: a rewrite rule that succeeds.
+			// Fast path: a rewrite rule. A failed rewrite changed nothing and
+			// is not tried again, which would draw rand a second time.
+			var err error
 			if c := w.tab.cell(r.A.principalType(), r.B.principalType()); c.tmpl != nil {
 				a, b := r.A, r.B
 				if c.swap {
 					a, b = b, a
 				}
-				if w.rewrite(c.tmpl, a, b) == nil {
+				if err = w.rewrite(c.tmpl, a, b); err == nil {
 					w.count++
-					goto done
+				} else {
+					err = w.failure(r.A, r.B, err)
 				}
+			} else {
+				err = w.interact(r.A, r.B)
 			}
-			if err := w.interact(r.A, r.B); err != nil {
+			if err != nil {
 				if err == ErrPending {
 					w.deferred = append(w.deferred, r)
 					continue
@@ -205,12 +210,12 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 				w.stack = append(w.stack, r)
 				return err
 			}
-		done:
-			if live := w.heap.allocs - w.heap.frees; live > w.peak {
+			live := w.heap.allocs - w.heap.frees
+			if live > w.peak {
 				w.peak = live
-				if live > maxLive {
-					return &LimitError{Err: ErrAgentLimit, Limit: lim.LiveAgents}
-				}
+			}
+			if live > maxLive {
+				return &LimitError{Err: ErrAgentLimit, Limit: lim.LiveAgents}
 			}
 			if w.count&4095 == 0 && done != nil {
 				select {
@@ -289,17 +294,24 @@ func (w *Worker) interact(a, b Port) error {
 		err = r.Native(w, a, b)
 	}
 	if err != nil {
-		if err == ErrPending || errors.Is(err, ErrPending) {
-			return ErrPending
-		}
-		var f *Fault
-		if errors.As(err, &f) {
-			return err
-		}
-		return &Fault{Rule: r.Name, Left: w.Net.Types.Name(a.Type()), Right: w.Net.Types.Name(b.Type()), Err: err}
+		return w.failure(a, b, err)
 	}
 	w.count++
 	return nil
+}
+
+// failure turns the error of a rule applied to the pair (a, b) into
+// ErrPending, for a pair that must wait, or into a *Fault naming the rule
+// and both types.
+func (w *Worker) failure(a, b Port, err error) error {
+	if err == ErrPending || errors.Is(err, ErrPending) {
+		return ErrPending
+	}
+	var f *Fault
+	if errors.As(err, &f) {
+		return err
+	}
+	return w.fault(a, b, err)
 }
 
 // fault builds the error for a failed pair, naming its rule when one
