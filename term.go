@@ -94,6 +94,10 @@ func (n *Network) readPort(p engine.Port) *Term {
 		default:
 			info := n.net.Types.Info(p.Type())
 			t.Kind, t.Type = AgentTerm, info.Name
+			if name, ok := n.functionAgent(p); ok {
+				t.Type = name // a leaf: %foo
+				continue
+			}
 			if p.Loc() != 0 {
 				if seen[p.Loc()] {
 					t.Kind = CycleTerm
@@ -116,6 +120,19 @@ func (n *Network) readPort(p engine.Port) *Term {
 		}
 	}
 	return root
+}
+
+// functionAgent returns "%foo" for the text language's function agent
+// %foo, which holds foo's type id on its port.
+func (n *Network) functionAgent(p engine.Port) (string, bool) {
+	if n.net.Types.Name(p.Type()) != "_Percent" {
+		return "", false
+	}
+	id, err := n.w.IntValue(n.w.Aux(p, 0))
+	if err != nil || id <= int64(engine.TypeInt) || id >= int64(n.net.Types.Len()) {
+		return "", false
+	}
+	return "%" + n.net.Types.Name(engine.TypeID(id)), true
 }
 
 // wireLabel returns the label of the wire cell at loc: <a1> … <z1>, <a2>
@@ -214,6 +231,19 @@ func (t *Term) Format(opt PrintOptions) string {
 	return b.String()
 }
 
+func isCons(t *Term) bool { return t.Kind == AgentTerm && t.Type == "Cons" && len(t.Args) == 2 }
+
+// properOrOpen reports whether the list at t prints in brackets.
+func properOrOpen(t *Term, opt PrintOptions) bool {
+	for isCons(t) {
+		t = t.Args[1]
+	}
+	if t.Kind == AgentTerm && t.Type == "Nil" && len(t.Args) == 0 {
+		return true
+	}
+	return opt.OpenTail && (t.Kind == NameTerm || t.Kind == WireTerm || t.Kind == EmptyTerm)
+}
+
 // printItem is a term still to print, or a literal when t is nil.
 type printItem struct {
 	t   *Term
@@ -256,7 +286,7 @@ func listParts(t *Term, opt PrintOptions) []printItem {
 		return parts
 	}
 	for _, e := range elems {
-		if e.Kind == AgentTerm && e.Type == "Cons" && len(e.Args) == 2 {
+		if isCons(e) && !properOrOpen(e, opt) {
 			parts = append(parts, item{lit: "("}, item{t: e}, item{lit: ")"})
 		} else {
 			parts = append(parts, item{t: e})

@@ -2,7 +2,9 @@
 //
 // Usage:
 //
-//	annette version
+//	annette run [flags] FILE   run a program in the text language
+//	annette repl [flags]       read and run statements interactively
+//	annette version            print the version
 //
 // Run "annette help" for the list of commands.
 package main
@@ -15,7 +17,7 @@ import (
 	"runtime/debug"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
 // Exit statuses.
 const (
@@ -32,17 +34,25 @@ Usage:
 
 Commands:
 
+	run       run a program file in the text language (Inpla's language)
+	repl      read and run statements interactively
 	version   print the version of annette and of Go
 	help      print this help
+
+Run "annette <command> -h" for the flags of a command.
 `
 
 // run carries out one command and returns the exit status.
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
 	switch args[0] {
+	case "run":
+		return cmdRun(args[1:], stdin, stdout, stderr)
+	case "repl":
+		return cmdRepl(args[1:], stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "annette %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return exitOK

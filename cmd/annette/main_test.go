@@ -19,7 +19,7 @@ func TestRunCommands(t *testing.T) {
 		{[]string{"frobnicate"}, exitUsage, "", `unknown command "frobnicate"`},
 	} {
 		var out, errb bytes.Buffer
-		got := run(tc.args, &out, &errb)
+		got := run(tc.args, strings.NewReader(""), &out, &errb)
 		if got != tc.status {
 			t.Errorf("run(%q) = %d, want %d", tc.args, got, tc.status)
 		}

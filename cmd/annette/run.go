@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+
+	"github.com/annette-go/annette"
+	"github.com/annette-go/annette/lang"
+)
+
+// constFlags collects -d NAME=VALUE flags.
+type constFlags map[string]int64
+
+func (c constFlags) String() string { return "" }
+
+func (c constFlags) Set(s string) error {
+	name, val, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("want NAME=VALUE, got %q", s)
+	}
+	v, err := strconv.ParseInt(strings.TrimSpace(val), 10, 64)
+	if err != nil {
+		return fmt.Errorf("value of %s is not a 64-bit integer: %q", name, val)
+	}
+	c[strings.TrimSpace(name)] = v
+	return nil
+}
+
+// runFlags are the options shared by run and repl.
+type runFlags struct {
+	fs       *flag.FlagSet
+	file     string
+	threads  int
+	consts   constFlags
+	weak     bool
+	stats    bool
+	cpuProf  string
+	memProf  string
+	maxSteps int64
+	maxLive  int64
+}
+
+func newRunFlags(name string, stderr io.Writer) *runFlags {
+	f := &runFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError), consts: constFlags{}}
+	fs := f.fs
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.file, "f", "", "program `file` to run (also accepted as the argument)")
+	fs.IntVar(&f.threads, "t", runtime.GOMAXPROCS(0), "number of worker `threads`")
+	fs.Var(f.consts, "d", "bind the constant `NAME=VALUE`; wins over the program's const (repeatable)")
+	fs.BoolVar(&f.weak, "w", false, "weak reduction: reduce only active pairs reachable from the interface")
+	fs.BoolVar(&f.stats, "stats", false, "print run statistics to stderr at the end")
+	fs.StringVar(&f.cpuProf, "cpuprofile", "", "write a CPU profile to `file`")
+	fs.StringVar(&f.memProf, "memprofile", "", "write a heap profile to `file` at the end")
+	fs.Int64Var(&f.maxSteps, "max-interactions", 0, "stop with an error after this many interactions (0: no limit)")
+	fs.Int64Var(&f.maxLive, "max-agents", 0, "stop with an error when more agents than this are alive (0: no limit)")
+	// Inpla's options, accepted for compatibility. annette's memory grows
+	// on demand, and it always prints the plain interaction counts.
+	for _, name := range []string{"Xms", "Xmt", "Xes", "s"} {
+		fs.Int(name, 0, "accepted for compatibility with Inpla; ignored")
+	}
+	for _, name := range []string{"c", "foptimise-tail-calls", "fverbose-memory-usage", "fverbose-simulation-info"} {
+		fs.Bool(name, false, "accepted for compatibility with Inpla; ignored")
+	}
+	return f
+}
+
+// cmdRun runs a program file: annette run [flags] FILE.
+func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	f := newRunFlags("run", stderr)
+	f.fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: annette run [flags] FILE\n\nRuns a program in the text language. Flags:")
+		f.fs.PrintDefaults()
+	}
+	if err := f.fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	file := f.file
+	switch rest := f.fs.Args(); {
+	case len(rest) == 1 && file == "":
+		file = rest[0]
+	case len(rest) > 1 || len(rest) == 1 && file != "":
+		fmt.Fprintln(stderr, "annette run: give one program file")
+		return exitUsage
+	}
+	if f.weak {
+		fmt.Fprintln(stderr, "annette run: -w (weak reduction) is not supported yet")
+		return exitUsage
+	}
+	var src []byte
+	var err error
+	if file == "" || file == "-" {
+		file = "<stdin>"
+		src, err = io.ReadAll(stdin)
+	} else {
+		src, err = os.ReadFile(file)
+		if errors.Is(err, os.ErrNotExist) && !strings.HasSuffix(file, ".in") {
+			if alt, err2 := os.ReadFile(file + ".in"); err2 == nil {
+				file, src, err = file+".in", alt, nil
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "annette: %v\n", err)
+		return exitError
+	}
+
+	stop, err := f.startProfiles()
+	if err != nil {
+		fmt.Fprintf(stderr, "annette: %v\n", err)
+		return exitError
+	}
+	defer stop()
+
+	ip, err := annette.NewInterpreter(f.interpConfig(stdout, stderr))
+	if err != nil {
+		fmt.Fprintf(stderr, "annette: %v\n", err)
+		return exitError
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer cancel()
+	ip.SetContext(ctx)
+	err = ip.Run(file, src)
+	if f.stats {
+		printStats(stderr, ip.Network().Stats())
+	}
+	if err != nil {
+		printError(stderr, err)
+		return exitError
+	}
+	return exitOK
+}
+
+func (f *runFlags) interpConfig(stdout, stderr io.Writer) annette.InterpreterConfig {
+	return annette.InterpreterConfig{
+		Config: annette.Config{MaxInteractions: f.maxSteps, MaxLiveAgents: f.maxLive},
+		Stdout: stdout,
+		Stderr: stderr,
+		Consts: f.consts,
+	}
+}
+
+// startProfiles starts the CPU profile and returns the function that
+// stops it and writes the heap profile.
+func (f *runFlags) startProfiles() (func(), error) {
+	var cpu *os.File
+	if f.cpuProf != "" {
+		var err error
+		if cpu, err = os.Create(f.cpuProf); err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(cpu); err != nil {
+			cpu.Close()
+			return nil, err
+		}
+	}
+	return func() {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			cpu.Close()
+		}
+		if f.memProf != "" {
+			if m, err := os.Create(f.memProf); err == nil {
+				runtime.GC()
+				pprof.WriteHeapProfile(m)
+				m.Close()
+			}
+		}
+	}, nil
+}
+
+func printStats(w io.Writer, st annette.Stats) {
+	fmt.Fprintf(w, "interactions: %d\nagents allocated: %d\nagents live: %d\npeak live agents: %d\nreduction time: %v\n",
+		st.Interactions, st.Allocated, st.Live, st.PeakLive, st.Elapsed)
+}
+
+// printError prints a program's errors, one per line.
+func printError(w io.Writer, err error) {
+	var list lang.ErrorList
+	if errors.As(err, &list) {
+		for _, e := range list {
+			fmt.Fprintln(w, e)
+		}
+		return
+	}
+	fmt.Fprintln(w, err)
+}

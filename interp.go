@@ -1,0 +1,265 @@
+package annette
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/annette-go/annette/internal/engine"
+	"github.com/annette-go/annette/lang"
+)
+
+// InterpreterConfig holds the settings of an [Interpreter]. The zero value
+// is usable: output is discarded, files are read from the file system.
+type InterpreterConfig struct {
+	// Config sets the limits and the rand seed of the network.
+	Config
+	// Stdout receives what the program prints; nil discards it.
+	Stdout io.Writer
+	// Stderr receives warnings; nil discards them.
+	Stderr io.Writer
+	// Consts are constants defined before the program, as by
+	// "-d NAME=VALUE"; they win over the program's own const
+	// declarations.
+	Consts map[string]int64
+	// ReadFile reads the files of use statements; nil means os.ReadFile.
+	ReadFile func(path string) ([]byte, error)
+}
+
+// Interpreter runs programs written in the text language (Inpla's
+// language; see the lang package) on a [Network]. A program is parsed
+// and checked whole before any of it runs; then its statements run in
+// order, each net being reduced to normal form, and the results are
+// printed as Inpla prints them.
+type Interpreter struct {
+	cfg     InterpreterConfig
+	net     *Network
+	checker *lang.Checker
+	out     io.Writer
+	errOut  io.Writer
+	exited  bool
+	ctx     context.Context
+}
+
+// ProgramError is an error of a running program, at the statement that
+// caused it.
+type ProgramError struct {
+	Pos lang.Pos
+	Err error
+}
+
+func (e *ProgramError) Error() string {
+	if !e.Pos.IsValid() {
+		return e.Err.Error()
+	}
+	return e.Pos.String() + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *ProgramError) Unwrap() error { return e.Err }
+
+// NewInterpreter returns an interpreter with an empty network that knows
+// the built-in agents of the language.
+func NewInterpreter(cfg InterpreterConfig) (*Interpreter, error) {
+	ip := &Interpreter{cfg: cfg, net: NewNetwork(cfg.Config), ctx: context.Background()}
+	ip.out, ip.errOut = cfg.Stdout, cfg.Stderr
+	if ip.out == nil {
+		ip.out = io.Discard
+	}
+	if ip.errOut == nil {
+		ip.errOut = io.Discard
+	}
+	ip.checker = lang.NewChecker(&lang.Config{Consts: cfg.Consts, MaxArity: engine.MaxArity})
+	if _, err := engine.InstallBuiltins(ip.net.net); err != nil {
+		return nil, err
+	}
+	ip.net.dirty = true
+	return ip, nil
+}
+
+// Network returns the interpreter's network.
+func (ip *Interpreter) Network() *Network { return ip.net }
+
+// Exited reports whether the program ran an exit statement.
+func (ip *Interpreter) Exited() bool { return ip.exited }
+
+// SetContext sets the context that bounds each reduction; a done context
+// stops the running net with its error.
+func (ip *Interpreter) SetContext(ctx context.Context) { ip.ctx = ctx }
+
+// Run parses, checks and runs a whole program. Syntax and rule errors are
+// returned as a lang.ErrorList before anything runs; a runtime error
+// stops the program and is returned as a *ProgramError.
+func (ip *Interpreter) Run(filename string, src []byte) error {
+	prog, err := lang.ParseFile(filename, src, 0)
+	if err != nil {
+		return err
+	}
+	prog, err = lang.ExpandUses(prog, ip.useReader(filename), 0)
+	if err != nil {
+		return err
+	}
+	warns, err := ip.checker.CheckProgram(prog)
+	ip.warn(warns)
+	if err != nil {
+		return err
+	}
+	for _, s := range prog.Stmts {
+		if err := ip.exec(s); err != nil {
+			return err
+		}
+		if ip.exited {
+			break
+		}
+	}
+	return nil
+}
+
+// Exec checks and runs one statement, as a read-eval-print loop does. A
+// statement with a syntax or rule error does not run and changes nothing.
+func (ip *Interpreter) Exec(s lang.Stmt) error {
+	if u, ok := s.(*lang.UseCmd); ok {
+		src, err := ip.useReader("")(u.Path)
+		if err != nil {
+			return &ProgramError{Pos: u.PathPos, Err: err}
+		}
+		return ip.Run(u.Path, src)
+	}
+	warns, err := ip.checker.CheckStmt(s)
+	ip.warn(warns)
+	if err != nil {
+		return err
+	}
+	return ip.exec(s)
+}
+
+func (ip *Interpreter) warn(warns lang.ErrorList) {
+	for _, w := range warns {
+		fmt.Fprintf(ip.errOut, "%s: warning: %s\n", w.Pos, w.Msg)
+	}
+}
+
+// useReader returns the function that reads a used file: the path as
+// written, or else relative to the directory of the including file.
+func (ip *Interpreter) useReader(including string) func(string) ([]byte, error) {
+	read := ip.cfg.ReadFile
+	if read == nil {
+		read = os.ReadFile
+	}
+	return func(path string) ([]byte, error) {
+		src, err := read(path)
+		if err != nil && including != "" && !filepath.IsAbs(path) {
+			if alt, err2 := read(filepath.Join(filepath.Dir(including), path)); err2 == nil {
+				return alt, nil
+			}
+		}
+		return src, err
+	}
+}
+
+// exec runs a checked statement.
+func (ip *Interpreter) exec(s lang.Stmt) error {
+	switch s := s.(type) {
+	case *lang.Rule:
+		return ip.defineRule(s)
+	case *lang.NetStmt:
+		return ip.runNet(s)
+	case *lang.PrintCmd:
+		for i, name := range s.Names {
+			if i > 0 {
+				fmt.Fprint(ip.out, " ")
+			}
+			fmt.Fprint(ip.out, ip.text(name.Name))
+		}
+		fmt.Fprintln(ip.out)
+	case *lang.InterfaceCmd:
+		ip.printInterface()
+	case *lang.FreeCmd:
+		names := make([]string, 0, len(s.Names))
+		if s.All {
+			names = ip.net.Names()
+		}
+		for _, n := range s.Names {
+			names = append(names, n.Name)
+		}
+		for _, n := range names {
+			ip.free(n)
+		}
+	case *lang.PrnatCmd:
+		v, err := ip.prnat(s.Name.Name)
+		if err != nil {
+			return &ProgramError{Pos: s.CmdPos, Err: err}
+		}
+		fmt.Fprintln(ip.out, v)
+	case *lang.UseCmd:
+		// Run expands use statements before checking; Exec handles them.
+		return &ProgramError{Pos: s.CmdPos, Err: errors.New("use statement was not expanded")}
+	case *lang.ConstDecl:
+		// The checker holds the constants.
+	case *lang.MemstatCmd:
+		st := ip.net.Stats()
+		fmt.Fprintf(ip.out, "Using %d agent nodes (peak %d) and %d KiB of store.\n",
+			st.Live, st.PeakLive, ip.net.net.Store.Words()*8/1024)
+	case *lang.ExitCmd:
+		ip.exited = true
+	default:
+		return fmt.Errorf("unknown statement %T", s)
+	}
+	return nil
+}
+
+// runNet builds a net statement, reduces the network and prints the
+// interaction count.
+func (ip *Interpreter) runNet(s *lang.NetStmt) error {
+	b := netBuilder{ip: ip, n: ip.net}
+	if err := b.build(s.Net); err != nil {
+		return &ProgramError{Pos: s.Pos(), Err: err}
+	}
+	st, err := ip.net.Reduce(ip.ctx)
+	if err != nil {
+		return &ProgramError{Pos: s.Pos(), Err: ip.explain(err)}
+	}
+	fmt.Fprintf(ip.out, "(%d interactions, %s sec)\n", st.Interactions, strconv.FormatFloat(st.Elapsed.Seconds(), 'f', 2, 64))
+	return nil
+}
+
+// explain rewrites a rule error so that it names the rule by its source.
+func (ip *Interpreter) explain(err error) error {
+	var re *RuleError
+	if !errors.As(err, &re) {
+		return err
+	}
+	if re.Rule == "" {
+		return fmt.Errorf("no rule for %s >< %s", re.Left, re.Right)
+	}
+	return fmt.Errorf("%v in rule %s >< %s (%s)", re.Err, re.Left, re.Right, re.Rule)
+}
+
+// ensureType defines an agent type of the language the first time it is
+// used; its ports are called "main", "1", "2", and so on.
+func (ip *Interpreter) ensureType(name string, arity int) error {
+	if t, ok := ip.net.TypeOf(name); ok {
+		if len(t.Ports)-1 != arity {
+			return fmt.Errorf("agent %s has %d ports, not %d", name, len(t.Ports)-1, arity)
+		}
+		return nil
+	}
+	ports := []string{"main"}
+	for i := 1; i <= arity; i++ {
+		ports = append(ports, strconv.Itoa(i))
+	}
+	return ip.net.DefineType(Type{Name: name, Ports: ports})
+}
+
+// text returns the term connected to name as Inpla prints it.
+func (ip *Interpreter) text(name string) string {
+	t, err := ip.net.Read(name)
+	if err != nil {
+		return "<NON-DEFINED>"
+	}
+	return t.Format(PrintOptions{MaxList: 31, OpenTail: true})
+}

@@ -1,0 +1,257 @@
+package annette
+
+import (
+	"fmt"
+
+	"github.com/annette-go/annette/internal/engine"
+	"github.com/annette-go/annette/lang"
+)
+
+// netBuilder builds one top-level net statement into the network.
+//
+// Every occurrence of a name stands for an end of a wire cell. A name
+// already in the interface is consumed: its cell loses the interface as
+// an end and gains this occurrence. A new name that occurs twice in the
+// statement is an internal wire between its two places. A new name that
+// occurs once joins the interface. Each agent slot then holds the cell's
+// word, and each connection links the words of its two sides, which makes
+// an active pair when both are agents.
+type netBuilder struct {
+	ip   *Interpreter
+	n    *Network
+	env  map[string]int64       // where/let bindings
+	vars map[string]engine.Port // name → its cell for this statement
+}
+
+func (b *netBuilder) build(net *lang.Net) error {
+	b.env = map[string]int64{}
+	if net.Binds != nil {
+		for _, bd := range net.Binds.List {
+			v, err := b.ip.evalExpr(bd.Value, b.env)
+			if err != nil {
+				return err
+			}
+			b.env[bd.Name] = v
+		}
+	}
+	conns := make([]*lang.Connection, len(net.Conns))
+	for i, c := range net.Conns {
+		switch c := c.(type) {
+		case *lang.Connection:
+			conns[i] = c
+		case *lang.Abbrev:
+			conns[i] = c.Lower()
+		}
+	}
+
+	// Count the occurrences of each name and decide what its cell is.
+	counts := map[string]int{}
+	var order []string
+	for _, c := range conns {
+		b.names(c.Left, counts, &order)
+		b.names(c.Right, counts, &order)
+	}
+	b.vars = make(map[string]engine.Port, len(counts))
+	w := b.n.w
+	for _, name := range order {
+		if nm, live := b.n.names[name]; live {
+			b.vars[name] = nm.cell
+			b.n.dropName(name)
+			continue
+		}
+		if counts[name] == 2 {
+			b.vars[name] = w.NewVar()
+			continue
+		}
+		b.n.Name(name)
+		b.vars[name] = b.n.names[name].cell
+	}
+
+	// Build and link.
+	for _, c := range conns {
+		x, err := b.term(c.Left)
+		if err != nil {
+			return err
+		}
+		y, err := b.term(c.Right)
+		if err != nil {
+			return err
+		}
+		w.Link(x, y)
+	}
+	return nil
+}
+
+// names counts the wire names in t, without recursion.
+func (b *netBuilder) names(t lang.Term, counts map[string]int, order *[]string) {
+	stack := []lang.Term{t}
+	for len(stack) > 0 {
+		t := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		switch t := t.(type) {
+		case *lang.Name:
+			if _, bound := b.env[t.Name]; bound {
+				continue
+			}
+			if counts[t.Name] == 0 {
+				*order = append(*order, t.Name)
+			}
+			counts[t.Name]++
+		case *lang.Agent:
+			stack = append(stack, t.Args...)
+		case *lang.Tuple:
+			stack = append(stack, t.Elems...)
+		case *lang.List:
+			stack = append(stack, t.Elems...)
+		case *lang.Cons:
+			stack = append(stack, t.Heads...)
+			stack = append(stack, t.Tail)
+		}
+	}
+}
+
+// A fill job writes the word of a term into auxiliary slot slot of the
+// agent at word parent. Terms are built top-down with a stack of jobs so
+// that deep terms and long lists need no recursion.
+type fillJob struct {
+	parent engine.Port
+	slot   int
+	t      lang.Term
+	// For the rest of a list: elems[i:] of a list literal, or heads[i:]
+	// and tail of a cons chain.
+	elems []lang.Term
+	tail  lang.Term
+	list  bool
+}
+
+// term builds t and returns the word for its principal end.
+func (b *netBuilder) term(t lang.Term) (engine.Port, error) {
+	var root engine.Port
+	stack := []fillJob{{t: t, slot: -1}}
+	for len(stack) > 0 {
+		j := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		var word engine.Port
+		var err error
+		if j.list {
+			word, stack, err = b.listRest(j.elems, j.tail, stack)
+		} else {
+			word, stack, err = b.node(j.t, stack)
+		}
+		if err != nil {
+			return 0, err
+		}
+		if j.slot < 0 {
+			root = word
+		} else {
+			b.n.w.SetAux(j.parent, j.slot, word)
+		}
+	}
+	return root, nil
+}
+
+// node returns the word for t, allocating its agent and queueing the
+// fills of its slots.
+func (b *netBuilder) node(t lang.Term, stack []fillJob) (engine.Port, []fillJob, error) {
+	w := b.n.w
+	switch t := t.(type) {
+	case *lang.Name:
+		if v, bound := b.env[t.Name]; bound {
+			return w.Int(v), stack, nil
+		}
+		return b.vars[t.Name], stack, nil
+	case *lang.ExprTerm:
+		v, err := b.ip.evalExpr(t.X, b.env)
+		if err != nil {
+			return 0, stack, err
+		}
+		return w.Int(v), stack, nil
+	case *lang.Agent:
+		if !t.Parens {
+			if v, ok := b.ip.checker.Const(t.Name); ok {
+				return w.Int(v), stack, nil
+			}
+		}
+		return b.agent(t.Name, t.Args, stack)
+	case *lang.Tuple:
+		return b.agent(lang.TupleAgent(len(t.Elems)), t.Elems, stack)
+	case *lang.List:
+		return b.listRest(t.Elems, nil, stack)
+	case *lang.Cons:
+		return b.listRest(t.Heads, t.Tail, stack)
+	case *lang.Percent:
+		p, err := b.ip.percentNet(w, t.Agent)
+		return p, stack, err
+	}
+	return 0, stack, fmt.Errorf("unexpected term %s in a net", t)
+}
+
+// agent allocates an agent and queues its arguments.
+func (b *netBuilder) agent(name string, args []lang.Term, stack []fillJob) (engine.Port, []fillJob, error) {
+	if err := b.ip.ensureType(name, len(args)); err != nil {
+		return 0, stack, err
+	}
+	id, _ := b.n.net.Types.Lookup(name)
+	p := b.n.w.NewAgent(id)
+	for i := len(args) - 1; i >= 0; i-- {
+		stack = append(stack, fillJob{parent: p, slot: i, t: args[i]})
+	}
+	return p, stack, nil
+}
+
+// listRest builds the list elems followed by tail (Nil when tail is nil)
+// one cons at a time.
+func (b *netBuilder) listRest(elems []lang.Term, tail lang.Term, stack []fillJob) (engine.Port, []fillJob, error) {
+	if len(elems) == 0 {
+		if tail != nil {
+			return b.node(tail, stack)
+		}
+		p, st, err := b.agent(lang.AgentNil, nil, stack)
+		return p, st, err
+	}
+	id, _ := b.n.net.Types.Lookup(lang.AgentCons)
+	p := b.n.w.NewAgent(id)
+	stack = append(stack,
+		fillJob{parent: p, slot: 1, list: true, elems: elems[1:], tail: tail},
+		fillJob{parent: p, slot: 0, t: elems[0]})
+	return p, stack, nil
+}
+
+// percentNet builds the function agent %foo, which behaves as the
+// function net (r, foo(r)) for an agent of one port and
+// ((r, x1, ...), foo(r, x1, ...)) for more.
+func (ip *Interpreter) percentNet(w *engine.Worker, name string) (engine.Port, error) {
+	id, err := ip.percentType(name)
+	if err != nil {
+		return 0, err
+	}
+	pid, _ := ip.net.net.Types.Lookup("_Percent")
+	f := w.NewAgent(pid)
+	w.SetAux(f, 0, w.Int(int64(id)))
+	return f, nil
+}
+
+// percentType returns the type id of the agent named by %name.
+func (ip *Interpreter) percentType(name string) (engine.TypeID, error) {
+	arity, ok := ip.checker.Arity(name)
+	if !ok || arity < 1 || arity > 5 {
+		return 0, fmt.Errorf("%%%s needs an agent with 1 to 5 ports", name)
+	}
+	if err := ip.ensureType(name, arity); err != nil {
+		return 0, err
+	}
+	id, _ := ip.net.net.Types.Lookup(name)
+	return id, nil
+}
+
+// dropName removes name from the interface; its cell stays, as an
+// ordinary wire.
+func (n *Network) dropName(name string) {
+	delete(n.names, name)
+	for i, o := range n.order {
+		if o == name {
+			n.order = append(n.order[:i], n.order[i+1:]...)
+			break
+		}
+	}
+}

@@ -1,0 +1,107 @@
+package annette
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/annette-go/annette/internal/engine"
+)
+
+// printInterface prints every interface name and its term, in Inpla's
+// order: by bucket, the bucket of a name being (code of its first
+// character + code of its last + code of the one at index (len-1)/2)
+// mod 127, buckets ascending, and the newest name first within a bucket.
+func (ip *Interpreter) printInterface() {
+	names := ip.net.Names() // oldest first
+	if len(names) == 0 {
+		fmt.Fprintln(ip.out, "<NO-INTERFACE>")
+		return
+	}
+	age := map[string]int{}
+	for i, n := range names {
+		age[n] = i
+	}
+	bucket := func(s string) int {
+		return (int(s[0]) + int(s[len(s)-1]) + int(s[(len(s)-1)/2])) % 127
+	}
+	slices.SortStableFunc(names, func(a, b string) int {
+		if ba, bb := bucket(a), bucket(b); ba != bb {
+			return ba - bb
+		}
+		return age[b] - age[a]
+	})
+	var b strings.Builder
+	for _, n := range names {
+		b.WriteString(n + " ")
+	}
+	b.WriteString("\n\nConnections:\n")
+	for _, n := range names {
+		b.WriteString(n + " ->" + ip.text(n) + "\n")
+	}
+	b.WriteString("\n")
+	fmt.Fprint(ip.out, b.String())
+}
+
+// prnat returns the decimal value of the unary number connected to name.
+func (ip *Interpreter) prnat(name string) (int64, error) {
+	t, err := ip.net.Read(name)
+	if err != nil {
+		return 0, fmt.Errorf("prnat: %s is not an interface name", name)
+	}
+	var k int64
+	for t.Kind == AgentTerm && t.Type == "S" && len(t.Args) == 1 {
+		k++
+		t = t.Args[0]
+	}
+	if t.Kind != AgentTerm || t.Type != "Z" || len(t.Args) != 0 {
+		return 0, errors.New("prnat: " + name + " is not a unary number built from S and Z")
+	}
+	return k, nil
+}
+
+// free disposes of an interface name, the agents hanging from it and the
+// interface names among them. Agents are freed without interactions.
+// While active pairs are left (after a runtime error), only the names
+// are removed, since an agent may belong to one of those pairs.
+func (ip *Interpreter) free(name string) {
+	n := ip.net
+	nm, ok := n.names[name]
+	if !ok {
+		return
+	}
+	owner := map[uint64]string{}
+	for s, f := range n.names {
+		owner[f.cell.Loc()] = s
+	}
+	n.dropName(name)
+	if n.w.Pending() > 0 {
+		return
+	}
+	w := n.w
+	seen := map[uint64]bool{}
+	stack := []engine.Port{w.Cell(nm.cell)}
+	for len(stack) > 0 {
+		p := w.Resolve(stack[len(stack)-1])
+		stack = stack[:len(stack)-1]
+		switch {
+		case p.IsVar():
+			if other, ok := owner[p.Loc()]; ok {
+				n.dropName(other)
+			}
+		case p.IsNode():
+			if p.Loc() != 0 {
+				if seen[p.Loc()] {
+					continue // a cycle
+				}
+				seen[p.Loc()] = true
+			}
+			info := n.net.Types.Info(p.Type())
+			for i := range info.Arity() {
+				stack = append(stack, w.Aux(p, i))
+			}
+			w.FreeAgent(p)
+		}
+	}
+}

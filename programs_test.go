@@ -1,0 +1,151 @@
+package annette_test
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/annette-go/annette"
+)
+
+// timing matches the line printed after each net; the time varies from
+// run to run, so tests compare it as 0.00.
+var timing = regexp.MustCompile(`(?m)^\((\d+) interactions, [0-9.]+ sec\)$`)
+
+func normalizeTiming(s string) string {
+	return timing.ReplaceAllString(s, "($1 interactions, 0.00 sec)")
+}
+
+// runProgram runs a program file with the interpreter and returns what it
+// printed and the error it stopped with.
+func runProgram(t *testing.T, path string) (string, error) {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	must(t, err)
+	var out, errOut bytes.Buffer
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{
+		Config: annette.Config{MaxInteractions: 1e9},
+		Stdout: &out,
+		Stderr: &errOut,
+	})
+	must(t, err)
+	err = ip.Run(path, src)
+	return out.String(), err
+}
+
+// TestPrograms runs each testdata/programs/NAME.in and compares its output
+// with NAME.out and, for a program that must fail, its error with
+// NAME.err, whose first line is "LINE:COL: REGEXP".
+func TestPrograms(t *testing.T) {
+	files, err := filepath.Glob("testdata/programs/*.in")
+	must(t, err)
+	if len(files) == 0 {
+		t.Fatal("no programs in testdata/programs")
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".in")
+		t.Run(name, func(t *testing.T) {
+			out, err := runProgram(t, file)
+			base := strings.TrimSuffix(file, ".in")
+			if want, rerr := os.ReadFile(base + ".out"); rerr == nil {
+				if got := normalizeTiming(out); got != string(want) {
+					t.Errorf("output differs\n--- got\n%s--- want\n%s", got, want)
+				}
+			}
+			wantErr, rerr := os.ReadFile(base + ".err")
+			if rerr != nil {
+				if err != nil {
+					t.Errorf("unexpected error: %v", err)
+				}
+				return
+			}
+			checkProgramError(t, file, err, strings.SplitN(string(wantErr), "\n", 2)[0])
+		})
+	}
+}
+
+// checkProgramError checks err against "LINE:COL: REGEXP".
+func checkProgramError(t *testing.T, file string, err error, spec string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want %s", spec)
+	}
+	pos, pattern, ok := strings.Cut(spec, ": ")
+	if !ok {
+		t.Fatalf("bad .err line %q: want LINE:COL: REGEXP", spec)
+	}
+	msg := err.Error()
+	prefix := file + ":" + pos + ": "
+	if !strings.HasPrefix(msg, prefix) {
+		t.Errorf("error %q does not start with %q", msg, prefix)
+	}
+	re, rerr := regexp.Compile(pattern)
+	if rerr != nil {
+		t.Fatalf("bad regexp in .err: %v", rerr)
+	}
+	if !re.MatchString(msg) {
+		t.Errorf("error %q does not match %q", msg, pattern)
+	}
+}
+
+// TestExamples runs each examples/*.in and checks the lines listed under
+// "// Prints:" in its header against what it prints, timing lines left
+// out. In the header, "(empty line)" stands for an empty line.
+func TestExamples(t *testing.T) {
+	files, err := filepath.Glob("examples/*.in")
+	must(t, err)
+	if len(files) == 0 {
+		t.Fatal("no examples")
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			want := headerResults(t, file)
+			out, err := runProgram(t, file)
+			if err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			var got []string
+			for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+				if !timing.MatchString(line) {
+					got = append(got, line)
+				}
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("prints\n%s\nheader says\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+// headerResults returns the lines under "// Prints:" in a program's
+// header comment.
+func headerResults(t *testing.T, file string) []string {
+	t.Helper()
+	f, err := os.Open(file)
+	must(t, err)
+	defer f.Close()
+	var lines []string
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "// Prints") && strings.HasSuffix(line, ":"):
+			in = true
+		case in && strings.TrimSpace(line) == "//   (empty line)":
+			lines = append(lines, "")
+		case in && strings.HasPrefix(line, "//   "):
+			lines = append(lines, strings.TrimPrefix(line, "//   "))
+		case in:
+			return lines
+		}
+	}
+	if !in {
+		t.Fatalf("%s has no \"// Prints:\" section in its header", file)
+	}
+	return lines
+}
