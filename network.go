@@ -46,6 +46,7 @@ type Stats struct {
 	Live         int64         // agents alive at the end
 	PeakLive     int64         // largest number of agents alive at once
 	Elapsed      time.Duration // wall time
+	StoreBytes   int64         // memory the network's store has allocated, in bytes
 }
 
 // Network is an interaction net with its agent types and rules, reduced
@@ -130,6 +131,7 @@ func (n *Network) Stats() Stats {
 	s.Live = n.w.Live()
 	s.PeakLive = n.w.Peak()
 	s.Allocated = n.w.Allocs()
+	s.StoreBytes = n.net.Store.Words() * 8
 	return s
 }
 
@@ -177,6 +179,7 @@ func (n *Network) Reduce(ctx context.Context) (Stats, error) {
 		Live:         n.w.Live(),
 		PeakLive:     n.w.Peak(),
 		Elapsed:      time.Since(start),
+		StoreBytes:   n.net.Store.Words() * 8,
 	}
 	n.stats.Interactions += s.Interactions
 	n.stats.Elapsed += s.Elapsed

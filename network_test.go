@@ -63,3 +63,45 @@ func TestUnaryMul(t *testing.T) {
 		t.Errorf("interactions = %d, live = %d; want 39 and 13", st.Interactions, st.Live)
 	}
 }
+
+// TestMemoryPerAgent checks the store's budget: at most 32 bytes per live
+// agent with two auxiliary ports, wires included.
+func TestMemoryPerAgent(t *testing.T) {
+	const agents = 1 << 20
+	n := annette.NewNetwork(annette.Config{})
+	must(t, n.DefineType(annette.Type{Name: "Pair", Ports: []string{"main", "left", "right"}}))
+	// A chain of pairs: each holds an integer on the left and the next
+	// pair's principal port on the right, and every other one is linked
+	// through an auxiliary-to-auxiliary wire, which costs a wire cell.
+	prev, err := n.AddAgent("Pair", nil)
+	must(t, err)
+	must(t, n.Connect(prev.Main(), n.Name("head")))
+	for i := 1; i < agents; i++ {
+		p, err := n.AddAgent("Pair", nil)
+		must(t, err)
+		must(t, n.Connect(prev.Port("left"), n.Int(int64(i))))
+		if i%2 == 0 {
+			must(t, n.Connect(prev.Port("right"), p.Main()))
+		} else {
+			// Aux to aux: the next pair hangs from a wire cell.
+			q, err := n.AddAgent("Pair", nil)
+			must(t, err)
+			must(t, n.Connect(prev.Port("right"), q.Port("right")))
+			must(t, n.Connect(q.Port("left"), n.Int(0)))
+			must(t, n.Connect(q.Main(), p.Main()))
+			i++
+		}
+		prev = p
+	}
+	must(t, n.Connect(prev.Port("left"), n.Int(0)))
+	must(t, n.Connect(prev.Port("right"), n.Int(0)))
+	st := n.Stats()
+	if st.Live < agents {
+		t.Fatalf("live agents = %d, want at least %d", st.Live, agents)
+	}
+	per := float64(st.StoreBytes) / float64(st.Live)
+	t.Logf("%d live agents in %d bytes of store: %.1f bytes each", st.Live, st.StoreBytes, per)
+	if per > 32 {
+		t.Errorf("store uses %.1f bytes per live agent, want at most 32", per)
+	}
+}

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -31,3 +34,85 @@ func TestRunCommands(t *testing.T) {
 		}
 	}
 }
+
+// writeProgram writes src to a file in a temporary directory.
+func writeProgram(t *testing.T, name, src string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestRunProgram(t *testing.T) {
+	ok := writeProgram(t, "add.in", "r << Add(3, 4);\nr;\n")
+	div := writeProgram(t, "div.in", "Div3(q, int a) >< (int b) => q ~ (a / b);\nDiv3(q, 10) ~ 0;\n")
+	syntax := writeProgram(t, "syntax.in", "r << Add(3, 4);\nr;\n@@@ ~~ )(\n")
+	consts := writeProgram(t, "const.in", "const N = 2;\nr << Add(N, 1);\nr;\n")
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		stdin   string
+		status  int
+		stdout  string
+		errPart string
+	}{
+		{"file", []string{"run", ok}, "", exitOK, "(2 interactions, 0.00 sec)\n7\n", ""},
+		{"-f", []string{"run", "-f", ok}, "", exitOK, "7\n", ""},
+		{"without .in", []string{"run", strings.TrimSuffix(ok, ".in")}, "", exitOK, "7\n", ""},
+		{"stdin", []string{"run"}, "x << Mul(6, 7);\nx;\n", exitOK, "42\n", ""},
+		{"runtime error", []string{"run", div}, "", exitError, "", "div.in:2:1: division by zero in rule Div3 >< Int"},
+		{"syntax error", []string{"run", syntax}, "", exitError, "", "syntax.in:3:1:"},
+		{"missing file", []string{"run", "/nonexistent/prog.in"}, "", exitError, "", "no such file"},
+		{"two files", []string{"run", ok, ok}, "", exitUsage, "", "give one program file"},
+		{"bad flag", []string{"run", "-bogus", ok}, "", exitUsage, "", "bogus"},
+		{"bad -d", []string{"run", "-d", "N", consts}, "", exitUsage, "", "NAME=VALUE"},
+		{"-d", []string{"run", "-d", "N=40", consts}, "", exitOK, "41\n", "warning"},
+		{"inpla flags", []string{"run", "-Xms", "16", "-foptimise-tail-calls", ok}, "", exitOK, "7\n", ""},
+		{"interaction limit", []string{"run", "-max-interactions", "1", ok}, "", exitError, "", "interaction limit"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			got := run(tc.args, strings.NewReader(tc.stdin), &out, &errb)
+			if got != tc.status {
+				t.Errorf("status = %d, want %d (stderr %q)", got, tc.status, errb.String())
+			}
+			if got := timing.ReplaceAllString(out.String(), "0.00 sec)"); !strings.HasSuffix(got, tc.stdout) {
+				t.Errorf("stdout = %q, want it to end with %q", out.String(), tc.stdout)
+			}
+			if tc.stdout == "" && out.Len() != 0 && tc.status != exitOK {
+				t.Errorf("stdout = %q, want nothing", out.String())
+			}
+			if !strings.Contains(errb.String(), tc.errPart) {
+				t.Errorf("stderr = %q, want it to contain %q", errb.String(), tc.errPart)
+			}
+		})
+	}
+}
+
+func TestRepl(t *testing.T) {
+	input := strings.Join([]string{
+		"Inc(r) >< (int x)",
+		"  => r ~ x + 1;",
+		"Inc(a) ~ 41; a;",
+		"oops ~~ ;",
+		"b << Add(1,",
+		"2); b;",
+		"exit;",
+		"c ~ 5; c;",
+	}, "\n")
+	var out, errb bytes.Buffer
+	if got := run([]string{"repl"}, strings.NewReader(input), &out, &errb); got != exitOK {
+		t.Fatalf("status = %d, want 0 (stderr %q)", got, errb.String())
+	}
+	want := "(1 interactions, 0.00 sec)\n42\n(2 interactions, 0.00 sec)\n3\n"
+	if got := timing.ReplaceAllString(out.String(), "0.00 sec)"); got != want {
+		t.Errorf("stdout = %q, want %q", got, want)
+	}
+	if !strings.Contains(errb.String(), "<input 4>:1:") {
+		t.Errorf("stderr = %q, want the syntax error of line 4", errb.String())
+	}
+}
+
+var timing = regexp.MustCompile(`[0-9.]+ sec\)`)
