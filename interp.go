@@ -104,7 +104,7 @@ func (ip *Interpreter) Run(filename string, src []byte) error {
 		return err
 	}
 	warns, err := ip.checker.CheckProgram(prog)
-	ip.warn(warns)
+	ip.warn(ip.dropOverrideWarnings(prog.Stmts, warns))
 	if err != nil {
 		return err
 	}
@@ -135,6 +135,28 @@ func (ip *Interpreter) Exec(s lang.Stmt) error {
 		return err
 	}
 	return ip.exec(s)
+}
+
+// dropOverrideWarnings removes the checker's warnings about const
+// declarations that a command-line constant overrides: running the
+// declaration prints Inpla's message about it instead.
+func (ip *Interpreter) dropOverrideWarnings(stmts []lang.Stmt, warns lang.ErrorList) lang.ErrorList {
+	at := map[lang.Pos]bool{}
+	for _, s := range stmts {
+		if d, ok := s.(*lang.ConstDecl); ok {
+			if _, over := ip.cfg.Consts[d.Name]; over {
+				at[d.NamePos] = true
+				at[d.CmdPos] = true
+			}
+		}
+	}
+	out := warns[:0:0]
+	for _, w := range warns {
+		if !at[w.Pos] {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 func (ip *Interpreter) warn(warns lang.ErrorList) {
@@ -199,7 +221,11 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 		// Run expands use statements before checking; Exec handles them.
 		return &ProgramError{Pos: s.CmdPos, Err: errors.New("use statement was not expanded")}
 	case *lang.ConstDecl:
-		// The checker holds the constants.
+		// The checker holds the constants. A value from the command line
+		// wins, with Inpla's message on stdout.
+		if v, ok := ip.cfg.Consts[s.Name]; ok {
+			fmt.Fprintf(ip.out, "`%s' has been already bound to a value `%d' as immutable.\n\n", s.Name, v)
+		}
 	case *lang.MemstatCmd:
 		st := ip.net.Stats()
 		fmt.Fprintf(ip.out, "Using %d agent nodes (peak %d) and %d KiB of store.\n",

@@ -68,7 +68,7 @@ func TestRunProgram(t *testing.T) {
 		{"two files", []string{"run", ok, ok}, "", exitUsage, "", "give one program file"},
 		{"bad flag", []string{"run", "-bogus", ok}, "", exitUsage, "", "bogus"},
 		{"bad -d", []string{"run", "-d", "N", consts}, "", exitUsage, "", "NAME=VALUE"},
-		{"-d", []string{"run", "-d", "N=40", consts}, "", exitOK, "41\n", "warning"},
+		{"-d", []string{"run", "-d", "N=40", consts}, "", exitOK, "41\n", ""},
 		{"inpla flags", []string{"run", "-Xms", "16", "-foptimise-tail-calls", ok}, "", exitOK, "7\n", ""},
 		{"interaction limit", []string{"run", "-max-interactions", "1", ok}, "", exitError, "", "interaction limit"},
 	} {
@@ -116,3 +116,36 @@ func TestRepl(t *testing.T) {
 }
 
 var timing = regexp.MustCompile(`[0-9.]+ sec\)`)
+
+// TestRunFlags runs each testdata/programs/flags/NAME.in with the
+// arguments in NAME.args (one per line, before the file name) and
+// compares the output with NAME.out.
+func TestRunFlags(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/programs/flags/*.in")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no programs in testdata/programs/flags (%v)", err)
+	}
+	for _, file := range files {
+		base := strings.TrimSuffix(file, ".in")
+		t.Run(filepath.Base(base), func(t *testing.T) {
+			args := []string{"run"}
+			if b, err := os.ReadFile(base + ".args"); err == nil {
+				for _, a := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+					args = append(args, strings.TrimSpace(a))
+				}
+			}
+			args = append(args, file)
+			want, err := os.ReadFile(base + ".out")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out, errb bytes.Buffer
+			if got := run(args, strings.NewReader(""), &out, &errb); got != exitOK {
+				t.Fatalf("status = %d, want 0 (stderr %q)", got, errb.String())
+			}
+			if got := timing.ReplaceAllString(out.String(), "0.00 sec)"); got != string(want) {
+				t.Errorf("output differs\n--- got\n%s--- want\n%s", got, want)
+			}
+		})
+	}
+}
