@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/annette-go/annette/internal/engine"
 	"github.com/annette-go/annette/lang"
@@ -28,6 +29,9 @@ type InterpreterConfig struct {
 	Consts map[string]int64
 	// ReadFile reads the files of use statements; nil means os.ReadFile.
 	ReadFile func(path string) ([]byte, error)
+	// Weak selects the weak strategy: only active pairs connected to an
+	// interface name are reduced.
+	Weak bool
 }
 
 // Interpreter runs programs written in the text language (Inpla's
@@ -245,7 +249,15 @@ func (ip *Interpreter) runNet(s *lang.NetStmt) error {
 	if err := b.build(s.Net); err != nil {
 		return &ProgramError{Pos: s.Pos(), Err: err}
 	}
-	st, err := ip.net.Reduce(ip.ctx)
+	var st Stats
+	var err error
+	if ip.cfg.Weak {
+		start := time.Now()
+		st, err = ip.net.reduceWeak(ip.ctx)
+		st.Elapsed = time.Since(start)
+	} else {
+		st, err = ip.net.Reduce(ip.ctx)
+	}
 	if err != nil {
 		return &ProgramError{Pos: s.Pos(), Err: ip.explain(err)}
 	}

@@ -28,8 +28,8 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := f.fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	if f.fs.NArg() > 0 || f.file != "" || f.weak {
-		fmt.Fprintln(stderr, "annette repl: takes no file and no -w; use annette run for a file")
+	if f.fs.NArg() > 0 || f.file != "" {
+		fmt.Fprintln(stderr, "annette repl: takes no file; use annette run for a file")
 		return exitUsage
 	}
 	ip, err := annette.NewInterpreter(f.interpConfig(stdout, stderr))

@@ -91,10 +91,6 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "annette run: give one program file")
 		return exitUsage
 	}
-	if f.weak {
-		fmt.Fprintln(stderr, "annette run: -w (weak reduction) is not supported yet")
-		return exitUsage
-	}
 	var src []byte
 	var err error
 	if file == "" || file == "-" {
@@ -145,6 +141,7 @@ func (f *runFlags) interpConfig(stdout, stderr io.Writer) annette.InterpreterCon
 		Stdout: stdout,
 		Stderr: stderr,
 		Consts: f.consts,
+		Weak:   f.weak,
 	}
 }
 

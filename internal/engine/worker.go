@@ -741,3 +741,11 @@ func (w *Worker) Cell(p Port) Port { return w.heap.load(p.Loc()) }
 func (w *Worker) SetCell(p Port, q Port) { w.heap.put(p.Loc(), q) }
 
 func (p Port) u() uint64 { return uint64(p) }
+
+// TakeRedexes removes and returns every active pair not yet reduced,
+// those waiting for an integer included.
+func (w *Worker) TakeRedexes() []Redex {
+	out := append(w.stack[:len(w.stack):len(w.stack)], w.deferred...)
+	w.stack, w.deferred = nil, nil
+	return out
+}

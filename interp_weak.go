@@ -1,0 +1,167 @@
+package annette
+
+import (
+	"context"
+
+	"github.com/annette-go/annette/internal/engine"
+)
+
+// reduceWeak reduces only the active pairs that are connected, through
+// any chain of wires and agents, to an interface name: the weak strategy
+// of "annette run -w". It works in rounds: each round finds the connected
+// pairs, carries each out once, and leaves the pairs those interactions
+// create for the next round, so that a pair cut off from the interface is
+// never reduced, even one created during the round. The pairs left
+// unreduced stay in the network.
+//
+// Finding the connected pairs walks the whole net, so a round costs time
+// in proportion to the net's size; the strategy is meant for programs
+// that need it, not for speed.
+func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
+	var st Stats
+	for {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		all := n.w.TakeRedexes()
+		live, parked := n.partitionLive(all)
+		if len(live) == 0 {
+			for _, r := range parked {
+				n.w.Push(r.A, r.B)
+			}
+			return st, nil
+		}
+		for i, r := range live {
+			n.w.Push(r.A, r.B)
+			ok, err := n.Step(ctx)
+			if ok {
+				st.Interactions++
+			}
+			if err != nil {
+				// Put back what this round did not reach.
+				for _, q := range live[i+1:] {
+					n.w.Push(q.A, q.B)
+				}
+				for _, q := range parked {
+					n.w.Push(q.A, q.B)
+				}
+				return st, err
+			}
+		}
+		for _, r := range parked {
+			n.w.Push(r.A, r.B)
+		}
+	}
+}
+
+// partitionLive splits active pairs into those connected to an interface
+// name and the others. It builds an undirected graph whose vertices are
+// agents (by store location, or one vertex per nullary agent without
+// storage) and unfilled wire cells, reached from the interface names and
+// from the pairs, and searches it from the interface names.
+func (n *Network) partitionLive(pairs []engine.Redex) (live, parked []engine.Redex) {
+	w := n.w
+	type vertex = uint64 // loc<<1 for agents, loc<<1|1 for wire cells
+	adj := map[vertex][]vertex{}
+	link := func(a, b vertex) {
+		adj[a] = append(adj[a], b)
+		adj[b] = append(adj[b], a)
+	}
+	nullary := uint64(0) // fake locations for agents without storage
+	vertexOf := func(p engine.Port) (vertex, bool) {
+		p = w.Resolve(p)
+		switch {
+		case p.IsVar():
+			return p.Loc()<<1 | 1, true
+		case p.IsNode():
+			if p.Loc() == 0 {
+				nullary++
+				return (1<<62 + nullary) << 1, true
+			}
+			return p.Loc() << 1, true
+		}
+		return 0, false // an integer: a leaf
+	}
+	seen := map[vertex]bool{}
+	var stack []engine.Port
+	visitAgent := func(p engine.Port, v vertex) {
+		if seen[v] {
+			return
+		}
+		seen[v] = true
+		stack = append(stack, p)
+	}
+	expand := func() {
+		for len(stack) > 0 {
+			p := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if p.Loc() == 0 {
+				continue
+			}
+			info := n.net.Types.Info(p.Type())
+			self := p.Loc() << 1
+			for i := range info.Arity() {
+				q := w.Resolve(w.Aux(p, i))
+				v, ok := vertexOf(q)
+				if !ok {
+					continue
+				}
+				link(self, v)
+				if q.IsNode() {
+					visitAgent(q, v)
+				}
+			}
+		}
+	}
+	var roots []vertex
+	for _, nm := range n.names {
+		v, ok := vertexOf(nm.cell)
+		if !ok {
+			continue
+		}
+		roots = append(roots, v)
+		if q := w.Resolve(nm.cell); q.IsNode() {
+			visitAgent(q, v)
+		}
+	}
+	pairV := make([][2]vertex, len(pairs))
+	for i, r := range pairs {
+		va, okA := vertexOf(r.A)
+		vb, okB := vertexOf(r.B)
+		if okA {
+			visitAgent(r.A, va)
+		}
+		if okB {
+			visitAgent(r.B, vb)
+		}
+		if okA && okB {
+			link(va, vb)
+		}
+		pairV[i] = [2]vertex{va, vb}
+	}
+	expand()
+
+	reached := map[vertex]bool{}
+	queue := append([]vertex(nil), roots...)
+	for _, v := range roots {
+		reached[v] = true
+	}
+	for len(queue) > 0 {
+		v := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		for _, u := range adj[v] {
+			if !reached[u] {
+				reached[u] = true
+				queue = append(queue, u)
+			}
+		}
+	}
+	for i, r := range pairs {
+		if reached[pairV[i][0]] || reached[pairV[i][1]] {
+			live = append(live, r)
+		} else {
+			parked = append(parked, r)
+		}
+	}
+	return live, parked
+}
