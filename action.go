@@ -222,6 +222,8 @@ func (c *RuleContext) commit() {
 			w.DropInt(p)
 		}
 	}
+	// Fill every slot of the new agents before the first link: a link
+	// may hand a new agent to another worker, which must find it whole.
 	isAux := func(p Port) bool { return p.kind == portAgent && p.a.id >= 0 && p.index > 0 }
 	for _, l := range c.links {
 		p, q := l[0], l[1]
@@ -229,7 +231,6 @@ func (c *RuleContext) commit() {
 			p, q = q, p
 		}
 		if !isAux(p) {
-			w.Link(c.word(p), c.word(q))
 			continue
 		}
 		var word engine.Port
@@ -240,6 +241,11 @@ func (c *RuleContext) commit() {
 			word = c.word(q)
 		}
 		w.SetAux(p.a.p, p.index-1, word)
+	}
+	for _, l := range c.links {
+		if !isAux(l[0]) && !isAux(l[1]) {
+			w.Link(c.word(l[0]), c.word(l[1]))
+		}
 	}
 }
 

@@ -57,7 +57,13 @@ func unaryNet(tb testing.TB, cfg annette.Config) *annette.Network {
 		annette.Type{Name: "Erase"},
 		annette.Type{Name: "Dup", Ports: []string{"main", "a", "b"}},
 	)
-	addRules(tb, n,
+	addRules(tb, n, unaryRules()...)
+	return n
+}
+
+// unaryRules returns the rules of unaryNet.
+func unaryRules() []annette.Rule {
+	return []annette.Rule{
 		annette.RewriteRule{Name: "add-zero", Left: Pat("Add", "r", "y"), Right: Pat("Z"),
 			Body: []annette.Wire{W(V("r"), V("y"))}},
 		annette.RewriteRule{Name: "add-succ", Left: Pat("Add", "r", "y"), Right: Pat("S", "x"),
@@ -79,8 +85,7 @@ func unaryNet(tb testing.TB, cfg annette.Config) *annette.Network {
 			Body: []annette.Wire{
 				W(V("a"), A("S", V("a2"))), W(V("b"), A("S", V("b2"))), W(A("Dup", V("a2"), V("b2")), V("x")),
 			}},
-	)
-	return n
+	}
 }
 
 // unary builds the unary number k and returns its principal port. It

@@ -32,6 +32,12 @@ type InterpreterConfig struct {
 	// Weak selects the weak strategy: only active pairs connected to an
 	// interface name are reduced.
 	Weak bool
+	// Workers is the number of reducer goroutines. Zero or one reduces
+	// sequentially; more uses a ParallelNetwork in Auto mode, and the
+	// line after each net reads "(N interactions by K workers, T sec)".
+	Workers int
+	// Mode is the execution mode of a parallel interpreter.
+	Mode ExecutionMode
 }
 
 // Interpreter runs programs written in the text language (Inpla's
@@ -42,6 +48,7 @@ type InterpreterConfig struct {
 type Interpreter struct {
 	cfg     InterpreterConfig
 	net     *Network
+	par     *ParallelNetwork // set when cfg.Workers > 1
 	checker *lang.Checker
 	out     io.Writer
 	errOut  io.Writer
@@ -69,7 +76,13 @@ func (e *ProgramError) Unwrap() error { return e.Err }
 // NewInterpreter returns an interpreter with an empty network that knows
 // the built-in agents of the language.
 func NewInterpreter(cfg InterpreterConfig) (*Interpreter, error) {
-	ip := &Interpreter{cfg: cfg, net: NewNetwork(cfg.Config), ctx: context.Background()}
+	ip := &Interpreter{cfg: cfg, ctx: context.Background()}
+	if cfg.Workers > 1 {
+		ip.par = NewParallelNetwork(cfg.Config, ParallelConfig{Workers: cfg.Workers, Mode: cfg.Mode})
+		ip.net = ip.par.Network
+	} else {
+		ip.net = NewNetwork(cfg.Config)
+	}
 	ip.out, ip.errOut = cfg.Stdout, cfg.Stderr
 	if ip.out == nil {
 		ip.out = io.Discard
@@ -87,6 +100,14 @@ func NewInterpreter(cfg InterpreterConfig) (*Interpreter, error) {
 
 // Network returns the interpreter's network.
 func (ip *Interpreter) Network() *Network { return ip.net }
+
+// Close releases the workers of a parallel interpreter.
+func (ip *Interpreter) Close() error {
+	if ip.par != nil {
+		return ip.par.Close()
+	}
+	return nil
+}
 
 // Exited reports whether the program ran an exit statement.
 func (ip *Interpreter) Exited() bool { return ip.exited }
@@ -251,17 +272,27 @@ func (ip *Interpreter) runNet(s *lang.NetStmt) error {
 	}
 	var st Stats
 	var err error
-	if ip.cfg.Weak {
+	switch {
+	case ip.cfg.Weak:
 		start := time.Now()
 		st, err = ip.net.reduceWeak(ip.ctx)
 		st.Elapsed = time.Since(start)
-	} else {
+	case ip.par != nil:
+		var ps ParallelStats
+		ps, err = ip.par.Reduce(ip.ctx)
+		st = ps.Stats
+	default:
 		st, err = ip.net.Reduce(ip.ctx)
 	}
 	if err != nil {
 		return &ProgramError{Pos: s.Pos(), Err: ip.explain(err)}
 	}
-	fmt.Fprintf(ip.out, "(%d interactions, %s sec)\n", st.Interactions, strconv.FormatFloat(st.Elapsed.Seconds(), 'f', 2, 64))
+	secs := strconv.FormatFloat(st.Elapsed.Seconds(), 'f', 2, 64)
+	if ip.par != nil {
+		fmt.Fprintf(ip.out, "(%d interactions by %d workers, %s sec)\n", st.Interactions, ip.par.Workers(), secs)
+	} else {
+		fmt.Fprintf(ip.out, "(%d interactions, %s sec)\n", st.Interactions, secs)
+	}
 	return nil
 }
 

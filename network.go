@@ -60,12 +60,17 @@ type Network struct {
 	net *engine.Net
 	w   *engine.Worker
 
-	names   map[string]*freeName
-	order   []string          // interface names in creation order
-	dirty   bool              // types or rules changed since the table was built
-	stats   Stats             // totals over all runs
-	labels  map[uint64]string // wire cell → label, see wireLabel
-	builder builder
+	names  map[string]*freeName
+	order  []string          // interface names in creation order
+	dirty  bool              // types or rules changed since the table was built
+	stats  Stats             // totals over all runs
+	labels map[uint64]string // wire cell → label, see wireLabel
+
+	// others are the workers of a ParallelNetwork beside w. Their counts
+	// of interactions and agents add to w's.
+	others     []*engine.Worker
+	lastSteals int64 // pairs moved between workers in the last parallel run
+	builder    builder
 }
 
 // freeName is a named interface port: a wire cell whose one end is held
@@ -128,11 +133,39 @@ func (n *Network) TypeOf(name string) (Type, bool) {
 // Stats returns the totals over every Step and Reduce so far.
 func (n *Network) Stats() Stats {
 	s := n.stats
-	s.Live = n.w.Live()
-	s.PeakLive = n.w.Peak()
-	s.Allocated = n.w.Allocs()
+	s.Live = n.live()
+	s.PeakLive = max(n.w.Peak(), s.Live)
+	s.Allocated = n.allocs()
 	s.StoreBytes = n.net.Store.Words() * 8
 	return s
+}
+
+// interactions returns the interactions of all the network's workers.
+func (n *Network) interactions() int64 {
+	c := n.w.Interactions()
+	for _, w := range n.others {
+		c += w.Interactions()
+	}
+	return c
+}
+
+// live returns the live agents of the network: each worker counts the
+// agents it allocated minus those it freed.
+func (n *Network) live() int64 {
+	c := n.w.Live()
+	for _, w := range n.others {
+		c += w.Live()
+	}
+	return c
+}
+
+// allocs returns the agents allocated by all the network's workers.
+func (n *Network) allocs() int64 {
+	c := n.w.Allocs()
+	for _, w := range n.others {
+		c += w.Allocs()
+	}
+	return c
 }
 
 // Pending returns the number of active pairs not yet reduced.
@@ -164,19 +197,12 @@ func (n *Network) Reduce(ctx context.Context) (Stats, error) {
 		return Stats{}, err
 	}
 	start := time.Now()
-	c0, a0 := n.w.Interactions(), n.w.Allocs()
-	lim := engine.Limits{}
-	if n.cfg.MaxInteractions > 0 {
-		lim.Interactions = n.cfg.MaxInteractions
-	}
-	if n.cfg.MaxLiveAgents > 0 {
-		lim.LiveAgents = n.cfg.MaxLiveAgents
-	}
-	err := n.w.Run(ctx, lim)
+	c0, a0 := n.interactions(), n.allocs()
+	err := n.w.Run(ctx, n.limits())
 	s := Stats{
-		Interactions: n.w.Interactions() - c0,
-		Allocated:    n.w.Allocs() - a0,
-		Live:         n.w.Live(),
+		Interactions: n.interactions() - c0,
+		Allocated:    n.allocs() - a0,
+		Live:         n.live(),
 		PeakLive:     n.w.Peak(),
 		Elapsed:      time.Since(start),
 		StoreBytes:   n.net.Store.Words() * 8,
@@ -194,7 +220,7 @@ func (n *Network) Step(ctx context.Context) (bool, error) {
 	if err := n.prepare(); err != nil {
 		return false, err
 	}
-	if n.cfg.MaxInteractions > 0 && n.w.Interactions() >= n.cfg.MaxInteractions && n.w.Pending() > 0 {
+	if n.cfg.MaxInteractions > 0 && n.interactions() >= n.cfg.MaxInteractions && n.w.Pending() > 0 {
 		return false, &LimitError{Err: ErrInteractionLimit, Limit: n.cfg.MaxInteractions}
 	}
 	start := time.Now()
@@ -202,7 +228,7 @@ func (n *Network) Step(ctx context.Context) (bool, error) {
 	if ok {
 		n.stats.Interactions++
 		n.stats.Elapsed += time.Since(start)
-		if n.cfg.MaxLiveAgents > 0 && n.w.Live() > n.cfg.MaxLiveAgents {
+		if n.cfg.MaxLiveAgents > 0 && n.live() > n.cfg.MaxLiveAgents {
 			return true, &LimitError{Err: ErrAgentLimit, Limit: n.cfg.MaxLiveAgents}
 		}
 	}

@@ -3,6 +3,7 @@ package annette_test
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,8 +14,9 @@ import (
 )
 
 // timing matches the line printed after each net; the time varies from
-// run to run, so tests compare it as 0.00.
-var timing = regexp.MustCompile(`(?m)^\((\d+) interactions, [0-9.]+ sec\)$`)
+// run to run, so tests compare it as 0.00, and the worker count of a
+// parallel run is left out.
+var timing = regexp.MustCompile(`(?m)^\((\d+) interactions(?: by \d+ workers)?, [0-9.]+ sec\)$`)
 
 func normalizeTiming(s string) string {
 	return timing.ReplaceAllString(s, "($1 interactions, 0.00 sec)")
@@ -24,17 +26,56 @@ func normalizeTiming(s string) string {
 // printed and the error it stopped with.
 func runProgram(t *testing.T, path string) (string, error) {
 	t.Helper()
+	return runProgramOn(t, path, 1, annette.Auto)
+}
+
+// runProgramOn runs a program file with the given number of workers.
+func runProgramOn(t *testing.T, path string, workers int, mode annette.ExecutionMode) (string, error) {
+	t.Helper()
 	src, err := os.ReadFile(path)
 	must(t, err)
 	var out, errOut bytes.Buffer
 	ip, err := annette.NewInterpreter(annette.InterpreterConfig{
-		Config: annette.Config{MaxInteractions: 1e9},
-		Stdout: &out,
-		Stderr: &errOut,
+		Config:  annette.Config{MaxInteractions: 1e9},
+		Stdout:  &out,
+		Stderr:  &errOut,
+		Workers: workers,
+		Mode:    mode,
 	})
 	must(t, err)
+	defer ip.Close()
 	err = ip.Run(path, src)
 	return out.String(), err
+}
+
+// TestProgramsParallel runs every program of testdata/programs and
+// examples on several workers and checks that each prints what the
+// sequential reducer prints, interaction counts included, and fails with
+// the same error.
+func TestProgramsParallel(t *testing.T) {
+	files, err := filepath.Glob("testdata/programs/*.in")
+	must(t, err)
+	ex, err := filepath.Glob("examples/*.in")
+	must(t, err)
+	files = append(files, ex...)
+	counts := []int{2, 3, 4, 8, 16}
+	if raceEnabled() {
+		counts = []int{2, 4}
+	}
+	for _, file := range files {
+		t.Run(file, func(t *testing.T) {
+			want, wantErr := runProgramOn(t, file, 1, annette.Auto)
+			for _, workers := range counts {
+				got, err := runProgramOn(t, file, workers, annette.Parallel)
+				if normalizeTiming(got) != normalizeTiming(want) {
+					t.Errorf("%d workers print\n%s\nsequential prints\n%s", workers, got, want)
+				}
+				if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+					t.Errorf("%d workers: error %v, sequential %v", workers, err, wantErr)
+				}
+			}
+		})
+	}
 }
 
 // TestPrograms runs each testdata/programs/NAME.in and compares its output

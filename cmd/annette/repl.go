@@ -37,6 +37,7 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "annette: %v\n", err)
 		return exitError
 	}
+	defer ip.Close()
 
 	var lines lineReader
 	if file, ok := stdin.(*os.File); ok && readline.IsTerminal(int(file.Fd())) {

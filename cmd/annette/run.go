@@ -54,7 +54,7 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	fs := f.fs
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.file, "f", "", "program `file` to run (also accepted as the argument)")
-	fs.IntVar(&f.threads, "t", runtime.GOMAXPROCS(0), "number of worker `threads`")
+	fs.IntVar(&f.threads, "t", runtime.GOMAXPROCS(0), "number of worker `threads`; 1 reduces sequentially and prints Inpla's single-thread timing line")
 	fs.Var(f.consts, "d", "bind the constant `NAME=VALUE`; wins over the program's const (repeatable)")
 	fs.BoolVar(&f.weak, "w", false, "weak reduction: reduce only active pairs reachable from the interface")
 	fs.BoolVar(&f.stats, "stats", false, "print run statistics to stderr at the end")
@@ -121,6 +121,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "annette: %v\n", err)
 		return exitError
 	}
+	defer ip.Close()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer cancel()
 	ip.SetContext(ctx)
@@ -137,11 +138,12 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 func (f *runFlags) interpConfig(stdout, stderr io.Writer) annette.InterpreterConfig {
 	return annette.InterpreterConfig{
-		Config: annette.Config{MaxInteractions: f.maxSteps, MaxLiveAgents: f.maxLive},
-		Stdout: stdout,
-		Stderr: stderr,
-		Consts: f.consts,
-		Weak:   f.weak,
+		Config:  annette.Config{MaxInteractions: f.maxSteps, MaxLiveAgents: f.maxLive},
+		Stdout:  stdout,
+		Stderr:  stderr,
+		Consts:  f.consts,
+		Weak:    f.weak,
+		Workers: f.threads,
 	}
 }
 

@@ -65,8 +65,16 @@ func (e *LimitError) Unwrap() error { return e.Err }
 // Limits bound a run. Zero means no limit.
 type Limits struct {
 	Interactions int64 // total interactions of the worker
-	LiveAgents   int64 // agents allocated and not yet freed
+	LiveAgents   int64 // agents allocated and not yet freed, LiveOffset included
+	LiveOffset   int64 // live agents that other workers account for
+	// Pause makes Run return ErrPaused once the stack holds at least this
+	// many pairs (checked every 1024 interactions), so that a caller can
+	// hand them to parallel workers. Zero means never.
+	Pause int
 }
+
+// ErrPaused is returned by Run when Limits.Pause is reached.
+var ErrPaused = errors.New("paused with enough pairs for parallel workers")
 
 // Worker reduces active pairs. A sequential reducer is one Worker; the
 // parallel reducer runs one per goroutine over a shared [Net]. A Worker is
@@ -142,13 +150,16 @@ func (w *Worker) Live() int64 { return w.heap.Live() }
 func (w *Worker) Allocs() int64 { return w.heap.Allocs() }
 
 // Peak returns the largest live agent count seen after an interaction or
-// an allocation by the builder.
+// an allocation by the builder; see Limits.LiveOffset.
 func (w *Worker) Peak() int64 {
 	if l := w.heap.Live(); l > w.peak {
 		w.peak = l
 	}
 	return w.peak
 }
+
+// NotePeak raises the peak live agent count to at least n.
+func (w *Worker) NotePeak(n int64) { w.peak = max(w.peak, n) }
 
 // Pending returns the number of active pairs not yet reduced, those
 // waiting for an integer included.
@@ -186,22 +197,7 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 			}
 			r := w.stack[len(w.stack)-1]
 			w.stack = w.stack[:len(w.stack)-1]
-			// Fast path: a rewrite rule. A failed rewrite changed nothing and
-			// is not tried again, which would draw rand a second time.
-			var err error
-			if c := w.tab.cell(r.A.principalType(), r.B.principalType()); c.tmpl != nil {
-				a, b := r.A, r.B
-				if c.swap {
-					a, b = b, a
-				}
-				if err = w.rewrite(c.tmpl, a, b); err == nil {
-					w.count++
-				} else {
-					err = w.failure(r.A, r.B, err)
-				}
-			} else {
-				err = w.interact(r.A, r.B)
-			}
+			err := w.reduceOne(r)
 			if err != nil {
 				if err == ErrPending {
 					w.deferred = append(w.deferred, r)
@@ -210,18 +206,23 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 				w.stack = append(w.stack, r)
 				return err
 			}
-			live := w.heap.allocs - w.heap.frees
+			live := w.heap.allocs - w.heap.frees + lim.LiveOffset
 			if live > w.peak {
 				w.peak = live
 			}
 			if live > maxLive {
 				return &LimitError{Err: ErrAgentLimit, Limit: lim.LiveAgents}
 			}
-			if w.count&4095 == 0 && done != nil {
-				select {
-				case <-done:
-					return ctx.Err()
-				default:
+			if w.count&1023 == 0 {
+				if lim.Pause > 0 && len(w.stack) >= lim.Pause {
+					return ErrPaused
+				}
+				if w.count&4095 == 0 && done != nil {
+					select {
+					case <-done:
+						return ctx.Err()
+					default:
+					}
 				}
 			}
 		}
@@ -232,6 +233,26 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 			return err
 		}
 	}
+}
+
+// reduceOne carries out the active pair r. It returns nil, ErrPending
+// for a pair that must wait for an integer, or a *Fault; on error the net
+// is unchanged.
+func (w *Worker) reduceOne(r Redex) error {
+	// Fast path: a rewrite rule. A failed rewrite changed nothing and is
+	// not tried again, which would draw rand a second time.
+	if c := w.tab.cell(r.A.principalType(), r.B.principalType()); c.tmpl != nil {
+		a, b := r.A, r.B
+		if c.swap {
+			a, b = b, a
+		}
+		if err := w.rewrite(c.tmpl, a, b); err != nil {
+			return w.failure(r.A, r.B, err)
+		}
+		w.count++
+		return nil
+	}
+	return w.interact(r.A, r.B)
 }
 
 // retryDeferred moves the pairs waiting for an integer back to the stack.

@@ -1,0 +1,362 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+// The parallel reducer runs one Worker per goroutine over a shared Net.
+// Each worker keeps its own stack of active pairs and reduces it without
+// locks; wires shared with other workers are linked with atomic swaps
+// (Worker.Shared). Work moves between workers through a shared pool:
+//
+//   - A worker that runs out of pairs registers as idle under the
+//     scheduler's mutex and waits for the pool to fill.
+//   - A busy worker reads the number of idle workers with one atomic load
+//     after each interaction; when some are idle and it holds more than
+//     one pair, it moves the older half of its stack to the pool and
+//     wakes them. Older pairs sit near the root of the computation and
+//     tend to carry more work.
+//   - The run is over when every worker is idle and the pool is empty:
+//     that state is only reached under the mutex, by the last worker to
+//     go idle, and no worker can create work while idle, so no pair is
+//     left behind.
+//
+// Pairs that wait for an integer (ErrPending) go to a shared deferred
+// list. When every worker is idle and pairs are deferred, they are put
+// back into the pool if any interaction happened since they were last
+// tried; otherwise no interaction can bring their integers and the run
+// fails with ErrPending, as the sequential reducer does.
+
+// Scheduler coordinates the workers of one parallel run. Create it with
+// NewScheduler, call RunWorker(i) once for every worker on its own
+// goroutine, and then Finish.
+type Scheduler struct {
+	// Set by NewScheduler, read-only during the run.
+	workers  []*Worker
+	maxLive  int64
+	limit    int64 // interaction limit, 0 for none
+	liveBase int64 // live agents of the net before the run
+
+	// Atomics read by busy workers without the lock.
+	idleHint atomic.Int32 // copy of idle; a busy worker shares work when > 0
+	stop     atomic.Bool  // set once the run must end: done, error or cancel
+	budget   atomic.Int64 // interactions left to hand out under a limit
+	live     atomic.Int64 // live agents, as last published by the workers
+	peak     atomic.Int64 // largest value seen in live
+
+	mu         sync.Mutex // guards the fields below and is the lock of cond
+	cond       *sync.Cond // signalled when pool gains pairs or the run stops
+	pool       []Redex    // pairs shared by busy workers
+	deferred   []Redex    // pairs waiting for an integer
+	idle       int        // workers waiting in idleWait
+	err        error      // first error; the run's result
+	retried    bool       // deferred pairs were put back once
+	retryMark  int64      // total interactions at that time
+	published  []int64    // interactions of each worker, as of its last idle wait
+	steals     []int64    // pairs each worker took from the pool
+	cancelStop func() bool
+}
+
+// NewScheduler prepares a run of workers over the pairs in start. The
+// workers must share one Net, have Shared set and empty stacks. lim gives
+// the interaction limit (counted over the run and the interactions the
+// workers had done before) and the live agent limit; liveBase is the
+// number of live agents before the run.
+func NewScheduler(ctx context.Context, workers []*Worker, start []Redex, lim Limits, liveBase int64) *Scheduler {
+	s := &Scheduler{
+		workers:   workers,
+		maxLive:   lim.LiveAgents,
+		limit:     lim.Interactions,
+		liveBase:  liveBase,
+		published: make([]int64, len(workers)),
+		steals:    make([]int64, len(workers)),
+	}
+	s.cond = sync.NewCond(&s.mu)
+	if s.maxLive <= 0 {
+		s.maxLive = 1<<63 - 1
+	}
+	var done int64
+	for i, w := range workers {
+		done += w.count
+		s.published[i] = w.count
+	}
+	if s.limit > 0 {
+		s.budget.Store(max(s.limit-done, 0))
+	}
+	s.live.Store(liveBase)
+	s.peak.Store(liveBase)
+	// Deal the starting pairs round-robin, so every worker starts busy
+	// when there are enough of them.
+	for i, r := range start {
+		w := workers[i%len(workers)]
+		w.stack = append(w.stack, r)
+	}
+	// A cancelled context stops the workers at their next check.
+	s.cancelStop = context.AfterFunc(ctx, func() { s.fail(ctx.Err()) })
+	return s
+}
+
+// fail records err as the run's result, unless one is recorded already,
+// and stops every worker.
+func (s *Scheduler) fail(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.stop.Store(true)
+	s.mu.Unlock()
+	s.cond.Broadcast()
+}
+
+// quantum is the number of interactions a worker reserves from the
+// budget at a time under an interaction limit.
+const quantum = 1024
+
+// RunWorker runs worker i until the run ends. It must be called once for
+// each worker, all at the same time, each on its own goroutine.
+func (s *Scheduler) RunWorker(i int) {
+	w := s.workers[i]
+	var quota int64 // interactions reserved from the budget
+	unlimited := s.limit <= 0
+	liveMark := w.heap.allocs - w.heap.frees
+	for {
+		for len(w.stack) > 0 {
+			if s.stop.Load() {
+				s.giveBack(quota)
+				return
+			}
+			if !unlimited && quota == 0 {
+				if quota = s.reserve(); quota == 0 {
+					s.retire(w)
+					return
+				}
+			}
+			r := w.stack[len(w.stack)-1]
+			w.stack = w.stack[:len(w.stack)-1]
+			if err := w.reduceOne(r); err != nil {
+				if err == ErrPending {
+					s.mu.Lock()
+					s.deferred = append(s.deferred, r)
+					s.mu.Unlock()
+					continue
+				}
+				w.stack = append(w.stack, r)
+				s.giveBack(quota)
+				s.fail(err)
+				return
+			}
+			quota--
+			if w.count&255 == 0 {
+				// Publish this worker's change in live agents and check the
+				// limit on the sum; the count is approximate between
+				// publications, but the limit applies at every worker count.
+				now := w.heap.allocs - w.heap.frees
+				live := s.live.Add(now - liveMark)
+				liveMark = now
+				if live > s.peak.Load() {
+					s.peak.Store(live)
+				}
+				if live > s.maxLive {
+					s.giveBack(quota)
+					s.fail(&LimitError{Err: ErrAgentLimit, Limit: s.maxLive})
+					return
+				}
+			}
+			if len(w.stack) > 1 && s.idleHint.Load() > 0 {
+				s.share(w)
+			}
+		}
+		now := w.heap.allocs - w.heap.frees
+		s.live.Add(now - liveMark)
+		liveMark = now
+		if !s.idleWait(i) {
+			s.giveBack(quota)
+			return
+		}
+	}
+}
+
+// retire takes worker w out of the run once the interaction budget is
+// spent: its pairs go to the pool, where a worker that still holds
+// reserved interactions can take them, so the run stops at exactly the
+// limit. When every worker is out, the run ends with the limit error.
+func (s *Scheduler) retire(w *Worker) {
+	s.mu.Lock()
+	s.pool = append(s.pool, w.stack...)
+	w.stack = w.stack[:0]
+	s.idle++
+	s.idleHint.Store(int32(s.idle))
+	if s.idle == len(s.workers) {
+		if s.err == nil {
+			s.err = &LimitError{Err: ErrInteractionLimit, Limit: s.limit}
+		}
+		s.stop.Store(true)
+	}
+	s.mu.Unlock()
+	s.cond.Broadcast()
+}
+
+// reserve takes up to a quantum of interactions from the budget.
+func (s *Scheduler) reserve() int64 {
+	for {
+		left := s.budget.Load()
+		if left <= 0 {
+			return 0
+		}
+		n := min(left, quantum)
+		if s.budget.CompareAndSwap(left, left-n) {
+			return n
+		}
+	}
+}
+
+// giveBack returns unused reserved interactions to the budget.
+func (s *Scheduler) giveBack(quota int64) {
+	if quota > 0 && s.limit > 0 {
+		s.budget.Add(quota)
+	}
+}
+
+// share moves the older half of w's stack to the pool and wakes the
+// idle workers. The pairs' agents were written by w; the mutex publishes
+// those writes to the worker that takes the pairs.
+func (s *Scheduler) share(w *Worker) {
+	n := len(w.stack) / 2
+	s.mu.Lock()
+	s.pool = append(s.pool, w.stack[:n]...)
+	s.mu.Unlock()
+	w.stack = append(w.stack[:0], w.stack[n:]...)
+	s.cond.Broadcast()
+}
+
+// idleWait waits until worker i can take pairs from the pool, and moves
+// them to its stack. It returns false when the run is over.
+func (s *Scheduler) idleWait(i int) bool {
+	w := s.workers[i]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.published[i] = w.count
+	s.idle++
+	s.idleHint.Store(int32(s.idle))
+	for {
+		if s.stop.Load() {
+			s.idle--
+			s.idleHint.Store(int32(s.idle))
+			return false
+		}
+		if len(s.pool) > 0 {
+			// Take a fair share: the pool split among the idle workers.
+			n := max(1, len(s.pool)/s.idle)
+			k := len(s.pool) - n
+			w.stack = append(w.stack, s.pool[k:]...)
+			s.pool = s.pool[:k]
+			s.steals[i] += int64(n)
+			s.idle--
+			s.idleHint.Store(int32(s.idle))
+			return true
+		}
+		if s.idle == len(s.workers) {
+			// Every worker is idle and the pool is empty: no interaction
+			// can happen any more, except for deferred pairs.
+			if len(s.deferred) > 0 {
+				var total int64
+				for _, c := range s.published {
+					total += c
+				}
+				if !s.retried || total != s.retryMark {
+					s.retried, s.retryMark = true, total
+					s.pool = append(s.pool, s.deferred...)
+					s.deferred = s.deferred[:0]
+					continue
+				}
+				r := s.deferred[0]
+				if s.err == nil {
+					s.err = w.fault(r.A, r.B, ErrPending)
+				}
+			}
+			s.stop.Store(true)
+			s.idle--
+			s.idleHint.Store(int32(s.idle))
+			s.cond.Broadcast()
+			return false
+		}
+		s.cond.Wait()
+	}
+}
+
+// Result is what a parallel run did.
+type Result struct {
+	Err      error   // nil when the net reached normal form
+	Left     []Redex // pairs not reduced: on error, the failed one is among them
+	Steals   []int64 // pairs each worker took from the pool
+	PeakLive int64   // largest live agent count seen (sampled)
+}
+
+// Finish ends the run after every RunWorker call has returned: it
+// collects the pairs left on the workers' stacks, in the pool and in the
+// deferred list, and the first error.
+func (s *Scheduler) Finish() Result {
+	s.cancelStop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res := Result{Err: s.err, Steals: s.steals, PeakLive: s.peak.Load()}
+	for _, w := range s.workers {
+		res.Left = append(res.Left, w.stack...)
+		w.stack = w.stack[:0]
+	}
+	res.Left = append(res.Left, s.pool...)
+	res.Left = append(res.Left, s.deferred...)
+	return res
+}
+
+// Step carries out one bulk-synchronous round: every pair in batch once,
+// spread over the workers in contiguous slices, each worker on its own
+// goroutine via run. Pairs created by the round are left on the workers'
+// stacks for the next round; pairs that fail or must wait are returned
+// in Left with the first error.
+func Step(workers []*Worker, batch []Redex, run func(func(i int))) Result {
+	n := len(workers)
+	errs := make([]error, n)
+	left := make([][]Redex, n)
+	run(func(i int) {
+		w := workers[i]
+		lo, hi := i*len(batch)/n, (i+1)*len(batch)/n
+		for k, r := range batch[lo:hi] {
+			err := w.reduceOne(r)
+			if err == ErrPending {
+				left[i] = append(left[i], r)
+				continue
+			}
+			if err != nil {
+				errs[i] = err
+				left[i] = append(left[i], batch[lo+k:hi]...)
+				return
+			}
+		}
+	})
+	var res Result
+	for i := range workers {
+		if res.Err == nil {
+			res.Err = errs[i]
+		}
+		res.Left = append(res.Left, left[i]...)
+	}
+	return res
+}
+
+// SetShared switches the atomic linking of wires on or off. Workers must
+// be Shared while others may touch the same net.
+func (w *Worker) SetShared(on bool) { w.Shared = on }
+
+// TakeStack removes and returns the worker's stack of pairs, without the
+// deferred ones.
+func (w *Worker) TakeStack() []Redex {
+	out := w.stack
+	w.stack = nil
+	return out
+}
+
+// PushAll adds pairs to the worker's stack.
+func (w *Worker) PushAll(rs []Redex) { w.stack = append(w.stack, rs...) }

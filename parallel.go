@@ -1,0 +1,323 @@
+package annette
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/annette-go/annette/internal/engine"
+)
+
+// ExecutionMode chooses between the parallel and the sequential reducer
+// of a [ParallelNetwork].
+type ExecutionMode uint8
+
+// Execution modes.
+const (
+	// Auto reduces sequentially while few active pairs are pending and
+	// hands the pairs to all workers once there are enough of them
+	// (ParallelConfig.SequentialThreshold). A strictly sequential
+	// computation thus runs at the sequential reducer's speed.
+	Auto ExecutionMode = iota
+	// Parallel always uses every worker.
+	Parallel
+	// Sequential always uses the sequential reducer.
+	Sequential
+)
+
+// ParallelConfig holds the settings of a [ParallelNetwork]. The zero
+// value is usable.
+type ParallelConfig struct {
+	// Workers is the number of reducer goroutines; zero means
+	// runtime.GOMAXPROCS(0).
+	Workers int
+	// Mode chooses parallel or sequential reduction; see ExecutionMode.
+	Mode ExecutionMode
+	// SequentialThreshold is, in Auto mode, the number of pending active
+	// pairs from which a reduction goes parallel. Zero means 4 per
+	// worker. The sequential reducer checks it every 1024 interactions.
+	SequentialThreshold int
+	// MinBatch is the smallest number of active pairs a worker gets in
+	// one Step round; a round with fewer pairs per worker uses fewer
+	// workers. Zero means 64.
+	MinBatch int
+	// Logger receives debug records of runs (mode switches, steals,
+	// errors). Nil means no logging.
+	Logger *slog.Logger
+}
+
+// ParallelStats reports what a parallel run did.
+type ParallelStats struct {
+	Stats
+	Workers   int     // workers that took part
+	Parallel  bool    // whether the run used the parallel reducer at all
+	PerWorker []int64 // interactions by each worker during the run
+	Steals    int64   // active pairs moved from one worker to another
+}
+
+// ParallelNetwork is a [Network] reduced by several goroutines at once.
+// It gives the same results, and the same number of interactions, as
+// the sequential reducer, because interaction nets are strongly
+// confluent: every worker count reaches the same normal form by the same
+// interactions, only in another order.
+//
+// Workers share the network's memory: each reduces its own stack of
+// active pairs, the wires two neighbouring interactions both touch are
+// linked with one atomic swap, and idle workers take pairs that busy
+// workers share (work stealing). Build the network (DefineType,
+// AddAgent, Connect, AddRule) from one goroutine, then call Reduce or
+// Step. A ParallelNetwork is not safe for concurrent use; its workers
+// are its own.
+//
+// Call Close when done with it.
+type ParallelNetwork struct {
+	*Network
+	pcfg    ParallelConfig
+	workers []*engine.Worker // workers[0] is the Network's own worker
+	closed  bool
+}
+
+// NewParallelNetwork returns an empty network with parallel reducers.
+func NewParallelNetwork(cfg Config, pcfg ParallelConfig) *ParallelNetwork {
+	if pcfg.Workers <= 0 {
+		pcfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if pcfg.SequentialThreshold <= 0 {
+		pcfg.SequentialThreshold = 4 * pcfg.Workers
+	}
+	if pcfg.MinBatch <= 0 {
+		pcfg.MinBatch = 64
+	}
+	n := NewNetwork(cfg)
+	p := &ParallelNetwork{Network: n, pcfg: pcfg}
+	p.workers = append(p.workers, n.w)
+	for i := 1; i < pcfg.Workers; i++ {
+		w := engine.NewWorker(n.net, cfg.Seed+uint64(i))
+		p.workers = append(p.workers, w)
+	}
+	n.others = p.workers[1:]
+	return p
+}
+
+// SetMode changes the execution mode for the next runs, like Annette's
+// setParallelExecution.
+func (p *ParallelNetwork) SetMode(m ExecutionMode) { p.pcfg.Mode = m }
+
+// Workers returns the number of workers.
+func (p *ParallelNetwork) Workers() int { return len(p.workers) }
+
+// Close releases the workers. The network stays readable; reducing it
+// afterwards is an error.
+func (p *ParallelNetwork) Close() error {
+	p.closed = true
+	return nil
+}
+
+var errClosed = errors.New("annette: parallel network is closed")
+
+// prepareAll readies every worker's rule table and scratch space.
+func (p *ParallelNetwork) prepareAll() error {
+	if p.closed {
+		return errClosed
+	}
+	dirty := p.dirty
+	if err := p.prepare(); err != nil {
+		return err
+	}
+	if dirty {
+		for _, w := range p.workers[1:] {
+			w.Prepare()
+		}
+	}
+	return nil
+}
+
+// Reduce reduces the network to normal form with all workers, or
+// sequentially as the mode says. Errors are those of Network.Reduce; on
+// any of them every worker stops within a few hundred interactions, and
+// the network is left consistent, with the pairs not reduced still in
+// it.
+func (p *ParallelNetwork) Reduce(ctx context.Context) (ParallelStats, error) {
+	if err := p.prepareAll(); err != nil {
+		return ParallelStats{}, err
+	}
+	start := time.Now()
+	before := p.perWorker()
+	a0 := p.allocs()
+	var err error
+	parallel := false
+	switch p.pcfg.Mode {
+	case Sequential:
+		err = p.runSequential(ctx, 0)
+	case Parallel:
+		parallel = true
+		err = p.runParallel(ctx)
+	default:
+		err = p.runSequential(ctx, p.pcfg.SequentialThreshold)
+		if errors.Is(err, engine.ErrPaused) {
+			p.logf("switching to parallel reduction", "pending", p.w.Pending())
+			parallel = true
+			err = p.runParallel(ctx)
+		}
+	}
+	st := ParallelStats{Workers: len(p.workers), Parallel: parallel}
+	after := p.perWorker()
+	for i := range after {
+		d := after[i] - before[i]
+		st.PerWorker = append(st.PerWorker, d)
+		st.Interactions += d
+	}
+	st.Allocated = p.allocs() - a0
+	st.Live = p.live()
+	st.PeakLive = p.w.Peak()
+	st.Elapsed = time.Since(start)
+	st.StoreBytes = p.net.Store.Words() * 8
+	st.Steals = p.lastSteals
+	p.stats.Interactions += st.Interactions
+	p.stats.Elapsed += st.Elapsed
+	if err != nil {
+		p.logf("run stopped", "err", err)
+	}
+	return st, convertError(err)
+}
+
+// runSequential reduces with the network's own worker; with pause > 0 it
+// returns engine.ErrPaused once that many pairs are pending.
+func (p *ParallelNetwork) runSequential(ctx context.Context, pause int) error {
+	p.w.SetShared(false)
+	lim := p.limits()
+	lim.Pause = pause
+	return p.w.Run(ctx, lim)
+}
+
+// limits returns the engine limits for the network's own worker, which
+// counts only its own interactions and agents.
+func (n *Network) limits() engine.Limits {
+	var lim engine.Limits
+	if n.cfg.MaxInteractions > 0 {
+		lim.Interactions = n.cfg.MaxInteractions - (n.interactions() - n.w.Interactions())
+	}
+	if n.cfg.MaxLiveAgents > 0 {
+		lim.LiveAgents = n.cfg.MaxLiveAgents
+	}
+	lim.LiveOffset = n.live() - n.w.Live()
+	return lim
+}
+
+// runParallel hands every pending pair to the workers and runs them
+// until normal form or an error.
+func (p *ParallelNetwork) runParallel(ctx context.Context) error {
+	start := p.w.TakeRedexes()
+	for _, w := range p.workers {
+		w.SetShared(true)
+	}
+	lim := engine.Limits{Interactions: p.cfg.MaxInteractions, LiveAgents: p.cfg.MaxLiveAgents}
+	s := engine.NewScheduler(ctx, p.workers, start, lim, p.live())
+	p.runAll(func(i int) { s.RunWorker(i) })
+	res := s.Finish()
+	for _, w := range p.workers {
+		w.SetShared(false)
+	}
+	p.w.PushAll(res.Left)
+	p.w.NotePeak(res.PeakLive)
+	p.lastSteals = 0
+	for _, n := range res.Steals {
+		p.lastSteals += n
+	}
+	return res.Err
+}
+
+// runAll calls f(i) for every worker i, each on its own goroutine, and
+// returns when all have returned.
+func (p *ParallelNetwork) runAll(f func(i int)) {
+	var wg sync.WaitGroup
+	for i := range p.workers {
+		wg.Go(func() { f(i) })
+	}
+	wg.Wait()
+}
+
+// Step carries out one bulk-synchronous round: every active pair pending
+// at the start of the round, spread over the workers in batches, with a
+// barrier at the end. Pairs the round creates wait for the next round.
+// It returns the number of interactions of the round.
+func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := p.prepareAll(); err != nil {
+		return 0, err
+	}
+	batch := p.w.TakeRedexes()
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	if p.cfg.MaxInteractions > 0 {
+		left := p.cfg.MaxInteractions - p.interactions()
+		if left <= 0 {
+			p.w.PushAll(batch)
+			return 0, &LimitError{Err: ErrInteractionLimit, Limit: p.cfg.MaxInteractions}
+		}
+		if int64(len(batch)) > left {
+			p.w.PushAll(batch[left:])
+			batch = batch[:left]
+		}
+	}
+	k := min(len(p.workers), max(1, len(batch)/p.pcfg.MinBatch))
+	workers := p.workers[:k]
+	before := p.interactions()
+	for _, w := range workers {
+		w.SetShared(k > 1)
+	}
+	var res engine.Result
+	if k == 1 {
+		res = engine.Step(workers, batch, func(f func(int)) { f(0) })
+	} else {
+		res = engine.Step(workers, batch, func(f func(int)) {
+			var wg sync.WaitGroup
+			for i := range workers {
+				wg.Go(func() { f(i) })
+			}
+			wg.Wait()
+		})
+	}
+	// The new pairs go back to the network's own worker for the next
+	// round, the failed or waiting ones first.
+	for _, w := range workers {
+		w.SetShared(false)
+		if w != p.w {
+			p.w.PushAll(w.TakeStack())
+		}
+	}
+	p.w.PushAll(res.Left)
+	done := int(p.interactions() - before)
+	p.stats.Interactions += int64(done)
+	if res.Err == nil && p.cfg.MaxLiveAgents > 0 && p.live() > p.cfg.MaxLiveAgents {
+		res.Err = &engine.LimitError{Err: ErrAgentLimit, Limit: p.cfg.MaxLiveAgents}
+	}
+	return done, convertError(res.Err)
+}
+
+// perWorker returns the interactions of each worker so far.
+func (p *ParallelNetwork) perWorker() []int64 {
+	out := make([]int64, len(p.workers))
+	for i, w := range p.workers {
+		out[i] = w.Interactions()
+	}
+	return out
+}
+
+func (p *ParallelNetwork) logf(msg string, args ...any) {
+	if p.pcfg.Logger != nil {
+		p.pcfg.Logger.Debug("annette: "+msg, args...)
+	}
+}
+
+// String describes the network's workers, for debugging.
+func (p *ParallelNetwork) String() string {
+	return fmt.Sprintf("ParallelNetwork(%d workers, mode %d)", len(p.workers), p.pcfg.Mode)
+}
