@@ -75,7 +75,7 @@ func (e *LimitError) Error() string {
 // Unwrap returns ErrInteractionLimit or ErrAgentLimit.
 func (e *LimitError) Unwrap() error { return e.Err }
 
-// PanicError is a panic recovered from an action rule.
+// PanicError is a panic recovered from an action rule or a pool task.
 type PanicError struct {
 	Value any    // the value passed to panic
 	Stack []byte // the stack of the panicking goroutine

@@ -4,6 +4,7 @@ go 1.26
 
 require (
 	github.com/chzyer/readline v1.5.1
+	go.uber.org/goleak v1.3.0
 	pgregory.net/rapid v1.3.0
 )
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/annette-go/annette/internal/engine"
@@ -45,9 +44,13 @@ type ParallelConfig struct {
 	// one Step round; a round with fewer pairs per worker uses fewer
 	// workers. Zero means 64.
 	MinBatch int
-	// Logger receives debug records of runs (mode switches, steals,
-	// errors). Nil means no logging.
+	// Logger receives debug records of runs (mode switches, errors).
+	// Nil means no logging.
 	Logger *slog.Logger
+	// Pool runs the workers. Nil gives the network a pool of its own
+	// with Workers goroutines, closed by Close. A pool given here must
+	// have at least Workers goroutines and stays open after Close.
+	Pool *WorkerPool
 }
 
 // ParallelStats reports what a parallel run did.
@@ -78,6 +81,8 @@ type ParallelNetwork struct {
 	*Network
 	pcfg    ParallelConfig
 	workers []*engine.Worker // workers[0] is the Network's own worker
+	pool    *WorkerPool
+	ownPool bool
 	closed  bool
 }
 
@@ -93,7 +98,14 @@ func NewParallelNetwork(cfg Config, pcfg ParallelConfig) *ParallelNetwork {
 		pcfg.MinBatch = 64
 	}
 	n := NewNetwork(cfg)
-	p := &ParallelNetwork{Network: n, pcfg: pcfg}
+	p := &ParallelNetwork{Network: n, pcfg: pcfg, pool: pcfg.Pool}
+	if p.pool == nil {
+		p.pool = NewWorkerPool(PoolConfig{Workers: pcfg.Workers, Logger: pcfg.Logger})
+		p.ownPool = true
+	} else if p.pool.Workers() < pcfg.Workers {
+		pcfg.Workers = p.pool.Workers()
+		p.pcfg.Workers = pcfg.Workers
+	}
 	p.workers = append(p.workers, n.w)
 	for i := 1; i < pcfg.Workers; i++ {
 		w := engine.NewWorker(n.net, cfg.Seed+uint64(i))
@@ -110,10 +122,21 @@ func (p *ParallelNetwork) SetMode(m ExecutionMode) { p.pcfg.Mode = m }
 // Workers returns the number of workers.
 func (p *ParallelNetwork) Workers() int { return len(p.workers) }
 
-// Close releases the workers. The network stays readable; reducing it
-// afterwards is an error.
+// Pool returns the pool that runs the workers, for its Status.
+func (p *ParallelNetwork) Pool() *WorkerPool { return p.pool }
+
+// Close stops the network's own pool, returning when its goroutines have
+// exited; a pool given in ParallelConfig stays open. The network stays
+// readable; reducing it afterwards returns an error. A second Close does
+// nothing.
 func (p *ParallelNetwork) Close() error {
+	if p.closed {
+		return nil
+	}
 	p.closed = true
+	if p.ownPool {
+		return p.pool.Close()
+	}
 	return nil
 }
 
@@ -217,8 +240,11 @@ func (p *ParallelNetwork) runParallel(ctx context.Context) error {
 	}
 	lim := engine.Limits{Interactions: p.cfg.MaxInteractions, LiveAgents: p.cfg.MaxLiveAgents}
 	s := engine.NewScheduler(ctx, p.workers, start, lim, p.live())
-	p.runAll(func(i int) { s.RunWorker(i) })
+	runErr := p.runAll(len(p.workers), func(i int) { s.RunWorker(i) })
 	res := s.Finish()
+	if res.Err == nil && runErr != nil {
+		res.Err = runErr
+	}
 	for _, w := range p.workers {
 		w.SetShared(false)
 	}
@@ -231,14 +257,16 @@ func (p *ParallelNetwork) runParallel(ctx context.Context) error {
 	return res.Err
 }
 
-// runAll calls f(i) for every worker i, each on its own goroutine, and
-// returns when all have returned.
-func (p *ParallelNetwork) runAll(f func(i int)) {
-	var wg sync.WaitGroup
-	for i := range p.workers {
-		wg.Go(func() { f(i) })
-	}
-	wg.Wait()
+// runAll calls f(i) for every worker i < k, all at once on the pool's
+// goroutines, and returns when all have returned. The pool's goroutines
+// beyond k do nothing.
+func (p *ParallelNetwork) runAll(k int, f func(i int)) error {
+	return p.pool.RunOnAll(context.Background(), func(_ context.Context, i int) error {
+		if i < k {
+			f(i)
+		}
+		return nil
+	})
 }
 
 // Step carries out one bulk-synchronous round: every active pair pending
@@ -274,16 +302,14 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 		w.SetShared(k > 1)
 	}
 	var res engine.Result
+	var runErr error
 	if k == 1 {
 		res = engine.Step(workers, batch, func(f func(int)) { f(0) })
 	} else {
-		res = engine.Step(workers, batch, func(f func(int)) {
-			var wg sync.WaitGroup
-			for i := range workers {
-				wg.Go(func() { f(i) })
-			}
-			wg.Wait()
-		})
+		res = engine.Step(workers, batch, func(f func(int)) { runErr = p.runAll(k, f) })
+	}
+	if res.Err == nil {
+		res.Err = runErr
 	}
 	// The new pairs go back to the network's own worker for the next
 	// round, the failed or waiting ones first.
