@@ -174,7 +174,7 @@ func (c *ruleCompiler) alt(cs Case) (engine.AltSpec, error) {
 	}
 	for name, ps := range c.occ {
 		if len(ps) != 2 {
-			return spec, fmt.Errorf("name %s occurs %d times; an ordinary name must occur exactly twice", name, len(ps))
+			return spec, fmt.Errorf("name %s occurs %s; an ordinary name must occur exactly twice", name, times(len(ps)))
 		}
 		c.name[ps[0]], c.name[ps[1]] = ps[1], ps[0]
 	}
@@ -235,9 +235,9 @@ func (c *ruleCompiler) value(e Expr) (int, error) {
 
 // agent creates the new agent e and returns its principal point.
 func (c *ruleCompiler) agent(e Expr) (int, error) {
-	id, err := c.n.typeID(c.rule, e.name)
-	if err != nil {
-		return 0, err
+	id, ok := c.n.net.Types.Lookup(e.name)
+	if !ok {
+		return 0, fmt.Errorf("unknown agent type %q", e.name)
 	}
 	if id == engine.TypeInt {
 		return 0, fmt.Errorf("Int is not an agent type; write an integer")
@@ -409,4 +409,15 @@ func (c *ruleCompiler) code(e Expr) (*engine.Code, error) {
 var binaryOps = map[string]engine.Op{
 	"+": engine.OpAdd, "-": engine.OpSub, "*": engine.OpMul, "/": engine.OpDiv, "%": engine.OpMod,
 	"==": engine.OpEq, "!=": engine.OpNe, "<": engine.OpLt, "<=": engine.OpLe, ">": engine.OpGt, ">=": engine.OpGe,
+}
+
+// times spells a count of occurrences.
+func times(n int) string {
+	switch n {
+	case 1:
+		return "once"
+	case 2:
+		return "twice"
+	}
+	return fmt.Sprintf("%d times", n)
 }

@@ -376,7 +376,7 @@ func TestReduceOpenPort(t *testing.T) {
 			if err == nil {
 				t.Fatal("run with an open port = nil, want an error")
 			}
-			if want := "port y of a Two agent is not connected"; !strings.Contains(err.Error(), want) {
+			if want := "port y of an agent of type Two is not connected"; !strings.Contains(err.Error(), want) {
 				t.Errorf("error = %q, want it to contain %q", err, want)
 			}
 			// The handle is still valid, so the port can be connected now.
@@ -442,12 +442,12 @@ func TestRuleCompileErrors(t *testing.T) {
 			[]string{"rule t", "pattern Int names 2 ports"}},
 		{"name used once", annette.RewriteRule{Name: "t", Left: Pat("A", "r"), Right: Pat("B"),
 			Body: []annette.Wire{W(V("r"), A("S", V("w")))}},
-			[]string{"rule t", "name w occurs 1 times"}},
+			[]string{"rule t", "name w occurs once"}},
 		{"name used three times", annette.RewriteRule{Name: "t", Left: Pat("A", "r"), Right: Pat("B"),
 			Body: []annette.Wire{W(V("r"), A("Two", V("w"), V("w"))), W(V("w"), A("Z"))}},
 			[]string{"rule t", "name w occurs 3 times"}},
 		{"pattern name unused", annette.RewriteRule{Name: "t", Left: Pat("A", "r"), Right: Pat("B")},
-			[]string{"rule t", "name r occurs 1 times"}},
+			[]string{"rule t", "name r occurs once"}},
 		{"pattern name used twice in body", annette.RewriteRule{Name: "t", Left: Pat("A", "r"), Right: Pat("B"),
 			Body: []annette.Wire{W(V("r"), A("Two", V("r"), V("w"))), W(V("w"), A("Z"))}},
 			[]string{"rule t", "name r occurs 3 times"}},
@@ -504,7 +504,7 @@ func TestRuleCompileErrors(t *testing.T) {
 			[]string{"rule t", "exactly one"}},
 		{"wildcard name unused", annette.RewriteRule{Name: "t", Left: Pat("A", "r"), Right: annette.Any("x"),
 			Body: []annette.Wire{W(V("r"), A("Z"))}},
-			[]string{"rule t", "name x occurs 1 times"}},
+			[]string{"rule t", "name x occurs once"}},
 		{"action without Action", annette.ActionRule{Name: "t", Left: "A", Right: "B"},
 			[]string{"rule t", "Action is nil"}},
 		{"action unknown left", annette.ActionRule{Name: "t", Left: "Nope", Right: "B", Action: nop},

@@ -27,6 +27,8 @@ var (
 	ErrInteractionLimit = engine.ErrInteractionLimit
 	// ErrAgentLimit means the run exceeded Config.MaxLiveAgents.
 	ErrAgentLimit = engine.ErrAgentLimit
+	// ErrMemoryLimit means the run's store grew past Config.MaxMemory.
+	ErrMemoryLimit = engine.ErrMemoryLimit
 	// ErrRandRange means rand was given an argument below 1.
 	ErrRandRange = engine.ErrRandRange
 )
@@ -69,6 +71,9 @@ type LimitError struct {
 }
 
 func (e *LimitError) Error() string {
+	if errors.Is(e.Err, ErrMemoryLimit) {
+		return e.Err.Error() + " (limit " + strconv.FormatInt(e.Limit>>20, 10) + " MiB)"
+	}
 	return e.Err.Error() + " (limit " + strconv.FormatInt(e.Limit, 10) + ")"
 }
 

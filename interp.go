@@ -91,10 +91,9 @@ func NewInterpreter(cfg InterpreterConfig) (*Interpreter, error) {
 		ip.errOut = io.Discard
 	}
 	ip.checker = lang.NewChecker(&lang.Config{Consts: cfg.Consts, MaxArity: engine.MaxArity})
-	if _, err := engine.InstallBuiltins(ip.net.net); err != nil {
+	if err := ip.net.AddBuiltins(); err != nil {
 		return nil, err
 	}
-	ip.net.dirty = true
 	return ip, nil
 }
 
@@ -146,6 +145,8 @@ func (ip *Interpreter) Run(filename string, src []byte) error {
 
 // Exec checks and runs one statement, as a read-eval-print loop does. A
 // statement with a syntax or rule error does not run and changes nothing.
+// After a runtime error, the active pairs the statement left are
+// discarded, so that later statements run.
 func (ip *Interpreter) Exec(s lang.Stmt) error {
 	if u, ok := s.(*lang.UseCmd); ok {
 		src, err := ip.useReader("")(u.Path)
@@ -159,7 +160,14 @@ func (ip *Interpreter) Exec(s lang.Stmt) error {
 	if err != nil {
 		return err
 	}
-	return ip.exec(s)
+	err = ip.exec(s)
+	var pe *ProgramError
+	if errors.As(err, &pe) {
+		// A failed net leaves its active pairs behind; the next statement
+		// starts without them, as in Inpla, instead of failing again.
+		ip.net.w.TakeRedexes()
+	}
+	return err
 }
 
 // dropOverrideWarnings removes the checker's warnings about const

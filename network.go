@@ -20,6 +20,11 @@ type Config struct {
 	// MaxLiveAgents stops a run with ErrAgentLimit as soon as more agents
 	// than this are alive. Zero means no limit.
 	MaxLiveAgents int64
+	// MaxMemory stops a run with ErrMemoryLimit once the network's store
+	// has allocated more than this many bytes (checked every 1024
+	// interactions, so a run may pass it by a few kilobytes). Zero means
+	// no limit.
+	MaxMemory int64
 	// Seed seeds the generator behind the rand expression. Runs with the
 	// same seed draw the same numbers.
 	Seed uint64
@@ -128,6 +133,19 @@ func (n *Network) TypeOf(name string) (Type, bool) {
 	}
 	info := n.net.Types.Info(id)
 	return Type{Name: info.Name, Ports: append([]string(nil), info.Ports...), Valued: info.Valued, ValueType: info.Value}, true
+}
+
+// AddBuiltins defines the built-in agents of the text language on n, with
+// their rules: Eraser, Dup, Add, Sub, Mul, Div, Mod, Append, Zip, Map and
+// Merger, plus internal helper types whose names start with "_". Their
+// ports are named as Type shows; Add(r, y) ~ x, for example, connects r
+// to x + y. It fails if a type of the same name is already defined.
+func (n *Network) AddBuiltins() error {
+	if _, err := engine.InstallBuiltins(n.net); err != nil {
+		return err
+	}
+	n.dirty = true
+	return nil
 }
 
 // Stats returns the totals over every Step and Reduce so far.

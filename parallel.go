@@ -227,6 +227,7 @@ func (n *Network) limits() engine.Limits {
 	if n.cfg.MaxLiveAgents > 0 {
 		lim.LiveAgents = n.cfg.MaxLiveAgents
 	}
+	lim.StoreWords = n.cfg.MaxMemory / 8
 	lim.LiveOffset = n.live() - n.w.Live()
 	return lim
 }
@@ -238,7 +239,7 @@ func (p *ParallelNetwork) runParallel(ctx context.Context) error {
 	for _, w := range p.workers {
 		w.SetShared(true)
 	}
-	lim := engine.Limits{Interactions: p.cfg.MaxInteractions, LiveAgents: p.cfg.MaxLiveAgents}
+	lim := engine.Limits{Interactions: p.cfg.MaxInteractions, LiveAgents: p.cfg.MaxLiveAgents, StoreWords: p.cfg.MaxMemory / 8}
 	s := engine.NewScheduler(ctx, p.workers, start, lim, p.live())
 	runErr := p.runAll(len(p.workers), func(i int) { s.RunWorker(i) })
 	res := s.Finish()

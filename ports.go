@@ -166,7 +166,7 @@ func (b *builder) check() error {
 		info := b.n.net.Types.Info(p.Type())
 		for i := range info.Arity() {
 			if b.n.w.Aux(p, i) == engine.None {
-				return errorf("port %s of a %s agent is not connected", info.Ports[i+1], info.Name)
+				return errorf("port %s of an agent of type %s is not connected", info.Ports[i+1], info.Name)
 			}
 		}
 	}

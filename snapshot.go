@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/annette-go/annette/internal/engine"
 )
@@ -58,7 +59,8 @@ func (e snapEnd) open() bool { return e.Agent == nil && e.Int == nil && e.Name =
 // interact or be read back, and is left out.
 func (n *Network) Snapshot() ([]byte, error) {
 	sw := snapWriter{n: n, ids: map[uint64]int{}, open: map[uint64]openEnd{}}
-	s := snapshot{Format: SnapshotFormat, Version: SnapshotVersion, Names: n.Names()}
+	s := snapshot{Format: SnapshotFormat, Version: SnapshotVersion, Names: n.Names(),
+		Types: []snapType{}, Agents: []snapAgent{}, Wires: [][2]snapEnd{}}
 	for id := engine.TypeInt + 1; int(id) < n.net.Types.Len(); id++ {
 		info := n.net.Types.Info(id)
 		s.Types = append(s.Types, snapType{Name: info.Name, Ports: info.Ports, Valued: info.Valued})
@@ -171,6 +173,9 @@ func (sw *snapWriter) follow(e snapEnd, p engine.Port, passive bool) {
 // n lacks are defined; types it has must have the same ports. A Go value
 // is decoded into the type's ValueType when it has one, and is a
 // json.RawMessage otherwise. Interface names must not exist in n yet.
+// The whole snapshot is checked before anything is added: every
+// auxiliary port of every agent must be in exactly one wire, a principal
+// port and a name in at most one, and on error n is unchanged.
 func (n *Network) LoadSnapshot(data []byte) error {
 	var s snapshot
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -183,6 +188,9 @@ func (n *Network) LoadSnapshot(data []byte) error {
 	}
 	if s.Version != SnapshotVersion {
 		return fmt.Errorf("snapshot: version %d is not supported (this build reads version %d)", s.Version, SnapshotVersion)
+	}
+	if err := n.validateSnapshot(&s); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
 	}
 	for _, t := range s.Types {
 		if have, ok := n.TypeOf(t.Name); ok {
@@ -279,5 +287,111 @@ func (b *builder) connectOpen(p Port) error {
 	}
 	b.n.w.SetAux(p.a.p, p.index-1, b.n.w.NewVar())
 	b.open--
+	return nil
+}
+
+// validateSnapshot checks a decoded snapshot against n without changing
+// n.
+func (n *Network) validateSnapshot(s *snapshot) error {
+	ports := map[string][]string{} // type name → port names
+	for _, t := range s.Types {
+		if have, ok := n.TypeOf(t.Name); ok {
+			if !reflect.DeepEqual(have.Ports, t.Ports) || have.Valued != t.Valued {
+				return fmt.Errorf("type %s differs from the network's type of that name", t.Name)
+			}
+		}
+		if _, dup := ports[t.Name]; dup {
+			return fmt.Errorf("type %s is listed twice", t.Name)
+		}
+		ps := t.Ports
+		if len(ps) == 0 {
+			ps = []string{"main"}
+		}
+		ports[t.Name] = ps
+	}
+	typePorts := func(name string) ([]string, bool) {
+		if ps, ok := ports[name]; ok {
+			return ps, true
+		}
+		t, ok := n.TypeOf(name)
+		return t.Ports, ok
+	}
+	names := map[string]bool{}
+	for _, name := range s.Names {
+		if name == "" {
+			return fmt.Errorf("an interface name is empty")
+		}
+		if names[name] {
+			return fmt.Errorf("interface name %s is listed twice", name)
+		}
+		if _, dup := n.names[name]; dup {
+			return fmt.Errorf("interface name %s already exists in the network", name)
+		}
+		names[name] = true
+	}
+	used := make([]map[string]int, len(s.Agents))
+	for i, a := range s.Agents {
+		if _, ok := typePorts(a.Type); !ok {
+			return fmt.Errorf("agent %d has unknown type %q", i, a.Type)
+		}
+		if a.Type == "Int" {
+			return fmt.Errorf("agent %d: integers are wire ends, not agents", i)
+		}
+		used[i] = map[string]int{}
+	}
+	nameUsed := map[string]bool{}
+	check := func(e snapEnd, other snapEnd) error {
+		switch {
+		case e.Agent != nil:
+			k := *e.Agent
+			if k < 0 || k >= len(s.Agents) {
+				return fmt.Errorf("wire to agent %d, which does not exist", k)
+			}
+			ps, _ := typePorts(s.Agents[k].Type)
+			idx := slices.Index(ps, e.Port)
+			if idx < 0 {
+				return fmt.Errorf("wire to port %q of agent %d, a %s, which has no such port", e.Port, k, s.Agents[k].Type)
+			}
+			if other.open() && idx == 0 {
+				return fmt.Errorf("open wire at the principal port of agent %d", k)
+			}
+			if used[k][e.Port]++; used[k][e.Port] > 1 {
+				return fmt.Errorf("port %s of agent %d is connected twice", e.Port, k)
+			}
+		case e.Int != nil:
+		case e.Name != "":
+			if !names[e.Name] {
+				return fmt.Errorf("wire to name %s, which is not in names", e.Name)
+			}
+			if nameUsed[e.Name] {
+				return fmt.Errorf("interface name %s is connected twice", e.Name)
+			}
+			nameUsed[e.Name] = true
+		default:
+			return fmt.Errorf("a wire has no end")
+		}
+		return nil
+	}
+	for _, w := range s.Wires {
+		if w[0].open() {
+			w[0], w[1] = w[1], w[0]
+		}
+		if err := check(w[0], w[1]); err != nil {
+			return err
+		}
+		if !w[1].open() {
+			if err := check(w[1], w[0]); err != nil {
+				return err
+			}
+		}
+	}
+	for i, a := range s.Agents {
+		ps, _ := typePorts(a.Type)
+		for _, p := range ps[1:] {
+			if used[i][p] != 1 {
+				return fmt.Errorf("port %s of agent %d, a %s, is in no wire", p, i, a.Type)
+			}
+		}
+	}
 	return nil
 }

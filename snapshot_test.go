@@ -128,13 +128,23 @@ func TestSnapshotErrors(t *testing.T) {
 		{"version", `{"format":"annette-net","version":99}`, "version 99"},
 		{"bad agent", `{"format":"annette-net","version":1,"wires":[[{"agent":5,"port":"main"},{"int":1}]]}`, "agent 5"},
 		{"twice", `{"format":"annette-net","version":1,"types":[{"name":"T","ports":["main"]}],"agents":[{"type":"T"}],
-			"wires":[[{"agent":0,"port":"main"},{"name":"a"}],[{"agent":0,"port":"main"},{"name":"b"}]]}`, "already connected"},
+			"names":["a","b"],"wires":[[{"agent":0,"port":"main"},{"name":"a"}],[{"agent":0,"port":"main"},{"name":"b"}]]}`, "connected twice"},
+		{"port in no wire", `{"format":"annette-net","version":1,"agents":[{"type":"Cons"}],"names":["x"],
+			"wires":[[{"agent":0,"port":"main"},{"name":"x"}]]}`, "port head of agent 0, a Cons, is in no wire"},
+		{"unknown name", `{"format":"annette-net","version":1,"wires":[[{"name":"q"},{"int":1}]]}`, "not in names"},
+		{"unknown port", `{"format":"annette-net","version":1,"agents":[{"type":"Nil"}],"wires":[[{"agent":0,"port":"tail"},{"int":1}]]}`, "no such port"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := annette.NewNetwork(annette.Config{})
 			err := n.LoadSnapshot([]byte(tc.data))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("LoadSnapshot error = %v, want one containing %q", err, tc.want)
+			}
+			if names := n.Names(); len(names) != 0 {
+				t.Errorf("a failed load left names %v", names)
+			}
+			if st := n.Stats(); st.Live != 0 {
+				t.Errorf("a failed load left %d agents", st.Live)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package annette
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -21,6 +22,16 @@ const (
 	EmptyTerm                     // nothing is connected
 	CycleTerm                     // an agent already read higher up, on a cycle
 )
+
+var termKindNames = [...]string{AgentTerm: "agent", IntTerm: "integer", NameTerm: "name", WireTerm: "wire", EmptyTerm: "empty", CycleTerm: "cycle"}
+
+// String returns the kind's name.
+func (k TermKind) String() string {
+	if int(k) < len(termKindNames) && termKindNames[k] != "" {
+		return termKindNames[k]
+	}
+	return fmt.Sprintf("TermKind(%d)", k)
+}
 
 // Term is a tree read back from a network.
 type Term struct {

@@ -50,6 +50,7 @@ func TestRunProgram(t *testing.T) {
 	div := writeProgram(t, "div.in", "Div3(q, int a) >< (int b) => q ~ (a / b);\nDiv3(q, 10) ~ 0;\n")
 	syntax := writeProgram(t, "syntax.in", "r << Add(3, 4);\nr;\n@@@ ~~ )(\n")
 	consts := writeProgram(t, "const.in", "const N = 2;\nr << Add(N, 1);\nr;\n")
+	grow := writeProgram(t, "grow.in", "Grow(r) >< Go => r ~ S(s), Grow(s) ~ Go;\nGrow(x) ~ Go;\n")
 	for _, tc := range []struct {
 		name    string
 		args    []string
@@ -71,6 +72,9 @@ func TestRunProgram(t *testing.T) {
 		{"-d", []string{"run", "-d", "N=40", consts}, "", exitOK, "41\n", ""},
 		{"inpla flags", []string{"run", "-Xms", "16", "-foptimise-tail-calls", ok}, "", exitOK, "7\n", ""},
 		{"interaction limit", []string{"run", "-max-interactions", "1", ok}, "", exitError, "", "interaction limit"},
+		{"memory limit", []string{"run", "-t", "1", "-max-memory", "16", grow}, "", exitError, "", "grow.in:2:1: memory limit reached (limit 16 MiB)"},
+		{"memory limit parallel", []string{"run", "-t", "2", "-max-memory", "16", grow}, "", exitError, "", "memory limit reached (limit 16 MiB)"},
+		{"lower-case -d", []string{"run", "-d", "n=5", consts}, "", exitUsage, "", "must start with an upper-case letter"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer

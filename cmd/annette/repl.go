@@ -20,7 +20,7 @@ import (
 // terminal it offers line editing and a history kept in
 // ~/.annette_history; otherwise it reads standard input line by line.
 func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	f := newRunFlags("repl", stderr)
+	f := newRunFlags("repl", stderr, false)
 	f.fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: annette repl [flags]\n\nReads and runs statements; a statement ends with ';'. Flags:")
 		f.fs.PrintDefaults()
@@ -28,8 +28,8 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := f.fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	if f.fs.NArg() > 0 || f.file != "" {
-		fmt.Fprintln(stderr, "annette repl: takes no file; use annette run for a file")
+	if f.fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "annette repl: takes no file; use annette run for a file, or use \"file\"; at the prompt")
 		return exitUsage
 	}
 	ip, err := annette.NewInterpreter(f.interpConfig(stdout, stderr))

@@ -24,14 +24,18 @@ func (c constFlags) String() string { return "" }
 
 func (c constFlags) Set(s string) error {
 	name, val, ok := strings.Cut(s, "=")
+	name = strings.TrimSpace(name)
 	if !ok || name == "" {
 		return fmt.Errorf("want NAME=VALUE, got %q", s)
+	}
+	if r := name[0]; r < 'A' || r > 'Z' {
+		return fmt.Errorf("constant name %q must start with an upper-case letter", name)
 	}
 	v, err := strconv.ParseInt(strings.TrimSpace(val), 10, 64)
 	if err != nil {
 		return fmt.Errorf("value of %s is not a 64-bit integer: %q", name, val)
 	}
-	c[strings.TrimSpace(name)] = v
+	c[name] = v
 	return nil
 }
 
@@ -47,13 +51,17 @@ type runFlags struct {
 	memProf  string
 	maxSteps int64
 	maxLive  int64
+	maxMiB   int64
 }
 
-func newRunFlags(name string, stderr io.Writer) *runFlags {
+// newRunFlags returns the flags of run, or of repl when file is false.
+func newRunFlags(name string, stderr io.Writer, file bool) *runFlags {
 	f := &runFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError), consts: constFlags{}}
 	fs := f.fs
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.file, "f", "", "program `file` to run (also accepted as the argument)")
+	if file {
+		fs.StringVar(&f.file, "f", "", "program `file` to run (also accepted as the argument; none or - reads standard input)")
+	}
 	fs.IntVar(&f.threads, "t", runtime.GOMAXPROCS(0), "number of worker `threads`; 1 reduces sequentially and prints Inpla's single-thread timing line")
 	fs.Var(f.consts, "d", "bind the constant `NAME=VALUE`; wins over the program's const (repeatable)")
 	fs.BoolVar(&f.weak, "w", false, "weak reduction: reduce only active pairs reachable from the interface")
@@ -62,6 +70,7 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 	fs.StringVar(&f.memProf, "memprofile", "", "write a heap profile to `file` at the end")
 	fs.Int64Var(&f.maxSteps, "max-interactions", 0, "stop with an error after this many interactions (0: no limit)")
 	fs.Int64Var(&f.maxLive, "max-agents", 0, "stop with an error when more agents than this are alive (0: no limit)")
+	fs.Int64Var(&f.maxMiB, "max-memory", defaultMaxMemoryMiB(), "stop with an error when the net's store passes this many `MiB` (0: no limit; the default is 3/4 of the machine's memory)")
 	// Inpla's options, accepted for compatibility. annette's memory grows
 	// on demand, and it always prints the plain interaction counts.
 	for _, name := range []string{"Xms", "Xmt", "Xes", "s"} {
@@ -75,9 +84,9 @@ func newRunFlags(name string, stderr io.Writer) *runFlags {
 
 // cmdRun runs a program file: annette run [flags] FILE.
 func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	f := newRunFlags("run", stderr)
+	f := newRunFlags("run", stderr, true)
 	f.fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: annette run [flags] FILE\n\nRuns a program in the text language. Flags:")
+		fmt.Fprintln(stderr, "usage: annette run [flags] [FILE]\n\nRuns a program in the text language, read from FILE or standard input. Flags:")
 		f.fs.PrintDefaults()
 	}
 	if err := f.fs.Parse(args); err != nil {
@@ -138,7 +147,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 func (f *runFlags) interpConfig(stdout, stderr io.Writer) annette.InterpreterConfig {
 	return annette.InterpreterConfig{
-		Config:  annette.Config{MaxInteractions: f.maxSteps, MaxLiveAgents: f.maxLive},
+		Config:  annette.Config{MaxInteractions: f.maxSteps, MaxLiveAgents: f.maxLive, MaxMemory: f.maxMiB << 20},
 		Stdout:  stdout,
 		Stderr:  stderr,
 		Consts:  f.consts,

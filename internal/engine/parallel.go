@@ -36,6 +36,7 @@ type Scheduler struct {
 	// Set by NewScheduler, read-only during the run.
 	workers  []*Worker
 	maxLive  int64
+	maxWords int64 // store size limit in words, 0 for none
 	limit    int64 // interaction limit, 0 for none
 	liveBase int64 // live agents of the net before the run
 
@@ -68,6 +69,7 @@ func NewScheduler(ctx context.Context, workers []*Worker, start []Redex, lim Lim
 	s := &Scheduler{
 		workers:   workers,
 		maxLive:   lim.LiveAgents,
+		maxWords:  lim.StoreWords,
 		limit:     lim.Interactions,
 		liveBase:  liveBase,
 		published: make([]int64, len(workers)),
@@ -129,8 +131,10 @@ func (s *Scheduler) RunWorker(i int) {
 			}
 			if !unlimited && quota == 0 {
 				if quota = s.reserve(); quota == 0 {
-					s.retire(w)
-					return
+					if s.retire(w) {
+						return
+					}
+					continue // another worker gave interactions back
 				}
 			}
 			r := w.stack[len(w.stack)-1]
@@ -163,6 +167,11 @@ func (s *Scheduler) RunWorker(i int) {
 					s.fail(&LimitError{Err: ErrAgentLimit, Limit: s.maxLive})
 					return
 				}
+				if s.maxWords > 0 && w.Net.Store.Words() > s.maxWords {
+					s.giveBack(quota)
+					s.fail(&LimitError{Err: ErrMemoryLimit, Limit: s.maxWords * 8})
+					return
+				}
 			}
 			if len(w.stack) > 1 && s.idleHint.Load() > 0 {
 				s.share(w)
@@ -171,19 +180,28 @@ func (s *Scheduler) RunWorker(i int) {
 		now := w.heap.allocs - w.heap.frees
 		s.live.Add(now - liveMark)
 		liveMark = now
+		// An idle worker holds no reserved interactions: a worker that
+		// finds the budget empty then knows that no idle one could go on.
+		s.giveBack(quota)
+		quota = 0
 		if !s.idleWait(i) {
-			s.giveBack(quota)
 			return
 		}
 	}
 }
 
 // retire takes worker w out of the run once the interaction budget is
-// spent: its pairs go to the pool, where a worker that still holds
+// spent and reports true, or reports false if interactions were given
+// back meanwhile: its pairs go to the pool, where a worker that still holds
 // reserved interactions can take them, so the run stops at exactly the
 // limit. When every worker is out, the run ends with the limit error.
-func (s *Scheduler) retire(w *Worker) {
+func (s *Scheduler) retire(w *Worker) bool {
 	s.mu.Lock()
+	if s.budget.Load() > 0 {
+		// A worker returned its reserve after ours failed; try again.
+		s.mu.Unlock()
+		return false
+	}
 	s.pool = append(s.pool, w.stack...)
 	w.stack = w.stack[:0]
 	s.idle++
@@ -196,6 +214,7 @@ func (s *Scheduler) retire(w *Worker) {
 	}
 	s.mu.Unlock()
 	s.cond.Broadcast()
+	return true
 }
 
 // reserve takes up to a quantum of interactions from the budget.

@@ -34,6 +34,7 @@ var (
 	ErrPending          = errors.New("integer attribute has not arrived")
 	ErrInteractionLimit = errors.New("interaction limit reached")
 	ErrAgentLimit       = errors.New("live agent limit reached")
+	ErrMemoryLimit      = errors.New("memory limit reached")
 )
 
 // Fault describes an interaction that failed. The active pair stays in the
@@ -67,6 +68,7 @@ type Limits struct {
 	Interactions int64 // total interactions of the worker
 	LiveAgents   int64 // agents allocated and not yet freed, LiveOffset included
 	LiveOffset   int64 // live agents that other workers account for
+	StoreWords   int64 // words the store may allocate; checked every 1024 interactions
 	// Pause makes Run return ErrPaused once the stack holds at least this
 	// many pairs (checked every 1024 interactions), so that a caller can
 	// hand them to parallel workers. Zero means never.
@@ -214,6 +216,9 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 				return &LimitError{Err: ErrAgentLimit, Limit: lim.LiveAgents}
 			}
 			if w.count&1023 == 0 {
+				if lim.StoreWords > 0 && w.Net.Store.Words() > lim.StoreWords {
+					return &LimitError{Err: ErrMemoryLimit, Limit: lim.StoreWords * 8}
+				}
 				if lim.Pause > 0 && len(w.stack) >= lim.Pause {
 					return ErrPaused
 				}

@@ -1,0 +1,15 @@
+package main
+
+import "syscall"
+
+// defaultMaxMemoryMiB returns 3/4 of the machine's memory in MiB, so that
+// a program that grows forever stops with an error before the system runs
+// out of memory.
+func defaultMaxMemoryMiB() int64 {
+	var si syscall.Sysinfo_t
+	if err := syscall.Sysinfo(&si); err != nil {
+		return 0
+	}
+	total := uint64(si.Totalram) * uint64(si.Unit)
+	return int64(total / 4 * 3 >> 20)
+}
