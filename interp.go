@@ -260,9 +260,9 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 			fmt.Fprintf(ip.out, "`%s' has been already bound to a value `%d' as immutable.\n\n", s.Name, v)
 		}
 	case *lang.MemstatCmd:
-		st := ip.net.Stats()
-		fmt.Fprintf(ip.out, "Using %d agent nodes (peak %d) and %d KiB of store.\n",
-			st.Live, st.PeakLive, ip.net.net.Store.Words()*8/1024)
+		// Inpla's form: its name nodes are annette's wire cells, which
+		// include the interface names.
+		fmt.Fprintf(ip.out, "Using %d agent nodes and %d name nodes.\n\n", ip.net.live(), ip.net.wires())
 	case *lang.ExitCmd:
 		ip.exited = true
 	default:

@@ -177,6 +177,15 @@ func (n *Network) live() int64 {
 	return c
 }
 
+// wires returns the wire cells in use by the network.
+func (n *Network) wires() int64 {
+	c := n.w.Wires()
+	for _, w := range n.others {
+		c += w.Wires()
+	}
+	return c
+}
+
 // allocs returns the agents allocated by all the network's workers.
 func (n *Network) allocs() int64 {
 	c := n.w.Allocs()

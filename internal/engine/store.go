@@ -105,6 +105,7 @@ type Heap struct {
 	// Agent counters: agents allocated and freed through this heap. Live
 	// agents of a net are the sum over its heaps of allocs minus frees.
 	allocs, frees int64
+	vars          int64 // wire cells allocated minus freed
 }
 
 // NewHeap returns a heap that allocates from s.

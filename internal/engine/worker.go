@@ -458,6 +458,7 @@ func (w *Worker) rewrite(t *Template, a, b Port) error {
 		reg[r] = VarPort(l)
 		r++
 	}
+	h.vars += int64(alt.Vars)
 	for i := range alt.Values {
 		v := &alt.Values[i]
 		switch v.Kind {
@@ -629,6 +630,7 @@ func (w *Worker) Link(x, y Port) {
 			return
 		}
 		w.heap.release(x.Loc(), 1)
+		w.heap.vars--
 		x = Port(z)
 	}
 }
@@ -683,6 +685,7 @@ func (w *Worker) DropInt(p Port) {
 	for p.IsVar() {
 		z := w.heap.load(p.Loc())
 		w.heap.release(p.Loc(), 1)
+		w.heap.vars--
 		p = z
 	}
 	if p&tagMask == tagBig {
@@ -731,11 +734,19 @@ func (w *Worker) FreeAgent(p Port) {
 func (w *Worker) NewVar() Port {
 	l := w.heap.alloc(1)
 	*w.heap.cell(l) = 0
+	w.heap.vars++
 	return VarPort(l)
 }
 
 // FreeVar frees a wire cell nobody refers to any more.
-func (w *Worker) FreeVar(p Port) { w.heap.release(p.Loc(), 1) }
+func (w *Worker) FreeVar(p Port) {
+	w.heap.release(p.Loc(), 1)
+	w.heap.vars--
+}
+
+// Wires returns the wire cells allocated minus those freed by this
+// worker.
+func (w *Worker) Wires() int64 { return w.heap.vars }
 
 // Aux returns auxiliary port i (from 0) of agent p.
 func (w *Worker) Aux(p Port, i int) Port { return w.heap.load(p.Loc() + uint64(i)) }
