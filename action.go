@@ -30,13 +30,14 @@ type RuleContext struct {
 	nodes   []engine.Port
 	used    []uint32 // per new agent, bit i set when port i is used
 	links   [][2]Port
+	gen     uint64 // counts the uses of this context; handles carry it
 }
 
 // Left returns the agent of the rule's Left type.
-func (c *RuleContext) Left() Agent { return Agent{n: c.n, ctx: c, p: c.a, id: -1} }
+func (c *RuleContext) Left() Agent { return Agent{n: c.n, ctx: c, p: c.a, id: -1, epoch: c.gen} }
 
 // Right returns the agent of the rule's Right type.
-func (c *RuleContext) Right() Agent { return Agent{n: c.n, ctx: c, p: c.b, id: -2} }
+func (c *RuleContext) Right() Agent { return Agent{n: c.n, ctx: c, p: c.b, id: -2, epoch: c.gen} }
 
 // Rule returns the name of the rule being applied.
 func (c *RuleContext) Rule() string { return c.rule }
@@ -64,7 +65,7 @@ func (c *RuleContext) NewAgent(typ string, value any) (Agent, error) {
 	}
 	c.nodes = append(c.nodes, p)
 	c.used = append(c.used, 0)
-	return Agent{n: c.n, ctx: c, p: p, id: len(c.nodes) - 1}, nil
+	return Agent{n: c.n, ctx: c, p: p, id: len(c.nodes) - 1, epoch: c.gen}, nil
 }
 
 // IntAt reads the integer connected to auxiliary port p of one of the two
@@ -88,6 +89,9 @@ func (c *RuleContext) IntAt(p Port) (int64, error) {
 // two old agents (which stand for the wires hanging from them), ports of
 // agents made with NewAgent, and integers from Int.
 func (c *RuleContext) Link(p, q Port) error {
+	if p.kind == portInt && q.kind == portInt {
+		return fmt.Errorf("cannot link two integers: no rule can reduce them")
+	}
 	if err := c.use(p); err != nil {
 		return err
 	}
@@ -117,8 +121,8 @@ func (c *RuleContext) extIndex(p Port) (int, error) {
 	if p.err != nil {
 		return 0, p.err
 	}
-	if p.kind != portAgent || p.a.ctx != c || p.a.id >= 0 {
-		return 0, fmt.Errorf("%s is not a port of the rule's old agents", p)
+	if p.kind != portAgent || p.a.ctx != c || p.a.id >= 0 || p.a.epoch != c.gen {
+		return 0, fmt.Errorf("%s is not a port of the rule's old agents in this call", p)
 	}
 	if p.index == 0 {
 		return 0, fmt.Errorf("%s is the principal port of an old agent, which the rule consumes", p)
@@ -142,8 +146,8 @@ func (c *RuleContext) use(p Port) error {
 	case portInt:
 		return nil
 	case portAgent:
-		if p.a.ctx != c {
-			return fmt.Errorf("%s does not belong to this rule's context", p)
+		if p.a.ctx != c || p.a.epoch != c.gen {
+			return fmt.Errorf("%s does not belong to this call of the rule", p)
 		}
 		if p.a.id < 0 {
 			i, err := c.extIndex(p)
@@ -270,7 +274,7 @@ func (r *actionRunner) run(w *engine.Worker, a, b engine.Port) (err error) {
 		c = &RuleContext{}
 	}
 	*c = RuleContext{
-		n: r.n, w: w, rule: r.name, a: a, b: b,
+		n: r.n, w: w, rule: r.name, a: a, b: b, gen: c.gen + 1,
 		ext: c.ext[:0], extUsed: c.extUsed[:0], nodes: c.nodes[:0], used: c.used[:0], links: c.links[:0],
 	}
 	for _, p := range [2]engine.Port{a, b} {
@@ -308,6 +312,9 @@ func (a Agent) Value() any {
 	}
 	w := a.n.w
 	if a.ctx != nil {
+		if a.ctx.w == nil || a.ctx.gen != a.epoch {
+			return nil // the action this handle belongs to has returned
+		}
 		w = a.ctx.w
 	}
 	if a.p.IsInt() {

@@ -2,6 +2,8 @@ package annette_test
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"strconv"
 	"testing"
 
@@ -60,3 +62,43 @@ func BenchmarkUnary(b *testing.B) {
 }
 
 var benchDepth = 20
+
+// BenchmarkParallelTreeSum reduces the tree sum on 1, 2 and all workers
+// in Parallel mode, next to the sequential reducer, and reports the
+// speedup over the sequential run.
+func BenchmarkParallelTreeSum(b *testing.B) {
+	seqRate := 0.0
+	counts := []int{1, 2}
+	if n := runtime.GOMAXPROCS(0); n > 2 {
+		counts = append(counts, n)
+	}
+	b.Run("sequential", func(b *testing.B) {
+		seqRate = benchParallelTree(b, 1, annette.Sequential)
+	})
+	for _, workers := range counts {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			rate := benchParallelTree(b, workers, annette.Parallel)
+			if seqRate > 0 {
+				b.ReportMetric(rate/seqRate, "speedup")
+			}
+		})
+	}
+}
+
+func benchParallelTree(b *testing.B, workers int, mode annette.ExecutionMode) float64 {
+	var total int64
+	for b.Loop() {
+		b.StopTimer()
+		p := parallelTree(b, treeRewriteRules(), int64(benchDepth), workers, mode)
+		b.StartTimer()
+		st, err := p.Reduce(context.Background())
+		must(b, err)
+		total += st.Interactions
+		b.StopTimer()
+		p.Close()
+		b.StartTimer()
+	}
+	rate := float64(total) / b.Elapsed().Seconds()
+	b.ReportMetric(rate, "interactions/s")
+	return rate
+}

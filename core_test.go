@@ -847,9 +847,16 @@ func TestNoRule(t *testing.T) {
 	}
 }
 
+// TestNoRuleIntPair checks the error for two integers that meet. Connect
+// rejects such a pair, so a rule makes it.
 func TestNoRuleIntPair(t *testing.T) {
 	n := annette.NewNetwork(annette.Config{})
-	connect(t, n, n.Int(1), n.Int(2))
+	must(t, n.DefineType(annette.Type{Name: "IA"}))
+	must(t, n.DefineType(annette.Type{Name: "IB"}))
+	must(t, n.AddRule(annette.RewriteRule{Left: Pat("IA"), Right: Pat("IB"), Body: []annette.Wire{W(N(1), N(2))}}))
+	a := addAgent(t, n, "IA")
+	b := addAgent(t, n, "IB")
+	connect(t, n, a.Main(), b.Main())
 	_, err := n.Reduce(context.Background())
 	if !errors.Is(err, annette.ErrNoRule) {
 		t.Fatalf("Reduce = %v, want ErrNoRule", err)

@@ -40,6 +40,9 @@ var (
 	ErrStale = errors.New("agent handle is stale: it was created before the last Step or Reduce")
 	// ErrConnected means a port was connected twice.
 	ErrConnected = errors.New("port is already connected")
+	// ErrRunning means the network was changed while a Step or Reduce
+	// ran, for example by an action rule.
+	ErrRunning = errors.New("cannot change the network while it is being reduced")
 )
 
 // RuleError reports an interaction that failed: a missing rule, an error

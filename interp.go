@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/annette-go/annette/internal/engine"
@@ -312,6 +313,10 @@ func (ip *Interpreter) explain(err error) error {
 	}
 	if re.Rule == "" {
 		return fmt.Errorf("no rule for %s >< %s", re.Left, re.Right)
+	}
+	if !strings.Contains(re.Rule, ":") {
+		// A built-in rule: its name is the built-in agent's.
+		return fmt.Errorf("%v in built-in %s", re.Err, re.Rule)
 	}
 	return fmt.Errorf("%v in rule %s >< %s (%s)", re.Err, re.Left, re.Right, re.Rule)
 }

@@ -257,7 +257,7 @@ func (ip *Interpreter) evalExpr(e lang.Expr, env map[string]int64) (int64, error
 		if v, ok := ip.checker.Const(e.Name); ok {
 			return v, nil
 		}
-		return 0, fmt.Errorf("%s: %s is not bound to an integer", e.Pos(), e.Name)
+		return 0, fmt.Errorf("%s is not bound to an integer", e.Name)
 	case *lang.Unary:
 		x, err := ip.evalExpr(e.X, env)
 		if err != nil {
@@ -304,7 +304,7 @@ func (ip *Interpreter) evalExpr(e lang.Expr, env map[string]int64) (int64, error
 			return x * y, nil
 		case lang.OpDiv, lang.OpMod:
 			if y == 0 {
-				return 0, fmt.Errorf("%s: %w", e.OpPos, ErrDivideByZero)
+				return 0, ErrDivideByZero
 			}
 			if e.Op == lang.OpDiv {
 				return x / y, nil

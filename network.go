@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/annette-go/annette/internal/engine"
@@ -75,7 +76,12 @@ type Network struct {
 	// of interactions and agents add to w's.
 	others     []*engine.Worker
 	lastSteals int64 // pairs moved between workers in the last parallel run
-	builder    builder
+
+	// running is set while a Step or Reduce runs; building the net or
+	// changing types and rules then returns ErrRunning (an action rule
+	// may try to).
+	running bool
+	builder builder
 }
 
 // freeName is a named interface port: a wire cell whose one end is held
@@ -115,6 +121,12 @@ var builtinTypes = []Type{
 // name repeats or the type has more auxiliary ports than the engine
 // supports (16).
 func (n *Network) DefineType(t Type) error {
+	if n.running {
+		return ErrRunning
+	}
+	if strings.ContainsAny(t.Name, " \t\n(),~*") {
+		return fmt.Errorf("agent type name %q contains a space, a parenthesis, a comma, ~ or *", t.Name)
+	}
 	if t.ValueType != nil && !t.Valued {
 		return fmt.Errorf("agent type %s has a ValueType but is not Valued", t.Name)
 	}
@@ -141,6 +153,9 @@ func (n *Network) TypeOf(name string) (Type, bool) {
 // ports are named as Type shows; Add(r, y) ~ x, for example, connects r
 // to x + y. It fails if a type of the same name is already defined.
 func (n *Network) AddBuiltins() error {
+	if n.running {
+		return ErrRunning
+	}
 	if _, err := engine.InstallBuiltins(n.net); err != nil {
 		return err
 	}
@@ -202,6 +217,9 @@ func (n *Network) Pending() int { return n.w.Pending() }
 // of the agents built since the last run is connected, rebuilds the rule
 // table if needed and makes existing agent handles stale.
 func (n *Network) prepare() error {
+	if n.running {
+		return ErrRunning
+	}
 	if err := n.builder.check(); err != nil {
 		return err
 	}
@@ -223,6 +241,8 @@ func (n *Network) Reduce(ctx context.Context) (Stats, error) {
 	if err := n.prepare(); err != nil {
 		return Stats{}, err
 	}
+	n.running = true
+	defer func() { n.running = false }()
 	start := time.Now()
 	c0, a0 := n.interactions(), n.allocs()
 	err := n.w.Run(ctx, n.limits())
@@ -247,6 +267,8 @@ func (n *Network) Step(ctx context.Context) (bool, error) {
 	if err := n.prepare(); err != nil {
 		return false, err
 	}
+	n.running = true
+	defer func() { n.running = false }()
 	if n.cfg.MaxInteractions > 0 && n.interactions() >= n.cfg.MaxInteractions && n.w.Pending() > 0 {
 		return false, &LimitError{Err: ErrInteractionLimit, Limit: n.cfg.MaxInteractions}
 	}

@@ -168,6 +168,8 @@ func (p *ParallelNetwork) Reduce(ctx context.Context) (ParallelStats, error) {
 	if err := p.prepareAll(); err != nil {
 		return ParallelStats{}, err
 	}
+	p.running = true
+	defer func() { p.running = false }()
 	start := time.Now()
 	before := p.perWorker()
 	a0 := p.allocs()
@@ -281,6 +283,8 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	if err := p.prepareAll(); err != nil {
 		return 0, err
 	}
+	p.running = true
+	defer func() { p.running = false }()
 	batch := p.w.TakeRedexes()
 	if len(batch) == 0 {
 		return 0, nil

@@ -101,6 +101,9 @@ func (n *Network) Name(name string) Port {
 	if name == "" {
 		return Port{err: errorf("interface name is empty")}
 	}
+	if n.running {
+		return Port{err: ErrRunning}
+	}
 	if _, ok := n.names[name]; !ok {
 		n.names[name] = &freeName{cell: n.w.NewVar()}
 		n.order = append(n.order, name)
@@ -115,6 +118,9 @@ func (n *Network) Int(v int64) Port { return Port{kind: portInt, value: v, n: n}
 // type must be Valued for a non-nil value. Every auxiliary port of the
 // agent must be connected before the next Step or Reduce.
 func (n *Network) AddAgent(typ string, value any) (Agent, error) {
+	if n.running {
+		return Agent{}, ErrRunning
+	}
 	id, ok := n.net.Types.Lookup(typ)
 	if !ok {
 		return Agent{}, errorf("unknown agent type %q", typ)
@@ -217,6 +223,12 @@ func (b *builder) validate(p Port) error {
 // an active pair. Each agent port and each interface name can be
 // connected once.
 func (n *Network) Connect(p, q Port) error {
+	if n.running {
+		return ErrRunning
+	}
+	if p.kind == portInt && q.kind == portInt {
+		return errorf("cannot connect two integers: no rule can reduce them")
+	}
 	b := &n.builder
 	if err := b.validate(p); err != nil {
 		return err

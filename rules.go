@@ -188,6 +188,9 @@ func (n *Network) AddRule(r Rule) error { return n.addRule(r, false) }
 func (n *Network) ReplaceRule(r Rule) error { return n.addRule(r, true) }
 
 func (n *Network) addRule(r Rule, replace bool) error {
+	if n.running {
+		return ErrRunning
+	}
 	er, err := r.compile(n)
 	if err != nil {
 		return err

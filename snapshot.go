@@ -177,11 +177,17 @@ func (sw *snapWriter) follow(e snapEnd, p engine.Port, passive bool) {
 // auxiliary port of every agent must be in exactly one wire, a principal
 // port and a name in at most one, and on error n is unchanged.
 func (n *Network) LoadSnapshot(data []byte) error {
+	if n.running {
+		return ErrRunning
+	}
 	var s snapshot
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
 		return fmt.Errorf("snapshot: %w", err)
+	}
+	if dec.More() {
+		return fmt.Errorf("snapshot: data after the JSON object")
 	}
 	if s.Format != SnapshotFormat {
 		return fmt.Errorf("snapshot: format is %q, want %q", s.Format, SnapshotFormat)
@@ -375,6 +381,9 @@ func (n *Network) validateSnapshot(s *snapshot) error {
 	for _, w := range s.Wires {
 		if w[0].open() {
 			w[0], w[1] = w[1], w[0]
+		}
+		if w[0].Int != nil && w[1].Int != nil {
+			return fmt.Errorf("a wire joins two integers, which no rule can reduce")
 		}
 		if err := check(w[0], w[1]); err != nil {
 			return err

@@ -28,6 +28,10 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := f.fs.Parse(args); err != nil {
 		return exitUsage
 	}
+	if err := f.check(); err != nil {
+		fmt.Fprintf(stderr, "annette repl: %v\n", err)
+		return exitUsage
+	}
 	if f.fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "annette repl: takes no file; use annette run for a file, or use \"file\"; at the prompt")
 		return exitUsage
@@ -56,7 +60,7 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "annette: statements end with ';'; exit; or Ctrl-D leaves")
 		lines = &terminalLines{rl: rl}
 	} else {
-		lines = &plainLines{sc: bufio.NewScanner(stdin)}
+		lines = &plainLines{r: bufio.NewReader(stdin)}
 	}
 	repl(ip, lines, stderr)
 	return exitOK
@@ -84,23 +88,27 @@ func (t *terminalLines) ReadLine(more bool) (string, error) {
 	return line, err
 }
 
-type plainLines struct{ sc *bufio.Scanner }
+// plainLines reads lines of any length.
+type plainLines struct{ r *bufio.Reader }
 
 func (p *plainLines) ReadLine(bool) (string, error) {
-	if !p.sc.Scan() {
-		if err := p.sc.Err(); err != nil {
-			return "", err
-		}
-		return "", io.EOF
+	line, err := p.r.ReadString('\n')
+	if err == io.EOF && line != "" {
+		return line, nil
 	}
-	return p.sc.Text(), nil
+	return strings.TrimSuffix(line, "\n"), err
 }
 
 // repl runs statements from lines until end of input or an exit
 // statement. Errors are printed and the loop goes on.
+//
+// Input is parsed only when a line holds a ';', and then all the
+// statements it completes are parsed in one pass, so a long statement
+// over many lines or many statements on one line cost time in proportion
+// to their length.
 func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) {
 	var buf strings.Builder
-	line := 0
+	line, start := 0, 1 // the line being read, and the one buf starts at
 	for !ip.Exited() {
 		text, err := lines.ReadLine(strings.TrimSpace(buf.String()) != "")
 		if err != nil {
@@ -110,31 +118,62 @@ func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) {
 			return
 		}
 		line++
+		if strings.TrimSpace(buf.String()) == "" {
+			buf.Reset()
+			start = line
+		}
 		buf.WriteString(text)
 		buf.WriteByte('\n')
-		for !ip.Exited() {
-			src := []byte(buf.String())
-			stmt, n, err := lang.ParseStmt(fmt.Sprintf("<input %d>", line), src, 0)
-			if lang.IsIncomplete(err) {
-				break
-			}
-			rest := string(src[min(n, len(src)):])
-			buf.Reset()
-			buf.WriteString(rest)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				printError(stderr, err)
-				buf.Reset()
-				break
-			}
-			ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
-			ip.SetContext(ctx)
-			if err := ip.Exec(stmt); err != nil {
-				printError(stderr, err)
-			}
-			cancel()
+		if !strings.Contains(text, ";") {
+			continue
 		}
+		// Positions in messages count lines from the start of buf, which
+		// is named after the input line it starts at.
+		rest := runComplete(ip, fmt.Sprintf("<input %d>", start), buf.String(), stderr)
+		buf.Reset()
+		buf.WriteString(rest)
+	}
+}
+
+// runComplete runs the statements that src completes and returns the
+// unfinished rest. It parses src as a whole up to its last ';' first; if
+// that fails, it goes statement by statement, so that the statements
+// before an error still run and an unfinished one waits for more input.
+func runComplete(ip *annette.Interpreter, name, src string, stderr io.Writer) string {
+	cut := strings.LastIndexByte(src, ';') + 1
+	if prog, err := lang.ParseFile(name, []byte(src[:cut]), 0); err == nil {
+		for _, stmt := range prog.Stmts {
+			if ip.Exited() {
+				return ""
+			}
+			execStmt(ip, stmt, stderr)
+		}
+		return src[cut:]
+	}
+	for !ip.Exited() {
+		stmt, n, err := lang.ParseStmt(name, []byte(src), 0)
+		if lang.IsIncomplete(err) {
+			return src
+		}
+		if errors.Is(err, io.EOF) {
+			return ""
+		}
+		if err != nil {
+			printError(stderr, err)
+			return ""
+		}
+		src = src[min(n, len(src)):]
+		execStmt(ip, stmt, stderr)
+	}
+	return ""
+}
+
+// execStmt runs one statement; Ctrl-C stops its reduction.
+func execStmt(ip *annette.Interpreter, stmt lang.Stmt, stderr io.Writer) {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer cancel()
+	ip.SetContext(ctx)
+	if err := ip.Exec(stmt); err != nil {
+		printError(stderr, err)
 	}
 }

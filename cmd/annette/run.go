@@ -82,6 +82,30 @@ func newRunFlags(name string, stderr io.Writer, file bool) *runFlags {
 	return f
 }
 
+// check reports a flag value out of range.
+func (f *runFlags) check() error {
+	switch {
+	case f.threads < 1:
+		return fmt.Errorf("-t %d: the number of threads must be at least 1", f.threads)
+	case f.maxSteps < 0 || f.maxLive < 0 || f.maxMiB < 0:
+		return fmt.Errorf("limits must not be negative; 0 means no limit")
+	}
+	return nil
+}
+
+// maxSource bounds the size of a program file, so that a device such as
+// /dev/zero given as the file ends with an error.
+const maxSource = 1 << 30
+
+// readSource reads at most maxSource bytes from r.
+func readSource(r io.Reader) ([]byte, error) {
+	src, err := io.ReadAll(io.LimitReader(r, maxSource+1))
+	if err == nil && len(src) > maxSource {
+		err = fmt.Errorf("program is larger than %d MiB", maxSource>>20)
+	}
+	return src, err
+}
+
 // cmdRun runs a program file: annette run [flags] FILE.
 func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	f := newRunFlags("run", stderr, true)
@@ -90,6 +114,10 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		f.fs.PrintDefaults()
 	}
 	if err := f.fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if err := f.check(); err != nil {
+		fmt.Fprintf(stderr, "annette run: %v\n", err)
 		return exitUsage
 	}
 	file := f.file
@@ -104,11 +132,11 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var err error
 	if file == "" || file == "-" {
 		file = "<stdin>"
-		src, err = io.ReadAll(stdin)
+		src, err = readSource(stdin)
 	} else {
-		src, err = os.ReadFile(file)
+		src, err = readFile(file)
 		if errors.Is(err, os.ErrNotExist) && !strings.HasSuffix(file, ".in") {
-			if alt, err2 := os.ReadFile(file + ".in"); err2 == nil {
+			if alt, err2 := readFile(file + ".in"); err2 == nil {
 				file, src, err = file+".in", alt, nil
 			}
 		}
@@ -145,21 +173,39 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// readFile reads a program file of at most maxSource bytes.
+func readFile(name string) ([]byte, error) {
+	fd, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer fd.Close()
+	return readSource(fd)
+}
+
 func (f *runFlags) interpConfig(stdout, stderr io.Writer) annette.InterpreterConfig {
 	return annette.InterpreterConfig{
-		Config:  annette.Config{MaxInteractions: f.maxSteps, MaxLiveAgents: f.maxLive, MaxMemory: f.maxMiB << 20},
-		Stdout:  stdout,
-		Stderr:  stderr,
-		Consts:  f.consts,
-		Weak:    f.weak,
-		Workers: f.threads,
+		Config:   annette.Config{MaxInteractions: f.maxSteps, MaxLiveAgents: f.maxLive, MaxMemory: f.maxMiB << 20},
+		Stdout:   stdout,
+		Stderr:   stderr,
+		Consts:   f.consts,
+		Weak:     f.weak,
+		Workers:  f.threads,
+		ReadFile: readFile,
 	}
 }
 
 // startProfiles starts the CPU profile and returns the function that
-// stops it and writes the heap profile.
+// stops it and writes the heap profile. It creates both files at once, so
+// that a bad path fails before the program runs.
 func (f *runFlags) startProfiles() (func(), error) {
-	var cpu *os.File
+	var cpu, mem *os.File
+	if f.memProf != "" {
+		var err error
+		if mem, err = os.Create(f.memProf); err != nil {
+			return nil, err
+		}
+	}
 	if f.cpuProf != "" {
 		var err error
 		if cpu, err = os.Create(f.cpuProf); err != nil {
@@ -175,12 +221,10 @@ func (f *runFlags) startProfiles() (func(), error) {
 			pprof.StopCPUProfile()
 			cpu.Close()
 		}
-		if f.memProf != "" {
-			if m, err := os.Create(f.memProf); err == nil {
-				runtime.GC()
-				pprof.WriteHeapProfile(m)
-				m.Close()
-			}
+		if mem != nil {
+			runtime.GC()
+			pprof.WriteHeapProfile(mem)
+			mem.Close()
 		}
 	}, nil
 }
