@@ -147,7 +147,7 @@ func (w *Worker) evalSlow(c *Code, env []int64) (int64, error) {
 // run evaluates c on the stack machine.
 func (w *Worker) run(c *Code, env []int64) (int64, error) {
 	if cap(w.evalStack) < c.Depth {
-		w.evalStack = make([]int64, 0, c.Depth)
+		w.evalStack = padded[int64](c.Depth)[:0]
 	}
 	st := w.evalStack[:0]
 	ins := c.Instrs

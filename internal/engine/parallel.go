@@ -15,9 +15,9 @@ import (
 //     scheduler's mutex and waits for the pool to fill.
 //   - A busy worker reads the number of idle workers with one atomic load
 //     after each interaction; when some are idle and it holds more than
-//     one pair, it moves the older half of its stack to the pool and
-//     wakes them. Older pairs sit near the root of the computation and
-//     tend to carry more work.
+//     one pair, it moves its oldest pair to the pool and wakes them. The
+//     oldest pair sits nearest the root of the computation and tends to
+//     carry the most work.
 //   - The run is over when every worker is idle and the pool is empty:
 //     that state is only reached under the mutex, by the last worker to
 //     go idle, and no worker can create work while idle, so no pair is
@@ -40,12 +40,17 @@ type Scheduler struct {
 	limit    int64 // interaction limit, 0 for none
 	liveBase int64 // live agents of the net before the run
 
-	// Atomics read by busy workers without the lock.
+	// Atomics read by busy workers without the lock, on their own cache
+	// lines: idleHint and stop are read after every interaction, the
+	// others written now and then.
+	_        [cacheLine]byte
 	idleHint atomic.Int32 // copy of idle; a busy worker shares work when > 0
 	stop     atomic.Bool  // set once the run must end: done, error or cancel
+	_        [cacheLine]byte
 	budget   atomic.Int64 // interactions left to hand out under a limit
 	live     atomic.Int64 // live agents, as last published by the workers
 	peak     atomic.Int64 // largest value seen in live
+	_        [cacheLine]byte
 
 	mu         sync.Mutex // guards the fields below and is the lock of cond
 	cond       *sync.Cond // signalled when pool gains pairs or the run stops
@@ -238,15 +243,17 @@ func (s *Scheduler) giveBack(quota int64) {
 	}
 }
 
-// share moves the older half of w's stack to the pool and wakes the
-// idle workers. The pairs' agents were written by w; the mutex publishes
-// those writes to the worker that takes the pairs.
+// share moves the oldest pair of w's stack to the pool and wakes the
+// idle workers. The oldest pair is the one nearest the root of the
+// computation, so it tends to carry the most work; giving away more, such
+// as half the stack, was measured to make workers trade small pairs back
+// and forth. The pairs' agents were written by w; the mutex publishes
+// those writes to the worker that takes the pair.
 func (s *Scheduler) share(w *Worker) {
-	n := len(w.stack) / 2
 	s.mu.Lock()
-	s.pool = append(s.pool, w.stack[:n]...)
+	s.pool = append(s.pool, w.stack[0])
 	s.mu.Unlock()
-	w.stack = append(w.stack[:0], w.stack[n:]...)
+	w.stack = append(w.stack[:0], w.stack[1:]...)
 	s.cond.Broadcast()
 }
 

@@ -96,6 +96,7 @@ func (s *Store) reserve(n, want uint64) (lo, hi uint64) {
 // be reused by it only; a cell allocated by one heap may be freed by
 // another.
 type Heap struct {
+	_     [cacheLine]byte // keeps other heaps' hot fields off these cache lines
 	store *Store
 	dir   []*chunk // cached directory; reloaded when a location is past it
 
@@ -106,7 +107,12 @@ type Heap struct {
 	// agents of a net are the sum over its heaps of allocs minus frees.
 	allocs, frees int64
 	vars          int64 // wire cells allocated minus freed
+	_             [cacheLine]byte
 }
+
+// cacheLine is a size at least that of a cache line (and of a pair of
+// adjacent lines that some processors fetch together).
+const cacheLine = 128
 
 // NewHeap returns a heap that allocates from s.
 func NewHeap(s *Store) *Heap {

@@ -82,6 +82,7 @@ var ErrPaused = errors.New("paused with enough pairs for parallel workers")
 // parallel reducer runs one per goroutine over a shared [Net]. A Worker is
 // owned by one goroutine.
 type Worker struct {
+	_    [cacheLine]byte // keeps other workers' hot fields off these cache lines
 	Net  *Net
 	heap *Heap
 	tab  *Table
@@ -108,15 +109,17 @@ type Worker struct {
 	evalStack []int64 // stack of the expression machine
 
 	rng *rand.Rand
+	_   [cacheLine]byte
 }
 
 // NewWorker returns a worker over n with its own heap.
 func NewWorker(n *Net, seed uint64) *Worker {
 	return &Worker{
-		Net:  n,
-		heap: NewHeap(n.Store),
-		tab:  n.Rules,
-		rng:  rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		Net:   n,
+		heap:  NewHeap(n.Store),
+		tab:   n.Rules,
+		stack: padded[Redex](1024)[:0],
+		rng:   rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
 }
 
@@ -137,9 +140,18 @@ func (w *Worker) Prepare() {
 			regs = max(regs, alt.Regs)
 		}
 	}
-	w.env = make([]int64, env)
-	w.vals = make([]int64, vals)
-	w.reg = make([]Port, regs)
+	w.env = padded[int64](env)
+	w.vals = padded[int64](vals)
+	w.reg = padded[Port](regs)
+}
+
+// padded returns a slice of n elements with a cache line of unused
+// memory on each side. The scratch arrays of a worker are written by
+// every interaction; allocated plainly, two workers' arrays would share
+// cache lines and slow each other down.
+func padded[T any](n int) []T {
+	const pad = cacheLine / 8
+	return make([]T, n+2*pad)[pad : pad+n : pad+n]
 }
 
 // Interactions returns the number of interactions carried out.
