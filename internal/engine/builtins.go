@@ -155,6 +155,9 @@ func InstallBuiltins(n *Net) (map[string]TypeID, error) {
 	}
 	for _, r := range b.rules(ids) {
 		r.Kind = RuleNative
+		if r.Template != nil {
+			r.Kind = RuleRewrite
+		}
 		r.Builtin = true
 		if _, err := n.Rules.Add(r, false); err != nil {
 			return nil, err
@@ -216,9 +219,10 @@ func (b *builtins) rules(ids map[string]TypeID) []*Rule {
 	}
 	for _, op := range arithmetic {
 		waiting := ids["_"+op.name]
+		wait, done := b.arithTemplates(ids[op.name], waiting, op.op)
 		rs = append(rs,
-			&Rule{Name: op.name, Left: ids[op.name], Right: TypeInt, Native: arithWait(waiting)},
-			&Rule{Name: op.name, Left: waiting, Right: TypeInt, Native: arithDone(op.apply)})
+			&Rule{Name: op.name, Left: ids[op.name], Right: TypeInt, Template: wait},
+			&Rule{Name: op.name, Left: waiting, Right: TypeInt, Template: done})
 	}
 	return rs
 }
@@ -369,69 +373,49 @@ func annihilate(w *Worker, x, y Port) error {
 // Arithmetic
 
 // arithmetic lists the operations of Add … Mod. Op(r, y) ~ x gives
-// r ~ apply(y, x), so r << Sub(a, b), which is Sub(r, a) ~ b, is a − b.
+// r ~ y op x, so r << Sub(a, b), which is Sub(r, a) ~ b, is a − b.
 // Arithmetic wraps around; division truncates toward zero, and
 // math.MinInt64 / -1 is math.MinInt64, as in Go.
 var arithmetic = []struct {
-	name  string
-	apply func(y, x int64) (int64, error)
+	name string
+	op   Op
 }{
-	{"Add", func(y, x int64) (int64, error) { return y + x, nil }},
-	{"Sub", func(y, x int64) (int64, error) { return y - x, nil }},
-	{"Mul", func(y, x int64) (int64, error) { return y * x, nil }},
-	{"Div", func(y, x int64) (int64, error) {
-		if x == 0 {
-			return 0, ErrDivideByZero
-		}
-		return y / x, nil
-	}},
-	{"Mod", func(y, x int64) (int64, error) {
-		if x == 0 {
-			return 0, ErrDivideByZero
-		}
-		return y % x, nil
-	}},
+	{"Add", OpAdd}, {"Sub", OpSub}, {"Mul", OpMul}, {"Div", OpDiv}, {"Mod", OpMod},
 }
 
-// arithWait returns the rule Op(r, y) ~ x. The agent's cell becomes a
-// helper of type waiting that holds x in place of y and waits for y, so
-// the operation takes two interactions as in Inpla.
-func arithWait(waiting TypeID) func(w *Worker, op, x Port) error {
-	return func(w *Worker, op, x Port) error {
-		y := w.Aux(op, 1)
-		// The helper has the cell layout of op, so it takes the cell over.
-		h := NodePort(waiting, op.Loc())
-		w.SetAux(h, 1, x) // x and its box now belong to the helper
-		w.Link(y, h)
-		return nil
+// arithTemplates compiles the two rules of an operation as rewrite
+// templates, which the reducer runs on its fast path:
+//
+//	Op(r, y) >< (int x)      => _Op(r, x) ~ y;
+//	_Op(r, int x) >< (int y) => r ~ (y op x);
+//
+// _Op has Op's cell layout, so the first rule reuses Op's cell. A
+// division by zero fails before the second rule changes anything.
+func (b *builtins) arithTemplates(op, waiting TypeID, code Op) (wait, done *Template) {
+	load := func(i int64) *Code { return &Code{Instrs: []Instr{{Op: OpLoad, Arg: i}}, Depth: 1} }
+	// Ext registers: Op's ports r=0 and y=1, then Op itself=2, the integer=3.
+	wait, err := Compile(b.types, op, TypeInt, []int{3}, []AltSpec{{
+		Nodes: []NodeDecl{{Type: waiting}},
+		Exprs: []*Code{load(0)},
+		Wires: [][2]End{
+			{{Kind: EndNode, Index: 0, Port: 1}, {Kind: EndExt, Index: 0}},
+			{{Kind: EndNode, Index: 0, Port: 2}, {Kind: EndExpr, Index: 0}},
+			{{Kind: EndNode, Index: 0, Port: 0}, {Kind: EndExt, Index: 1}},
+		},
+	}})
+	if err != nil {
+		panic("engine: built-in arithmetic rule: " + err.Error())
 	}
-}
-
-// arithDone returns the rule _Op(r, x) ~ y, which connects r to
-// apply(y, x). When apply fails, the rule returns its error before
-// changing anything.
-func arithDone(apply func(y, x int64) (int64, error)) func(w *Worker, op, y Port) error {
-	return func(w *Worker, op, yp Port) error {
-		xp := w.Aux(op, 1)
-		x, err := w.IntValue(xp)
-		if err != nil {
-			return err
-		}
-		y, err := w.IntValue(yp)
-		if err != nil {
-			return err
-		}
-		v, err := apply(y, x)
-		if err != nil {
-			return err
-		}
-		r := w.Aux(op, 0)
-		w.DropInt(xp)
-		w.DropInt(yp)
-		w.FreeAgent(op)
-		w.Link(r, w.Int(v))
-		return nil
+	// _Op's ports r=0 and x=1; attribute 0 is x, attribute 1 is y.
+	apply := &Code{Instrs: []Instr{{Op: OpLoad, Arg: 1}, {Op: OpLoad, Arg: 0}, {Op: code}}, Depth: 2}
+	done, err = Compile(b.types, waiting, TypeInt, []int{1, 3}, []AltSpec{{
+		Exprs: []*Code{apply},
+		Wires: [][2]End{{{Kind: EndExt, Index: 0}, {Kind: EndExpr, Index: 0}}},
+	}})
+	if err != nil {
+		panic("engine: built-in arithmetic rule: " + err.Error())
 	}
+	return wait, done
 }
 
 // ---------------------------------------------------------------------------

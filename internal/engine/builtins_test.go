@@ -318,8 +318,11 @@ func TestInstallBuiltinsTypes(t *testing.T) {
 		}
 	}
 	for _, r := range f.n.Rules.Rules() {
-		if !r.Builtin || r.Kind != RuleNative {
-			t.Errorf("rule %s is not a native built-in rule", r.Name)
+		if !r.Builtin {
+			t.Errorf("rule %s is not marked built-in", r.Name)
+		}
+		if (r.Kind == RuleRewrite) != (r.Template != nil) || (r.Kind == RuleNative) != (r.Native != nil) {
+			t.Errorf("rule %s has kind %d but template %v and native %v", r.Name, r.Kind, r.Template != nil, r.Native != nil)
 		}
 	}
 }
