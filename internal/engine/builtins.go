@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"sync"
 )
 
 // The built-in agents of the text language (Inpla 0.13) and their rules,
@@ -51,10 +52,9 @@ var builtinTypes = []struct {
 	// _ZipC holds the first cons of the principal list and waits for a
 	// cons of the other list.
 	{"_ZipC", []string{"main", "result", "xs"}},
-	// _MergerP copies the first list of a Merger and holds the second;
-	// _MergerR then copies the second.
-	{"_MergerP", []string{"main", "result", "ys"}},
-	{"_MergerR", []string{"main", "result"}},
+	// _Merge reads one of the two lists of a Merger; its Go value is the
+	// *merge the two readers share.
+	{"_Merge", nil},
 	// _Percent is the function agent %foo of the text language: its one
 	// port holds the type id of foo as an integer.
 	{"_Percent", []string{"main", "agent"}},
@@ -81,7 +81,7 @@ type builtins struct {
 	nilList, cons    TypeID
 	tuple            [maxTupleSize + 1]TypeID // by size; tuple[1] is TypeNone
 	zip, zipCons     TypeID
-	mergerP, mergerR TypeID
+	merge            TypeID
 	percent          TypeID
 	types            *Registry
 }
@@ -130,7 +130,7 @@ func InstallBuiltins(n *Net) (map[string]TypeID, error) {
 		}
 	}
 	for _, t := range builtinTypes {
-		id, err := n.Types.Define(t.name, t.ports, false, nil)
+		id, err := n.Types.Define(t.name, t.ports, t.name == "_Merge", nil)
 		if err != nil {
 			return nil, err
 		}
@@ -144,8 +144,7 @@ func InstallBuiltins(n *Net) (map[string]TypeID, error) {
 		cons:    ids["Cons"],
 		zip:     ids["Zip"],
 		zipCons: ids["_ZipC"],
-		mergerP: ids["_MergerP"],
-		mergerR: ids["_MergerR"],
+		merge:   ids["_Merge"],
 		percent: ids["_Percent"],
 		types:   n.Types,
 	}
@@ -208,10 +207,8 @@ func (b *builtins) rules(ids map[string]TypeID) []*Rule {
 		{Name: "%", Left: b.percent, Right: b.tuple[2], Native: b.apply},
 
 		{Name: "Merger", Left: ids["Merger"], Right: b.tuple[2], Native: b.mergerStart},
-		{Name: "Merger", Left: b.mergerP, Right: b.cons, Native: copyCons},
-		{Name: "Merger", Left: b.mergerP, Right: b.nilList, Native: b.mergerSecond},
-		{Name: "Merger", Left: b.mergerR, Right: b.cons, Native: copyCons},
-		{Name: "Merger", Left: b.mergerR, Right: b.nilList, Native: mergerEnd},
+		{Name: "Merger", Left: b.merge, Right: b.cons, Native: b.mergeCons},
+		{Name: "Merger", Left: b.merge, Right: b.nilList, Native: b.mergeNil},
 	}
 	for size := 2; size <= maxTupleSize; size++ {
 		t := b.tuple[size]
@@ -422,8 +419,8 @@ func (b *builtins) arithTemplates(op, waiting TypeID, code Op) (wait, done *Temp
 // Lists
 
 // copyCons carries out F(r, …) ~ x:xs => r ~ x:w, F(w, …) ~ xs for an
-// agent F whose first auxiliary port is its result: Append, _MergerP and
-// _MergerR. The cons is reused as the copy.
+// agent F whose first auxiliary port is its result, such as Append. The
+// cons is reused as the copy.
 func copyCons(w *Worker, f, cons Port) error {
 	r, xs := w.Aux(f, 0), w.Aux(cons, 1)
 	v := w.NewVar()
@@ -546,33 +543,67 @@ func (b *builtins) mapCons(w *Worker, m, cons Port) error {
 // pair, one per cons and one per []. A stream on the second list waits
 // until the first list has ended.
 
-// mergerStart carries out Merger(r) ~ (xs, ys) => _MergerP(r, ys) ~ xs.
+// A Merger passes on the elements of two lists in the order they arrive.
+// Two _Merge agents read the lists, one each, and share a merge: the open
+// end of the output list, which each reader extends under the merge's
+// lock as an element arrives, and the number of lists still open. When
+// both lists are already built, the first list comes first, as in Inpla;
+// with parallel workers, the readers may interleave.
+
+// merge is the state two _Merge readers share.
+type merge struct {
+	mu   sync.Mutex // guards tail and open
+	tail Port       // the end of the output list built so far
+	open int        // lists not yet at []
+}
+
+// mergerStart carries out Merger(r) ~ (xs, ys): a reader for each list.
+// The pair (xs, ys) is free as soon as its ports are read.
 func (b *builtins) mergerStart(w *Worker, m, pair Port) error {
 	r := w.Aux(m, 0)
-	xs := w.Aux(pair, 0)
+	xs, ys := w.Aux(pair, 0), w.Aux(pair, 1)
 	w.FreeAgent(m)
-	h := NodePort(b.mergerP, pair.Loc()) // same layout as Tuple2
-	w.SetAux(h, 0, r)                    // ys stays in the second slot
-	w.Link(xs, h)
+	w.FreeAgent(pair)
+	st := &merge{tail: r, open: 2}
+	left, right := w.NewAgent(b.merge), w.NewAgent(b.merge)
+	w.SetValue(left, st)
+	w.SetValue(right, st)
+	// The second list is linked first so that, on one worker, the first
+	// list is read first.
+	w.Link(ys, right)
+	w.Link(xs, left)
 	return nil
 }
 
-// mergerSecond carries out _MergerP(r, ys) ~ [] => _MergerR(r) ~ ys.
-func (b *builtins) mergerSecond(w *Worker, h, empty Port) error {
-	r, ys := w.Aux(h, 0), w.Aux(h, 1)
-	w.FreeAgent(h)
-	w.FreeAgent(empty)
-	rest := w.NewAgent(b.mergerR)
-	w.SetAux(rest, 0, r)
-	w.Link(ys, rest)
+// mergeCons carries out _Merge ~ x:xs: x becomes the next element of the
+// output, and the reader waits for xs. The cons is reused as the output
+// cell; the reader agent is reused for xs.
+func (b *builtins) mergeCons(w *Worker, reader, cons Port) error {
+	st := w.Value(reader).(*merge)
+	xs := w.Aux(cons, 1)
+	next := w.NewVar()
+	w.SetAux(cons, 1, next)
+	st.mu.Lock()
+	w.Link(st.tail, cons)
+	st.tail = next
+	st.mu.Unlock()
+	w.Link(xs, reader)
 	return nil
 }
 
-// mergerEnd carries out _MergerR(r) ~ [] => r ~ [].
-func mergerEnd(w *Worker, h, empty Port) error {
-	r := w.Aux(h, 0)
-	w.FreeAgent(h)
-	w.Link(r, empty)
+// mergeNil carries out _Merge ~ []: the reader is done; the last one to
+// finish ends the output with the [].
+func (b *builtins) mergeNil(w *Worker, reader, empty Port) error {
+	st := w.Value(reader).(*merge)
+	w.FreeAgent(reader)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.open--
+	if st.open > 0 {
+		w.FreeAgent(empty)
+		return nil
+	}
+	w.Link(st.tail, empty)
 	return nil
 }
 
