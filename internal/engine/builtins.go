@@ -77,13 +77,13 @@ var dataTypes = []struct {
 
 // builtins holds the type ids that the native rules refer to.
 type builtins struct {
-	eraser, dup      TypeID
-	nilList, cons    TypeID
-	tuple            [maxTupleSize + 1]TypeID // by size; tuple[1] is TypeNone
-	zip, zipCons     TypeID
-	merge            TypeID
-	percent          TypeID
-	types            *Registry
+	eraser, dup   TypeID
+	nilList, cons TypeID
+	tuple         [maxTupleSize + 1]TypeID // by size; tuple[1] is TypeNone
+	zip, zipCons  TypeID
+	merge         TypeID
+	percent       TypeID
+	types         *Registry
 }
 
 // InstallBuiltins defines the built-in agent types of the text language
