@@ -4,6 +4,7 @@
 //
 //	annette run [flags] FILE   run a program in the text language
 //	annette repl [flags]       read and run statements interactively
+//	annette bench [flags] [PROGRAM ...]  time programs at several worker counts
 //	annette version            print the version
 //
 // Run "annette help" for the list of commands.
@@ -36,6 +37,7 @@ Commands:
 
 	run       run a program file in the text language (Inpla's language)
 	repl      read and run statements interactively
+	bench     time programs at several worker counts
 	version   print the version of annette and of Go
 	help      print this help
 
@@ -53,6 +55,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stdin, stdout, stderr)
 	case "repl":
 		return cmdRepl(args[1:], stdin, stdout, stderr)
+	case "bench":
+		return cmdBench(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "annette %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return exitOK

@@ -1,6 +1,9 @@
 package main
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
 // defaultMaxMemoryMiB returns 3/4 of the machine's memory in MiB, so that
 // a program that grows forever stops with an error before the system runs
@@ -12,4 +15,13 @@ func defaultMaxMemoryMiB() int64 {
 	}
 	total := uint64(si.Totalram) * uint64(si.Unit)
 	return int64(total / 4 * 3 >> 20)
+}
+
+// maxRSS returns the peak resident memory of a finished process, in
+// bytes.
+func maxRSS(ps *os.ProcessState) int64 {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return ru.Maxrss << 10 // Linux reports kilobytes
+	}
+	return 0
 }

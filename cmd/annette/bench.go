@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/chzyer/readline"
+)
+
+// benchResult is one line of annette bench's report: a program at one
+// worker count.
+type benchResult struct {
+	Program      string  `json:"program"`
+	Workers      int     `json:"workers"`
+	Runs         int     `json:"runs"`
+	MedianSec    float64 `json:"median_sec"`
+	MinSec       float64 `json:"min_sec"`
+	MaxSec       float64 `json:"max_sec"`
+	Interactions int64   `json:"interactions"`
+	MIPS         float64 `json:"million_interactions_per_sec"`
+	Speedup      float64 `json:"speedup,omitempty"` // over the 1-worker median, when measured
+	PeakMiB      float64 `json:"peak_mib"`
+	Go           string  `json:"go"`
+	Date         string  `json:"date"`
+}
+
+const benchUsage = `usage: annette bench [flags] [PROGRAM ...]
+
+Runs each program at each worker count: one warm-up run, then -n
+counted runs, each in a new process. It reports the median wall time,
+the interactions, millions of interactions per second, the speedup over
+one worker and the peak memory. A PROGRAM is a file, or a name looked up
+as bench/programs/NAME.in; without any, every bench/programs/*.in that
+is not a -quick variant is run. Flags:
+`
+
+// cmdBench runs annette bench.
+func cmdBench(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	workers := fs.String("t", "1,"+strconv.Itoa(runtime.GOMAXPROCS(0)), "comma-separated worker `counts`")
+	runs := fs.Int("n", 5, "counted `runs` per program and worker count")
+	asJSON := fs.Bool("json", false, "print one JSON object per line instead of a table")
+	quick := fs.Bool("quick", false, "run the -quick variants of the default programs")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, benchUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	counts, err := parseCounts(*workers)
+	if err != nil || *runs < 1 {
+		if err == nil {
+			err = errors.New("-n must be at least 1")
+		}
+		fmt.Fprintf(stderr, "annette bench: %v\n", err)
+		return exitUsage
+	}
+	programs, err := benchPrograms(fs.Args(), *quick)
+	if err != nil {
+		fmt.Fprintf(stderr, "annette bench: %v\n", err)
+		return exitUsage
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "annette bench: %v\n", err)
+		return exitError
+	}
+
+	progress := io.Discard
+	if f, ok := stderr.(*os.File); ok && readline.IsTerminal(int(f.Fd())) {
+		progress = stderr
+	}
+	var results []benchResult
+	status := exitOK
+	for _, prog := range programs {
+		var oneWorker float64
+		for _, w := range counts {
+			r, err := benchOne(self, prog, w, *runs, progress)
+			if err != nil {
+				fmt.Fprintf(progress, "\r\033[K")
+				fmt.Fprintf(stderr, "annette bench: %s at %d workers: %v\n", prog, w, err)
+				status = exitError
+				continue
+			}
+			if w == 1 {
+				oneWorker = r.MedianSec
+			}
+			if oneWorker > 0 && w > 1 {
+				r.Speedup = oneWorker / r.MedianSec
+			}
+			results = append(results, r)
+			if *asJSON {
+				b, _ := json.Marshal(r)
+				fmt.Fprintf(stdout, "%s\n", b)
+			}
+		}
+	}
+	fmt.Fprintf(progress, "\r\033[K")
+	if !*asJSON {
+		printBenchTable(stdout, results)
+	}
+	return status
+}
+
+// parseCounts parses "1,2,4".
+func parseCounts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-t: %q is not a worker count of at least 1", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// benchPrograms resolves the program arguments.
+func benchPrograms(args []string, quick bool) ([]string, error) {
+	if len(args) == 0 {
+		all, _ := filepath.Glob(filepath.Join("bench", "programs", "*.in"))
+		for _, p := range all {
+			if strings.HasSuffix(p, "-quick.in") == quick {
+				args = append(args, p)
+			}
+		}
+		if len(args) == 0 {
+			return nil, errors.New("no programs given and none found in bench/programs; run from the repository root or name the files")
+		}
+		return args, nil
+	}
+	var out []string
+	for _, a := range args {
+		if _, err := os.Stat(a); err == nil {
+			out = append(out, a)
+			continue
+		}
+		p := filepath.Join("bench", "programs", a+".in")
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("program %s not found (nor %s)", a, p)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// statsLine matches the interaction count that annette run -stats
+// prints.
+var statsLine = regexp.MustCompile(`(?m)^interactions: (\d+)$`)
+
+// benchOne measures one program at one worker count.
+func benchOne(self, prog string, workers, runs int, progress io.Writer) (benchResult, error) {
+	r := benchResult{Program: prog, Workers: workers, Runs: runs, Go: runtime.Version(), Date: time.Now().Format("2006-01-02")}
+	var times []float64
+	var peak int64
+	for i := 0; i <= runs; i++ {
+		label := "warm-up"
+		if i > 0 {
+			label = fmt.Sprintf("run %d/%d", i, runs)
+		}
+		fmt.Fprintf(progress, "\r\033[K%s, %d workers: %s", prog, workers, label)
+		cmd := exec.Command(self, "run", "-t", strconv.Itoa(workers), "-stats", prog)
+		var errOut bytes.Buffer
+		cmd.Stdout = io.Discard
+		cmd.Stderr = &errOut
+		start := time.Now()
+		err := cmd.Run()
+		wall := time.Since(start).Seconds()
+		if err != nil {
+			return r, fmt.Errorf("%v: %s", err, strings.TrimSpace(errOut.String()))
+		}
+		m := statsLine.FindStringSubmatch(errOut.String())
+		if m == nil {
+			return r, errors.New("no statistics in the output of annette run -stats")
+		}
+		n, _ := strconv.ParseInt(m[1], 10, 64)
+		if i > 0 && r.Interactions != 0 && n != r.Interactions {
+			return r, fmt.Errorf("interaction count changed between runs: %d, then %d", r.Interactions, n)
+		}
+		r.Interactions = n
+		if i == 0 {
+			continue // the warm-up
+		}
+		times = append(times, wall)
+		peak = max(peak, maxRSS(cmd.ProcessState))
+	}
+	slices.Sort(times)
+	r.MinSec, r.MaxSec = times[0], times[len(times)-1]
+	r.MedianSec = times[len(times)/2]
+	if len(times)%2 == 0 {
+		r.MedianSec = (times[len(times)/2-1] + times[len(times)/2]) / 2
+	}
+	r.MIPS = float64(r.Interactions) / r.MedianSec / 1e6
+	r.PeakMiB = float64(peak) / (1 << 20)
+	return r, nil
+}
+
+func printBenchTable(w io.Writer, results []benchResult) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "program\tworkers\tmedian s\tinteractions\tM/s\tspeedup\tpeak MiB\t")
+	for _, r := range results {
+		speedup := "-"
+		if r.Speedup > 0 {
+			speedup = fmt.Sprintf("%.2f", r.Speedup)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%d\t%.1f\t%s\t%.1f\t\n",
+			r.Program, r.Workers, r.MedianSec, r.Interactions, r.MIPS, speedup, r.PeakMiB)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestMain lets annette bench run the test binary itself as annette: a
+// child started with ANNETTE_TEST_MAIN=1 runs the command line it is
+// given instead of the tests.
+func TestMain(m *testing.M) {
+	if os.Getenv("ANNETTE_TEST_MAIN") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func TestBench(t *testing.T) {
+	t.Setenv("ANNETTE_TEST_MAIN", "1")
+	prog := writeProgram(t, "add.in", "r << Add(3, 4);\nr;\n")
+	var out, errb bytes.Buffer
+	if got := run([]string{"bench", "-json", "-n", "2", "-t", "1,2", prog}, strings.NewReader(""), &out, &errb); got != exitOK {
+		t.Fatalf("status = %d, want 0 (stderr %q)", got, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("got %d result lines, want 2:\n%s", len(lines), out.String())
+	}
+	for i, line := range lines {
+		var r benchResult
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %d: %v", i, err)
+		}
+		if r.Workers != i+1 || r.Runs != 2 || r.Interactions != 2 || r.MedianSec <= 0 {
+			t.Errorf("line %d = %+v, want workers %d, 2 runs, 2 interactions, a positive time", i, r, i+1)
+		}
+	}
+}
+
+func TestBenchUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"bench", "-t", "0", "x"},
+		{"bench", "-n", "0", "x"},
+		{"bench", "no-such-program"},
+	} {
+		var out, errb bytes.Buffer
+		if got := run(args, strings.NewReader(""), &out, &errb); got != exitUsage {
+			t.Errorf("run(%q) = %d, want %d (stderr %q)", args, got, exitUsage, errb.String())
+		}
+	}
+}
