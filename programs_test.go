@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -189,4 +190,51 @@ func headerResults(t *testing.T, file string) []string {
 		t.Fatalf("%s has no \"// Prints:\" section in its header", file)
 	}
 	return lines
+}
+
+// quickHeader matches the header of a benchmark program: the result line
+// it prints and its interaction count.
+var quickHeader = regexp.MustCompile("(?s)Prints `([^`]+)`.*?after[\\s/]+(\\d+)[\\s/]+interactions")
+
+// TestBenchQuick runs the quick sizes of the benchmark programs in
+// bench/programs and checks the result and interaction count stated in
+// each header, sequentially and on two workers.
+func TestBenchQuick(t *testing.T) {
+	files, err := filepath.Glob("bench/programs/*-quick.in")
+	must(t, err)
+	if len(files) == 0 {
+		t.Fatal("no quick benchmark programs")
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			src, err := os.ReadFile(file)
+			must(t, err)
+			m := quickHeader.FindStringSubmatch(string(src))
+			if m == nil {
+				t.Fatalf("%s: no \"Prints `...` after N interactions\" in the header", file)
+			}
+			for _, workers := range []int{1, 2} {
+				out, err := runProgramOn(t, file, workers, annette.Auto)
+				if err != nil {
+					t.Fatalf("%d workers: %v", workers, err)
+				}
+				var results []string
+				var total int64
+				for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+					if c := timing.FindStringSubmatch(line); c != nil {
+						n, _ := strconv.ParseInt(c[1], 10, 64)
+						total += n
+						continue
+					}
+					results = append(results, line)
+				}
+				if got := strings.Join(results, "\n"); got != m[1] {
+					t.Errorf("%d workers print %q, header says %q", workers, got, m[1])
+				}
+				if want, _ := strconv.ParseInt(m[2], 10, 64); total != want {
+					t.Errorf("%d workers: %d interactions, header says %d", workers, total, want)
+				}
+			}
+		})
+	}
 }
