@@ -250,7 +250,7 @@ func (n *Network) Reduce(ctx context.Context) (Stats, error) {
 		Interactions: n.interactions() - c0,
 		Allocated:    n.allocs() - a0,
 		Live:         n.live(),
-		PeakLive:     n.w.Peak(),
+		PeakLive:     max(n.w.Peak(), n.live()),
 		Elapsed:      time.Since(start),
 		StoreBytes:   n.net.Store.Words() * 8,
 	}
@@ -274,6 +274,7 @@ func (n *Network) Step(ctx context.Context) (bool, error) {
 	}
 	start := time.Now()
 	ok, err := n.w.Step()
+	n.w.NotePeak(n.live())
 	if ok {
 		n.stats.Interactions++
 		n.stats.Elapsed += time.Since(start)

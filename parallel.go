@@ -198,6 +198,7 @@ func (p *ParallelNetwork) Reduce(ctx context.Context) (ParallelStats, error) {
 	}
 	st.Allocated = p.allocs() - a0
 	st.Live = p.live()
+	p.w.NotePeak(st.Live)
 	st.PeakLive = p.w.Peak()
 	st.Elapsed = time.Since(start)
 	st.StoreBytes = p.net.Store.Words() * 8
@@ -327,6 +328,11 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	p.w.PushAll(res.Left)
 	done := int(p.interactions() - before)
 	p.stats.Interactions += int64(done)
+	p.w.NotePeak(p.live())
+	if res.Err == nil && done == 0 && len(res.Left) > 0 {
+		// Every pair of the round waits for an integer and none can come.
+		res.Err = p.w.PendingError(res.Left[0])
+	}
 	if res.Err == nil && p.cfg.MaxLiveAgents > 0 && p.live() > p.cfg.MaxLiveAgents {
 		res.Err = &engine.LimitError{Err: ErrAgentLimit, Limit: p.cfg.MaxLiveAgents}
 	}

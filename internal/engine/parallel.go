@@ -131,6 +131,7 @@ func (s *Scheduler) RunWorker(i int) {
 	for {
 		for len(w.stack) > 0 {
 			if s.stop.Load() {
+				s.notePeak(s.live.Add(w.heap.allocs - w.heap.frees - liveMark))
 				s.giveBack(quota)
 				return
 			}
@@ -164,9 +165,7 @@ func (s *Scheduler) RunWorker(i int) {
 				now := w.heap.allocs - w.heap.frees
 				live := s.live.Add(now - liveMark)
 				liveMark = now
-				if live > s.peak.Load() {
-					s.peak.Store(live)
-				}
+				s.notePeak(live)
 				if live > s.maxLive {
 					s.giveBack(quota)
 					s.fail(&LimitError{Err: ErrAgentLimit, Limit: s.maxLive})
@@ -183,7 +182,7 @@ func (s *Scheduler) RunWorker(i int) {
 			}
 		}
 		now := w.heap.allocs - w.heap.frees
-		s.live.Add(now - liveMark)
+		s.notePeak(s.live.Add(now - liveMark))
 		liveMark = now
 		// An idle worker holds no reserved interactions: a worker that
 		// finds the budget empty then knows that no idle one could go on.
@@ -220,6 +219,16 @@ func (s *Scheduler) retire(w *Worker) bool {
 	s.mu.Unlock()
 	s.cond.Broadcast()
 	return true
+}
+
+// notePeak raises the sampled peak of live agents to at least live.
+func (s *Scheduler) notePeak(live int64) {
+	for {
+		p := s.peak.Load()
+		if live <= p || s.peak.CompareAndSwap(p, live) {
+			return
+		}
+	}
 }
 
 // reserve takes up to a quantum of interactions from the budget.

@@ -163,14 +163,9 @@ func (w *Worker) Live() int64 { return w.heap.Live() }
 // Allocs returns the agents allocated by this worker.
 func (w *Worker) Allocs() int64 { return w.heap.Allocs() }
 
-// Peak returns the largest live agent count seen after an interaction or
-// an allocation by the builder; see Limits.LiveOffset.
-func (w *Worker) Peak() int64 {
-	if l := w.heap.Live(); l > w.peak {
-		w.peak = l
-	}
-	return w.peak
-}
+// Peak returns the largest live agent count seen after an interaction of
+// Run, counting Limits.LiveOffset, or recorded with NotePeak.
+func (w *Worker) Peak() int64 { return w.peak }
 
 // NotePeak raises the peak live agent count to at least n.
 func (w *Worker) NotePeak(n int64) { w.peak = max(w.peak, n) }
@@ -310,7 +305,7 @@ func (w *Worker) Step() (bool, error) {
 			w.stack = append(w.stack, r)
 			return false, err
 		}
-		w.Peak()
+		w.NotePeak(w.heap.Live())
 		return true, nil
 	}
 }
@@ -790,6 +785,10 @@ func (w *Worker) Cell(p Port) Port { return w.heap.load(p.Loc()) }
 func (w *Worker) SetCell(p Port, q Port) { w.heap.put(p.Loc(), q) }
 
 func (p Port) u() uint64 { return uint64(p) }
+
+// PendingError returns the error for the pair r, which waits for an
+// integer that no interaction can bring any more.
+func (w *Worker) PendingError(r Redex) error { return w.fault(r.A, r.B, ErrPending) }
 
 // TakeRedexes removes and returns every active pair not yet reduced,
 // those waiting for an integer included.
