@@ -101,6 +101,10 @@ func NewInterpreter(cfg InterpreterConfig) (*Interpreter, error) {
 // Network returns the interpreter's network.
 func (ip *Interpreter) Network() *Network { return ip.net }
 
+// Parallel returns the parallel network of an interpreter with more than
+// one worker, and nil otherwise.
+func (ip *Interpreter) Parallel() *ParallelNetwork { return ip.par }
+
 // Close releases the workers of a parallel interpreter.
 func (ip *Interpreter) Close() error {
 	if ip.par != nil {

@@ -38,7 +38,7 @@ type Type struct {
 	// Ports lists the port names; the first is the principal port. Nil
 	// gives a single principal port called "main".
 	Ports []string
-	// Valued says that agents of this type carry a Go value.
+	// Valued marks a type whose agents carry a Go value.
 	Valued bool
 	// ValueType, when set, is the Go type that snapshot loading decodes
 	// values into. Without it a loaded value is a json.RawMessage.

@@ -84,6 +84,8 @@ type ParallelNetwork struct {
 	pool    *WorkerPool
 	ownPool bool
 	closed  bool
+
+	totalSteals int64 // pairs moved between workers over every run
 }
 
 // NewParallelNetwork returns an empty network with parallel reducers.
@@ -160,7 +162,7 @@ func (p *ParallelNetwork) prepareAll() error {
 }
 
 // Reduce reduces the network to normal form with all workers, or
-// sequentially as the mode says. Errors are those of Network.Reduce; on
+// sequentially, as the execution mode selects. Errors are those of Network.Reduce; on
 // any of them every worker stops within a few hundred interactions, and
 // the network is left consistent, with the pairs not reduced still in
 // it.
@@ -258,6 +260,7 @@ func (p *ParallelNetwork) runParallel(ctx context.Context) error {
 	for _, n := range res.Steals {
 		p.lastSteals += n
 	}
+	p.totalSteals += p.lastSteals
 	return res.Err
 }
 
@@ -338,6 +341,14 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	}
 	return done, convertError(res.Err)
 }
+
+// PerWorker returns the interactions each worker has carried out so far,
+// over every run.
+func (p *ParallelNetwork) PerWorker() []int64 { return p.perWorker() }
+
+// Steals returns the number of active pairs moved between workers so
+// far, over every run.
+func (p *ParallelNetwork) Steals() int64 { return p.totalSteals }
 
 // perWorker returns the interactions of each worker so far.
 func (p *ParallelNetwork) perWorker() []int64 {

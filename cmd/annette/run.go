@@ -165,6 +165,10 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	err = ip.Run(file, src)
 	if f.stats {
 		printStats(stderr, ip.Network().Stats())
+		if p := ip.Parallel(); p != nil {
+			fmt.Fprintf(stderr, "workers: %d\ninteractions per worker: %v\npairs moved between workers: %d\n",
+				p.Workers(), p.PerWorker(), p.Steals())
+		}
 	}
 	if err != nil {
 		printError(stderr, err)
