@@ -173,42 +173,28 @@ func (n *Network) Stats() Stats {
 	return s
 }
 
-// interactions returns the interactions of all the network's workers.
-func (n *Network) interactions() int64 {
-	c := n.w.Interactions()
+// sum adds up f over all the network's workers: its own and, for a
+// ParallelNetwork, the others.
+func (n *Network) sum(f func(*engine.Worker) int64) int64 {
+	c := f(n.w)
 	for _, w := range n.others {
-		c += w.Interactions()
+		c += f(w)
 	}
 	return c
 }
+
+// interactions returns the interactions of all the network's workers.
+func (n *Network) interactions() int64 { return n.sum((*engine.Worker).Interactions) }
 
 // live returns the live agents of the network: each worker counts the
 // agents it allocated minus those it freed.
-func (n *Network) live() int64 {
-	c := n.w.Live()
-	for _, w := range n.others {
-		c += w.Live()
-	}
-	return c
-}
+func (n *Network) live() int64 { return n.sum((*engine.Worker).Live) }
 
 // wires returns the wire cells in use by the network.
-func (n *Network) wires() int64 {
-	c := n.w.Wires()
-	for _, w := range n.others {
-		c += w.Wires()
-	}
-	return c
-}
+func (n *Network) wires() int64 { return n.sum((*engine.Worker).Wires) }
 
 // allocs returns the agents allocated by all the network's workers.
-func (n *Network) allocs() int64 {
-	c := n.w.Allocs()
-	for _, w := range n.others {
-		c += w.Allocs()
-	}
-	return c
-}
+func (n *Network) allocs() int64 { return n.sum((*engine.Worker).Allocs) }
 
 // Pending returns the number of active pairs not yet reduced.
 func (n *Network) Pending() int { return n.w.Pending() }

@@ -197,12 +197,12 @@ func (b *builtins) rules(ids map[string]TypeID) []*Rule {
 		{Name: "Append", Left: ids["Append"], Right: b.nilList, Native: appendNil},
 		{Name: "Append", Left: ids["Append"], Right: b.cons, Native: copyCons},
 
-		{Name: "Zip", Left: b.zip, Right: b.nilList, Native: b.zipNil},
+		{Name: "Zip", Left: b.zip, Right: b.nilList, Native: b.endNil},
 		{Name: "Zip", Left: b.zip, Right: b.cons, Native: b.zipCons1},
-		{Name: "Zip", Left: b.zipCons, Right: b.nilList, Native: b.zipNil},
+		{Name: "Zip", Left: b.zipCons, Right: b.nilList, Native: b.endNil},
 		{Name: "Zip", Left: b.zipCons, Right: b.cons, Native: b.zipCons2},
 
-		{Name: "Map", Left: ids["Map"], Right: b.nilList, Native: b.mapNil},
+		{Name: "Map", Left: ids["Map"], Right: b.nilList, Native: b.endNil},
 		{Name: "Map", Left: ids["Map"], Right: b.cons, Native: b.mapCons},
 		{Name: "%", Left: b.percent, Right: b.tuple[2], Native: b.apply},
 
@@ -440,12 +440,13 @@ func appendNil(w *Worker, app, empty Port) error {
 	return nil
 }
 
-// zipNil carries out Zip(r, ys) ~ [] => r ~ [], Eraser ~ ys, and
-// _ZipC(r, x:xs) ~ [] => r ~ [], Eraser ~ x:xs: the rest of the longer
-// list is erased.
-func (b *builtins) zipNil(w *Worker, zip, empty Port) error {
-	r, rest := w.Aux(zip, 0), w.Aux(zip, 1)
-	w.FreeAgent(zip)
+// endNil carries out F(r, rest) ~ [] => r ~ [], Eraser ~ rest for an
+// agent F whose first port is its result and whose second is no longer
+// needed: Zip(r, ys) and _ZipC(r, x:xs), whose rest of the longer list is
+// erased, and Map(r, f), whose function is erased.
+func (b *builtins) endNil(w *Worker, f, empty Port) error {
+	r, rest := w.Aux(f, 0), w.Aux(f, 1)
+	w.FreeAgent(f)
 	w.Link(r, empty)
 	w.Link(rest, w.NewAgent(b.eraser))
 	return nil
@@ -486,19 +487,9 @@ func (b *builtins) zipCons2(w *Worker, h, cons Port) error {
 	return nil
 }
 
-// mapNil carries out Map(r, f) ~ [] => r ~ [], Eraser ~ f.
-func (b *builtins) mapNil(w *Worker, m, empty Port) error {
-	r, f := w.Aux(m, 0), w.Aux(m, 1)
-	w.FreeAgent(m)
-	w.Link(r, empty)
-	w.Link(f, w.NewAgent(b.eraser))
-	return nil
-}
-
 // mapCons carries out
 //
 //	Map(r, f) ~ x:xs => Dup(f1, f2) ~ f, r ~ w:ws, f1 ~ (w, x), Map(ws, f2) ~ xs
-
 func (b *builtins) mapCons(w *Worker, m, cons Port) error {
 	r, f := w.Aux(m, 0), w.Aux(m, 1)
 	x, xs := w.Aux(cons, 0), w.Aux(cons, 1)
