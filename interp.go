@@ -74,7 +74,7 @@ func (e *ProgramError) Error() string {
 // Unwrap returns the cause.
 func (e *ProgramError) Unwrap() error { return e.Err }
 
-// NewInterpreter returns an interpreter with an empty network that knows
+// NewInterpreter returns an interpreter with an empty network that has
 // the built-in agents of the language.
 func NewInterpreter(cfg InterpreterConfig) (*Interpreter, error) {
 	ip := &Interpreter{cfg: cfg, ctx: context.Background()}

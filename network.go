@@ -91,7 +91,7 @@ type freeName struct {
 	connected bool
 }
 
-// NewNetwork returns an empty network. It knows the integer type "Int"
+// NewNetwork returns an empty network. It defines the integer type "Int"
 // and the data types of the text language: "Nil" and "Cons" (main, head,
 // tail) for lists, and "Tuple0", "Tuple2" … "Tuple5" for tuples (ports
 // main, e1 … eN).

@@ -184,8 +184,8 @@ func (s *Scheduler) RunWorker(i int) {
 		now := w.heap.allocs - w.heap.frees
 		s.notePeak(s.live.Add(now - liveMark))
 		liveMark = now
-		// An idle worker holds no reserved interactions: a worker that
-		// finds the budget empty then knows that no idle one could go on.
+		// An idle worker holds no reserved interactions, so a worker that
+		// finds the budget empty can be sure that no idle one could go on.
 		s.giveBack(quota)
 		quota = 0
 		if !s.idleWait(i) {

@@ -745,7 +745,7 @@ func (w *Worker) NewVar() Port {
 	return VarPort(l)
 }
 
-// FreeVar frees a wire cell nobody refers to any more.
+// FreeVar frees a wire cell that no port refers to any more.
 func (w *Worker) FreeVar(p Port) {
 	w.heap.release(p.Loc(), 1)
 	w.heap.vars--
