@@ -195,8 +195,8 @@ func (s *Scheduler) RunWorker(i int) {
 }
 
 // retire takes worker w out of the run once the interaction budget is
-// spent and reports true, or reports false if interactions were given
-// back meanwhile: its pairs go to the pool, where a worker that still holds
+// spent, and reports true. If interactions were given back meanwhile, it
+// reports false and w goes on. A retired worker's pairs go to the pool, where a worker that still holds
 // reserved interactions can take them, so the run stops at exactly the
 // limit. When every worker is out, the run ends with the limit error.
 func (s *Scheduler) retire(w *Worker) bool {
@@ -321,7 +321,7 @@ func (s *Scheduler) idleWait(i int) bool {
 	}
 }
 
-// Result is what a parallel run did.
+// Result is the outcome of a parallel run.
 type Result struct {
 	Err      error   // nil when the net reached normal form
 	Left     []Redex // pairs not reduced: on error, the failed one is among them

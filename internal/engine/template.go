@@ -2,17 +2,22 @@ package engine
 
 import "fmt"
 
-// A rewrite rule is compiled once into a Template. Carrying it out reads
-// the auxiliary ports of the two agents into an array ext (the left
-// agent's ports, then the right agent's, then the two agents themselves),
-// reads the integer attributes, picks the first alternative whose guard
-// holds, evaluates its expressions, frees the two agents, allocates the
-// new ones with their auxiliary ports already filled, and finally links
-// the remaining pairs of principal ends. Placing an old port word in a new
-// agent's slot moves that wire end without touching the wire, so only
-// principal-to-principal and old-to-old connections need a link.
+// A rewrite rule is compiled once into a Template. Carrying it out takes
+// these steps, in order:
+//
+//   - load the auxiliary ports of the two agents (the left agent's, then
+//     the right agent's, then the two agents themselves) into registers;
+//   - read the integer attributes and pick the first alternative whose
+//     guard holds, then evaluate its expressions;
+//   - free the two agents, and allocate the new ones with their
+//     auxiliary ports already filled;
+//   - link the remaining pairs of principal ends.
+//
+// Placing an old port word in a new agent's slot moves that wire end
+// without touching the wire, so only principal-to-principal and
+// old-to-old connections need a link.
 
-// EndKind says what one end of a wire in a rule body is.
+// EndKind is the kind of one end of a wire in a rule body.
 type EndKind uint8
 
 // End kinds.
@@ -41,7 +46,7 @@ type NodeDecl struct {
 
 // AltSpec is one guarded alternative of a rule body before compilation.
 type AltSpec struct {
-	Guard *Code   // nil for the unconditional alternative; sees attributes only
+	Guard *Code   // nil for the unconditional alternative; reads attributes only
 	Lets  []*Code // evaluated in order once the guard holds; let i is env[len(attrs)+i]
 	Nodes []NodeDecl
 	Exprs []*Code
