@@ -196,9 +196,10 @@ func (s *Scheduler) RunWorker(i int) {
 
 // retire takes worker w out of the run once the interaction budget is
 // spent, and reports true. If interactions were given back meanwhile, it
-// reports false and w goes on. A retired worker's pairs go to the pool, where a worker that still holds
-// reserved interactions can take them, so the run stops at exactly the
-// limit. When every worker is out, the run ends with the limit error.
+// reports false and w goes on. A retired worker's pairs go to the pool,
+// where a worker that still holds reserved interactions can take them, so
+// the run stops at exactly the limit. When every worker is out, the run
+// ends with the limit error.
 func (s *Scheduler) retire(w *Worker) bool {
 	s.mu.Lock()
 	if s.budget.Load() > 0 {
