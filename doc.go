@@ -64,6 +64,27 @@
 //	out, _ := n.Text("out")
 //	fmt.Println(out, stats.Interactions) // S(S(Z)) 2
 //
+// # Parallel reduction
+//
+// A [ParallelNetwork] is a Network reduced by several goroutines of a
+// [WorkerPool] at once. It gives the same results and the same number of
+// interactions as the sequential reducer at every worker count. In its
+// default Auto mode it reduces sequentially until enough active pairs are
+// pending, so a computation with no parallel work loses nothing.
+//
+//	pn := annette.NewParallelNetwork(annette.Config{}, annette.ParallelConfig{})
+//	defer pn.Close()
+//	// define types and rules, add agents, as on a Network ...
+//	stats, err := pn.Reduce(ctx)
+//	fmt.Println(stats.PerWorker, pn.Pool().Status())
+//
+// # Programs as text
+//
+// An [Interpreter] runs programs written in Inpla's text language (package
+// lang parses and checks them) on a Network, as the annette command does.
+// [Network.AddBuiltins] gives a Go program the language's built-in agents
+// (Eraser, Dup, Add, Append, Map and others).
+//
 // # Errors
 //
 // A run stops with an error when two agents meet that no rule covers
