@@ -19,6 +19,7 @@ import (
 // is usable: output is discarded, files are read from the file system.
 type InterpreterConfig struct {
 	// Config sets the limits and the rand seed of the network.
+	// MaxInteractions applies to each net statement of the program.
 	Config
 	// Stdout receives what the program prints; nil discards it.
 	Stdout io.Writer
@@ -279,6 +280,11 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 // runNet builds a net statement, reduces the network and prints the
 // interaction count.
 func (ip *Interpreter) runNet(s *lang.NetStmt) error {
+	if ip.cfg.MaxInteractions > 0 {
+		// The limit applies to each net statement, so that in a REPL a
+		// runaway statement does not use up the budget of later ones.
+		ip.net.cfg.MaxInteractions = ip.net.interactions() + ip.cfg.MaxInteractions
+	}
 	b := netBuilder{ip: ip, n: ip.net}
 	if err := b.build(s.Net); err != nil {
 		return &ProgramError{Pos: s.Pos(), Err: err}

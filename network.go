@@ -19,12 +19,15 @@ type Config struct {
 	// no limit.
 	MaxInteractions int64
 	// MaxLiveAgents stops a run with ErrAgentLimit as soon as more agents
-	// than this are alive. Zero means no limit.
+	// than this are alive. A parallel run counts them every 256
+	// interactions per worker, so it may pass the limit by up to that many
+	// interactions' worth of agents. Zero means no limit.
 	MaxLiveAgents int64
 	// MaxMemory stops a run with ErrMemoryLimit once the network's store
-	// has allocated more than this many bytes (checked every 1024
-	// interactions, so a run may pass it by a few kilobytes). Zero means
-	// no limit.
+	// and its stacks of pending active pairs take more than this many
+	// bytes. It is checked every 256 interactions (per worker in a
+	// parallel run), so a run may pass it by a few kilobytes. It does not
+	// count the Go runtime's own memory. Zero means no limit.
 	MaxMemory int64
 	// Seed seeds the generator behind the rand expression. Runs with the
 	// same seed draw the same numbers.
@@ -222,7 +225,7 @@ func (n *Network) prepare() error {
 // interaction fails (a *RuleError), a limit of the Config is reached (a
 // *LimitError) or ctx is done (ctx.Err()); the network is then left in a
 // consistent state and Reduce can be called again. The context is checked
-// every few thousand interactions.
+// every 256 interactions.
 func (n *Network) Reduce(ctx context.Context) (Stats, error) {
 	if err := n.prepare(); err != nil {
 		return Stats{}, err

@@ -38,7 +38,7 @@ type ParallelConfig struct {
 	Mode ExecutionMode
 	// SequentialThreshold is, in Auto mode, the number of pending active
 	// pairs from which a reduction goes parallel. Zero means 4 per
-	// worker. The sequential reducer checks it every 1024 interactions.
+	// worker. The sequential reducer checks it every 256 interactions.
 	SequentialThreshold int
 	// MinBatch is the smallest number of active pairs a worker gets in
 	// one Step round; a round with fewer pairs per worker uses fewer
@@ -48,8 +48,9 @@ type ParallelConfig struct {
 	// Nil means no logging.
 	Logger *slog.Logger
 	// Pool runs the workers. Nil gives the network a pool of its own
-	// with Workers goroutines, closed by Close. A pool given here must
-	// have at least Workers goroutines and stays open after Close.
+	// with Workers goroutines, closed by Close. A pool given here stays
+	// open after Close; if it has fewer goroutines than Workers, the
+	// network uses as many workers as the pool has goroutines.
 	Pool *WorkerPool
 }
 
@@ -184,6 +185,10 @@ func (p *ParallelNetwork) Reduce(ctx context.Context) (ParallelStats, error) {
 		parallel = true
 		err = p.runParallel(ctx)
 	default:
+		if len(p.workers) == 1 {
+			err = p.runSequential(ctx, 0)
+			break
+		}
 		err = p.runSequential(ctx, p.pcfg.SequentialThreshold)
 		if errors.Is(err, engine.ErrPaused) {
 			p.logf("switching to parallel reduction", "pending", p.w.Pending())

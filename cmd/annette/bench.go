@@ -94,7 +94,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 			r, err := benchOne(self, prog, w, *runs, progress)
 			if err != nil {
 				fmt.Fprintf(progress, "\r\033[K")
-				fmt.Fprintf(stderr, "annette bench: %s at %d workers: %v\n", prog, w, err)
+				fmt.Fprintf(stderr, "annette bench: %s with -t %d: %v\n", prog, w, err)
 				status = exitError
 				continue
 			}
@@ -183,7 +183,7 @@ func benchOne(self, prog string, workers, runs int, progress io.Writer) (benchRe
 		err := cmd.Run()
 		wall := time.Since(start).Seconds()
 		if err != nil {
-			return r, fmt.Errorf("%v: %s", err, strings.TrimSpace(errOut.String()))
+			return r, fmt.Errorf("%v: %s", err, lastLine(errOut.String()))
 		}
 		m := statsLine.FindStringSubmatch(errOut.String())
 		if m == nil {
@@ -223,4 +223,11 @@ func printBenchTable(w io.Writer, results []benchResult) {
 			r.Program, r.Workers, r.MedianSec, r.Interactions, r.MIPS, speedup, r.PeakMiB)
 	}
 	tw.Flush()
+}
+
+// lastLine returns the last non-empty line of s: the error annette run
+// printed after its statistics.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }

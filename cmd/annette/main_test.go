@@ -51,6 +51,8 @@ func TestRunProgram(t *testing.T) {
 	syntax := writeProgram(t, "syntax.in", "r << Add(3, 4);\nr;\n@@@ ~~ )(\n")
 	consts := writeProgram(t, "const.in", "const N = 2;\nr << Add(N, 1);\nr;\n")
 	grow := writeProgram(t, "grow.in", "Grow(r) >< Go => r ~ S(s), Grow(s) ~ Go;\nGrow(x) ~ Go;\n")
+	// Only active pairs multiply here: the store stays small.
+	pairs := writeProgram(t, "pairs.in", "B >< (int n) => B ~ n, B ~ n;\nB ~ 0;\n")
 	for _, tc := range []struct {
 		name    string
 		args    []string
@@ -74,6 +76,8 @@ func TestRunProgram(t *testing.T) {
 		{"interaction limit", []string{"run", "-max-interactions", "1", ok}, "", exitError, "", "interaction limit"},
 		{"memory limit", []string{"run", "-t", "1", "-max-memory", "16", grow}, "", exitError, "", "grow.in:2:1: memory limit reached (limit 16 MiB)"},
 		{"memory limit parallel", []string{"run", "-t", "2", "-max-memory", "16", grow}, "", exitError, "", "memory limit reached (limit 16 MiB)"},
+		{"memory limit on pairs", []string{"run", "-t", "1", "-max-memory", "16", pairs}, "", exitError, "", "pairs.in:2:1: memory limit reached"},
+		{"memory limit on pairs parallel", []string{"run", "-t", "2", "-max-memory", "16", pairs}, "", exitError, "", "memory limit reached"},
 		{"lower-case -d", []string{"run", "-d", "n=5", consts}, "", exitUsage, "", "must start with an upper-case letter"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -154,5 +158,28 @@ func TestRunFlags(t *testing.T) {
 				t.Errorf("output differs\n--- got\n%s--- want\n%s", got, want)
 			}
 		})
+	}
+}
+
+// TestReplLimitPerStatement checks that a statement stopped by the
+// interaction limit does not stop the statements after it.
+func TestReplLimitPerStatement(t *testing.T) {
+	input := "L(r) >< (int n) => L(r) ~ n + 1;\nL(x) ~ 0;\nInc(r) >< (int x) => r ~ x + 1;\nInc(a) ~ 1;\na;\n"
+	var out, errb bytes.Buffer
+	if got := run([]string{"repl", "-t", "1", "-max-interactions", "1000"}, strings.NewReader(input), &out, &errb); got != exitOK {
+		t.Fatalf("status = %d, want 0 (stderr %q)", got, errb.String())
+	}
+	if !strings.Contains(errb.String(), "interaction limit reached") {
+		t.Errorf("stderr = %q, want the limit error of the endless statement", errb.String())
+	}
+	if got := timing.ReplaceAllString(out.String(), ", 0.00 sec)"); !strings.HasSuffix(got, "(1 interactions, 0.00 sec)\n2\n") {
+		t.Errorf("stdout = %q, want the next statement to run and print 2", got)
+	}
+}
+
+func TestReplUnfinishedInput(t *testing.T) {
+	var out, errb bytes.Buffer
+	if got := run([]string{"repl"}, strings.NewReader("Inc(a) ~ "), &out, &errb); got != exitError {
+		t.Errorf("status = %d, want %d (stderr %q)", got, exitError, errb.String())
 	}
 }

@@ -62,8 +62,7 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else {
 		lines = &plainLines{r: bufio.NewReader(stdin)}
 	}
-	repl(ip, lines, stderr)
-	return exitOK
+	return repl(ip, lines, stderr)
 }
 
 // lineReader gives the REPL its input a line at a time.
@@ -100,13 +99,15 @@ func (p *plainLines) ReadLine(bool) (string, error) {
 }
 
 // repl runs statements from lines until end of input or an exit
-// statement. Errors are printed and the loop goes on.
+// statement, and returns the exit status: an error only when the input
+// ends inside a statement. Errors of statements are printed and the loop
+// goes on.
 //
 // Input is parsed only when a line holds a ';', and then all the
 // statements it completes are parsed in one pass, so a long statement
 // over many lines or many statements on one line cost time in proportion
 // to their length.
-func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) {
+func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 	var buf strings.Builder
 	line, start := 0, 1 // the line being read, and the one buf starts at
 	for !ip.Exited() {
@@ -114,8 +115,9 @@ func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) {
 		if err != nil {
 			if s := strings.TrimSpace(buf.String()); s != "" {
 				fmt.Fprintln(stderr, "annette: input ended inside a statement")
+				return exitError
 			}
-			return
+			return exitOK
 		}
 		line++
 		if strings.TrimSpace(buf.String()) == "" {
@@ -133,6 +135,7 @@ func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) {
 		buf.Reset()
 		buf.WriteString(rest)
 	}
+	return exitOK
 }
 
 // runComplete runs the statements that src completes and returns the

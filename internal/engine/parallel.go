@@ -171,7 +171,7 @@ func (s *Scheduler) RunWorker(i int) {
 					s.fail(&LimitError{Err: ErrAgentLimit, Limit: s.maxLive})
 					return
 				}
-				if s.maxWords > 0 && w.Net.Store.Words() > s.maxWords {
+				if s.maxWords > 0 && w.Net.Store.Words()+2*int64(cap(w.stack)) > s.maxWords {
 					s.giveBack(quota)
 					s.fail(&LimitError{Err: ErrMemoryLimit, Limit: s.maxWords * 8})
 					return

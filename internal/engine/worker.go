@@ -68,9 +68,9 @@ type Limits struct {
 	Interactions int64 // total interactions of the worker
 	LiveAgents   int64 // agents allocated and not yet freed, LiveOffset included
 	LiveOffset   int64 // live agents that other workers account for
-	StoreWords   int64 // words the store may allocate; checked every 1024 interactions
+	StoreWords   int64 // words the store and the pending pairs may take; checked every 256 interactions
 	// Pause makes Run return ErrPaused once the stack holds at least this
-	// many pairs (checked every 1024 interactions), so that a caller can
+	// many pairs (checked every 256 interactions), so that a caller can
 	// hand them to parallel workers. Zero means never.
 	Pause int
 }
@@ -183,7 +183,7 @@ func (w *Worker) Push(a, b Port) { w.stack = append(w.stack, Redex{a, b}) }
 
 // Run reduces until no active pair is left, and returns nil, or until an
 // interaction fails, a limit is reached or ctx is done, and returns the
-// reason. The context is checked every 4096 interactions.
+// reason. The context is checked every 256 interactions.
 func (w *Worker) Run(ctx context.Context, lim Limits) error {
 	done := ctx.Done()
 	if done != nil {
@@ -222,14 +222,16 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 			if live > maxLive {
 				return &LimitError{Err: ErrAgentLimit, Limit: lim.LiveAgents}
 			}
-			if w.count&1023 == 0 {
-				if lim.StoreWords > 0 && w.Net.Store.Words() > lim.StoreWords {
+			if w.count&255 == 0 {
+				// The pending pairs count too: a rule that only multiplies
+				// active pairs grows the stack, not the store.
+				if lim.StoreWords > 0 && w.Net.Store.Words()+2*int64(cap(w.stack)+cap(w.deferred)) > lim.StoreWords {
 					return &LimitError{Err: ErrMemoryLimit, Limit: lim.StoreWords * 8}
 				}
 				if lim.Pause > 0 && len(w.stack) >= lim.Pause {
 					return ErrPaused
 				}
-				if w.count&4095 == 0 && done != nil {
+				if done != nil {
 					select {
 					case <-done:
 						return ctx.Err()
