@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/annette-go/annette/internal/engine"
 )
@@ -78,7 +79,9 @@ func (n *Network) readPort(p engine.Port) *Term {
 	for name, nm := range n.names {
 		nameOf[nm.cell.Loc()] = name
 	}
-	seen := map[uint64]bool{}
+	// One bit per store word marks the agents read so far, to stop at a
+	// cycle; a map would cost tens of bytes per agent of a large term.
+	seen := make([]uint64, n.net.Store.Words()/64+1)
 	root := &Term{}
 	type item struct {
 		t *Term
@@ -110,11 +113,15 @@ func (n *Network) readPort(p engine.Port) *Term {
 				continue
 			}
 			if p.Loc() != 0 {
-				if seen[p.Loc()] {
+				l := p.Loc()
+				if int(l/64) >= len(seen) {
+					seen = append(seen, make([]uint64, int(l/64)+1-len(seen))...)
+				}
+				if seen[l/64]&(1<<(l%64)) != 0 {
 					t.Kind = CycleTerm
 					continue
 				}
-				seen[p.Loc()] = true
+				seen[l/64] |= 1 << (l % 64)
 			}
 			if info.Valued {
 				t.Value = n.w.Value(p)
@@ -201,39 +208,37 @@ func (t *Term) Format(opt PrintOptions) string {
 		case CycleTerm:
 			b.WriteString("<CYCLE>")
 		case AgentTerm:
-			var parts []item
+			// Write what comes first now and push the rest in reverse, so
+			// that printing allocates nothing per agent.
+			args := func(closing string) {
+				stack = append(stack, item{lit: closing})
+				for i := len(t.Args) - 1; i >= 0; i-- {
+					stack = append(stack, item{t: t.Args[i]})
+					if i > 0 {
+						stack = append(stack, item{lit: ","})
+					}
+				}
+			}
 			switch {
 			case t.Type == "Cons" && len(t.Args) == 2:
-				parts = listParts(t, opt)
+				parts := listParts(t, opt)
+				for i := len(parts) - 1; i >= 0; i-- {
+					stack = append(stack, parts[i])
+				}
 			case t.Type == "Nil" && len(t.Args) == 0:
-				parts = []item{{lit: "[]"}}
+				b.WriteString("[]")
 			case strings.HasPrefix(t.Type, "Tuple") && len(t.Args) != 1 && isTupleType(t.Type, len(t.Args)):
-				parts = append(parts, item{lit: "("})
-				for i, a := range t.Args {
-					if i > 0 {
-						parts = append(parts, item{lit: ","})
-					}
-					parts = append(parts, item{t: a})
-				}
-				parts = append(parts, item{lit: ")"})
+				b.WriteByte('(')
+				args(")")
 			case len(t.Args) == 0:
-				lit := t.Type
-				if r := []rune(t.Type); len(r) > 0 && unicode.IsLower(r[0]) {
-					lit += "()"
+				b.WriteString(t.Type)
+				if r, _ := utf8.DecodeRuneInString(t.Type); unicode.IsLower(r) {
+					b.WriteString("()")
 				}
-				parts = []item{{lit: lit}}
 			default:
-				parts = append(parts, item{lit: t.Type + "("})
-				for i, a := range t.Args {
-					if i > 0 {
-						parts = append(parts, item{lit: ","})
-					}
-					parts = append(parts, item{t: a})
-				}
-				parts = append(parts, item{lit: ")"})
-			}
-			for i := len(parts) - 1; i >= 0; i-- {
-				stack = append(stack, parts[i])
+				b.WriteString(t.Type)
+				b.WriteByte('(')
+				args(")")
 			}
 		default:
 			b.WriteString("<invalid>")
