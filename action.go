@@ -29,7 +29,7 @@ type RuleContext struct {
 	extUsed []uint8       // 0 unused, 1 linked, 2 read as an integer
 	nodes   []engine.Port
 	used    []uint32 // per new agent, bit i set when port i is used
-	links   [][2]Port
+	links   [][2]linkEnd
 	gen     uint64 // counts the uses of this context; handles carry it
 }
 
@@ -99,8 +99,39 @@ func (c *RuleContext) Link(p, q Port) error {
 		c.unuse(p)
 		return err
 	}
-	c.links = append(c.links, [2]Port{p, q})
+	c.links = append(c.links, [2]linkEnd{c.end(p), c.end(q)})
 	return nil
+}
+
+// linkEnd is one end of a recorded link, without pointers, so that
+// recording costs no write barriers: an old agent's auxiliary port (its
+// index in ext), a port of a new agent, or an integer.
+type linkEnd struct {
+	kind  uint8 // endExt, endNewAux, endNewMain or endInt
+	node  int32 // new agent: index in nodes; old port: index in ext
+	index int32 // new agent's auxiliary port, from 0
+	value int64 // the integer of endInt
+}
+
+const (
+	endExt = iota
+	endNewAux
+	endNewMain
+	endInt
+)
+
+// end converts a port that use accepted.
+func (c *RuleContext) end(p Port) linkEnd {
+	switch {
+	case p.kind == portInt:
+		return linkEnd{kind: endInt, value: p.value}
+	case p.a.id < 0:
+		i, _ := c.extIndexUnchecked(p)
+		return linkEnd{kind: endExt, node: int32(i)}
+	case p.index == 0:
+		return linkEnd{kind: endNewMain, node: int32(p.a.id)}
+	}
+	return linkEnd{kind: endNewAux, node: int32(p.a.id), index: int32(p.index - 1)}
 }
 
 // unuse undoes use(p) after the other port of a Link was rejected.
@@ -167,17 +198,16 @@ func (c *RuleContext) use(p Port) error {
 	return fmt.Errorf("%s cannot be linked in an action rule", p)
 }
 
-// word returns the port word of a used port that is not an auxiliary port
+// word returns the port word of a link end that is not an auxiliary port
 // of a new agent.
-func (c *RuleContext) word(p Port) engine.Port {
-	switch {
-	case p.kind == portInt:
-		return c.w.Int(p.value)
-	case p.a.id < 0:
-		i, _ := c.extIndexUnchecked(p)
-		return c.ext[i]
+func (c *RuleContext) word(e linkEnd) engine.Port {
+	switch e.kind {
+	case endInt:
+		return c.w.Int(e.value)
+	case endExt:
+		return c.ext[e.node]
 	}
-	return p.a.p
+	return c.nodes[e.node]
 }
 
 func (c *RuleContext) extIndexUnchecked(p Port) (int, bool) {
@@ -228,26 +258,25 @@ func (c *RuleContext) commit() {
 	}
 	// Fill every slot of the new agents before the first link: a link
 	// may hand a new agent to another worker, which must find it whole.
-	isAux := func(p Port) bool { return p.kind == portAgent && p.a.id >= 0 && p.index > 0 }
 	for _, l := range c.links {
 		p, q := l[0], l[1]
-		if !isAux(p) && isAux(q) {
+		if p.kind != endNewAux && q.kind == endNewAux {
 			p, q = q, p
 		}
-		if !isAux(p) {
+		if p.kind != endNewAux {
 			continue
 		}
 		var word engine.Port
-		if isAux(q) {
+		if q.kind == endNewAux {
 			word = w.NewVar()
-			w.SetAux(q.a.p, q.index-1, word)
+			w.SetAux(c.nodes[q.node], int(q.index), word)
 		} else {
 			word = c.word(q)
 		}
-		w.SetAux(p.a.p, p.index-1, word)
+		w.SetAux(c.nodes[p.node], int(p.index), word)
 	}
 	for _, l := range c.links {
-		if !isAux(l[0]) && !isAux(l[1]) {
+		if l[0].kind != endNewAux && l[1].kind != endNewAux {
 			w.Link(c.word(l[0]), c.word(l[1]))
 		}
 	}
