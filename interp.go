@@ -44,9 +44,10 @@ type InterpreterConfig struct {
 
 // Interpreter runs programs written in the text language (Inpla's
 // language; see the lang package) on a [Network]. A program is parsed
-// and checked whole before any of it runs; then its statements run in
+// and checked whole before any of it runs. Then its statements run in
 // order, each net being reduced to normal form, and the results are
-// printed as Inpla prints them.
+// printed as Inpla prints them. An Interpreter with more than one worker
+// runs a pool of goroutines: call Close when done with it.
 type Interpreter struct {
 	cfg     InterpreterConfig
 	net     *Network
