@@ -38,7 +38,7 @@ type ParallelConfig struct {
 	Mode ExecutionMode
 	// SequentialThreshold is, in Auto mode, the number of pending active
 	// pairs from which a reduction goes parallel. Zero means 4 per
-	// worker. The sequential reducer checks it every 256 interactions.
+	// worker. The sequential reducer checks it after every interaction.
 	SequentialThreshold int
 	// MinBatch is the smallest number of active pairs a worker gets in
 	// one Step round; a round with fewer pairs per worker uses fewer

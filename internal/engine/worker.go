@@ -70,7 +70,7 @@ type Limits struct {
 	LiveOffset   int64 // live agents that other workers account for
 	StoreWords   int64 // words the store and the pending pairs may take; checked every 256 interactions
 	// Pause makes Run return ErrPaused once the stack holds at least this
-	// many pairs (checked every 256 interactions), so that a caller can
+	// many pairs (checked after every interaction), so that a caller can
 	// hand them to parallel workers. Zero means never.
 	Pause int
 }
@@ -199,6 +199,12 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 	if maxLive <= 0 {
 		maxLive = 1<<63 - 1
 	}
+	// Checked after every interaction, so that a run of slow action
+	// rules goes parallel as soon as there is work for other workers.
+	pause := lim.Pause
+	if pause <= 0 {
+		pause = 1<<62 - 1
+	}
 	for {
 		for len(w.stack) > 0 {
 			if w.count >= maxCount {
@@ -215,6 +221,9 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 				w.stack = append(w.stack, r)
 				return err
 			}
+			if len(w.stack) >= pause {
+				return ErrPaused
+			}
 			live := w.heap.allocs - w.heap.frees + lim.LiveOffset
 			if live > w.peak {
 				w.peak = live
@@ -227,9 +236,6 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 				// active pairs grows the stack, not the store.
 				if lim.StoreWords > 0 && w.Net.Store.Words()+2*int64(cap(w.stack)+cap(w.deferred)) > lim.StoreWords {
 					return &LimitError{Err: ErrMemoryLimit, Limit: lim.StoreWords * 8}
-				}
-				if lim.Pause > 0 && len(w.stack) >= lim.Pause {
-					return ErrPaused
 				}
 				if done != nil {
 					select {
