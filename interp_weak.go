@@ -8,10 +8,10 @@ import (
 
 // reduceWeak reduces only the active pairs that are connected, through
 // any chain of wires and agents, to an interface name: the weak strategy
-// of "annette run -w". It works in rounds: each round finds the connected
+// of "annette run -w". It works in rounds. Each round finds the connected
 // pairs, carries each out once, and leaves the pairs those interactions
-// create for the next round, so that a pair cut off from the interface is
-// never reduced, even one created during the round. The pairs left
+// create for the next round. So a pair cut off from the interface is
+// never reduced, even one created during a round. The pairs left
 // unreduced stay in the network.
 //
 // Finding the connected pairs walks the whole net, so a round costs time

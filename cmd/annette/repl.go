@@ -67,7 +67,7 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // lineReader gives the REPL its input a line at a time.
 type lineReader interface {
-	// ReadLine returns the next line; more says that a statement is
+	// ReadLine returns the next line. more is true while a statement is
 	// unfinished. It returns io.EOF at the end of input.
 	ReadLine(more bool) (string, error)
 }
@@ -103,10 +103,10 @@ func (p *plainLines) ReadLine(bool) (string, error) {
 // ends inside a statement. Errors of statements are printed and the loop
 // goes on.
 //
-// Input is parsed only when a line holds a ';', and then all the
-// statements it completes are parsed in one pass, so a long statement
-// over many lines or many statements on one line cost time in proportion
-// to their length.
+// Input is parsed only when a line holds a ';'. All the statements that
+// line completes are then parsed in one pass, so a long statement over
+// many lines, or many statements on one line, cost time in proportion to
+// their length.
 func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 	var buf strings.Builder
 	line, start := 0, 1 // the line being read, and the one buf starts at
@@ -139,7 +139,7 @@ func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 }
 
 // runComplete runs the statements that src completes and returns the
-// unfinished rest. It parses src as a whole up to its last ';' first; if
+// unfinished rest. It first parses src up to its last ';' as a whole. If
 // that fails, it goes statement by statement, so that the statements
 // before an error still run and an unfinished one waits for more input.
 func runComplete(ip *annette.Interpreter, name, src string, stderr io.Writer) string {
