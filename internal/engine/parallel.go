@@ -128,16 +128,19 @@ func (s *Scheduler) RunWorker(i int) {
 	var quota int64 // interactions reserved from the budget
 	unlimited := s.limit <= 0
 	liveMark := w.heap.allocs - w.heap.frees
+	defer func() {
+		// Publish the last change in live agents, whatever ends the run.
+		s.notePeak(s.live.Add(w.heap.allocs - w.heap.frees - liveMark))
+	}()
 	for {
 		for len(w.stack) > 0 {
 			if s.stop.Load() {
-				s.notePeak(s.live.Add(w.heap.allocs - w.heap.frees - liveMark))
 				s.giveBack(quota)
 				return
 			}
 			if !unlimited && quota == 0 {
 				if quota = s.reserve(); quota == 0 {
-					if s.retire(w) {
+					if s.retire(i) {
 						return
 					}
 					continue // another worker gave interactions back
@@ -194,19 +197,21 @@ func (s *Scheduler) RunWorker(i int) {
 	}
 }
 
-// retire takes worker w out of the run once the interaction budget is
+// retire takes worker i out of the run once the interaction budget is
 // spent, and reports true. If interactions were given back meanwhile, it
-// reports false and w goes on. A retired worker's pairs go to the pool,
+// reports false and the worker goes on. A retired worker's pairs go to the pool,
 // where a worker that still holds reserved interactions can take them, so
 // the run stops at exactly the limit. When every worker is out, the run
 // ends with the limit error.
-func (s *Scheduler) retire(w *Worker) bool {
+func (s *Scheduler) retire(i int) bool {
+	w := s.workers[i]
 	s.mu.Lock()
 	if s.budget.Load() > 0 {
 		// A worker returned its reserve after ours failed; try again.
 		s.mu.Unlock()
 		return false
 	}
+	s.published[i] = w.count
 	s.pool = append(s.pool, w.stack...)
 	w.stack = w.stack[:0]
 	s.idle++
