@@ -37,8 +37,10 @@ type ParallelConfig struct {
 	// Mode chooses parallel or sequential reduction; see ExecutionMode.
 	Mode ExecutionMode
 	// SequentialThreshold is, in Auto mode, the number of pending active
-	// pairs from which a reduction goes parallel. Zero means 4 per
-	// worker. The sequential reducer checks it after every interaction.
+	// pairs from which a reduction goes parallel. Zero means one per
+	// worker, and at least 2: a computation with a single active pair at a
+	// time then stays sequential, while pipelines such as list sorts,
+	// which keep a few pairs active at once, gain from the workers. The sequential reducer checks it after every interaction.
 	SequentialThreshold int
 	// MinBatch is the smallest number of active pairs a worker gets in
 	// one Step round; a round with fewer pairs per worker uses fewer
@@ -95,7 +97,7 @@ func NewParallelNetwork(cfg Config, pcfg ParallelConfig) *ParallelNetwork {
 		pcfg.Workers = runtime.GOMAXPROCS(0)
 	}
 	if pcfg.SequentialThreshold <= 0 {
-		pcfg.SequentialThreshold = 4 * pcfg.Workers
+		pcfg.SequentialThreshold = max(2, pcfg.Workers)
 	}
 	if pcfg.MinBatch <= 0 {
 		pcfg.MinBatch = 64
