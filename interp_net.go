@@ -36,12 +36,7 @@ func (b *netBuilder) build(net *lang.Net) error {
 	}
 	conns := make([]*lang.Connection, len(net.Conns))
 	for i, c := range net.Conns {
-		switch c := c.(type) {
-		case *lang.Connection:
-			conns[i] = c
-		case *lang.Abbrev:
-			conns[i] = c.Lower()
-		}
+		conns[i] = connection(c)
 	}
 
 	// Count the occurrences of each name and decide what its cell is.
@@ -80,6 +75,15 @@ func (b *netBuilder) build(net *lang.Net) error {
 		w.Link(x, y)
 	}
 	return nil
+}
+
+// connection returns the plain connection c stands for, lowering the <<
+// abbreviation.
+func connection(c lang.Conn) *lang.Connection {
+	if a, ok := c.(*lang.Abbrev); ok {
+		return a.Lower()
+	}
+	return c.(*lang.Connection)
 }
 
 // names counts the wire names in t, without recursion.

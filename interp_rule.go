@@ -82,13 +82,7 @@ func (rc *ruleConv) flatten(body lang.RuleBody, conds []Expr, out *[]Case) error
 			}
 		}
 		for _, conn := range b.Conns {
-			var cn *lang.Connection
-			switch x := conn.(type) {
-			case *lang.Connection:
-				cn = x
-			case *lang.Abbrev:
-				cn = x.Lower()
-			}
+			cn := connection(conn)
 			l, err := rc.term(cn.Left)
 			if err != nil {
 				return err

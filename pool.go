@@ -234,18 +234,24 @@ func (p *WorkerPool) Submit(ctx context.Context, task Task) error {
 	return p.submit(job{ctx: ctx, task: task})
 }
 
+// accepting returns ErrPoolClosed once Close has begun, ctx's error if
+// ctx is done, and nil otherwise.
+func (p *WorkerPool) accepting(ctx context.Context) error {
+	select {
+	case <-p.quit:
+		return ErrPoolClosed
+	default:
+	}
+	return ctx.Err()
+}
+
 func (p *WorkerPool) submit(j job) error {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 
 	// Check quit and ctx first: the select below picks at random among
 	// ready cases, and would sometimes queue the task anyway.
-	select {
-	case <-p.quit:
-		return ErrPoolClosed
-	default:
-	}
-	if err := j.ctx.Err(); err != nil {
+	if err := p.accepting(j.ctx); err != nil {
 		return err
 	}
 	select {
@@ -320,12 +326,7 @@ func (p *WorkerPool) handOut(c *allCall) error {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 
-	select {
-	case <-p.quit:
-		return ErrPoolClosed
-	default:
-	}
-	if err := c.ctx.Err(); err != nil {
+	if err := p.accepting(c.ctx); err != nil {
 		return err
 	}
 
