@@ -8,7 +8,7 @@ import (
 	"github.com/annette-go/annette/internal/engine"
 )
 
-// RuleContext is what an [ActionRule] sees of the net: the two agents of
+// RuleContext is the view an [ActionRule] has of the net: the two agents of
 // the active pair, the wires hanging from their auxiliary ports, and the
 // means to create agents and link ports. Nothing else of the net is
 // reachable from it.

@@ -10,7 +10,7 @@ import (
 // ruleCompiler turns a RewriteRule into an engine template.
 //
 // A rule body is resolved as a graph of points. A real point is an end
-// the engine knows: an old auxiliary port, a port of a new agent or an
+// the engine handles: an old auxiliary port, a port of a new agent or an
 // integer value. Each occurrence of a name is a point too: the port it
 // stands in when it is an agent argument or a pattern port, or a virtual
 // point when it is one side of a top-level wire. A name joins its two

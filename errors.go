@@ -21,7 +21,7 @@ var (
 	ErrNotInteger = engine.ErrNotInteger
 	// ErrPending means a rule needs an integer that has not arrived. An
 	// action rule may return it (or an error wrapping it) to be retried
-	// later; a run that cannot make progress without it stops with it.
+	// later. A run that cannot make progress without it stops with it.
 	ErrPending = engine.ErrPending
 	// ErrInteractionLimit means the run reached Config.MaxInteractions.
 	ErrInteractionLimit = engine.ErrInteractionLimit

@@ -15,7 +15,7 @@ import (
 // unreduced stay in the network.
 //
 // Finding the connected pairs walks the whole net, so a round costs time
-// in proportion to the net's size; the strategy is meant for programs
+// in proportion to the net's size. The strategy is meant for programs
 // that need it, not for speed.
 func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 	var st Stats

@@ -80,9 +80,9 @@ type Network struct {
 	others     []*engine.Worker
 	lastSteals int64 // pairs moved between workers in the last parallel run
 
-	// running is set while a Step or Reduce runs; building the net or
-	// changing types and rules then returns ErrRunning (an action rule
-	// may try to).
+	// running is set while a Step or Reduce runs. Building the net or
+	// changing types and rules then returns ErrRunning, which an action
+	// rule that tries it gets.
 	running bool
 	builder builder
 }

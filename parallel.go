@@ -165,10 +165,10 @@ func (p *ParallelNetwork) prepareAll() error {
 }
 
 // Reduce reduces the network to normal form with all workers, or
-// sequentially, as the execution mode selects. Errors are those of Network.Reduce; on
-// any of them every worker stops within a few hundred interactions, and
-// the network is left consistent, with the pairs not reduced still in
-// it.
+// sequentially, as the execution mode selects. Errors are those of
+// Network.Reduce. On any of them every worker stops within a few hundred
+// interactions, and the network is left consistent, with the pairs not
+// reduced still in it.
 func (p *ParallelNetwork) Reduce(ctx context.Context) (ParallelStats, error) {
 	if err := p.prepareAll(); err != nil {
 		return ParallelStats{}, err

@@ -64,7 +64,7 @@ const Wildcard = "*"
 func Any(name string) Pattern { return Pattern{Type: Wildcard, Ports: []string{name}} }
 
 // Case is one guarded alternative of a rewrite rule. The last case has no
-// Guard; the first case whose Guard is not zero applies. The Guard sees
+// Guard; the first case whose Guard is not zero applies. The Guard reads
 // the integer attributes only. Lets bind names to integer values, in
 // order, once the case applies, for use in its Body.
 type Case struct {

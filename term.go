@@ -11,7 +11,7 @@ import (
 	"github.com/annette-go/annette/internal/engine"
 )
 
-// TermKind says what a [Term] is.
+// TermKind is the kind of a [Term].
 type TermKind uint8
 
 // Term kinds.
@@ -80,7 +80,7 @@ func (n *Network) readPort(p engine.Port) *Term {
 		nameOf[nm.cell.Loc()] = name
 	}
 	// One bit per store word marks the agents read so far, to stop at a
-	// cycle; a map would cost tens of bytes per agent of a large term.
+	// cycle. A map would cost tens of bytes per agent of a large term.
 	seen := make([]uint64, n.net.Store.Words()/64+1)
 	root := &Term{}
 	type item struct {

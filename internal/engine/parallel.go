@@ -14,7 +14,7 @@ import (
 //   - A worker that runs out of pairs registers as idle under the
 //     scheduler's mutex and waits for the pool to fill.
 //   - A busy worker reads the number of idle workers with one atomic load
-//     after each interaction; when some are idle and it holds more than
+//     after each interaction. When some are idle and it holds more than
 //     one pair, it moves its oldest pair to the pool and wakes them. The
 //     oldest pair sits nearest the root of the computation and tends to
 //     carry the most work.
@@ -163,7 +163,7 @@ func (s *Scheduler) RunWorker(i int) {
 			quota--
 			if w.count&255 == 0 {
 				// Publish this worker's change in live agents and check the
-				// limit on the sum; the count is approximate between
+				// limit on the sum. The count is approximate between
 				// publications, but the limit applies at every worker count.
 				now := w.heap.allocs - w.heap.frees
 				live := s.live.Add(now - liveMark)
@@ -260,9 +260,9 @@ func (s *Scheduler) giveBack(quota int64) {
 
 // share moves the oldest pair of w's stack to the pool and wakes the
 // idle workers. The oldest pair is the one nearest the root of the
-// computation, so it tends to carry the most work; giving away more, such
+// computation, so it tends to carry the most work. Giving away more, such
 // as half the stack, was measured to make workers trade small pairs back
-// and forth. The pairs' agents were written by w; the mutex publishes
+// and forth. The pairs' agents were written by w, and the mutex publishes
 // those writes to the worker that takes the pair.
 func (s *Scheduler) share(w *Worker) {
 	s.mu.Lock()

@@ -2,7 +2,7 @@ package engine
 
 import "fmt"
 
-// RuleKind says how a rule is carried out.
+// RuleKind is the way a rule is carried out.
 type RuleKind uint8
 
 // Rule kinds.
@@ -11,7 +11,7 @@ const (
 	RuleNative                  // a Go function with full access to the worker
 )
 
-// Rule is one entry of a rule table. The function or template always sees
+// Rule is one entry of a rule table. The function or template always gets
 // the agent of type Left first, whichever side of the active pair it was
 // on. Right is TypeNone for a wildcard rule, which matches any agent (but
 // not an integer) on that side.

@@ -30,7 +30,7 @@ type Store struct {
 	// dir is the published chunk directory. A grower copies it, appends a
 	// chunk and stores the new slice; the Store publishes the chunk before
 	// any location inside it is handed out, so a goroutine that learns a
-	// location through any synchronising operation also sees its chunk
+	// location through any synchronising operation also finds its chunk
 	// after reloading dir.
 	dir atomic.Pointer[[]*chunk]
 

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 )
 
-// Net is what every reducer of one net shares: the types, the rules, the
+// Net is the state every reducer of one net shares: the types, the rules, the
 // store and the Go values. Types and rules must not change while a reducer
 // runs.
 type Net struct {
