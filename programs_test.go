@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/annette-go/annette"
+	"github.com/annette-go/annette/internal/engine"
 )
 
 // timing matches the line printed after each net; the time varies from
@@ -234,6 +235,33 @@ func TestBenchQuick(t *testing.T) {
 				if want, _ := strconv.ParseInt(m[2], 10, 64); total != want {
 					t.Errorf("%d workers: %d interactions, header says %d", workers, total, want)
 				}
+			}
+		})
+	}
+}
+
+// TestProgramsGeneralRewrite runs every program of testdata/programs, the
+// examples and the quick benchmark programs with rewrite rules compiled to
+// programs (the fast path) and without (the general path), and checks
+// that both print the same, interaction counts included.
+func TestProgramsGeneralRewrite(t *testing.T) {
+	var files []string
+	for _, pat := range []string{"testdata/programs/*.in", "examples/*.in", "bench/programs/*-quick.in"} {
+		f, err := filepath.Glob(pat)
+		must(t, err)
+		files = append(files, f...)
+	}
+	for _, file := range files {
+		t.Run(file, func(t *testing.T) {
+			want, wantErr := runProgramOn(t, file, 1, annette.Sequential)
+			engine.NoPrograms.Store(true)
+			got, err := runProgramOn(t, file, 1, annette.Sequential)
+			engine.NoPrograms.Store(false)
+			if normalizeTiming(got) != normalizeTiming(want) {
+				t.Errorf("general path prints\n%s\ncompiled programs print\n%s", got, want)
+			}
+			if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+				t.Errorf("general path: error %v, compiled programs: %v", err, wantErr)
 			}
 		})
 	}

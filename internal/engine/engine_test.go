@@ -134,14 +134,26 @@ func (n *testNet) freeCells(size int) map[uint64]bool {
 }
 
 // forModes runs f on a fresh net with a sequential worker and with a
-// worker in Shared mode; both must behave alike.
+// worker in Shared mode, each with rules compiled to programs and without;
+// all four must behave alike.
 func forModes(t *testing.T, f func(t *testing.T, n *testNet)) {
 	for _, shared := range []bool{false, true} {
-		name := "plain"
-		if shared {
-			name = "shared"
+		for _, general := range []bool{false, true} {
+			name := "plain"
+			if shared {
+				name = "shared"
+			}
+			if general {
+				name += "-general"
+			}
+			t.Run(name, func(t *testing.T) {
+				// In the general runs, rules are compiled without a
+				// program and every rewrite takes the general path.
+				NoPrograms.Store(general)
+				defer NoPrograms.Store(false)
+				f(t, newTestNet(t, shared))
+			})
 		}
-		t.Run(name, func(t *testing.T) { f(t, newTestNet(t, shared)) })
 	}
 }
 
@@ -528,7 +540,7 @@ func TestRewritePendingForever(t *testing.T) {
 
 // heapState is what a failed interaction must leave unchanged.
 type heapState struct {
-	free          [maxWords + 1]uint64
+	free          [freeMask + 1]uint64
 	bump          uint64
 	allocs, frees int64
 }

@@ -19,6 +19,11 @@ const (
 	// have.
 	MaxArity = 16
 	maxWords = MaxArity + 1 // auxiliary ports plus a value handle
+
+	// freeMask+1 is the number of free lists, a power of two above
+	// maxWords so that a list index masked with freeMask needs no bounds
+	// check.
+	freeMask = 31
 )
 
 // Store owns the memory of one net. Its methods are safe for concurrent
@@ -100,7 +105,7 @@ type Heap struct {
 	store *Store
 	dir   []*chunk // cached directory; reloaded when a location is past it
 
-	free      [maxWords + 1]uint64 // free-list heads by cell size; 0 ends a list
+	free      [freeMask + 1]uint64 // free-list heads by cell size; 0 ends a list
 	bump, end uint64               // unused part of the current range
 
 	// Agent counters: agents allocated and freed through this heap. Live

@@ -1,6 +1,9 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+	"sync/atomic"
+)
 
 // A rewrite rule is compiled once into a Template. Carrying it out takes
 // these steps, in order:
@@ -16,6 +19,12 @@ import "fmt"
 // Placing an old port word in a new agent's slot moves that wire end
 // without touching the wire, so only principal-to-principal and
 // old-to-old connections need a link.
+
+// NoPrograms makes Compile leave templates without a compiled program, so
+// that every rewrite goes through the general path. Tests set it to check
+// the two paths against each other; rules compiled while it is set keep
+// the general path.
+var NoPrograms atomic.Bool
 
 // EndKind is the kind of one end of a wire in a rule body.
 type EndKind uint8
@@ -80,10 +89,12 @@ type Template struct {
 	Alts   []Alt
 	EnvLen int // attributes plus the largest number of lets
 
-	words  [2]int  // cell sizes of the left and right agent
-	valued [2]bool // whether they carry a Go value
-	wild   bool    // the right side is a wildcard, kept and rewired
-	choose bool    // there are guards or lets: the first alternative is not always taken
+	words  [2]int    // cell sizes of the left and right agent
+	valued [2]bool   // whether they carry a Go value
+	wild   bool      // the right side is a wildcard, kept and rewired
+	choose bool      // there are guards or lets: the first alternative is not always taken
+	sides  [2]TypeID // the left and right type
+	prog   *prog     // the compiled program, nil if the rule needs rewrite: see exec
 }
 
 // Alt is one compiled alternative.
@@ -124,7 +135,7 @@ func Compile(reg *Registry, left, right TypeID, attrs []int, alts []AltSpec) (*T
 	if right != TypeInt && right != TypeNone {
 		nb = reg.Info(right).Arity()
 	}
-	t := &Template{NA: na, NB: nb, Attrs: attrs}
+	t := &Template{NA: na, NB: nb, Attrs: attrs, sides: [2]TypeID{left, right}}
 	for i, id := range [2]TypeID{left, right} {
 		if id != TypeInt && id != TypeNone {
 			t.words[i] = reg.Info(id).Words()
@@ -171,6 +182,9 @@ func Compile(reg *Registry, left, right TypeID, attrs []int, alts []AltSpec) (*T
 		if n := len(attrs) + len(as.Lets); n > t.EnvLen {
 			t.EnvLen = n
 		}
+	}
+	if !NoPrograms.Load() {
+		t.prog = compileProg(t)
 	}
 	return t, nil
 }

@@ -102,9 +102,13 @@ type Worker struct {
 
 	// Scratch space of the current rewrite, sized by Prepare for the
 	// largest template of the table.
-	reg  []Port  // register file, see Template
-	env  []int64 // attribute and let values
-	vals []int64 // expression values
+	reg []Port // register file, see Template
+	// fregs is the register file of compiled programs; a uint8 register
+	// number indexes it without a bounds check.
+	fregs [fastRegs]Port
+	fenv  [fastRegs]int64 // attributes and lets of compiled programs
+	env   []int64         // attribute and let values
+	vals  []int64         // expression values
 
 	evalStack []int64 // stack of the expression machine
 
@@ -212,7 +216,20 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 			}
 			r := w.stack[len(w.stack)-1]
 			w.stack = w.stack[:len(w.stack)-1]
-			err := w.reduceOne(r)
+			var err error
+			if c := w.tab.cell(r.A.principalType(), r.B.principalType()); c.tmpl != nil && c.tmpl.prog != nil {
+				a, b := r.A, r.B
+				if c.swap {
+					a, b = b, a
+				}
+				if err = w.exec(c.tmpl, a, b); err == nil {
+					w.count++
+				} else {
+					err = w.failure(r.A, r.B, err)
+				}
+			} else {
+				err = w.reduceOne(r)
+			}
 			if err != nil {
 				if err == ErrPending {
 					w.deferred = append(w.deferred, r)

@@ -1,0 +1,629 @@
+package engine
+
+import "unsafe"
+
+// Most rewrite rules are carried out by a program compiled from their
+// template: a straight list of instructions per alternative that tests
+// the guard, computes the integers, allocates and fills the new agents
+// and links what is left. Running it costs one dispatch per instruction
+// and no call on the common paths, where rewrite walks every array of the
+// template with its own loop and checks.
+//
+// A rule qualifies when its registers and attributes fit in 256 slots, no
+// agent of it carries a Go value, it is not a wildcard rule and no
+// expression of it draws a random number. An interaction whose attributes
+// are not inline integers, or whose results do not fit in one, goes
+// through rewrite instead: the program bails out before it changes
+// anything.
+
+// fastRegs is the size of the register file and of the attribute array
+// of a compiled program.
+const fastRegs = 256
+
+// Instruction codes. Registers and attribute numbers are uint8 fields;
+// w holds a constant, a NODE word without location or a jump target.
+const (
+	insEnd     = iota // the rule is done: n agents allocated, y wires made
+	insGuardEq        // unless env[x] == int64(w), jump to the next alternative, at r|z<<8
+	insGuardNe
+	insGuardLt
+	insGuardLe
+	insGuardGt
+	insGuardGe
+	insGuard // unless the guard expression of alternative y holds, jump to r|z<<8
+	insLet   // env[r] = let x of alternative y
+	insAddK  // reg[r] = the integer env[x] + int64(w)
+	insAddV  // reg[r] = the integer env[x] + env[y]
+	insSubV  // reg[r] = the integer env[x] - env[y]
+	insMulK  // reg[r] = the integer env[x] * int64(w)
+	insMulV  // reg[r] = the integer env[x] * env[y]
+	insExpr  // reg[r] = the integer value of expression x of alternative y
+	insFreeA // release the left agent's cell of n words
+	insFreeB // release the right agent's cell of n words
+	insVar   // reg[r] = a fresh wire
+	insConst // reg[r] = w (an integer word or a nullary agent)
+	insBig   // reg[r] = a box holding int64(w)
+	insNew1  // allocate agent reg[r] = w with slot x (mode: see ins)
+	insNew2  // the same with slots x, y
+	insNew3  // the same with slots x, y, z
+	insNewN  // the same with n slots listed at slots[x|y<<8:]
+	insAlloc // allocate agent reg[r] = w of n words, slots left unset
+	insFill  // write the n slots listed at slots[x|y<<8:] into agent reg[r]
+	insPush  // push the pair (reg[x], reg[y]), both principal ports
+	insLink  // link reg[x] and reg[y], either of which may be a wire
+)
+
+// ins is one instruction of a compiled program.
+type ins struct {
+	op      uint8
+	r       uint8 // destination register
+	x, y, z uint8 // operands
+	n       uint8 // cell words
+	mode    uint8 // insNew*, insAlloc: 0 allocates, 1 takes the left cell, 2 the right cell
+	_       uint8
+	w       uint64
+}
+
+// target returns the jump target of a guard.
+func (in *ins) target() int { return int(in.r) | int(in.z)<<8 }
+
+// prog is the compiled program of a template: the alternatives one after
+// the other, each ending with insEnd.
+type prog struct {
+	code  []ins
+	slots []uint8 // slot registers of agents with more than three ports
+	nfree int64   // agents among the two of the pair
+}
+
+// compileProg builds the program of t, or returns nil if t must go
+// through rewrite.
+func compileProg(t *Template) *prog {
+	if t.valued[0] || t.valued[1] || t.wild || t.EnvLen > fastRegs {
+		return nil
+	}
+	for _, a := range t.Attrs {
+		if a >= fastRegs {
+			return nil
+		}
+	}
+	p := &prog{}
+	for i, id := range t.sides {
+		if id != TypeInt {
+			p.nfree++
+		} else if !t.isAttr(t.NA + t.NB + i) {
+			// An integer of the pair that is not read could be boxed and
+			// must then be freed: rewrite does that.
+			return nil
+		}
+	}
+	var jumps []int // instructions whose z is the next alternative
+	for ai := range t.Alts {
+		alt := &t.Alts[ai]
+		if alt.Regs > fastRegs || alt.Valued || alt.random() {
+			return nil
+		}
+		start := len(p.code)
+		for _, j := range jumps {
+			p.code[j].r, p.code[j].z = uint8(start), uint8(start>>8)
+		}
+		jumps = jumps[:0]
+		if g := alt.Guard; g != nil {
+			jumps = append(jumps, len(p.code))
+			in := ins{op: insGuard, y: uint8(ai)}
+			if g.fast == fastVK && g.fop >= OpEq && g.fop <= OpGe && g.farg < fastRegs {
+				in = ins{op: insGuardEq + uint8(g.fop-OpEq), x: uint8(g.farg), w: uint64(g.fb)}
+			}
+			p.code = append(p.code, in)
+		}
+		for k := range alt.Lets {
+			p.code = append(p.code, ins{op: insLet, r: uint8(len(t.Attrs) + k), x: uint8(k), y: uint8(ai)})
+		}
+		if len(alt.Exprs) >= fastRegs || ai >= fastRegs {
+			return nil
+		}
+		if !p.body(t, alt, ai) {
+			return nil
+		}
+	}
+	if len(p.code) > 1<<16 || len(p.slots) > 1<<16 {
+		return nil
+	}
+	return p
+}
+
+// isAttr reports whether ext index i is read as an attribute.
+func (t *Template) isAttr(i int) bool {
+	for _, a := range t.Attrs {
+		if a == i {
+			return true
+		}
+	}
+	return false
+}
+
+// random reports whether an expression of alt draws a random number.
+func (alt *Alt) random() bool {
+	codes := append(append([]*Code{alt.Guard}, alt.Lets...), alt.Exprs...)
+	for _, c := range codes {
+		if c == nil {
+			continue
+		}
+		for _, in := range c.Instrs {
+			if in.Op == OpRand {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// body appends the instructions of alternative ai after its guard and
+// lets.
+func (p *prog) body(t *Template, alt *Alt, ai int) bool {
+	base := t.NA + t.NB + 2
+	nn := len(alt.Nodes)
+	vbase := base + nn + alt.Vars
+
+	// The integers first: they may still bail out to rewrite.
+	var consts []ins
+	for i, v := range alt.Values {
+		r := uint8(vbase + i)
+		switch v.Kind {
+		case valConst:
+			consts = append(consts, ins{op: insConst, r: r, w: uint64(v.Port)})
+		case valBig:
+			consts = append(consts, ins{op: insBig, r: r, w: uint64(v.Int)})
+		default:
+			p.code = append(p.code, exprIns(alt.Exprs[v.Index], r, uint8(v.Index), uint8(ai)))
+		}
+	}
+
+	// Then the changes: free the pair's cells, make the wires and the
+	// constants, build the agents, link.
+	if n := t.words[0]; n > 0 && !alt.reused[0] {
+		p.code = append(p.code, ins{op: insFreeA, n: uint8(n)})
+	}
+	if n := t.words[1]; n > 0 && !alt.reused[1] {
+		p.code = append(p.code, ins{op: insFreeB, n: uint8(n)})
+	}
+	for i := range alt.Vars {
+		p.code = append(p.code, ins{op: insVar, r: uint8(base + nn + i)})
+	}
+	p.code = append(p.code, consts...)
+
+	slots := make([][]uint8, nn)
+	o := 0
+	for i, ns := range alt.Nodes {
+		for _, s := range alt.Slots[o : o+ns.Arity] {
+			slots[i] = append(slots[i], uint8(s))
+		}
+		o += ns.Arity
+	}
+	newIns := func(i int) ins {
+		ns := &alt.Nodes[i]
+		in := ins{op: insAlloc, r: uint8(base + i), n: uint8(ns.Words), mode: uint8(ns.Reuse), w: uint64(ns.Port)}
+		if ns.Words == 0 {
+			in.op = insConst
+		}
+		return in
+	}
+	withSlots := func(in ins, s []uint8) ins {
+		off := len(p.slots)
+		p.slots = append(p.slots, s...)
+		in.x, in.y = uint8(off), uint8(off>>8)
+		return in
+	}
+	// Build every agent after the agents whose principal ports its slots
+	// hold, so that each is filled as it is allocated. Agents that hold
+	// each other's principal ports in a cycle are allocated first and
+	// filled after.
+	if order, ok := nodeOrder(slots, base); ok {
+		for _, i := range order {
+			in, s := newIns(i), slots[i]
+			if in.op != insConst {
+				switch len(s) {
+				case 1:
+					in.op, in.x = insNew1, s[0]
+				case 2:
+					in.op, in.x, in.y = insNew2, s[0], s[1]
+				case 3:
+					in.op, in.x, in.y, in.z = insNew3, s[0], s[1], s[2]
+				default:
+					in.op = insNewN
+					in = withSlots(in, s)
+				}
+			}
+			p.code = append(p.code, in)
+		}
+	} else {
+		for i := range nn {
+			p.code = append(p.code, newIns(i))
+		}
+		for i := range nn {
+			if len(slots[i]) > 0 {
+				in := ins{op: insFill, r: uint8(base + i), n: uint8(len(slots[i]))}
+				p.code = append(p.code, withSlots(in, slots[i]))
+			}
+		}
+	}
+
+	// Links, in the order of the template. A new agent or an integer is a
+	// principal port; an old port may be a wire.
+	principal := func(r uint16) bool { return int(r) >= base && (int(r) < base+nn || int(r) >= vbase) }
+	for _, l := range alt.Links {
+		op := uint8(insLink)
+		if principal(l[0]) && principal(l[1]) {
+			op = insPush
+		}
+		p.code = append(p.code, ins{op: op, x: uint8(l[0]), y: uint8(l[1])})
+	}
+	if nn >= 256 || alt.Vars >= 256 {
+		return false
+	}
+	p.code = append(p.code, ins{op: insEnd, n: uint8(nn), y: uint8(alt.Vars)})
+	return true
+}
+
+// exprIns returns the instruction that computes expression c into
+// register r.
+func exprIns(c *Code, r, index, alt uint8) ins {
+	in := ins{op: insExpr, r: r, x: index, y: alt}
+	switch c.fast {
+	case fastVK:
+		if c.farg < fastRegs {
+			switch c.fop {
+			case OpAdd:
+				in = ins{op: insAddK, r: r, x: uint8(c.farg), w: uint64(c.fb)}
+			case OpMul:
+				in = ins{op: insMulK, r: r, x: uint8(c.farg), w: uint64(c.fb)}
+			}
+		}
+	case fastVV:
+		if c.farg < fastRegs && c.fb < fastRegs {
+			switch c.fop {
+			case OpAdd:
+				in = ins{op: insAddV, r: r, x: uint8(c.farg), y: uint8(c.fb)}
+			case OpSub:
+				in = ins{op: insSubV, r: r, x: uint8(c.farg), y: uint8(c.fb)}
+			case OpMul:
+				in = ins{op: insMulV, r: r, x: uint8(c.farg), y: uint8(c.fb)}
+			}
+		}
+	}
+	return in
+}
+
+// nodeOrder orders new agents so that an agent comes after every agent
+// whose principal port one of its slots holds. It reports false if the
+// agents form a cycle.
+func nodeOrder(slots [][]uint8, base int) ([]int, bool) {
+	n := len(slots)
+	state := make([]uint8, n) // 0 new, 1 in progress, 2 placed
+	order := make([]int, 0, n)
+	var visit func(i int) bool
+	visit = func(i int) bool {
+		switch state[i] {
+		case 1:
+			return false
+		case 2:
+			return true
+		}
+		state[i] = 1
+		for _, s := range slots[i] {
+			if j := int(s) - base; j >= 0 && j < n && !visit(j) {
+				return false
+			}
+		}
+		state[i] = 2
+		order = append(order, i)
+		return true
+	}
+	for i := range n {
+		if !visit(i) {
+			return nil, false
+		}
+	}
+	return order, true
+}
+
+// word returns a pointer to the word at loc. The cells of an agent lie in
+// one chunk, so the word i places after it is at unsafe.Add(p, 8*i).
+//
+// It makes no call, so that the loops that use it keep their variables
+// in registers.
+func (h *Heap) word(loc uint64) unsafe.Pointer {
+	c := loc >> chunkBits
+	d := h.dir
+	if c >= uint64(len(d)) {
+		// Another heap has grown the store since the last reload. The
+		// directory is not cached here: storing it would need a write
+		// barrier. The next refill reloads it.
+		d = *h.store.dir.Load()
+	}
+	return unsafe.Pointer(&d[c][loc&chunkMask])
+}
+
+// tagged returns the INT word of v, and false if v needs a box.
+func tagged(v int64) (Port, bool) {
+	return Port(uint64(v)<<3 | tagInt), v >= minInline && v <= maxInline
+}
+
+// exec carries out the rewrite rule t, which has a compiled program, on
+// (a, b), a being of the rule's left type. It is rewrite's fast path.
+//
+// The instructions run in an inner loop that makes no call, so that the
+// compiler keeps its state in registers. An instruction that needs a
+// call (a slow case such as an empty free list, a full stack, a general
+// expression or a filled wire) leaves the inner loop and is carried out
+// by the outer one.
+func (w *Worker) exec(t *Template, a, b Port) error {
+	h := w.heap
+	reg := &w.fregs
+	env := &w.fenv
+	switch t.NA {
+	case 0:
+	case 1:
+		reg[0] = *(*Port)(h.word(a.Loc()))
+	case 2:
+		p := h.word(a.Loc())
+		reg[0] = *(*Port)(p)
+		reg[1] = *(*Port)(unsafe.Add(p, 8))
+	default:
+		p := h.word(a.Loc())
+		for i := range t.NA {
+			reg[uint8(i)] = *(*Port)(unsafe.Add(p, 8*i))
+		}
+	}
+	if nb := t.NB; nb > 0 {
+		p := h.word(b.Loc())
+		for i := range nb {
+			reg[uint8(t.NA+i)] = *(*Port)(unsafe.Add(p, 8*i))
+		}
+	}
+	e := uint8(t.NA + t.NB)
+	reg[e], reg[e+1] = a, b
+	for i, j := range t.Attrs {
+		p := reg[uint8(j)]
+		if p&tagMask != tagInt {
+			// Boxed, pending or not an integer: rewrite sorts it out.
+			return w.rewrite(t, a, b)
+		}
+		env[uint8(i)] = int64(p) >> 3
+	}
+
+	pr := t.prog
+	code := pr.code
+	pc := 0
+	for {
+	fast:
+		for ; ; pc++ {
+			in := &code[pc]
+			switch in.op {
+			case insEnd:
+				h.allocs += int64(in.n)
+				h.frees += pr.nfree
+				h.vars += int64(in.y)
+				return nil
+			case insGuardEq:
+				if env[in.x] != int64(in.w) {
+					pc = in.target() - 1
+				}
+			case insGuardNe:
+				if env[in.x] == int64(in.w) {
+					pc = in.target() - 1
+				}
+			case insGuardLt:
+				if env[in.x] >= int64(in.w) {
+					pc = in.target() - 1
+				}
+			case insGuardLe:
+				if env[in.x] > int64(in.w) {
+					pc = in.target() - 1
+				}
+			case insGuardGt:
+				if env[in.x] <= int64(in.w) {
+					pc = in.target() - 1
+				}
+			case insGuardGe:
+				if env[in.x] < int64(in.w) {
+					pc = in.target() - 1
+				}
+			case insAddK:
+				p, ok := tagged(env[in.x] + int64(in.w))
+				if !ok {
+					break fast
+				}
+				reg[in.r] = p
+			case insAddV:
+				p, ok := tagged(env[in.x] + env[in.y])
+				if !ok {
+					break fast
+				}
+				reg[in.r] = p
+			case insSubV:
+				p, ok := tagged(env[in.x] - env[in.y])
+				if !ok {
+					break fast
+				}
+				reg[in.r] = p
+			case insMulK:
+				p, ok := tagged(env[in.x] * int64(in.w))
+				if !ok {
+					break fast
+				}
+				reg[in.r] = p
+			case insMulV:
+				p, ok := tagged(env[in.x] * env[in.y])
+				if !ok {
+					break fast
+				}
+				reg[in.r] = p
+			case insFreeA:
+				l := a.Loc()
+				*(*uint64)(h.word(l)) = h.free[in.n&freeMask]
+				h.free[in.n&freeMask] = l
+			case insFreeB:
+				l := b.Loc()
+				*(*uint64)(h.word(l)) = h.free[in.n&freeMask]
+				h.free[in.n&freeMask] = l
+			case insVar:
+				l := h.free[1]
+				if l == 0 {
+					break fast
+				}
+				c := (*uint64)(h.word(l))
+				h.free[1] = *c
+				*c = 0
+				reg[in.r] = VarPort(l)
+			case insConst:
+				reg[in.r] = Port(in.w)
+			case insNew1, insNew2, insNew3, insNewN, insAlloc:
+				var l uint64
+				switch in.mode {
+				case 0:
+					n := in.n & freeMask
+					l = h.free[n]
+					if l == 0 {
+						break fast
+					}
+					h.free[n] = *(*uint64)(h.word(l))
+				case 1:
+					l = uint64(a) >> locShift
+				default:
+					l = uint64(b) >> locShift
+				}
+				reg[in.r] = Port(in.w | l<<locShift)
+				p := h.word(l)
+				switch in.op {
+				case insNew1:
+					*(*Port)(p) = reg[in.x]
+				case insNew2:
+					*(*Port)(p) = reg[in.x]
+					*(*Port)(unsafe.Add(p, 8)) = reg[in.y]
+				case insNew3:
+					*(*Port)(p) = reg[in.x]
+					*(*Port)(unsafe.Add(p, 8)) = reg[in.y]
+					*(*Port)(unsafe.Add(p, 16)) = reg[in.z]
+				case insNewN:
+					off := int(in.x) | int(in.y)<<8
+					for j, s := range pr.slots[off : off+int(in.n)] {
+						*(*Port)(unsafe.Add(p, 8*j)) = reg[s]
+					}
+				}
+			case insFill:
+				p := h.word(reg[in.r].Loc())
+				off := int(in.x) | int(in.y)<<8
+				for j, s := range pr.slots[off : off+int(in.n)] {
+					*(*Port)(unsafe.Add(p, 8*j)) = reg[s]
+				}
+			case insPush:
+				// Reslicing the field in place stores its length only,
+				// without a write barrier.
+				n := len(w.stack)
+				if n == cap(w.stack) {
+					break fast
+				}
+				w.stack = w.stack[:n+1]
+				w.stack[n] = Redex{reg[in.x], reg[in.y]}
+			case insLink:
+				x, y := reg[in.x], reg[in.y]
+				if x&tagMask != tagVar {
+					if y&tagMask != tagVar {
+						n := len(w.stack)
+						if n == cap(w.stack) {
+							break fast
+						}
+						w.stack = w.stack[:n+1]
+						w.stack[n] = Redex{x, y}
+						continue
+					}
+					x, y = y, x
+				}
+				if w.Shared {
+					// Only Link's atomic swap may touch a shared wire cell.
+					break fast
+				}
+				// An empty wire cell takes the other end; a filled one
+				// leaves it to the outer loop.
+				c := (*uint64)(h.word(x.Loc()))
+				if *c != 0 {
+					break fast
+				}
+				*c = uint64(y)
+			default:
+				break fast
+			}
+		}
+
+		// The instruction at pc needs a call.
+		in := &code[pc]
+		switch in.op {
+		case insGuard:
+			v, err := w.eval(t.Alts[in.y].Guard, env[:])
+			if err != nil {
+				return err
+			}
+			if v == 0 {
+				pc = in.target() - 1
+			}
+		case insLet:
+			v, err := w.eval(t.Alts[in.y].Lets[in.x], env[:])
+			if err != nil {
+				return err
+			}
+			env[in.r] = v
+		case insAddK, insAddV, insSubV, insMulK, insMulV:
+			// The result needs a box.
+			return w.rewrite(t, a, b)
+		case insExpr:
+			v, err := w.eval(t.Alts[in.y].Exprs[in.x], env[:])
+			if err != nil {
+				return err
+			}
+			p, ok := tagged(v)
+			if !ok {
+				return w.rewrite(t, a, b)
+			}
+			reg[in.r] = p
+		case insVar:
+			l := h.bumpAlloc(1)
+			*(*uint64)(h.word(l)) = 0
+			reg[in.r] = VarPort(l)
+		case insBig:
+			reg[in.r] = w.Int(int64(in.w))
+		case insNew1, insNew2, insNew3, insNewN, insAlloc:
+			w.fill(in, h.bumpAlloc(int(in.n)), pr.slots)
+		case insPush:
+			w.stack = append(w.stack, Redex{reg[in.x], reg[in.y]})
+		case insLink:
+			w.Link(reg[in.x], reg[in.y])
+		default:
+			panic("engine: bad instruction")
+		}
+		pc++
+	}
+}
+
+// fill gives the new agent of instruction in the cell at l and fills its
+// slots.
+func (w *Worker) fill(in *ins, l uint64, slots []uint8) {
+	reg := &w.fregs
+	reg[in.r] = Port(in.w | l<<locShift)
+	p := w.heap.word(l)
+	switch in.op {
+	case insNew1:
+		*(*Port)(p) = reg[in.x]
+	case insNew2:
+		*(*Port)(p) = reg[in.x]
+		*(*Port)(unsafe.Add(p, 8)) = reg[in.y]
+	case insNew3:
+		*(*Port)(p) = reg[in.x]
+		*(*Port)(unsafe.Add(p, 8)) = reg[in.y]
+		*(*Port)(unsafe.Add(p, 16)) = reg[in.z]
+	case insNewN:
+		off := int(in.x) | int(in.y)<<8
+		for j, s := range slots[off : off+int(in.n)] {
+			*(*Port)(unsafe.Add(p, 8*j)) = reg[s]
+		}
+	}
+}

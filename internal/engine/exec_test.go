@@ -1,0 +1,219 @@
+package engine
+
+import (
+	"math"
+	"strconv"
+	"testing"
+)
+
+// These tests aim at the compiled programs of exec; forModes also runs
+// each of them on the general path, so both must agree.
+
+// lastRegs returns the register file of the last rewrite of n's worker
+// with rule t.
+func (n *testNet) lastRegs(t *Template) []Port {
+	if t.prog != nil {
+		return n.w.fregs[:]
+	}
+	return n.w.reg
+}
+
+// cmpRule adds Cmp(r) >< (int x) with one alternative per comparison of x
+// with a constant, in this order, each sending its number to r:
+//
+//	x < 0 => 1 | x <= 1 => 2 | x > 10 => 3 | x >= 9 => 4 | x == 5 => 5 |
+//	x != 6 => 6 | x % 2 == 0 => 7 (the general guard) | _ => 8
+func (n *testNet) cmpRule() TypeID {
+	cmp := n.define("Cmp", false, "r")
+	guard := func(op Op, k int64) *Code { return code(load(0), push(k), apply(op)) }
+	alt := func(g *Code, v int64) AltSpec {
+		return AltSpec{Guard: g, Wires: [][2]End{wire(ext(0), constant(v))}}
+	}
+	even := code(load(0), push(2), apply(OpMod), push(0), apply(OpEq))
+	n.rule("cmp", cmp, TypeInt, []int{2},
+		alt(guard(OpLt, 0), 1), alt(guard(OpLe, 1), 2), alt(guard(OpGt, 10), 3),
+		alt(guard(OpGe, 9), 4), alt(guard(OpEq, 5), 5), alt(guard(OpNe, 6), 6),
+		alt(even, 7), alt(nil, 8))
+	return cmp
+}
+
+func TestExecGuards(t *testing.T) {
+	want := func(x int64) int64 {
+		switch {
+		case x < 0:
+			return 1
+		case x <= 1:
+			return 2
+		case x > 10:
+			return 3
+		case x >= 9:
+			return 4
+		case x == 5:
+			return 5
+		case x != 6:
+			return 6
+		case x%2 == 0:
+			return 7
+		}
+		return 8
+	}
+	forModes(t, func(t *testing.T, n *testNet) {
+		cmp := n.cmpRule()
+		outs := map[int64]Port{}
+		for x := int64(-2); x <= 12; x++ {
+			outs[x] = n.w.NewVar()
+			n.w.Push(n.agent(cmp, outs[x]), n.w.Int(x))
+		}
+		if err := n.run(); err != nil {
+			t.Fatal(err)
+		}
+		for x, out := range outs {
+			if got := n.show(out); got != itoa(want(x)) {
+				t.Errorf("Cmp ~ %d gives %s, want %d", x, got, want(x))
+			}
+		}
+		if r, _ := n.net.Rules.lookup(cmp, TypeInt); !NoPrograms.Load() && !hasOp(r.Template.prog, insGuard) {
+			t.Error("the rule has no program with a general guard")
+		}
+	})
+}
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+func TestExecWideAgent(t *testing.T) {
+	forModes(t, func(t *testing.T, n *testNet) {
+		wide := n.define("Wide", false, "a", "b", "c", "d", "e")
+		pack := n.define("Pack", false, "r")
+		// Pack(r) >< (int x) => r ~ Wide(x, x+1, x*3, x*x, 42);
+		n.rule("pack", pack, TypeInt, []int{2}, AltSpec{
+			Nodes: []NodeDecl{decl(wide)},
+			Exprs: []*Code{
+				code(load(0)),
+				code(load(0), push(1), apply(OpAdd)),
+				code(load(0), push(3), apply(OpMul)),
+				code(load(0), load(0), apply(OpMul)),
+			},
+			Wires: [][2]End{
+				wire(ext(0), node(0, 0)),
+				wire(node(0, 1), exprEnd(0)),
+				wire(node(0, 2), exprEnd(1)),
+				wire(node(0, 3), exprEnd(2)),
+				wire(node(0, 4), exprEnd(3)),
+				wire(node(0, 5), constant(42)),
+			},
+		})
+		out := n.w.NewVar()
+		n.w.Push(n.agent(pack, out), n.w.Int(7))
+		if err := n.run(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := n.show(out), "Wide(7, 8, 21, 49, 42)"; got != want {
+			t.Errorf("got %s, want %s", got, want)
+		}
+		if r, _ := n.net.Rules.lookup(pack, TypeInt); !NoPrograms.Load() && !hasOp(r.Template.prog, insNewN) {
+			t.Error("the rule has no program building a wide agent")
+		}
+	})
+}
+
+func TestExecCycle(t *testing.T) {
+	forModes(t, func(t *testing.T, n *testNet) {
+		mk := n.define("Mk", false, "r")
+		// Mk(r) >< Z => Two(a, b) and Pair(l, q) hold each other's
+		// principal ports: a ~ Pair, l ~ Two; b ~ 7, q ~ r.
+		n.rule("mk", mk, n.z, nil, AltSpec{
+			Nodes: []NodeDecl{decl(n.two), decl(n.pair)},
+			Wires: [][2]End{
+				wire(node(0, 1), node(1, 0)),
+				wire(node(1, 1), node(0, 0)),
+				wire(node(0, 2), constant(7)),
+				wire(node(1, 2), ext(0)),
+			},
+		})
+		out := n.w.NewVar()
+		n.w.Push(n.agent(mk, out), n.agent(n.z))
+		live := n.w.Live()
+		if err := n.run(); err != nil {
+			t.Fatal(err)
+		}
+		r, _ := n.net.Rules.lookup(mk, n.z)
+		tm := r.Template
+		if tm.prog != nil && !hasOp(tm.prog, insFill) {
+			t.Error("the program does not allocate the cycle before filling it")
+		}
+		reg := n.lastRegs(tm)
+		two, pair := reg[3], reg[4]
+		if two.Type() != n.two || pair.Type() != n.pair {
+			t.Fatalf("registers hold %v and %v", two, pair)
+		}
+		if n.w.Aux(two, 0) != pair || n.w.Aux(pair, 0) != two {
+			t.Errorf("Two's a = %v, Pair's l = %v; want each other", n.w.Aux(two, 0), n.w.Aux(pair, 0))
+		}
+		if got := n.show(n.w.Aux(two, 1)); got != "7" {
+			t.Errorf("Two's b = %s, want 7", got)
+		}
+		if n.w.Aux(pair, 1) != out {
+			t.Errorf("Pair's q = %v, want the interface wire %v", n.w.Aux(pair, 1), out)
+		}
+		if got := n.w.Live(); got != live {
+			t.Errorf("live agents %d, want %d (two freed, two made)", got, live)
+		}
+	})
+}
+
+func hasOp(p *prog, op uint8) bool {
+	for _, in := range p.code {
+		if in.op == op {
+			return true
+		}
+	}
+	return false
+}
+
+func TestExecLargeIntegers(t *testing.T) {
+	forModes(t, func(t *testing.T, n *testNet) {
+		n.intRules()
+		big := n.define("Big", false, "r")
+		// Big(r) >< (int x) => r ~ (x * 1000000007), then a second
+		// interaction through Id.
+		n.rule("big", big, TypeInt, []int{2}, AltSpec{
+			Nodes: []NodeDecl{decl(n.id)},
+			Exprs: []*Code{code(load(0), push(1000000007), apply(OpMul))},
+			Wires: [][2]End{
+				wire(node(0, 0), exprEnd(0)),
+				wire(node(0, 1), ext(0)),
+			},
+		})
+		cases := []int64{
+			3,                 // small
+			maxInline / 2,     // the product needs a box
+			math.MaxInt64 / 3, // the product wraps around
+			maxInline + 1,     // the attribute is boxed
+			minInline - 1,
+		}
+		outs := make([]Port, len(cases))
+		for i, x := range cases {
+			outs[i] = n.w.NewVar()
+			n.w.Push(n.agent(big, outs[i]), n.w.Int(x))
+		}
+		// Plus2 with results just inside and just outside the inline
+		// range.
+		edge := []Port{n.w.NewVar(), n.w.NewVar()}
+		n.w.Push(n.agent(n.plus2, edge[0], n.w.Int(maxInline-1)), n.w.Int(1))
+		n.w.Push(n.agent(n.plus2, edge[1], n.w.Int(maxInline)), n.w.Int(1))
+		if err := n.run(); err != nil {
+			t.Fatal(err)
+		}
+		for i, x := range cases {
+			if got, want := n.show(outs[i]), itoa(x*1000000007); got != want {
+				t.Errorf("Big ~ %d gives %s, want %s", x, got, want)
+			}
+		}
+		if got, want := n.show(edge[0]), itoa(maxInline); got != want {
+			t.Errorf("maxInline-1 + 1 = %s, want %s", got, want)
+		}
+		if got, want := n.show(edge[1]), itoa(maxInline+1); got != want {
+			t.Errorf("maxInline + 1 = %s, want %s", got, want)
+		}
+	})
+}
