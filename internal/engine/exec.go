@@ -64,15 +64,23 @@ type ins struct {
 	w       uint64
 }
 
+// insSize is the size of an instruction in bytes.
+const insSize = unsafe.Sizeof(ins{})
+
 // target returns the jump target of a guard.
 func (in *ins) target() int { return int(in.r) | int(in.z)<<8 }
 
 // prog is the compiled program of a template: the alternatives one after
-// the other, each ending with insEnd.
+// the other, each ending with insEnd. It repeats the fields of the
+// template that every interaction reads, so that they are one load away
+// from the rule table.
 type prog struct {
-	code  []ins
-	slots []uint8 // slot registers of agents with more than three ports
-	nfree int64   // agents among the two of the pair
+	code   []ins
+	slots  []uint8 // slot registers of agents with more than three ports
+	nfree  int64   // agents among the two of the pair
+	na, nb int     // auxiliary ports of the left and right agent
+	attrs  []uint8 // registers read as attributes
+	t      *Template
 }
 
 // compileProg builds the program of t, or returns nil if t must go
@@ -86,7 +94,10 @@ func compileProg(t *Template) *prog {
 			return nil
 		}
 	}
-	p := &prog{}
+	p := &prog{na: t.NA, nb: t.NB, t: t}
+	for _, a := range t.Attrs {
+		p.attrs = append(p.attrs, uint8(a))
+	}
 	for i, id := range t.sides {
 		if id != TypeInt {
 			p.nfree++
@@ -108,15 +119,36 @@ func compileProg(t *Template) *prog {
 		}
 		jumps = jumps[:0]
 		if g := alt.Guard; g != nil {
-			jumps = append(jumps, len(p.code))
 			in := ins{op: insGuard, y: uint8(ai)}
+			always := false // the guard always holds
 			if g.fast == fastVK && g.fop >= OpEq && g.fop <= OpGe && g.farg < fastRegs {
 				in = ins{op: insGuardEq + uint8(g.fop-OpEq), x: uint8(g.farg), w: uint64(g.fb)}
+			} else if v, ok := p.translateExpr(g, t.EnvLen); ok {
+				switch {
+				case !v.konst:
+					in = ins{op: insTest, x: uint8(v.v)}
+				case v.v == 0:
+					in = ins{op: insJump}
+				default:
+					always = true
+				}
 			}
-			p.code = append(p.code, in)
+			if !always {
+				jumps = append(jumps, len(p.code))
+				p.code = append(p.code, in)
+			}
 		}
-		for k := range alt.Lets {
-			p.code = append(p.code, ins{op: insLet, r: uint8(len(t.Attrs) + k), x: uint8(k), y: uint8(ai)})
+		for k, c := range alt.Lets {
+			s := len(t.Attrs) + k
+			v, ok := p.translateExpr(c, t.EnvLen)
+			switch {
+			case !ok:
+				p.code = append(p.code, ins{op: insLet, r: uint8(s), x: uint8(k), y: uint8(ai)})
+			case v.konst:
+				p.code = append(p.code, ins{op: insKSet, r: uint8(s), w: uint64(v.v)})
+			case v.v != int64(s):
+				p.code = append(p.code, ins{op: insMov, r: uint8(s), x: uint8(v.v)})
+			}
 		}
 		if len(alt.Exprs) >= fastRegs || ai >= fastRegs {
 			return nil
@@ -174,7 +206,23 @@ func (p *prog) body(t *Template, alt *Alt, ai int) bool {
 		case valBig:
 			consts = append(consts, ins{op: insBig, r: r, w: uint64(v.Int)})
 		default:
-			p.code = append(p.code, exprIns(alt.Exprs[v.Index], r, uint8(v.Index), uint8(ai)))
+			c := alt.Exprs[v.Index]
+			in := exprIns(c, r, uint8(v.Index), uint8(ai))
+			if in.op == insExpr {
+				if res, ok := p.translateExpr(c, t.EnvLen); ok {
+					in = ins{op: insTag, r: r, x: uint8(res.v)}
+					if res.konst {
+						// A constant is set with the changes, below.
+						in = ins{op: insConst, r: r, w: uint64(res.v)<<3 | tagInt}
+						if _, fits := inlineInt(res.v); !fits {
+							in = ins{op: insBig, r: r, w: uint64(res.v)}
+						}
+						consts = append(consts, in)
+						continue
+					}
+				}
+			}
+			p.code = append(p.code, in)
 		}
 	}
 
@@ -348,260 +396,413 @@ func tagged(v int64) (Port, bool) {
 	return Port(uint64(v)<<3 | tagInt), v >= minInline && v <= maxInline
 }
 
-// exec carries out the rewrite rule t, which has a compiled program, on
-// (a, b), a being of the rule's left type. It is rewrite's fast path.
+// runCompiled reduces the pairs on top of the stack whose rules have
+// compiled programs, as long as the count stays below check. It returns
+// with a nil error when the stack is empty, when the pair on top needs
+// another path or when the count reaches check. A pair that fails is
+// popped and returned with its error, and the net is unchanged by it.
+// After each interaction it checks the pause and live agent limits, as
+// Run does.
 //
-// The instructions run in an inner loop that makes no call, so that the
-// compiler keeps its state in registers. An instruction that needs a
-// call (a slow case such as an empty free list, a full stack, a general
-// expression or a filled wire) leaves the inner loop and is carried out
-// by the outer one.
-func (w *Worker) exec(t *Template, a, b Port) error {
+// The instructions of a program run in an inner loop that makes no call,
+// so that the compiler keeps its state in registers. An instruction that
+// needs a call (a slow case such as an empty free list, a full stack, a
+// general expression or a filled wire) leaves the inner loop and is
+// carried out by the outer one.
+func (w *Worker) runCompiled(check int64, lim *runLimits) (Redex, error) {
 	h := w.heap
 	reg := &w.fregs
 	env := &w.fenv
-	switch t.NA {
-	case 0:
-	case 1:
-		reg[0] = *(*Port)(h.word(a.Loc()))
-	case 2:
-		p := h.word(a.Loc())
-		reg[0] = *(*Port)(p)
-		reg[1] = *(*Port)(unsafe.Add(p, 8))
-	default:
-		p := h.word(a.Loc())
-		for i := range t.NA {
-			reg[uint8(i)] = *(*Port)(unsafe.Add(p, 8*i))
+	cells, shift := w.tab.cells, w.tab.shift
+pairs:
+	for len(w.stack) > 0 && w.count < check {
+		r := w.stack[len(w.stack)-1]
+		c := &cells[uint(r.A.principalType())<<(shift&63)|uint(r.B.principalType())]
+		pr := c.prog
+		if pr == nil {
+			return Redex{}, nil
 		}
-	}
-	if nb := t.NB; nb > 0 {
-		p := h.word(b.Loc())
-		for i := range nb {
-			reg[uint8(t.NA+i)] = *(*Port)(unsafe.Add(p, 8*i))
+		w.stack = w.stack[:len(w.stack)-1]
+		a, b := r.A, r.B
+		if c.swap {
+			a, b = b, a
 		}
-	}
-	e := uint8(t.NA + t.NB)
-	reg[e], reg[e+1] = a, b
-	for i, j := range t.Attrs {
-		p := reg[uint8(j)]
-		if p&tagMask != tagInt {
-			// Boxed, pending or not an integer: rewrite sorts it out.
-			return w.rewrite(t, a, b)
+		t := pr.t
+		na := pr.na
+		switch na {
+		case 0:
+		case 1:
+			reg[0] = *(*Port)(h.word(a.Loc()))
+		case 2:
+			p := h.word(a.Loc())
+			reg[0] = *(*Port)(p)
+			reg[1] = *(*Port)(unsafe.Add(p, 8))
+		default:
+			p := h.word(a.Loc())
+			for i := range na {
+				reg[uint8(i)] = *(*Port)(unsafe.Add(p, 8*i))
+			}
 		}
-		env[uint8(i)] = int64(p) >> 3
-	}
+		if nb := pr.nb; nb > 0 {
+			p := h.word(b.Loc())
+			for i := range nb {
+				reg[uint8(na+i)] = *(*Port)(unsafe.Add(p, 8*i))
+			}
+		}
+		e := uint8(na + pr.nb)
+		reg[e], reg[e+1] = a, b
+		for i, j := range pr.attrs {
+			p := reg[j]
+			if p&tagMask != tagInt {
+				// Boxed, pending or not an integer: rewrite sorts it
+				// out.
+				goto general
+			}
+			env[uint8(i)] = int64(p) >> 3
+		}
 
-	pr := t.prog
-	code := pr.code
-	pc := 0
-	for {
-	fast:
-		for ; ; pc++ {
-			in := &code[pc]
-			switch in.op {
-			case insEnd:
-				h.allocs += int64(in.n)
-				h.frees += pr.nfree
-				h.vars += int64(in.y)
-				return nil
-			case insGuardEq:
-				if env[in.x] != int64(in.w) {
-					pc = in.target() - 1
-				}
-			case insGuardNe:
-				if env[in.x] == int64(in.w) {
-					pc = in.target() - 1
-				}
-			case insGuardLt:
-				if env[in.x] >= int64(in.w) {
-					pc = in.target() - 1
-				}
-			case insGuardLe:
-				if env[in.x] > int64(in.w) {
-					pc = in.target() - 1
-				}
-			case insGuardGt:
-				if env[in.x] <= int64(in.w) {
-					pc = in.target() - 1
-				}
-			case insGuardGe:
-				if env[in.x] < int64(in.w) {
-					pc = in.target() - 1
-				}
-			case insAddK:
-				p, ok := tagged(env[in.x] + int64(in.w))
-				if !ok {
-					break fast
-				}
-				reg[in.r] = p
-			case insAddV:
-				p, ok := tagged(env[in.x] + env[in.y])
-				if !ok {
-					break fast
-				}
-				reg[in.r] = p
-			case insSubV:
-				p, ok := tagged(env[in.x] - env[in.y])
-				if !ok {
-					break fast
-				}
-				reg[in.r] = p
-			case insMulK:
-				p, ok := tagged(env[in.x] * int64(in.w))
-				if !ok {
-					break fast
-				}
-				reg[in.r] = p
-			case insMulV:
-				p, ok := tagged(env[in.x] * env[in.y])
-				if !ok {
-					break fast
-				}
-				reg[in.r] = p
-			case insFreeA:
-				l := a.Loc()
-				*(*uint64)(h.word(l)) = h.free[in.n&freeMask]
-				h.free[in.n&freeMask] = l
-			case insFreeB:
-				l := b.Loc()
-				*(*uint64)(h.word(l)) = h.free[in.n&freeMask]
-				h.free[in.n&freeMask] = l
-			case insVar:
-				l := h.free[1]
-				if l == 0 {
-					break fast
-				}
-				c := (*uint64)(h.word(l))
-				h.free[1] = *c
-				*c = 0
-				reg[in.r] = VarPort(l)
-			case insConst:
-				reg[in.r] = Port(in.w)
-			case insNew1, insNew2, insNew3, insNewN, insAlloc:
-				var l uint64
-				switch in.mode {
-				case 0:
-					n := in.n & freeMask
-					l = h.free[n]
-					if l == 0 {
-						break fast
-					}
-					h.free[n] = *(*uint64)(h.word(l))
-				case 1:
-					l = uint64(a) >> locShift
-				default:
-					l = uint64(b) >> locShift
-				}
-				reg[in.r] = Port(in.w | l<<locShift)
-				p := h.word(l)
-				switch in.op {
-				case insNew1:
-					*(*Port)(p) = reg[in.x]
-				case insNew2:
-					*(*Port)(p) = reg[in.x]
-					*(*Port)(unsafe.Add(p, 8)) = reg[in.y]
-				case insNew3:
-					*(*Port)(p) = reg[in.x]
-					*(*Port)(unsafe.Add(p, 8)) = reg[in.y]
-					*(*Port)(unsafe.Add(p, 16)) = reg[in.z]
-				case insNewN:
-					off := int(in.x) | int(in.y)<<8
-					for j, s := range pr.slots[off : off+int(in.n)] {
-						*(*Port)(unsafe.Add(p, 8*j)) = reg[s]
-					}
-				}
-			case insFill:
-				p := h.word(reg[in.r].Loc())
-				off := int(in.x) | int(in.y)<<8
-				for j, s := range pr.slots[off : off+int(in.n)] {
-					*(*Port)(unsafe.Add(p, 8*j)) = reg[s]
-				}
-			case insPush:
-				// Reslicing the field in place stores its length only,
-				// without a write barrier.
-				n := len(w.stack)
-				if n == cap(w.stack) {
-					break fast
-				}
-				w.stack = w.stack[:n+1]
-				w.stack[n] = Redex{reg[in.x], reg[in.y]}
-			case insLink:
-				x, y := reg[in.x], reg[in.y]
-				if x&tagMask != tagVar {
-					if y&tagMask != tagVar {
+		{
+			// ip points at the current instruction. Every program ends
+			// with insEnd, so it never passes the end of the code.
+			base := unsafe.Pointer(&pr.code[0])
+			ip := base
+			for {
+			fast:
+				for ; ; ip = unsafe.Add(ip, insSize) {
+					in := (*ins)(ip)
+					switch in.op {
+					case insEnd:
+						h.allocs += int64(in.n)
+						h.frees += pr.nfree
+						h.vars += int64(in.y)
+						w.count++
+						if err := w.afterInteraction(lim); err != nil {
+							return Redex{}, err
+						}
+						continue pairs
+					case insGuardEq:
+						if env[in.x] != int64(in.w) {
+							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
+						}
+					case insGuardNe:
+						if env[in.x] == int64(in.w) {
+							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
+						}
+					case insGuardLt:
+						if env[in.x] >= int64(in.w) {
+							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
+						}
+					case insGuardLe:
+						if env[in.x] > int64(in.w) {
+							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
+						}
+					case insGuardGt:
+						if env[in.x] <= int64(in.w) {
+							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
+						}
+					case insGuardGe:
+						if env[in.x] < int64(in.w) {
+							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
+						}
+					case insAddK:
+						p, ok := tagged(env[in.x] + int64(in.w))
+						if !ok {
+							break fast
+						}
+						reg[in.r] = p
+					case insAddV:
+						p, ok := tagged(env[in.x] + env[in.y])
+						if !ok {
+							break fast
+						}
+						reg[in.r] = p
+					case insSubV:
+						p, ok := tagged(env[in.x] - env[in.y])
+						if !ok {
+							break fast
+						}
+						reg[in.r] = p
+					case insMulK:
+						p, ok := tagged(env[in.x] * int64(in.w))
+						if !ok {
+							break fast
+						}
+						reg[in.r] = p
+					case insMulV:
+						p, ok := tagged(env[in.x] * env[in.y])
+						if !ok {
+							break fast
+						}
+						reg[in.r] = p
+					case insKSet:
+						env[in.r] = int64(in.w)
+					case insMov:
+						env[in.r] = env[in.x]
+					case insNeg:
+						env[in.r] = -env[in.x]
+					case insNot:
+						env[in.r] = b2i(env[in.x] == 0)
+					case insBool:
+						env[in.r] = b2i(env[in.x] != 0)
+					case insAndV:
+						env[in.r] = b2i(env[in.x] != 0 && env[in.y] != 0)
+					case insOrV:
+						env[in.r] = b2i(env[in.x] != 0 || env[in.y] != 0)
+					case insJz, insTest:
+						if env[in.x] == 0 {
+							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
+						}
+					case insJnz:
+						if env[in.x] != 0 {
+							env[in.x] = 1
+							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
+						}
+					case insJump:
+						ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
+					case insTag:
+						p, ok := tagged(env[in.x])
+						if !ok {
+							break fast
+						}
+						reg[in.r] = p
+					case insBinV + 0: // OpAdd
+						env[in.r] = env[in.x] + env[in.y]
+					case insBinV + 1: // OpSub
+						env[in.r] = env[in.x] - env[in.y]
+					case insBinV + 2: // OpMul
+						env[in.r] = env[in.x] * env[in.y]
+					case insBinV + 3: // OpDiv
+						if env[in.y] == 0 {
+							break fast
+						}
+						env[in.r] = env[in.x] / env[in.y]
+					case insBinV + 4: // OpMod
+						if env[in.y] == 0 {
+							break fast
+						}
+						env[in.r] = env[in.x] % env[in.y]
+					case insBinV + 5: // OpEq
+						env[in.r] = b2i(env[in.x] == env[in.y])
+					case insBinV + 6: // OpNe
+						env[in.r] = b2i(env[in.x] != env[in.y])
+					case insBinV + 7: // OpLt
+						env[in.r] = b2i(env[in.x] < env[in.y])
+					case insBinV + 8: // OpLe
+						env[in.r] = b2i(env[in.x] <= env[in.y])
+					case insBinV + 9: // OpGt
+						env[in.r] = b2i(env[in.x] > env[in.y])
+					case insBinV + 10: // OpGe
+						env[in.r] = b2i(env[in.x] >= env[in.y])
+					case insBinK + 0:
+						env[in.r] = env[in.x] + int64(in.w)
+					case insBinK + 1:
+						env[in.r] = env[in.x] - int64(in.w)
+					case insBinK + 2:
+						env[in.r] = env[in.x] * int64(in.w)
+					case insBinK + 3:
+						if in.w == 0 {
+							break fast
+						}
+						env[in.r] = env[in.x] / int64(in.w)
+					case insBinK + 4:
+						if in.w == 0 {
+							break fast
+						}
+						env[in.r] = env[in.x] % int64(in.w)
+					case insBinK + 5:
+						env[in.r] = b2i(env[in.x] == int64(in.w))
+					case insBinK + 6:
+						env[in.r] = b2i(env[in.x] != int64(in.w))
+					case insBinK + 7:
+						env[in.r] = b2i(env[in.x] < int64(in.w))
+					case insBinK + 8:
+						env[in.r] = b2i(env[in.x] <= int64(in.w))
+					case insBinK + 9:
+						env[in.r] = b2i(env[in.x] > int64(in.w))
+					case insBinK + 10:
+						env[in.r] = b2i(env[in.x] >= int64(in.w))
+					case insFreeA:
+						l := a.Loc()
+						*(*uint64)(h.word(l)) = h.free[in.n&freeMask]
+						h.free[in.n&freeMask] = l
+					case insFreeB:
+						l := b.Loc()
+						*(*uint64)(h.word(l)) = h.free[in.n&freeMask]
+						h.free[in.n&freeMask] = l
+					case insVar:
+						l := h.free[1]
+						if l == 0 {
+							break fast
+						}
+						c := (*uint64)(h.word(l))
+						h.free[1] = *c
+						*c = 0
+						reg[in.r] = VarPort(l)
+					case insConst:
+						reg[in.r] = Port(in.w)
+					case insNew1, insNew2, insNew3, insNewN, insAlloc:
+						var l uint64
+						switch in.mode {
+						case 0:
+							n := in.n & freeMask
+							l = h.free[n]
+							if l == 0 {
+								break fast
+							}
+							h.free[n] = *(*uint64)(h.word(l))
+						case 1:
+							l = uint64(a) >> locShift
+						default:
+							l = uint64(b) >> locShift
+						}
+						reg[in.r] = Port(in.w | l<<locShift)
+						p := h.word(l)
+						switch in.op {
+						case insNew1:
+							*(*Port)(p) = reg[in.x]
+						case insNew2:
+							*(*Port)(p) = reg[in.x]
+							*(*Port)(unsafe.Add(p, 8)) = reg[in.y]
+						case insNew3:
+							*(*Port)(p) = reg[in.x]
+							*(*Port)(unsafe.Add(p, 8)) = reg[in.y]
+							*(*Port)(unsafe.Add(p, 16)) = reg[in.z]
+						case insNewN:
+							off := int(in.x) | int(in.y)<<8
+							for j, s := range pr.slots[off : off+int(in.n)] {
+								*(*Port)(unsafe.Add(p, 8*j)) = reg[s]
+							}
+						}
+					case insFill:
+						p := h.word(reg[in.r].Loc())
+						off := int(in.x) | int(in.y)<<8
+						for j, s := range pr.slots[off : off+int(in.n)] {
+							*(*Port)(unsafe.Add(p, 8*j)) = reg[s]
+						}
+					case insPush:
+						// Reslicing the field in place stores its length only,
+						// without a write barrier.
 						n := len(w.stack)
 						if n == cap(w.stack) {
 							break fast
 						}
 						w.stack = w.stack[:n+1]
-						w.stack[n] = Redex{x, y}
-						continue
+						w.stack[n] = Redex{reg[in.x], reg[in.y]}
+					case insLink:
+						x, y := reg[in.x], reg[in.y]
+						if x&tagMask != tagVar {
+							if y&tagMask != tagVar {
+								n := len(w.stack)
+								if n == cap(w.stack) {
+									break fast
+								}
+								w.stack = w.stack[:n+1]
+								w.stack[n] = Redex{x, y}
+								continue
+							}
+							x, y = y, x
+						}
+						if w.Shared {
+							// Only Link's atomic swap may touch a shared wire cell.
+							break fast
+						}
+						// An empty wire cell takes the other end; a filled one
+						// leaves it to the outer loop.
+						c := (*uint64)(h.word(x.Loc()))
+						if *c != 0 {
+							break fast
+						}
+						*c = uint64(y)
+					default:
+						break fast
 					}
-					x, y = y, x
 				}
-				if w.Shared {
-					// Only Link's atomic swap may touch a shared wire cell.
-					break fast
+				// The instruction at ip needs a call.
+				in := (*ins)(ip)
+				switch in.op {
+				case insGuard:
+					v, err := w.eval(t.Alts[in.y].Guard, env[:])
+					if err != nil {
+						return r, w.failure(r.A, r.B, err)
+					}
+					if v == 0 {
+						ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
+					}
+				case insLet:
+					v, err := w.eval(t.Alts[in.y].Lets[in.x], env[:])
+					if err != nil {
+						return r, w.failure(r.A, r.B, err)
+					}
+					env[in.r] = v
+				case insAddK, insAddV, insSubV, insMulK, insMulV, insTag:
+					// The result needs a box.
+					goto general
+				case insBinV + 3, insBinV + 4, insBinK + 3, insBinK + 4:
+					return r, w.failure(r.A, r.B, ErrDivideByZero)
+				case insExpr:
+					v, err := w.eval(t.Alts[in.y].Exprs[in.x], env[:])
+					if err != nil {
+						return r, w.failure(r.A, r.B, err)
+					}
+					p, ok := tagged(v)
+					if !ok {
+						goto general
+					}
+					reg[in.r] = p
+				case insVar:
+					l := h.bumpAlloc(1)
+					*(*uint64)(h.word(l)) = 0
+					reg[in.r] = VarPort(l)
+				case insBig:
+					reg[in.r] = w.Int(int64(in.w))
+				case insNew1, insNew2, insNew3, insNewN, insAlloc:
+					w.fill(in, h.bumpAlloc(int(in.n)), pr.slots)
+				case insPush:
+					w.stack = append(w.stack, Redex{reg[in.x], reg[in.y]})
+				case insLink:
+					w.Link(reg[in.x], reg[in.y])
+				default:
+					panic("engine: bad instruction")
 				}
-				// An empty wire cell takes the other end; a filled one
-				// leaves it to the outer loop.
-				c := (*uint64)(h.word(x.Loc()))
-				if *c != 0 {
-					break fast
-				}
-				*c = uint64(y)
-			default:
-				break fast
+				ip = unsafe.Add(ip, insSize)
 			}
 		}
 
-		// The instruction at pc needs a call.
-		in := &code[pc]
-		switch in.op {
-		case insGuard:
-			v, err := w.eval(t.Alts[in.y].Guard, env[:])
-			if err != nil {
-				return err
-			}
-			if v == 0 {
-				pc = in.target() - 1
-			}
-		case insLet:
-			v, err := w.eval(t.Alts[in.y].Lets[in.x], env[:])
-			if err != nil {
-				return err
-			}
-			env[in.r] = v
-		case insAddK, insAddV, insSubV, insMulK, insMulV:
-			// The result needs a box.
-			return w.rewrite(t, a, b)
-		case insExpr:
-			v, err := w.eval(t.Alts[in.y].Exprs[in.x], env[:])
-			if err != nil {
-				return err
-			}
-			p, ok := tagged(v)
-			if !ok {
-				return w.rewrite(t, a, b)
-			}
-			reg[in.r] = p
-		case insVar:
-			l := h.bumpAlloc(1)
-			*(*uint64)(h.word(l)) = 0
-			reg[in.r] = VarPort(l)
-		case insBig:
-			reg[in.r] = w.Int(int64(in.w))
-		case insNew1, insNew2, insNew3, insNewN, insAlloc:
-			w.fill(in, h.bumpAlloc(int(in.n)), pr.slots)
-		case insPush:
-			w.stack = append(w.stack, Redex{reg[in.x], reg[in.y]})
-		case insLink:
-			w.Link(reg[in.x], reg[in.y])
-		default:
-			panic("engine: bad instruction")
+	general:
+		if err := w.rewrite(t, a, b); err != nil {
+			return r, w.failure(r.A, r.B, err)
 		}
-		pc++
+		w.count++
+		if err := w.afterInteraction(lim); err != nil {
+			return Redex{}, err
+		}
 	}
+	return Redex{}, nil
+}
+
+// runLimits are the limits that runCompiled checks after every
+// interaction.
+type runLimits struct {
+	pause   int   // return ErrPaused once the stack holds this many pairs
+	maxLive int64 // live agent limit, offset included
+	offset  int64 // live agents that other workers account for
+	limit   int64 // LiveAgents as configured, for the error
+}
+
+// afterInteraction records the peak live agent count and returns ErrPaused
+// or the live agent limit error when one applies.
+func (w *Worker) afterInteraction(lim *runLimits) error {
+	if len(w.stack) >= lim.pause {
+		return ErrPaused
+	}
+	live := w.heap.allocs - w.heap.frees + lim.offset
+	if live > w.peak {
+		w.peak = live
+	}
+	if live > lim.maxLive {
+		return &LimitError{Err: ErrAgentLimit, Limit: lim.limit}
+	}
+	return nil
 }
 
 // fill gives the new agent of instruction in the cell at l and fills its

@@ -46,6 +46,7 @@ type Table struct {
 type ruleCell struct {
 	rule *Rule     // nil if no rule applies
 	tmpl *Template // rule.Template for a rewrite rule, else nil
+	prog *prog     // tmpl.prog, the compiled program, or nil
 	swap bool      // the pair must be swapped so that the left type comes first
 }
 
@@ -147,6 +148,7 @@ func (t *Table) Build(ntype int) {
 			c.rule, c.swap = r, swap
 			if r.Kind == RuleRewrite {
 				c.tmpl = r.Template
+				c.prog = r.Template.prog
 			}
 		}
 	}

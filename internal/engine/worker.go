@@ -209,59 +209,46 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 	if pause <= 0 {
 		pause = 1<<62 - 1
 	}
+	// The limits, the context and the memory are checked when the count
+	// reaches check: every 256 interactions, and at maxCount.
+	check := w.count
+	if w.tab.cells == nil {
+		w.Prepare()
+	}
+	rl := &runLimits{pause: pause, maxLive: maxLive, offset: lim.LiveOffset, limit: lim.LiveAgents}
 	for {
 		for len(w.stack) > 0 {
-			if w.count >= maxCount {
-				return &LimitError{Err: ErrInteractionLimit, Limit: lim.Interactions}
-			}
-			r := w.stack[len(w.stack)-1]
-			w.stack = w.stack[:len(w.stack)-1]
-			var err error
-			if c := w.tab.cell(r.A.principalType(), r.B.principalType()); c.tmpl != nil && c.tmpl.prog != nil {
-				a, b := r.A, r.B
-				if c.swap {
-					a, b = b, a
+			if w.count >= check {
+				if err := w.checkRun(ctx, lim, maxCount); err != nil {
+					return err
 				}
-				if err = w.exec(c.tmpl, a, b); err == nil {
-					w.count++
-				} else {
-					err = w.failure(r.A, r.B, err)
-				}
-			} else {
-				err = w.reduceOne(r)
+				check = min(maxCount, w.count|255+1)
 			}
-			if err != nil {
-				if err == ErrPending {
-					w.deferred = append(w.deferred, r)
+			// Pairs with compiled programs first; runCompiled stops at
+			// the first other pair.
+			r, err := w.runCompiled(check, rl)
+			if err == nil {
+				if len(w.stack) == 0 || w.count >= check {
 					continue
 				}
-				w.stack = append(w.stack, r)
-				return err
-			}
-			if len(w.stack) >= pause {
-				return ErrPaused
-			}
-			live := w.heap.allocs - w.heap.frees + lim.LiveOffset
-			if live > w.peak {
-				w.peak = live
-			}
-			if live > maxLive {
-				return &LimitError{Err: ErrAgentLimit, Limit: lim.LiveAgents}
-			}
-			if w.count&255 == 0 {
-				// The pending pairs count too: a rule that only multiplies
-				// active pairs grows the stack, not the store.
-				if lim.StoreWords > 0 && w.Net.Store.Words()+2*int64(cap(w.stack)+cap(w.deferred)) > lim.StoreWords {
-					return &LimitError{Err: ErrMemoryLimit, Limit: lim.StoreWords * 8}
-				}
-				if done != nil {
-					select {
-					case <-done:
-						return ctx.Err()
-					default:
+				r = w.stack[len(w.stack)-1]
+				w.stack = w.stack[:len(w.stack)-1]
+				if err = w.reduceOne(r); err == nil {
+					err = w.afterInteraction(rl)
+					if err != nil {
+						return err
 					}
+					continue
 				}
+			} else if r == (Redex{}) {
+				return err // a limit or ErrPaused
 			}
+			if err == ErrPending {
+				w.deferred = append(w.deferred, r)
+				continue
+			}
+			w.stack = append(w.stack, r)
+			return err
 		}
 		if len(w.deferred) == 0 {
 			return nil
@@ -270,6 +257,26 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 			return err
 		}
 	}
+}
+
+// checkRun returns the error that stops a run at the current interaction
+// count, if any: the interaction limit, the memory limit or the end of
+// ctx.
+func (w *Worker) checkRun(ctx context.Context, lim Limits, maxCount int64) error {
+	if w.count >= maxCount {
+		return &LimitError{Err: ErrInteractionLimit, Limit: lim.Interactions}
+	}
+	// The pending pairs count too: a rule that only multiplies active
+	// pairs grows the stack, not the store.
+	if lim.StoreWords > 0 && w.Net.Store.Words()+2*int64(cap(w.stack)+cap(w.deferred)) > lim.StoreWords {
+		return &LimitError{Err: ErrMemoryLimit, Limit: lim.StoreWords * 8}
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	default:
+	}
+	return nil
 }
 
 // reduceOne carries out the active pair r. It returns nil, ErrPending
