@@ -427,7 +427,6 @@ pairs:
 		if c.swap {
 			a, b = b, a
 		}
-		t := pr.t
 		na := pr.na
 		switch na {
 		case 0:
@@ -451,14 +450,29 @@ pairs:
 		}
 		e := uint8(na + pr.nb)
 		reg[e], reg[e+1] = a, b
-		for i, j := range pr.attrs {
-			p := reg[j]
+		// Boxed, pending or not an integer: rewrite sorts it out.
+		switch attrs := pr.attrs; len(attrs) {
+		case 0:
+		case 1:
+			p := reg[attrs[0]]
 			if p&tagMask != tagInt {
-				// Boxed, pending or not an integer: rewrite sorts it
-				// out.
 				goto general
 			}
-			env[uint8(i)] = int64(p) >> 3
+			env[0] = int64(p) >> 3
+		case 2:
+			p, q := reg[attrs[0]], reg[attrs[1]]
+			if p&tagMask != tagInt || q&tagMask != tagInt {
+				goto general
+			}
+			env[0], env[1] = int64(p)>>3, int64(q)>>3
+		default:
+			for i, j := range attrs {
+				p := reg[j]
+				if p&tagMask != tagInt {
+					goto general
+				}
+				env[uint8(i)] = int64(p) >> 3
+			}
 		}
 
 		{
@@ -706,13 +720,25 @@ pairs:
 							// Only Link's atomic swap may touch a shared wire cell.
 							break fast
 						}
-						// An empty wire cell takes the other end; a filled one
-						// leaves it to the outer loop.
+						// An empty wire cell takes the other end. A filled one holds
+						// the end linked first: the cell is freed and, when both ends
+						// are principal ports, they make a pair. A chain of wires is
+						// left to Link, in the outer loop.
 						c := (*uint64)(h.word(x.Loc()))
-						if *c != 0 {
+						z := Port(*c)
+						if z == 0 {
+							*c = uint64(y)
+							continue
+						}
+						n := len(w.stack)
+						if z&tagMask < tagNode || y&tagMask < tagNode || n == cap(w.stack) {
 							break fast
 						}
-						*c = uint64(y)
+						*c = h.free[1]
+						h.free[1] = x.Loc()
+						h.vars--
+						w.stack = w.stack[:n+1]
+						w.stack[n] = Redex{z, y}
 					default:
 						break fast
 					}
@@ -721,7 +747,7 @@ pairs:
 				in := (*ins)(ip)
 				switch in.op {
 				case insGuard:
-					v, err := w.eval(t.Alts[in.y].Guard, env[:])
+					v, err := w.eval(pr.t.Alts[in.y].Guard, env[:])
 					if err != nil {
 						return r, w.failure(r.A, r.B, err)
 					}
@@ -729,7 +755,7 @@ pairs:
 						ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
 					}
 				case insLet:
-					v, err := w.eval(t.Alts[in.y].Lets[in.x], env[:])
+					v, err := w.eval(pr.t.Alts[in.y].Lets[in.x], env[:])
 					if err != nil {
 						return r, w.failure(r.A, r.B, err)
 					}
@@ -740,7 +766,7 @@ pairs:
 				case insBinV + 3, insBinV + 4, insBinK + 3, insBinK + 4:
 					return r, w.failure(r.A, r.B, ErrDivideByZero)
 				case insExpr:
-					v, err := w.eval(t.Alts[in.y].Exprs[in.x], env[:])
+					v, err := w.eval(pr.t.Alts[in.y].Exprs[in.x], env[:])
 					if err != nil {
 						return r, w.failure(r.A, r.B, err)
 					}
@@ -769,7 +795,7 @@ pairs:
 		}
 
 	general:
-		if err := w.rewrite(t, a, b); err != nil {
+		if err := w.rewrite(pr.t, a, b); err != nil {
 			return r, w.failure(r.A, r.B, err)
 		}
 		w.count++
