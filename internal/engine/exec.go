@@ -420,7 +420,25 @@ pairs:
 		c := &cells[uint(r.A.principalType())<<(shift&63)|uint(r.B.principalType())]
 		pr := c.prog
 		if pr == nil {
-			return Redex{}, nil
+			rule := c.rule
+			if rule == nil || rule.Kind != RuleNative {
+				return Redex{}, nil
+			}
+			// A native rule such as Eraser's or Dup's is called from
+			// here, so that the loop goes on after it.
+			w.stack = w.stack[:len(w.stack)-1]
+			a, b := r.A, r.B
+			if c.swap {
+				a, b = b, a
+			}
+			if err := rule.Native(w, a, b); err != nil {
+				return r, w.failure(a, b, err)
+			}
+			w.count++
+			if err := w.afterInteraction(lim); err != nil {
+				return Redex{}, err
+			}
+			continue
 		}
 		w.stack = w.stack[:len(w.stack)-1]
 		a, b := r.A, r.B
