@@ -1,6 +1,10 @@
 package engine
 
-import "unsafe"
+import (
+	"errors"
+	"sync/atomic"
+	"unsafe"
+)
 
 // Most rewrite rules are carried out by a program compiled from their
 // template: a straight list of instructions per alternative that tests
@@ -735,7 +739,30 @@ pairs:
 							x, y = y, x
 						}
 						if w.Shared {
-							// Only Link's atomic swap may touch a shared wire cell.
+							// The swap publishes y, and the agents it refers to, to
+							// the worker that links the other end; finding a word
+							// there acquires what that worker wrote before it.
+							n := len(w.stack)
+							if n == cap(w.stack) {
+								break fast
+							}
+							c := (*uint64)(h.word(x.Loc()))
+							z := Port(atomic.SwapUint64(c, uint64(y)))
+							if z == 0 {
+								continue
+							}
+							// The other end was linked first: this worker owns the
+							// cell now and frees it.
+							*c = h.free[1]
+							h.free[1] = x.Loc()
+							h.vars--
+							if z&tagMask >= tagNode && y&tagMask >= tagNode {
+								w.stack = w.stack[:n+1]
+								w.stack[n] = Redex{z, y}
+								continue
+							}
+							// A chain of wires: the outer loop links z and y.
+							w.linkZ, w.linkY = z, y
 							break fast
 						}
 						// An empty wire cell takes the other end. A filled one holds
@@ -804,7 +831,13 @@ pairs:
 				case insPush:
 					w.stack = append(w.stack, Redex{reg[in.x], reg[in.y]})
 				case insLink:
-					w.Link(reg[in.x], reg[in.y])
+					if z := w.linkZ; z != 0 {
+						// The fast loop has swapped the wire already.
+						w.linkZ = 0
+						w.Link(z, w.linkY)
+					} else {
+						w.Link(reg[in.x], reg[in.y])
+					}
 				default:
 					panic("engine: bad instruction")
 				}
@@ -831,13 +864,24 @@ type runLimits struct {
 	maxLive int64 // live agent limit, offset included
 	offset  int64 // live agents that other workers account for
 	limit   int64 // LiveAgents as configured, for the error
+
+	// idle, when set, counts the idle workers of a parallel run: while
+	// it is above zero, a worker with two pairs or more returns errShare.
+	idle *atomic.Int32
 }
+
+// errShare stops runCompiled so that the parallel worker can give a
+// pair to an idle worker.
+var errShare = errors.New("a worker is idle")
 
 // afterInteraction records the peak live agent count and returns ErrPaused
 // or the live agent limit error when one applies.
 func (w *Worker) afterInteraction(lim *runLimits) error {
 	if len(w.stack) >= lim.pause {
 		return ErrPaused
+	}
+	if lim.idle != nil && len(w.stack) > 1 && lim.idle.Load() > 0 {
+		return errShare
 	}
 	live := w.heap.allocs - w.heap.frees + lim.offset
 	if live > w.peak {

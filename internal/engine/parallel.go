@@ -128,6 +128,10 @@ func (s *Scheduler) RunWorker(i int) {
 	var quota int64 // interactions reserved from the budget
 	unlimited := s.limit <= 0
 	liveMark := w.heap.allocs - w.heap.frees
+	published := w.count // interaction count at the last publication of live agents
+	// The compiled loop does not pause and leaves the live agent limit to
+	// the publications below; it stops to share when a worker is idle.
+	rl := &runLimits{pause: 1<<62 - 1, maxLive: 1<<63 - 1, idle: &s.idleHint}
 	defer func() {
 		// Publish the last change in live agents, whatever ends the run.
 		s.notePeak(s.live.Add(w.heap.allocs - w.heap.frees - liveMark))
@@ -146,25 +150,45 @@ func (s *Scheduler) RunWorker(i int) {
 					continue // another worker gave interactions back
 				}
 			}
-			r := w.stack[len(w.stack)-1]
-			w.stack = w.stack[:len(w.stack)-1]
-			if err := w.reduceOne(r); err != nil {
-				if err == ErrPending {
-					s.mu.Lock()
-					s.deferred = append(s.deferred, r)
-					s.mu.Unlock()
-					continue
+			// Reduce a batch of at most 256 interactions, within the
+			// reserved quota; the batch ends early when a worker is idle
+			// and this one has pairs to share.
+			batch := int64(256)
+			if !unlimited {
+				batch = min(batch, quota)
+			}
+			before := w.count
+			r, err := w.runCompiled(before+batch, rl)
+			if err == nil && len(w.stack) > 0 && w.count < before+batch {
+				// The pair on top needs the general path.
+				r = w.stack[len(w.stack)-1]
+				w.stack = w.stack[:len(w.stack)-1]
+				if err = w.reduceOne(r); err == nil {
+					r = Redex{}
+					err = w.afterInteraction(rl)
 				}
-				w.stack = append(w.stack, r)
+			}
+			quota -= w.count - before
+			switch {
+			case err == errShare:
+				s.share(w)
+			case err == ErrPending:
+				s.mu.Lock()
+				s.deferred = append(s.deferred, r)
+				s.mu.Unlock()
+			case err != nil:
+				if r != (Redex{}) {
+					w.stack = append(w.stack, r)
+				}
 				s.giveBack(quota)
 				s.fail(err)
 				return
 			}
-			quota--
-			if w.count&255 == 0 {
+			if w.count-published >= 256 {
 				// Publish this worker's change in live agents and check the
 				// limit on the sum. The count is approximate between
 				// publications, but the limit applies at every worker count.
+				published = w.count
 				now := w.heap.allocs - w.heap.frees
 				live := s.live.Add(now - liveMark)
 				liveMark = now
@@ -179,9 +203,6 @@ func (s *Scheduler) RunWorker(i int) {
 					s.fail(&LimitError{Err: ErrMemoryLimit, Limit: s.maxWords * 8})
 					return
 				}
-			}
-			if len(w.stack) > 1 && s.idleHint.Load() > 0 {
-				s.share(w)
 			}
 		}
 		now := w.heap.allocs - w.heap.frees

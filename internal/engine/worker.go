@@ -107,8 +107,13 @@ type Worker struct {
 	// number indexes it without a bounds check.
 	fregs [fastRegs]Port
 	fenv  [fastRegs]int64 // attributes and lets of compiled programs
-	env   []int64         // attribute and let values
-	vals  []int64         // expression values
+
+	// linkZ and linkY are the two ends that the compiled loop leaves to
+	// Link after it has swapped a shared wire cell; linkZ is None
+	// otherwise.
+	linkZ, linkY Port
+	env          []int64 // attribute and let values
+	vals         []int64 // expression values
 
 	evalStack []int64 // stack of the expression machine
 
