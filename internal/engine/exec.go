@@ -392,7 +392,7 @@ func (h *Heap) word(loc uint64) unsafe.Pointer {
 		// barrier. The next refill reloads it.
 		d = *h.store.dir.Load()
 	}
-	return unsafe.Pointer(&d[c][loc&chunkMask])
+	return unsafe.Pointer(&d[c].w[loc&chunkMask])
 }
 
 // tagged returns the INT word of v, and false if v needs a box.
@@ -657,13 +657,16 @@ pairs:
 						env[in.r] = b2i(env[in.x] > int64(in.w))
 					case insBinK + 10:
 						env[in.r] = b2i(env[in.x] >= int64(in.w))
-					case insFreeA:
+					case insFreeA, insFreeB:
 						l := a.Loc()
-						*(*uint64)(h.word(l)) = h.free[in.n&freeMask]
-						h.free[in.n&freeMask] = l
-					case insFreeB:
-						l := b.Loc()
-						*(*uint64)(h.word(l)) = h.free[in.n&freeMask]
+						if in.op == insFreeB {
+							l = b.Loc()
+						}
+						ch := h.chunkOf(l)
+						if ch.owner != h {
+							break fast // another heap's cell goes back to it
+						}
+						ch.w[l&chunkMask] = h.free[in.n&freeMask]
 						h.free[in.n&freeMask] = l
 					case insVar:
 						l := h.free[1]
@@ -753,9 +756,13 @@ pairs:
 							}
 							// The other end was linked first: this worker owns the
 							// cell now and frees it.
-							*c = h.free[1]
-							h.free[1] = x.Loc()
 							h.vars--
+							if o := h.chunkOf(x.Loc()).owner; o != h {
+								o.remoteFree(x.Loc(), 1, c)
+							} else {
+								*c = h.free[1]
+								h.free[1] = x.Loc()
+							}
 							if z&tagMask >= tagNode && y&tagMask >= tagNode {
 								w.stack = w.stack[:n+1]
 								w.stack[n] = Redex{z, y}
@@ -769,14 +776,15 @@ pairs:
 						// the end linked first: the cell is freed and, when both ends
 						// are principal ports, they make a pair. A chain of wires is
 						// left to Link, in the outer loop.
-						c := (*uint64)(h.word(x.Loc()))
+						ch := h.chunkOf(x.Loc())
+						c := &ch.w[x.Loc()&chunkMask]
 						z := Port(*c)
 						if z == 0 {
 							*c = uint64(y)
 							continue
 						}
 						n := len(w.stack)
-						if z&tagMask < tagNode || y&tagMask < tagNode || n == cap(w.stack) {
+						if z&tagMask < tagNode || y&tagMask < tagNode || n == cap(w.stack) || ch.owner != h {
 							break fast
 						}
 						*c = h.free[1]
@@ -805,6 +813,10 @@ pairs:
 						return r, w.failure(r.A, r.B, err)
 					}
 					env[in.r] = v
+				case insFreeA:
+					h.release(a.Loc(), int(in.n))
+				case insFreeB:
+					h.release(b.Loc(), int(in.n))
 				case insAddK, insAddV, insSubV, insMulK, insMulV, insTag:
 					// The result needs a box.
 					goto general

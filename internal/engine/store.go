@@ -29,8 +29,8 @@ const (
 // Store owns the memory of one net. Its methods are safe for concurrent
 // use; the hot path goes through a [Heap], which caches the directory.
 type Store struct {
-	mu   sync.Mutex // guards next and the growth of dir
-	next uint64     // first location never handed out
+	mu        sync.Mutex // guards first and the growth of dir
+	firstUsed bool       // chunk 0 has gone to a heap
 
 	// dir is the published chunk directory. A grower copies it, appends a
 	// chunk and stores the new slice; the Store publishes the chunk before
@@ -45,51 +45,50 @@ type Store struct {
 // NewStore returns an empty store. Location 0 is reserved so that a NODE
 // word with location 0 can stand for a nullary agent without storage.
 func NewStore() *Store {
-	s := &Store{next: 1}
+	s := &Store{}
 	d := []*chunk{new(chunk)}
 	s.dir.Store(&d)
 	s.words.Store(chunkWords)
 	return s
 }
 
-// chunk is one block of the store.
-type chunk [chunkWords]uint64
+// chunk is one block of the store, owned by the one heap that allocates
+// from it. Cells of a chunk that another heap frees go back to the owner
+// (see Heap.release): reusing them would put two parallel workers' hot
+// agents on the same cache lines. The owner pointer comes first so that
+// the garbage collector scans only that word of the chunk.
+type chunk struct {
+	owner *Heap
+	w     [chunkWords]uint64
+}
 
 // Words returns the number of words the store has allocated.
 func (s *Store) Words() int64 { return s.words.Load() }
 
-// reserve hands out a fresh range [lo, hi) of at least n and at most want
-// words inside one chunk.
-func (s *Store) reserve(n, want uint64) (lo, hi uint64) {
+// reserve hands out a chunk to owner and returns the range of it that
+// owner may allocate: a new chunk, or chunk 0 without location 0 the first
+// time.
+func (s *Store) reserve(owner *Heap) (lo, hi uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.next >> chunkBits
-	room := chunkWords - s.next&chunkMask
-	if room < n {
-		// The tail of the chunk is too short: start the next chunk. The
-		// tail stays unused (at most maxWords-1 words per chunk).
-		c++
-		s.next = c << chunkBits
-		room = chunkWords
-	}
 	d := *s.dir.Load()
-	for uint64(len(d)) <= c {
-		nd := make([]*chunk, len(d), len(d)+1)
-		copy(nd, d)
-		nd = append(nd, new(chunk))
-		s.words.Add(chunkWords)
-		d = nd
-		s.dir.Store(&d)
+	if !s.firstUsed {
+		// No location of chunk 0 has been handed out, so no other heap
+		// reads its owner before this store is published to it.
+		s.firstUsed = true
+		d[0].owner = owner
+		return 1, chunkWords
 	}
+	c := uint64(len(d))
 	if c<<chunkBits > MaxLoc {
 		panic("engine: store exceeds the addressable size")
 	}
-	if want > room {
-		want = room
-	}
-	lo = s.next
-	s.next += want
-	return lo, s.next
+	nd := make([]*chunk, len(d), len(d)+1)
+	copy(nd, d)
+	nd = append(nd, &chunk{owner: owner})
+	s.words.Add(chunkWords)
+	s.dir.Store(&nd)
+	return c << chunkBits, (c + 1) << chunkBits
 }
 
 // Heap allocates cells of a store for one goroutine: a sequential reducer,
@@ -97,9 +96,8 @@ func (s *Store) reserve(n, want uint64) (lo, hi uint64) {
 // and a cached copy of the store directory, so allocation takes no lock
 // and no atomic operation except when the current range is used up.
 //
-// A Heap is owned by one goroutine at a time. Cells freed by one heap may
-// be reused by it only; a cell allocated by one heap may be freed by
-// another.
+// A Heap is owned by one goroutine at a time. A cell allocated by one
+// heap may be freed by another, which sends it back to the first.
 type Heap struct {
 	_     [cacheLine]byte // keeps other heaps' hot fields off these cache lines
 	store *Store
@@ -113,6 +111,12 @@ type Heap struct {
 	allocs, frees int64
 	vars          int64 // wire cells allocated minus freed
 	_             [cacheLine]byte
+
+	// inbox holds, by cell size, the lists of cells of this heap's chunks
+	// that other heaps have freed. They push with compare-and-swap; the
+	// owner takes a whole list with one swap, so no pop races a push.
+	inbox [freeMask + 1]atomic.Uint64
+	_     [cacheLine]byte
 }
 
 // cacheLine is a size at least that of a cache line (and of a pair of
@@ -131,7 +135,7 @@ func (h *Heap) cell(loc uint64) *uint64 {
 		// Another heap has grown the store since the last reload.
 		h.reload()
 	}
-	return &h.dir[c][loc&chunkMask]
+	return &h.dir[c].w[loc&chunkMask]
 }
 
 // reload refreshes the cached directory.
@@ -157,15 +161,21 @@ func (h *Heap) alloc(n int) uint64 {
 //
 //go:noinline
 func (h *Heap) bumpAlloc(n int) uint64 {
+	if l := h.inbox[n].Swap(0); l != 0 {
+		// Cells that other heaps freed: the first is the result and
+		// the rest become the free list, which is empty here.
+		h.free[n] = *h.cell(l)
+		return l
+	}
 	if h.bump+uint64(n) > h.end {
-		h.refill(uint64(n))
+		h.refill()
 	}
 	l := h.bump
 	h.bump += uint64(n)
 	return l
 }
 
-func (h *Heap) refill(n uint64) {
+func (h *Heap) refill() {
 	if h.bump < h.end {
 		// Keep the rest of the old range for cells of its size.
 		rest := h.end - h.bump
@@ -174,14 +184,42 @@ func (h *Heap) refill(n uint64) {
 			h.free[rest] = h.bump
 		}
 	}
-	h.bump, h.end = h.store.reserve(n, 1<<12)
+	h.bump, h.end = h.store.reserve(h)
 	h.reload()
 }
 
 // release puts the n-word cell at loc on the free list.
 func (h *Heap) release(loc uint64, n int) {
+	if o := h.chunkOf(loc).owner; o != h {
+		o.remoteFree(loc, n, h.cell(loc))
+		return
+	}
 	*h.cell(loc) = h.free[n]
 	h.free[n] = loc
+}
+
+// remoteFree pushes the n-word cell at loc, whose word is at c, onto h's
+// inbox. The compare-and-swap publishes the link written into the cell to
+// h, which takes the list with a swap.
+func (h *Heap) remoteFree(loc uint64, n int, c *uint64) {
+	ib := &h.inbox[n&freeMask]
+	for {
+		old := ib.Load()
+		*c = old
+		if ib.CompareAndSwap(old, loc) {
+			return
+		}
+	}
+}
+
+// chunkOf returns the chunk that holds loc.
+func (h *Heap) chunkOf(loc uint64) *chunk {
+	c := loc >> chunkBits
+	d := h.dir
+	if c >= uint64(len(d)) {
+		d = *h.store.dir.Load()
+	}
+	return d[c]
 }
 
 // Live returns agents allocated minus agents freed through this heap.
@@ -197,5 +235,5 @@ func (h *Heap) cells(loc uint64, n int) []uint64 {
 		h.reload()
 	}
 	o := loc & chunkMask
-	return h.dir[c][o : o+uint64(n) : o+uint64(n)]
+	return h.dir[c].w[o : o+uint64(n) : o+uint64(n)]
 }
