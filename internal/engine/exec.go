@@ -415,13 +415,10 @@ func tagged(v int64) (Port, bool) {
 // carried out by the outer one.
 func (w *Worker) runCompiled(check int64, lim *runLimits) (Redex, error) {
 	h := w.heap
-	reg := &w.fregs
-	env := &w.fenv
-	cells, shift := w.tab.cells, w.tab.shift
 pairs:
 	for len(w.stack) > 0 && w.count < check {
 		r := w.stack[len(w.stack)-1]
-		c := &cells[uint(r.A.principalType())<<(shift&63)|uint(r.B.principalType())]
+		c := &w.tab.cells[uint(r.A.principalType())<<(w.tab.shift&63)|uint(r.B.principalType())]
 		pr := c.prog
 		if pr == nil {
 			rule := c.rule
@@ -453,47 +450,47 @@ pairs:
 		switch na {
 		case 0:
 		case 1:
-			reg[0] = *(*Port)(h.word(a.Loc()))
+			w.fregs[0] = *(*Port)(h.word(a.Loc()))
 		case 2:
 			p := h.word(a.Loc())
-			reg[0] = *(*Port)(p)
-			reg[1] = *(*Port)(unsafe.Add(p, 8))
+			w.fregs[0] = *(*Port)(p)
+			w.fregs[1] = *(*Port)(unsafe.Add(p, 8))
 		default:
 			p := h.word(a.Loc())
 			for i := range na {
-				reg[uint8(i)] = *(*Port)(unsafe.Add(p, 8*i))
+				w.fregs[uint8(i)] = *(*Port)(unsafe.Add(p, 8*i))
 			}
 		}
 		if nb := pr.nb; nb > 0 {
 			p := h.word(b.Loc())
 			for i := range nb {
-				reg[uint8(na+i)] = *(*Port)(unsafe.Add(p, 8*i))
+				w.fregs[uint8(na+i)] = *(*Port)(unsafe.Add(p, 8*i))
 			}
 		}
 		e := uint8(na + pr.nb)
-		reg[e], reg[e+1] = a, b
+		w.fregs[e], w.fregs[e+1] = a, b
 		// Boxed, pending or not an integer: rewrite sorts it out.
 		switch attrs := pr.attrs; len(attrs) {
 		case 0:
 		case 1:
-			p := reg[attrs[0]]
+			p := w.fregs[attrs[0]]
 			if p&tagMask != tagInt {
 				goto general
 			}
-			env[0] = int64(p) >> 3
+			w.fenv[0] = int64(p) >> 3
 		case 2:
-			p, q := reg[attrs[0]], reg[attrs[1]]
+			p, q := w.fregs[attrs[0]], w.fregs[attrs[1]]
 			if p&tagMask != tagInt || q&tagMask != tagInt {
 				goto general
 			}
-			env[0], env[1] = int64(p)>>3, int64(q)>>3
+			w.fenv[0], w.fenv[1] = int64(p)>>3, int64(q)>>3
 		default:
 			for i, j := range attrs {
-				p := reg[j]
+				p := w.fregs[j]
 				if p&tagMask != tagInt {
 					goto general
 				}
-				env[uint8(i)] = int64(p) >> 3
+				w.fenv[uint8(i)] = int64(p) >> 3
 			}
 		}
 
@@ -517,146 +514,146 @@ pairs:
 						}
 						continue pairs
 					case insGuardEq:
-						if env[in.x] != int64(in.w) {
+						if w.fenv[in.x] != int64(in.w) {
 							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
 						}
 					case insGuardNe:
-						if env[in.x] == int64(in.w) {
+						if w.fenv[in.x] == int64(in.w) {
 							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
 						}
 					case insGuardLt:
-						if env[in.x] >= int64(in.w) {
+						if w.fenv[in.x] >= int64(in.w) {
 							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
 						}
 					case insGuardLe:
-						if env[in.x] > int64(in.w) {
+						if w.fenv[in.x] > int64(in.w) {
 							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
 						}
 					case insGuardGt:
-						if env[in.x] <= int64(in.w) {
+						if w.fenv[in.x] <= int64(in.w) {
 							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
 						}
 					case insGuardGe:
-						if env[in.x] < int64(in.w) {
+						if w.fenv[in.x] < int64(in.w) {
 							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
 						}
 					case insAddK:
-						p, ok := tagged(env[in.x] + int64(in.w))
+						p, ok := tagged(w.fenv[in.x] + int64(in.w))
 						if !ok {
 							break fast
 						}
-						reg[in.r] = p
+						w.fregs[in.r] = p
 					case insAddV:
-						p, ok := tagged(env[in.x] + env[in.y])
+						p, ok := tagged(w.fenv[in.x] + w.fenv[in.y])
 						if !ok {
 							break fast
 						}
-						reg[in.r] = p
+						w.fregs[in.r] = p
 					case insSubV:
-						p, ok := tagged(env[in.x] - env[in.y])
+						p, ok := tagged(w.fenv[in.x] - w.fenv[in.y])
 						if !ok {
 							break fast
 						}
-						reg[in.r] = p
+						w.fregs[in.r] = p
 					case insMulK:
-						p, ok := tagged(env[in.x] * int64(in.w))
+						p, ok := tagged(w.fenv[in.x] * int64(in.w))
 						if !ok {
 							break fast
 						}
-						reg[in.r] = p
+						w.fregs[in.r] = p
 					case insMulV:
-						p, ok := tagged(env[in.x] * env[in.y])
+						p, ok := tagged(w.fenv[in.x] * w.fenv[in.y])
 						if !ok {
 							break fast
 						}
-						reg[in.r] = p
+						w.fregs[in.r] = p
 					case insKSet:
-						env[in.r] = int64(in.w)
+						w.fenv[in.r] = int64(in.w)
 					case insMov:
-						env[in.r] = env[in.x]
+						w.fenv[in.r] = w.fenv[in.x]
 					case insNeg:
-						env[in.r] = -env[in.x]
+						w.fenv[in.r] = -w.fenv[in.x]
 					case insNot:
-						env[in.r] = b2i(env[in.x] == 0)
+						w.fenv[in.r] = b2i(w.fenv[in.x] == 0)
 					case insBool:
-						env[in.r] = b2i(env[in.x] != 0)
+						w.fenv[in.r] = b2i(w.fenv[in.x] != 0)
 					case insAndV:
-						env[in.r] = b2i(env[in.x] != 0 && env[in.y] != 0)
+						w.fenv[in.r] = b2i(w.fenv[in.x] != 0 && w.fenv[in.y] != 0)
 					case insOrV:
-						env[in.r] = b2i(env[in.x] != 0 || env[in.y] != 0)
+						w.fenv[in.r] = b2i(w.fenv[in.x] != 0 || w.fenv[in.y] != 0)
 					case insJz, insTest:
-						if env[in.x] == 0 {
+						if w.fenv[in.x] == 0 {
 							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
 						}
 					case insJnz:
-						if env[in.x] != 0 {
-							env[in.x] = 1
+						if w.fenv[in.x] != 0 {
+							w.fenv[in.x] = 1
 							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
 						}
 					case insJump:
 						ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
 					case insTag:
-						p, ok := tagged(env[in.x])
+						p, ok := tagged(w.fenv[in.x])
 						if !ok {
 							break fast
 						}
-						reg[in.r] = p
+						w.fregs[in.r] = p
 					case insBinV + 0: // OpAdd
-						env[in.r] = env[in.x] + env[in.y]
+						w.fenv[in.r] = w.fenv[in.x] + w.fenv[in.y]
 					case insBinV + 1: // OpSub
-						env[in.r] = env[in.x] - env[in.y]
+						w.fenv[in.r] = w.fenv[in.x] - w.fenv[in.y]
 					case insBinV + 2: // OpMul
-						env[in.r] = env[in.x] * env[in.y]
+						w.fenv[in.r] = w.fenv[in.x] * w.fenv[in.y]
 					case insBinV + 3: // OpDiv
-						if env[in.y] == 0 {
+						if w.fenv[in.y] == 0 {
 							break fast
 						}
-						env[in.r] = env[in.x] / env[in.y]
+						w.fenv[in.r] = w.fenv[in.x] / w.fenv[in.y]
 					case insBinV + 4: // OpMod
-						if env[in.y] == 0 {
+						if w.fenv[in.y] == 0 {
 							break fast
 						}
-						env[in.r] = env[in.x] % env[in.y]
+						w.fenv[in.r] = w.fenv[in.x] % w.fenv[in.y]
 					case insBinV + 5: // OpEq
-						env[in.r] = b2i(env[in.x] == env[in.y])
+						w.fenv[in.r] = b2i(w.fenv[in.x] == w.fenv[in.y])
 					case insBinV + 6: // OpNe
-						env[in.r] = b2i(env[in.x] != env[in.y])
+						w.fenv[in.r] = b2i(w.fenv[in.x] != w.fenv[in.y])
 					case insBinV + 7: // OpLt
-						env[in.r] = b2i(env[in.x] < env[in.y])
+						w.fenv[in.r] = b2i(w.fenv[in.x] < w.fenv[in.y])
 					case insBinV + 8: // OpLe
-						env[in.r] = b2i(env[in.x] <= env[in.y])
+						w.fenv[in.r] = b2i(w.fenv[in.x] <= w.fenv[in.y])
 					case insBinV + 9: // OpGt
-						env[in.r] = b2i(env[in.x] > env[in.y])
+						w.fenv[in.r] = b2i(w.fenv[in.x] > w.fenv[in.y])
 					case insBinV + 10: // OpGe
-						env[in.r] = b2i(env[in.x] >= env[in.y])
+						w.fenv[in.r] = b2i(w.fenv[in.x] >= w.fenv[in.y])
 					case insBinK + 0:
-						env[in.r] = env[in.x] + int64(in.w)
+						w.fenv[in.r] = w.fenv[in.x] + int64(in.w)
 					case insBinK + 1:
-						env[in.r] = env[in.x] - int64(in.w)
+						w.fenv[in.r] = w.fenv[in.x] - int64(in.w)
 					case insBinK + 2:
-						env[in.r] = env[in.x] * int64(in.w)
+						w.fenv[in.r] = w.fenv[in.x] * int64(in.w)
 					case insBinK + 3:
 						if in.w == 0 {
 							break fast
 						}
-						env[in.r] = env[in.x] / int64(in.w)
+						w.fenv[in.r] = w.fenv[in.x] / int64(in.w)
 					case insBinK + 4:
 						if in.w == 0 {
 							break fast
 						}
-						env[in.r] = env[in.x] % int64(in.w)
+						w.fenv[in.r] = w.fenv[in.x] % int64(in.w)
 					case insBinK + 5:
-						env[in.r] = b2i(env[in.x] == int64(in.w))
+						w.fenv[in.r] = b2i(w.fenv[in.x] == int64(in.w))
 					case insBinK + 6:
-						env[in.r] = b2i(env[in.x] != int64(in.w))
+						w.fenv[in.r] = b2i(w.fenv[in.x] != int64(in.w))
 					case insBinK + 7:
-						env[in.r] = b2i(env[in.x] < int64(in.w))
+						w.fenv[in.r] = b2i(w.fenv[in.x] < int64(in.w))
 					case insBinK + 8:
-						env[in.r] = b2i(env[in.x] <= int64(in.w))
+						w.fenv[in.r] = b2i(w.fenv[in.x] <= int64(in.w))
 					case insBinK + 9:
-						env[in.r] = b2i(env[in.x] > int64(in.w))
+						w.fenv[in.r] = b2i(w.fenv[in.x] > int64(in.w))
 					case insBinK + 10:
-						env[in.r] = b2i(env[in.x] >= int64(in.w))
+						w.fenv[in.r] = b2i(w.fenv[in.x] >= int64(in.w))
 					case insFreeA, insFreeB:
 						l := a.Loc()
 						if in.op == insFreeB {
@@ -676,9 +673,9 @@ pairs:
 						c := (*uint64)(h.word(l))
 						h.free[1] = *c
 						*c = 0
-						reg[in.r] = VarPort(l)
+						w.fregs[in.r] = VarPort(l)
 					case insConst:
-						reg[in.r] = Port(in.w)
+						w.fregs[in.r] = Port(in.w)
 					case insNew1, insNew2, insNew3, insNewN, insAlloc:
 						var l uint64
 						switch in.mode {
@@ -694,29 +691,29 @@ pairs:
 						default:
 							l = uint64(b) >> locShift
 						}
-						reg[in.r] = Port(in.w | l<<locShift)
+						w.fregs[in.r] = Port(in.w | l<<locShift)
 						p := h.word(l)
 						switch in.op {
 						case insNew1:
-							*(*Port)(p) = reg[in.x]
+							*(*Port)(p) = w.fregs[in.x]
 						case insNew2:
-							*(*Port)(p) = reg[in.x]
-							*(*Port)(unsafe.Add(p, 8)) = reg[in.y]
+							*(*Port)(p) = w.fregs[in.x]
+							*(*Port)(unsafe.Add(p, 8)) = w.fregs[in.y]
 						case insNew3:
-							*(*Port)(p) = reg[in.x]
-							*(*Port)(unsafe.Add(p, 8)) = reg[in.y]
-							*(*Port)(unsafe.Add(p, 16)) = reg[in.z]
+							*(*Port)(p) = w.fregs[in.x]
+							*(*Port)(unsafe.Add(p, 8)) = w.fregs[in.y]
+							*(*Port)(unsafe.Add(p, 16)) = w.fregs[in.z]
 						case insNewN:
 							off := int(in.x) | int(in.y)<<8
 							for j, s := range pr.slots[off : off+int(in.n)] {
-								*(*Port)(unsafe.Add(p, 8*j)) = reg[s]
+								*(*Port)(unsafe.Add(p, 8*j)) = w.fregs[s]
 							}
 						}
 					case insFill:
-						p := h.word(reg[in.r].Loc())
+						p := h.word(w.fregs[in.r].Loc())
 						off := int(in.x) | int(in.y)<<8
 						for j, s := range pr.slots[off : off+int(in.n)] {
-							*(*Port)(unsafe.Add(p, 8*j)) = reg[s]
+							*(*Port)(unsafe.Add(p, 8*j)) = w.fregs[s]
 						}
 					case insPush:
 						// Reslicing the field in place stores its length only,
@@ -726,9 +723,9 @@ pairs:
 							break fast
 						}
 						w.stack = w.stack[:n+1]
-						w.stack[n] = Redex{reg[in.x], reg[in.y]}
+						w.stack[n] = Redex{w.fregs[in.x], w.fregs[in.y]}
 					case insLink:
-						x, y := reg[in.x], reg[in.y]
+						x, y := w.fregs[in.x], w.fregs[in.y]
 						if x&tagMask != tagVar {
 							if y&tagMask != tagVar {
 								n := len(w.stack)
@@ -757,19 +754,16 @@ pairs:
 							// The other end was linked first: this worker owns the
 							// cell now and frees it.
 							h.vars--
-							if o := h.chunkOf(x.Loc()).owner; o != h {
-								o.remoteFree(x.Loc(), 1, c)
-							} else {
+							if h.chunkOf(x.Loc()).owner == h && z&tagMask >= tagNode && y&tagMask >= tagNode {
 								*c = h.free[1]
 								h.free[1] = x.Loc()
-							}
-							if z&tagMask >= tagNode && y&tagMask >= tagNode {
 								w.stack = w.stack[:n+1]
 								w.stack[n] = Redex{z, y}
 								continue
 							}
-							// A chain of wires: the outer loop links z and y.
-							w.linkZ, w.linkY = z, y
+							// Another heap's cell or a chain of wires: the outer
+							// loop frees the cell and links z and y.
+							w.linkCell, w.linkZ, w.linkY = x.Loc(), z, y
 							break fast
 						}
 						// An empty wire cell takes the other end. A filled one holds
@@ -800,7 +794,7 @@ pairs:
 				in := (*ins)(ip)
 				switch in.op {
 				case insGuard:
-					v, err := w.eval(pr.t.Alts[in.y].Guard, env[:])
+					v, err := w.eval(pr.t.Alts[in.y].Guard, w.fenv[:])
 					if err != nil {
 						return r, w.failure(r.A, r.B, err)
 					}
@@ -808,11 +802,11 @@ pairs:
 						ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
 					}
 				case insLet:
-					v, err := w.eval(pr.t.Alts[in.y].Lets[in.x], env[:])
+					v, err := w.eval(pr.t.Alts[in.y].Lets[in.x], w.fenv[:])
 					if err != nil {
 						return r, w.failure(r.A, r.B, err)
 					}
-					env[in.r] = v
+					w.fenv[in.r] = v
 				case insFreeA:
 					h.release(a.Loc(), int(in.n))
 				case insFreeB:
@@ -823,7 +817,7 @@ pairs:
 				case insBinV + 3, insBinV + 4, insBinK + 3, insBinK + 4:
 					return r, w.failure(r.A, r.B, ErrDivideByZero)
 				case insExpr:
-					v, err := w.eval(pr.t.Alts[in.y].Exprs[in.x], env[:])
+					v, err := w.eval(pr.t.Alts[in.y].Exprs[in.x], w.fenv[:])
 					if err != nil {
 						return r, w.failure(r.A, r.B, err)
 					}
@@ -831,24 +825,25 @@ pairs:
 					if !ok {
 						goto general
 					}
-					reg[in.r] = p
+					w.fregs[in.r] = p
 				case insVar:
 					l := h.bumpAlloc(1)
 					*(*uint64)(h.word(l)) = 0
-					reg[in.r] = VarPort(l)
+					w.fregs[in.r] = VarPort(l)
 				case insBig:
-					reg[in.r] = w.Int(int64(in.w))
+					w.fregs[in.r] = w.Int(int64(in.w))
 				case insNew1, insNew2, insNew3, insNewN, insAlloc:
 					w.fill(in, h.bumpAlloc(int(in.n)), pr.slots)
 				case insPush:
-					w.stack = append(w.stack, Redex{reg[in.x], reg[in.y]})
+					w.stack = append(w.stack, Redex{w.fregs[in.x], w.fregs[in.y]})
 				case insLink:
 					if z := w.linkZ; z != 0 {
 						// The fast loop has swapped the wire already.
 						w.linkZ = 0
+						h.release(w.linkCell, 1)
 						w.Link(z, w.linkY)
 					} else {
-						w.Link(reg[in.x], reg[in.y])
+						w.Link(w.fregs[in.x], w.fregs[in.y])
 					}
 				default:
 					panic("engine: bad instruction")

@@ -190,17 +190,22 @@ func (h *Heap) refill() {
 
 // release puts the n-word cell at loc on the free list.
 func (h *Heap) release(loc uint64, n int) {
-	if o := h.chunkOf(loc).owner; o != h {
-		o.remoteFree(loc, n, h.cell(loc))
+	ch := h.chunkOf(loc)
+	c := &ch.w[loc&chunkMask]
+	if ch.owner != h {
+		ch.owner.remoteFree(loc, n, c)
 		return
 	}
-	*h.cell(loc) = h.free[n]
-	h.free[n] = loc
+	*c = h.free[n&freeMask]
+	h.free[n&freeMask] = loc
 }
 
 // remoteFree pushes the n-word cell at loc, whose word is at c, onto h's
 // inbox. The compare-and-swap publishes the link written into the cell to
-// h, which takes the list with a swap.
+// h, which takes the list with a swap. It is kept out of line so that
+// release stays small enough to inline.
+//
+//go:noinline
 func (h *Heap) remoteFree(loc uint64, n int, c *uint64) {
 	ib := &h.inbox[n&freeMask]
 	for {

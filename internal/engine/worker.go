@@ -109,9 +109,10 @@ type Worker struct {
 	fenv  [fastRegs]int64 // attributes and lets of compiled programs
 
 	// linkZ and linkY are the two ends that the compiled loop leaves to
-	// Link after it has swapped a shared wire cell; linkZ is None
-	// otherwise.
+	// Link after it has swapped the shared wire cell at linkCell, which
+	// is still to be freed; linkZ is None otherwise.
 	linkZ, linkY Port
+	linkCell     uint64
 	env          []int64 // attribute and let values
 	vals         []int64 // expression values
 
