@@ -46,6 +46,13 @@ type ParallelConfig struct {
 	// one Step round; a round with fewer pairs per worker uses fewer
 	// workers. Zero means 64.
 	MinBatch int
+	// MaxBatchWait bounds the time of one Step round. Once it has passed,
+	// each worker stops after the interaction in progress, having carried
+	// out at least one, and the rest of its batch waits for the next
+	// round. Use it to keep rounds short when rules are slow, for
+	// tracing or an interactive display. Zero means no bound: a round
+	// carries out every pair it started with.
+	MaxBatchWait time.Duration
 	// Logger receives debug records of runs (mode switches, errors).
 	// Nil means no logging.
 	Logger *slog.Logger
@@ -285,7 +292,8 @@ func (p *ParallelNetwork) runAll(k int, f func(i int)) error {
 
 // Step carries out one bulk-synchronous round: every active pair pending
 // at the start of the round, spread over the workers in batches, with a
-// barrier at the end. Pairs the round creates wait for the next round.
+// barrier at the end. Pairs the round creates wait for the next round,
+// as do those left when ParallelConfig.MaxBatchWait ends the round early.
 // It returns the number of interactions of the round.
 func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
@@ -313,6 +321,10 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	}
 	k := min(len(p.workers), max(1, len(batch)/p.pcfg.MinBatch))
 	workers := p.workers[:k]
+	var deadline time.Time
+	if p.pcfg.MaxBatchWait > 0 {
+		deadline = time.Now().Add(p.pcfg.MaxBatchWait)
+	}
 	before := p.interactions()
 	for _, w := range workers {
 		w.SetShared(k > 1)
@@ -320,9 +332,9 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	var res engine.Result
 	var runErr error
 	if k == 1 {
-		res = engine.Step(workers, batch, func(f func(int)) { f(0) })
+		res = engine.Step(workers, batch, deadline, func(f func(int)) { f(0) })
 	} else {
-		res = engine.Step(workers, batch, func(f func(int)) { runErr = p.runAll(k, f) })
+		res = engine.Step(workers, batch, deadline, func(f func(int)) { runErr = p.runAll(k, f) })
 	}
 	if res.Err == nil {
 		res.Err = runErr

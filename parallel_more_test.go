@@ -1047,3 +1047,43 @@ func TestPropParallelMatches(t *testing.T) {
 		}
 	})
 }
+
+// TestParallelStepMaxBatchWait bounds Step rounds whose rule sleeps: the
+// first round stops early, and later rounds finish the net with the
+// interactions of an unbounded run.
+func TestParallelStepMaxBatchWait(t *testing.T) {
+	leakCheck(t)
+	const pairs = 60
+	types := []annette.Type{{Name: "Slow"}, {Name: "Go"}}
+	var calls atomic.Int64
+	rule := annette.ActionRule{Name: "slow", Left: "Slow", Right: "Go", Action: func(*annette.RuleContext) error {
+		calls.Add(1)
+		time.Sleep(2 * time.Millisecond)
+		return nil
+	}}
+	p := newParallel(t, annette.Config{},
+		annette.ParallelConfig{Workers: 2, Mode: annette.Parallel, MinBatch: 1, MaxBatchWait: 10 * time.Millisecond},
+		types, rule)
+	defer closeNet(t, p)
+	for range pairs {
+		connect(t, p.Network, addAgent(t, p.Network, "Slow").Main(), addAgent(t, p.Network, "Go").Main())
+	}
+	first, err := p.Step(context.Background())
+	must(t, err)
+	if first < 2 || first >= pairs {
+		t.Errorf("first round: %d interactions, want at least one per worker and fewer than %d", first, pairs)
+	}
+	total, rounds := first, 1
+	for {
+		n, err := p.Step(context.Background())
+		must(t, err)
+		if n == 0 {
+			break
+		}
+		total += n
+		rounds++
+	}
+	if total != pairs || calls.Load() != pairs {
+		t.Errorf("%d interactions and %d calls in %d rounds, want %d", total, calls.Load(), rounds, pairs)
+	}
+}

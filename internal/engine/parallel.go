@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The parallel reducer runs one Worker per goroutine over a shared Net.
@@ -377,16 +378,25 @@ func (s *Scheduler) Finish() Result {
 // spread over the workers in contiguous slices, each worker on its own
 // goroutine via run. Pairs created by the round are left on the workers'
 // stacks for the next round; pairs that fail or must wait are returned
-// in Left with the first error.
-func Step(workers []*Worker, batch []Redex, run func(func(i int))) Result {
+// in Left with the first error. With a non-zero deadline, a worker that
+// has carried out a pair stops once the deadline has passed and returns
+// the rest of its slice in Left.
+func Step(workers []*Worker, batch []Redex, deadline time.Time, run func(func(i int))) Result {
 	n := len(workers)
 	errs := make([]error, n)
 	left := make([][]Redex, n)
+	bounded := !deadline.IsZero()
 	run(func(i int) {
 		w := workers[i]
 		lo, hi := i*len(batch)/n, (i+1)*len(batch)/n
+		progressed := false // the worker has carried out a pair of the round
 		for k, r := range batch[lo:hi] {
+			if bounded && progressed && time.Now().After(deadline) {
+				left[i] = append(left[i], batch[lo+k:hi]...)
+				return
+			}
 			err := w.reduceOne(r)
+			progressed = progressed || err == nil
 			if err == ErrPending {
 				left[i] = append(left[i], r)
 				continue
