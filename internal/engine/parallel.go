@@ -126,6 +126,7 @@ const quantum = 1024
 // each worker, all at the same time, each on its own goroutine.
 func (s *Scheduler) RunWorker(i int) {
 	w := s.workers[i]
+	w.heap.reload()
 	var quota int64 // interactions reserved from the budget
 	unlimited := s.limit <= 0
 	liveMark := w.heap.allocs - w.heap.frees

@@ -221,6 +221,10 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 	if w.tab.cells == nil {
 		w.Prepare()
 	}
+	// Other heaps, such as the builder's, may have grown the store since
+	// this one last looked; a stale directory makes every access to their
+	// chunks take the slow path of Heap.word.
+	w.heap.reload()
 	rl := &runLimits{pause: pause, maxLive: maxLive, offset: lim.LiveOffset, limit: lim.LiveAgents}
 	for {
 		for len(w.stack) > 0 {
