@@ -25,7 +25,6 @@ const (
 	insTag                       // reg[r] = the integer word of env[x]
 	insBinV                      // insBinV+k: env[r] = env[x] op env[y], op = OpAdd+k
 	insBinK = insBinV + nBinary  // insBinK+k: env[r] = env[x] op int64(w)
-	insLast = insBinK + nBinary
 )
 
 // nBinary is the number of binary operations, OpAdd to OpGe.
@@ -294,38 +293,4 @@ func fold(op Op, x, y int64) int64 {
 		return x % y
 	}
 	return binary(op, x, y)
-}
-
-// binop applies binary operation k (OpAdd+k) for a translated
-// expression. It reports false for a division by zero.
-func binop(k uint8, x, y int64) (int64, bool) {
-	switch Op(k) + OpAdd {
-	case OpAdd:
-		return x + y, true
-	case OpSub:
-		return x - y, true
-	case OpMul:
-		return x * y, true
-	case OpDiv:
-		if y == 0 {
-			return 0, false
-		}
-		return x / y, true
-	case OpMod:
-		if y == 0 {
-			return 0, false
-		}
-		return x % y, true
-	case OpEq:
-		return b2i(x == y), true
-	case OpNe:
-		return b2i(x != y), true
-	case OpLt:
-		return b2i(x < y), true
-	case OpLe:
-		return b2i(x <= y), true
-	case OpGt:
-		return b2i(x > y), true
-	}
-	return b2i(x >= y), true
 }
