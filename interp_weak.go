@@ -2,6 +2,7 @@ package annette
 
 import (
 	"context"
+	"errors"
 
 	"github.com/annette-go/annette/internal/engine"
 )
@@ -31,11 +32,24 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 			}
 			return st, nil
 		}
+		// A pair whose integer has not arrived stays in the worker's
+		// deferred list and is tried again next round, after the other
+		// pairs of this round, which may bring the integer. A round that
+		// carries out nothing while such a pair waits reports it.
+		var waitErr error
+		progress := false
 		for i, r := range live {
 			n.w.Push(r.A, r.B)
 			ok, err := n.Step(ctx)
 			if ok {
 				st.Interactions++
+				progress = true
+			}
+			if err != nil && errors.Is(err, ErrPending) {
+				if waitErr == nil {
+					waitErr = err
+				}
+				continue
 			}
 			if err != nil {
 				// Put back what this round did not reach.
@@ -50,6 +64,9 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 		}
 		for _, r := range parked {
 			n.w.Push(r.A, r.B)
+		}
+		if !progress && waitErr != nil {
+			return st, waitErr
 		}
 	}
 }

@@ -266,3 +266,27 @@ func TestProgramsGeneralRewrite(t *testing.T) {
 		})
 	}
 }
+
+// TestWeakPendingInteger checks the weak strategy with integers that wait:
+// one brought by another pair of the same round is used in the next round,
+// and one that no pair can bring is an error naming the rule.
+func TestWeakPendingInteger(t *testing.T) {
+	src := `Get(r, int a) >< (int b) => r ~ a + b;
+Id(r) >< (int n) => r ~ n;
+Get(r, x) ~ 5, Id(x) ~ 2;
+r;
+Get(s, y) ~ 1;
+s;
+`
+	var out bytes.Buffer
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Stdout: &out, Stderr: &out, Weak: true, Workers: 1})
+	must(t, err)
+	defer ip.Close()
+	err = ip.Run("weak.in", []byte(src))
+	if got := normalizeTiming(out.String()); !strings.HasPrefix(got, "(2 interactions, 0.00 sec)\n7\n") {
+		t.Errorf("output = %q, want 7 after 2 interactions first", got)
+	}
+	if msg := fmt.Sprint(err); !strings.Contains(msg, "has not arrived in rule Get >< Int") || !strings.HasPrefix(msg, "weak.in:5:1:") {
+		t.Errorf("error = %v, want the pending integer of Get >< Int", err)
+	}
+}
