@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,7 +121,8 @@ var builtinTypes = []Type{
 	{Name: "Tuple5", Ports: []string{"main", "e1", "e2", "e3", "e4", "e5"}},
 }
 
-// DefineType adds an agent type. It fails if the name is taken, a port
+// DefineType adds an agent type. It fails if the name is taken (every
+// network has Int, Nil, Cons and the tuples; see NewNetwork), a port
 // name repeats or the type has more auxiliary ports than the engine
 // supports (16).
 func (n *Network) DefineType(t Type) error {
@@ -134,6 +136,9 @@ func (n *Network) DefineType(t Type) error {
 		return fmt.Errorf("agent type %s has a ValueType but is not Valued", t.Name)
 	}
 	if _, err := n.net.Types.Define(t.Name, t.Ports, t.Valued, t.ValueType); err != nil {
+		if t.Name == "Int" || slices.ContainsFunc(builtinTypes, func(b Type) bool { return b.Name == t.Name }) {
+			return fmt.Errorf("%w: %s is a built-in type of every network; choose another name", err, t.Name)
+		}
 		return err
 	}
 	n.dirty = true

@@ -2,6 +2,7 @@ package annette_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/annette-go/annette"
@@ -103,5 +104,13 @@ func TestMemoryPerAgent(t *testing.T) {
 	t.Logf("%d live agents in %d bytes of store: %.1f bytes each", st.Live, st.StoreBytes, per)
 	if per > 32 {
 		t.Errorf("store uses %.1f bytes per live agent, want at most 32", per)
+	}
+}
+
+func TestDefineTypeBuiltinName(t *testing.T) {
+	n := annette.NewNetwork(annette.Config{})
+	err := n.DefineType(annette.Type{Name: "Nil"})
+	if err == nil || !strings.Contains(err.Error(), "Nil is a built-in type of every network") {
+		t.Errorf("DefineType(Nil) = %v, want an error saying Nil is built in", err)
 	}
 }

@@ -60,8 +60,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, benchUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if status, ok := parseFlags("bench", fs, args, stderr); !ok {
+		return status
 	}
 	counts, err := parseCounts(*workers)
 	if err != nil || *runs < 1 {

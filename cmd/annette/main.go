@@ -11,6 +11,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -74,4 +76,26 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "devel"
+}
+
+// parseFlags parses args with fs, whose Usage prints the full help. For
+// -h it prints the help and reports exitOK; for a bad flag it prints the
+// error and a pointer to -h rather than the whole help, and reports
+// exitUsage. ok is true when the command should go on.
+func parseFlags(name string, fs *flag.FlagSet, args []string, stderr io.Writer) (status int, ok bool) {
+	usage := fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(stderr)
+	fs.Usage = usage
+	switch {
+	case err == nil:
+		return exitOK, true
+	case errors.Is(err, flag.ErrHelp):
+		usage()
+		return exitOK, false
+	}
+	fmt.Fprintf(stderr, "annette %s: %v\nRun 'annette %s -h' to list the flags.\n", name, err, name)
+	return exitUsage, false
 }

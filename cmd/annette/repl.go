@@ -25,8 +25,8 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: annette repl [flags]\n\nReads and runs statements; a statement ends with ';'. Flags:")
 		f.fs.PrintDefaults()
 	}
-	if err := f.fs.Parse(args); err != nil {
-		return exitUsage
+	if status, ok := parseFlags("repl", f.fs, args, stderr); !ok {
+		return status
 	}
 	if err := f.check(); err != nil {
 		fmt.Fprintf(stderr, "annette repl: %v\n", err)

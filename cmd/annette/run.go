@@ -113,8 +113,8 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: annette run [flags] [FILE]\n\nRuns a program in the text language, read from FILE or standard input. Flags:")
 		f.fs.PrintDefaults()
 	}
-	if err := f.fs.Parse(args); err != nil {
-		return exitUsage
+	if status, ok := parseFlags("run", f.fs, args, stderr); !ok {
+		return status
 	}
 	if err := f.check(); err != nil {
 		fmt.Fprintf(stderr, "annette run: %v\n", err)
