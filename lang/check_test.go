@@ -154,9 +154,16 @@ func TestCheckBuiltinArity(t *testing.T) {
 	if _, ok := BuiltinArity("Tuple1"); ok {
 		t.Error("Tuple1 is built in")
 	}
-	errs, _ := checkSrc(t, "r << Merger([1], [2]), s << Merger([1]), a, b << Merger([1], [2]);", nil)
-	if len(errs) != 1 || errs[0].Pos.Col != 50 {
-		t.Errorf("got %v, want one error at the third Merger", errs)
+	errs, _ := checkSrc(t, "r << Merger([1], [2]), a, b << Merger([1], [2]);", nil)
+	if len(errs) != 1 || errs[0].Pos.Col != 32 {
+		t.Errorf("got %v, want one error at the second Merger, which has two outputs", errs)
+	}
+	// The built-in Merger takes a pair of lists only.
+	for _, src := range []string{"s << Merger([1]);", "s << Merger([1], [2], [3]);"} {
+		errs, _ = checkSrc(t, src, nil)
+		if len(errs) != 1 || !strings.Contains(errs[0].Msg, "expected 2 lists for Merger") {
+			t.Errorf("%s: got %v, want the list count error", src, errs)
+		}
 	}
 }
 

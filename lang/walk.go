@@ -103,9 +103,9 @@ func (w *walker) abbrev(a *Abbrev) {
 	arity := len(a.Outs) + len(ag.Args) - 1
 	if ag.Name == "Merger" {
 		arity = len(a.Outs)
-		if len(ag.Args) > maxTuple {
-			w.c.errorf(ag.NamePos,
-				"expected at most %d lists for Merger, found %d", maxTuple, len(ag.Args))
+		// The built-in Merger interacts with a pair of lists only.
+		if len(ag.Args) != 2 {
+			w.c.errorf(ag.NamePos, "expected 2 lists for Merger, found %d", len(ag.Args))
 		}
 	}
 	origin := fmt.Sprintf(" in the expansion of '<<' (%d outputs + %d arguments - 1 for the principal port)",
