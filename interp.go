@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -130,7 +129,7 @@ func (ip *Interpreter) Run(filename string, src []byte) error {
 	if err != nil {
 		return err
 	}
-	prog, err = lang.ExpandUses(prog, ip.useReader(filename), 0)
+	prog, err = lang.ExpandUses(prog, ip.readFile(), 0)
 	if err != nil {
 		return err
 	}
@@ -156,7 +155,7 @@ func (ip *Interpreter) Run(filename string, src []byte) error {
 // discarded, so that later statements run.
 func (ip *Interpreter) Exec(s lang.Stmt) error {
 	if u, ok := s.(*lang.UseCmd); ok {
-		src, err := ip.useReader("")(u.Path)
+		src, err := ip.readFile()(u.Path)
 		if err != nil {
 			return &ProgramError{Pos: u.PathPos, Err: err}
 		}
@@ -205,22 +204,13 @@ func (ip *Interpreter) warn(warns lang.ErrorList) {
 	}
 }
 
-// useReader returns the function that reads a used file: the path as
-// written, or else relative to the directory of the including file.
-func (ip *Interpreter) useReader(including string) func(string) ([]byte, error) {
-	read := ip.cfg.ReadFile
-	if read == nil {
-		read = os.ReadFile
+// readFile returns the function that reads a used file.
+// lang.ExpandUses resolves a relative path against the including file.
+func (ip *Interpreter) readFile() func(string) ([]byte, error) {
+	if ip.cfg.ReadFile != nil {
+		return ip.cfg.ReadFile
 	}
-	return func(path string) ([]byte, error) {
-		src, err := read(path)
-		if err != nil && including != "" && !filepath.IsAbs(path) {
-			if alt, err2 := read(filepath.Join(filepath.Dir(including), path)); err2 == nil {
-				return alt, nil
-			}
-		}
-		return src, err
-	}
+	return os.ReadFile
 }
 
 // exec runs a checked statement.

@@ -188,6 +188,11 @@ func TestExpandUses(t *testing.T) {
 		"loop.in":  "use \"loop2.in\";\n",
 		"loop2.in": "use \"loop.in\";\n",
 		"bad.in":   "x ~ ;\n",
+		// A relative path inside a used file is resolved against that
+		// file's directory when it is not found as written.
+		"top/main.in":  "use \"lib/a.in\";\n",
+		"top/lib/a.in": "use \"b.in\";\nx ~ Z;\n",
+		"top/lib/b.in": "y ~ Z;\n",
 	}
 	read := func(path string) ([]byte, error) {
 		src, ok := files[path]
@@ -214,6 +219,14 @@ func TestExpandUses(t *testing.T) {
 	_, err = Check(p, nil)
 	if err == nil || !strings.Contains(err.Error(), "main.in:2:5: expected 2 arguments for agent K as at lib.in:1:1") {
 		t.Errorf("check across files: %v", err)
+	}
+
+	p, err = ExpandUses(parse("top/main.in"), read, 0)
+	if err != nil {
+		t.Fatalf("nested relative use: %v", err)
+	}
+	if got, want := p.String(), "y ~ Z;\nx ~ Z;\n"; got != want {
+		t.Errorf("nested relative use expanded:\n%s\nwant:\n%s", got, want)
 	}
 
 	_, err = ExpandUses(parse("loop.in"), read, 0)

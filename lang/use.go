@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -13,16 +14,19 @@ const maxUseDepth = 100
 // ExpandUses returns a copy of p in which every use statement is replaced
 // by the statements of the file it names, recursively, so that a program
 // and the files it uses can be checked as a whole before anything runs.
-// read returns the contents of a file given the path as the program
-// writes it. The statements of that file carry that path as their file
-// name.
+// read returns the contents of a file. A relative path is read as
+// written and, if that fails, relative to the directory of the file that
+// contains the use statement (p.File for the program itself). The
+// statements of a used file carry the path as the program writes it as
+// their file name.
 // Files that cannot be read, syntax errors in them and cycles of use
 // statements are reported in the returned ErrorList.
 func ExpandUses(p *Program, read func(path string) ([]byte, error), mode Mode) (*Program, error) {
 	var errs ErrorList
 	out := &Program{File: p.File}
-	var expand func(stmts []Stmt, chain []string)
-	expand = func(stmts []Stmt, chain []string) {
+	// dir is the directory of the file the statements come from.
+	var expand func(stmts []Stmt, chain []string, dir string)
+	expand = func(stmts []Stmt, chain []string, dir string) {
 		for _, s := range stmts {
 			u, ok := s.(*UseCmd)
 			if !ok {
@@ -37,7 +41,13 @@ func ExpandUses(p *Program, read func(path string) ([]byte, error), mode Mode) (
 				errs.Add(u.PathPos, fmt.Sprintf("use statements nested more than %d deep", maxUseDepth))
 				continue
 			}
-			src, err := read(u.Path)
+			resolved := u.Path
+			src, err := read(resolved)
+			if err != nil && !filepath.IsAbs(u.Path) && dir != "" && dir != "." {
+				if alt, err2 := read(filepath.Join(dir, u.Path)); err2 == nil {
+					resolved, src, err = filepath.Join(dir, u.Path), alt, nil
+				}
+			}
 			if err != nil {
 				errs.Add(u.PathPos, fmt.Sprintf("cannot read %s: %v", u.Path, err))
 				continue
@@ -46,10 +56,10 @@ func ExpandUses(p *Program, read func(path string) ([]byte, error), mode Mode) (
 			if l, ok := err.(ErrorList); ok {
 				errs = append(errs, l...)
 			}
-			expand(sub.Stmts, append(slices.Clip(chain), u.Path))
+			expand(sub.Stmts, append(slices.Clip(chain), u.Path), filepath.Dir(resolved))
 		}
 	}
-	expand(p.Stmts, []string{p.File})
+	expand(p.Stmts, []string{p.File}, filepath.Dir(p.File))
 	errs.Sort()
 	return out, errs.Err()
 }
