@@ -667,12 +667,20 @@ pairs:
 						h.free[in.n&freeMask] = l
 					case insVar:
 						l := h.free[1]
-						if l == 0 {
-							break fast
+						if l != 0 {
+							c := (*uint64)(h.word(l))
+							h.free[1] = *c
+							*c = 0
+						} else {
+							// The current range, unless cells have come back
+							// from other heaps (bumpAlloc takes those first).
+							if h.bump+1 > h.end || h.inbox[1].Load() != 0 {
+								break fast
+							}
+							l = h.bump
+							h.bump++
+							*(*uint64)(h.word(l)) = 0
 						}
-						c := (*uint64)(h.word(l))
-						h.free[1] = *c
-						*c = 0
 						w.fregs[in.r] = VarPort(l)
 					case insConst:
 						w.fregs[in.r] = Port(in.w)
@@ -682,10 +690,15 @@ pairs:
 						case 0:
 							n := in.n & freeMask
 							l = h.free[n]
-							if l == 0 {
-								break fast
+							if l != 0 {
+								h.free[n] = *(*uint64)(h.word(l))
+							} else {
+								if h.bump+uint64(n) > h.end || h.inbox[n].Load() != 0 {
+									break fast
+								}
+								l = h.bump
+								h.bump += uint64(n)
 							}
-							h.free[n] = *(*uint64)(h.word(l))
 						case 1:
 							l = uint64(a) >> locShift
 						default:

@@ -167,11 +167,14 @@ func (h *Heap) alloc(n int) uint64 {
 //
 //go:noinline
 func (h *Heap) bumpAlloc(n int) uint64 {
-	if l := h.inbox[n].Swap(0); l != 0 {
-		// Cells that other heaps freed: the first is the result and
-		// the rest become the free list, which is empty here.
-		h.free[n] = *h.cell(l)
-		return l
+	// Cells that other heaps freed: the first is the result and the rest
+	// become the free list, which is empty here. The load spares the
+	// swap's locked instruction while the inbox is empty.
+	if h.inbox[n].Load() != 0 {
+		if l := h.inbox[n].Swap(0); l != 0 {
+			h.free[n] = *h.cell(l)
+			return l
+		}
 	}
 	if h.bump+uint64(n) > h.end {
 		h.refill()
