@@ -61,35 +61,67 @@ func (ip *Interpreter) prnat(name string) (int64, error) {
 	return k, nil
 }
 
-// free disposes of an interface name, the agents hanging from it and the
-// interface names among them. Agents are freed without interactions.
-// While active pairs are left (after a runtime error), only the names
-// are removed, since an agent may belong to one of those pairs.
+// free disposes of an interface name, the agents hanging from it, the
+// interface names among them and the wire cells that nothing refers to
+// any more. Agents are freed without interactions. While active pairs are
+// left (after a runtime error), only the names are removed, since an
+// agent may belong to one of those pairs.
 func (ip *Interpreter) free(name string) {
 	n := ip.net
 	nm, ok := n.names[name]
 	if !ok {
 		return
 	}
+	n.dropName(name)
 	owner := map[uint64]string{}
 	for s, f := range n.names {
 		owner[f.cell.Loc()] = s
 	}
-	n.dropName(name)
 	if n.w.Pending() > 0 {
 		return
 	}
 	w := n.w
-	seen := map[uint64]bool{}
-	stack := []engine.Port{w.Cell(nm.cell)}
+	// The name's cell is filled when a principal port was linked to it;
+	// the cell is then referred to by the name only. An empty one is
+	// still held by an auxiliary port, which keeps it.
+	var stack []engine.Port
+	if z := w.Cell(nm.cell); z != engine.None {
+		w.FreeVar(nm.cell)
+		stack = append(stack, z)
+	}
+	seen := map[uint64]bool{} // agents reached
+	half := map[uint64]bool{} // empty wire cells reached from one end
 	for len(stack) > 0 {
-		p := w.Resolve(stack[len(stack)-1])
+		p := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
+		// A filled wire cell was left by the end linked first: with this
+		// end freed too, nothing refers to it.
+		for p.IsVar() {
+			z := w.Cell(p)
+			if z == engine.None {
+				break
+			}
+			w.FreeVar(p)
+			p = z
+		}
 		switch {
 		case p.IsVar():
-			if other, ok := owner[p.Loc()]; ok {
+			// An empty cell joins two ends: free it when both are gone,
+			// that is, when its other end is an interface name or was
+			// reached too.
+			l := p.Loc()
+			if other, ok := owner[l]; ok {
 				n.dropName(other)
+				delete(owner, l)
+				w.FreeVar(p)
+			} else if half[l] {
+				delete(half, l)
+				w.FreeVar(p)
+			} else {
+				half[l] = true
 			}
+		case p.IsInt():
+			w.DropInt(p)
 		case p.IsNode():
 			if p.Loc() != 0 {
 				if seen[p.Loc()] {
