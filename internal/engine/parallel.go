@@ -153,7 +153,7 @@ func (s *Scheduler) RunWorker(i int) {
 				}
 			}
 			// Reduce a batch of at most 256 interactions, within the
-			// reserved quota; the batch ends early when a worker is idle
+			// reserved quota. The batch ends early when a worker is idle
 			// and this one has pairs to share.
 			batch := int64(256)
 			if !unlimited {

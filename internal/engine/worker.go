@@ -109,8 +109,8 @@ type Worker struct {
 	fenv  [fastRegs]int64 // attributes and lets of compiled programs
 
 	// linkZ and linkY are the two ends that the compiled loop leaves to
-	// Link after it has swapped the shared wire cell at linkCell, which
-	// is still to be freed; linkZ is None otherwise.
+	// Link after it has swapped the shared wire cell at linkCell. That
+	// cell is still to be freed. linkZ is None otherwise.
 	linkZ, linkY Port
 	linkCell     uint64
 	env          []int64 // attribute and let values
@@ -222,8 +222,8 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 		w.Prepare()
 	}
 	// Other heaps, such as the builder's, may have grown the store since
-	// this one last looked; a stale directory makes every access to their
-	// chunks take the slow path of Heap.word.
+	// this one last looked. With a stale directory, every access to their
+	// chunks would take the slow path of Heap.word.
 	w.heap.reload()
 	rl := &runLimits{pause: pause, maxLive: maxLive, offset: lim.LiveOffset, limit: lim.LiveAgents}
 	for {
