@@ -1,6 +1,7 @@
 package annette
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/annette-go/annette/lang"
@@ -26,6 +27,11 @@ func (ip *Interpreter) defineRule(r *lang.Rule) error {
 	}
 	rule := RewriteRule{Name: r.Pos().String(), Left: left, Right: right, Cases: cases}
 	if err := ip.net.ReplaceRule(rule); err != nil {
+		// The network names the rule by its position, which the
+		// ProgramError gives already: name it by its agents instead.
+		if inner := errors.Unwrap(err); inner != nil {
+			err = fmt.Errorf("rule %s >< %s: %w", left.Type, right.Type, inner)
+		}
 		return fail(err)
 	}
 	return nil
