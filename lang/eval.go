@@ -29,6 +29,14 @@ func evalConst(e Expr, lookup func(string) (int64, bool)) (int64, *Error) {
 			return 0, err
 		}
 		y, err := evalConst(e.Y, lookup)
+		if (e.Op == OpAnd && x == 0) || (e.Op == OpOr && x != 0) {
+			// The left operand decides, as in a rule, where the right one
+			// is not evaluated: a division by zero there is no error. A
+			// name that is not defined still is.
+			if err == nil || err.Msg == msgDivZero {
+				return truth(e.Op == OpOr), nil
+			}
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -36,6 +44,9 @@ func evalConst(e Expr, lookup func(string) (int64, bool)) (int64, *Error) {
 	}
 	return 0, &Error{Pos: e.Pos(), Msg: "invalid constant expression"}
 }
+
+// msgDivZero is the message of a division by zero in a constant.
+const msgDivZero = "division by zero in a constant"
 
 func binaryValue(e *Binary, x, y int64) (int64, *Error) {
 	switch e.Op {
@@ -47,7 +58,7 @@ func binaryValue(e *Binary, x, y int64) (int64, *Error) {
 		return x * y, nil
 	case OpDiv, OpMod:
 		if y == 0 {
-			return 0, &Error{Pos: e.OpPos, Msg: "division by zero in a constant"}
+			return 0, &Error{Pos: e.OpPos, Msg: msgDivZero}
 		}
 		if e.Op == OpDiv {
 			return x / y, nil
