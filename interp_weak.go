@@ -39,8 +39,16 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 		var waitErr error
 		progress := false
 		for i, r := range live {
+			// Step alone with the pair: pairs made earlier in this round
+			// wait for the next round's reachability test, and a pair
+			// that must wait for its integer must not let Step go on to
+			// one of them.
+			held := n.w.TakeStack()
 			n.w.Push(r.A, r.B)
 			ok, err := n.Step(ctx)
+			made := n.w.TakeStack()
+			n.w.PushAll(held)
+			n.w.PushAll(made)
 			if ok {
 				st.Interactions++
 				progress = true
