@@ -159,7 +159,14 @@ func (ip *Interpreter) Exec(s lang.Stmt) error {
 		if err != nil {
 			return &ProgramError{Pos: u.PathPos, Err: err}
 		}
-		return ip.Run(u.Path, src)
+		err = ip.Run(u.Path, src)
+		var pe *ProgramError
+		if errors.As(err, &pe) {
+			// As for a statement typed in: the pairs the failed net left
+			// are discarded, so that later statements run.
+			ip.net.w.TakeRedexes()
+		}
+		return err
 	}
 	warns, err := ip.checker.CheckStmt(s)
 	ip.warn(warns)

@@ -185,3 +185,23 @@ func TestReplUnfinishedInput(t *testing.T) {
 		t.Errorf("status = %d, want %d (stderr %q)", got, exitError, errb.String())
 	}
 }
+
+// TestReplUseRuntimeError checks that a used file whose net fails leaves
+// no active pairs behind for the next statement.
+func TestReplUseRuntimeError(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.in")
+	if err := os.WriteFile(bad, []byte("Foo ~ Bar;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	input := "use \"" + bad + "\";\nx ~ 1;\nx;\n"
+	var out, errb bytes.Buffer
+	if got := run([]string{"repl", "-t", "1"}, strings.NewReader(input), &out, &errb); got != exitOK {
+		t.Fatalf("status = %d, want 0 (stderr %q)", got, errb.String())
+	}
+	if n := strings.Count(errb.String(), "no rule for Foo >< Bar"); n != 1 {
+		t.Errorf("stderr = %q, want the error once", errb.String())
+	}
+	if got := timing.ReplaceAllString(out.String(), ", 0.00 sec)"); got != "(0 interactions, 0.00 sec)\n1\n" {
+		t.Errorf("stdout = %q, want the next statement to run and print 1", got)
+	}
+}
