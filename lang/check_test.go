@@ -159,11 +159,16 @@ func TestCheckBuiltinArity(t *testing.T) {
 		t.Errorf("got %v, want one error at the second Merger, which has two outputs", errs)
 	}
 	// The built-in Merger takes a pair of lists only.
-	for _, src := range []string{"s << Merger([1]);", "s << Merger([1], [2], [3]);"} {
+	for _, src := range []string{"s << Merger([1]);", "s << Merger([1], [2], [3]);",
+		"Merger(s) ~ ([1], [2], [3]);", "Merger(s) ~ [1, 2];", "Merger(s) ~ 5;"} {
 		errs, _ = checkSrc(t, src, nil)
 		if len(errs) != 1 || !strings.Contains(errs[0].Msg, "expected 2 lists for Merger") {
 			t.Errorf("%s: got %v, want the list count error", src, errs)
 		}
+	}
+	// A name may bring the pair.
+	if errs, _ = checkSrc(t, "Merger(s) ~ p, p ~ ([1], [2]);", nil); len(errs) != 0 {
+		t.Errorf("Merger through a name: %v", errs)
 	}
 }
 

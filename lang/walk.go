@@ -32,6 +32,8 @@ func (w *walker) net(n *Net) {
 		case *Connection:
 			w.term(cn.Left)
 			w.term(cn.Right)
+			w.merger(cn.Left, cn.Right)
+			w.merger(cn.Right, cn.Left)
 			if w.isInt(cn.Left) && w.isInt(cn.Right) {
 				w.c.errorf(cn.TildePos,
 					"connection between two integers, %s and %s, which can never interact",
@@ -81,6 +83,28 @@ func (w *walker) isInt(t Term) bool {
 		return !t.Parens && len(t.Args) == 0 && w.c.isConst(t.Name)
 	}
 	return false
+}
+
+// merger reports a built-in Merger connected to something other than a
+// pair of lists: the built-in rules take a 2-tuple only. A name may still
+// bring a pair, so it is not reported.
+func (w *walker) merger(m, other Term) {
+	ag, ok := m.(*Agent)
+	if !ok || ag.Name != "Merger" || len(ag.Args) != 1 {
+		return
+	}
+	n := -1 // elements of the tuple, -1 for a list or an integer
+	switch o := other.(type) {
+	case *Tuple:
+		n = len(o.Elems)
+	case *List, *Cons, *ExprTerm:
+	default:
+		return
+	}
+	if n == 2 {
+		return
+	}
+	w.c.errorf(ag.NamePos, "expected 2 lists for Merger, found %s", shortTerm(other))
 }
 
 func shortTerm(t Term) string {
