@@ -80,6 +80,7 @@ func (ip *Interpreter) free(name string) {
 	if n.w.Pending() > 0 {
 		return
 	}
+
 	w := n.w
 	// The name's cell is filled when a principal port was linked to it;
 	// the cell is then referred to by the name only. An empty one is
@@ -89,6 +90,7 @@ func (ip *Interpreter) free(name string) {
 		w.FreeVar(nm.cell)
 		stack = append(stack, z)
 	}
+
 	seen := map[uint64]bool{} // agents reached
 	half := map[uint64]bool{} // empty wire cells reached from one end
 	for len(stack) > 0 {
