@@ -14,8 +14,9 @@ import (
 // template with its own loop and checks.
 //
 // A rule qualifies when its registers and attributes fit in 256 slots, no
-// agent of it carries a Go value, it is not a wildcard rule and no
-// expression of it draws a random number. An interaction whose attributes
+// agent of it carries a Go value, it is not a wildcard rule, an integer of
+// the pair is read as an attribute and no expression of it draws a random
+// number. An interaction whose attributes
 // are not inline integers, or whose results do not fit in one, goes
 // through rewrite instead: the program bails out before it changes
 // anything.
@@ -24,8 +25,9 @@ import (
 // of a compiled program.
 const fastRegs = 256
 
-// Instruction codes. Registers and attribute numbers are uint8 fields;
-// w holds a constant, a NODE word without location or a jump target.
+// Instruction codes. Registers and attribute numbers are uint8 fields,
+// w holds a constant or a NODE word without location, and a jump's
+// target is the instruction index r|z<<8.
 const (
 	insEnd     = iota // the rule is done: n agents allocated, y wires made
 	insGuardEq        // unless env[x] == int64(w), jump to the next alternative, at r|z<<8
