@@ -916,7 +916,9 @@ func (w *Worker) afterInteraction(lim *runLimits) error {
 }
 
 // fill gives the new agent of instruction in the cell at l and fills its
-// slots.
+// slots, for the slow path of runCompiled. The fast loop repeats this code
+// inline on purpose: a call there made the compiler keep the loop's
+// variables in memory, which was measured to slow every interaction.
 func (w *Worker) fill(in *ins, l uint64, slots []uint8) {
 	reg := &w.fregs
 	reg[in.r] = Port(in.w | l<<locShift)
