@@ -46,6 +46,7 @@ type Scheduler struct {
 	// others written now and then.
 	_        [cacheLine]byte
 	idleHint atomic.Int32 // copy of idle; a busy worker shares work when > 0
+	poolLen  atomic.Int32 // copy of len(pool), polled by spinning idle workers
 	stop     atomic.Bool  // set once the run must end: done, error or cancel
 	_        [cacheLine]byte
 	budget   atomic.Int64 // interactions left to hand out under a limit
@@ -236,6 +237,7 @@ func (s *Scheduler) retire(i int) bool {
 	}
 	s.published[i] = w.count
 	s.pool = append(s.pool, w.stack...)
+	s.poolLen.Store(int32(len(s.pool)))
 	w.stack = w.stack[:0]
 	s.idle++
 	s.idleHint.Store(int32(s.idle))
@@ -290,6 +292,7 @@ func (s *Scheduler) giveBack(quota int64) {
 func (s *Scheduler) share(w *Worker) {
 	s.mu.Lock()
 	s.pool = append(s.pool, w.stack[0])
+	s.poolLen.Store(int32(len(s.pool)))
 	s.mu.Unlock()
 	w.stack = append(w.stack[:0], w.stack[1:]...)
 	s.cond.Broadcast()
@@ -304,6 +307,7 @@ func (s *Scheduler) idleWait(i int) bool {
 	s.published[i] = w.count
 	s.idle++
 	s.idleHint.Store(int32(s.idle))
+	spun := false
 	for {
 		if s.stop.Load() {
 			s.idle--
@@ -316,6 +320,7 @@ func (s *Scheduler) idleWait(i int) bool {
 			k := len(s.pool) - n
 			w.stack = append(w.stack, s.pool[k:]...)
 			s.pool = s.pool[:k]
+			s.poolLen.Store(int32(k))
 			s.steals[i] += int64(n)
 			s.idle--
 			s.idleHint.Store(int32(s.idle))
@@ -332,6 +337,7 @@ func (s *Scheduler) idleWait(i int) bool {
 				if !s.retried || total != s.retryMark {
 					s.retried, s.retryMark = true, total
 					s.pool = append(s.pool, s.deferred...)
+					s.poolLen.Store(int32(len(s.pool)))
 					s.deferred = s.deferred[:0]
 					continue
 				}
@@ -346,9 +352,36 @@ func (s *Scheduler) idleWait(i int) bool {
 			s.cond.Broadcast()
 			return false
 		}
+		// Poll for a while before sleeping: a busy worker often shares
+		// within microseconds, and a wake-up through the condition
+		// variable costs more than that.
+		if !spun {
+			spun = true
+			s.mu.Unlock()
+			s.spin()
+			s.mu.Lock()
+			continue
+		}
 		s.cond.Wait()
 	}
 }
+
+// spin waits, without the mutex, until the pool may hold pairs, the run
+// stops or a short time has passed.
+func (s *Scheduler) spin() {
+	deadline := time.Now().Add(spinTime)
+	for k := 0; ; k++ {
+		if s.poolLen.Load() > 0 || s.stop.Load() {
+			return
+		}
+		if k&63 == 63 && time.Now().After(deadline) {
+			return
+		}
+	}
+}
+
+// spinTime is how long an idle worker polls before it sleeps.
+const spinTime = 50 * time.Microsecond
 
 // Result is the outcome of a parallel run.
 type Result struct {
