@@ -79,9 +79,11 @@ func ParseStmt(filename string, src []byte, mode Mode) (Stmt, int, error) {
 		}
 	})
 	// After a statement, or after skipping a faulty one, the last token
-	// consumed is its ';', unless the input ended first.
+	// consumed is its ';', unless the input ended first. Too many errors
+	// can stop the parser before it consumes a token: the whole input is
+	// then taken, with its errors.
 	n := len(src)
-	if p.tok.kind != tEOF || s != nil {
+	if (p.tok.kind != tEOF || s != nil) && p.i > 0 {
 		n = p.toks[p.i-1].end
 	}
 	if s != nil {
