@@ -102,7 +102,10 @@ type Worker struct {
 
 	// Scratch space of the current rewrite, sized by Prepare for the
 	// largest template of the table.
-	reg []Port // register file, see Template
+	reg  []Port  // register file, see Template
+	env  []int64 // attribute and let values
+	vals []int64 // expression values
+
 	// fregs is the register file of compiled programs; a uint8 register
 	// number indexes it without a bounds check.
 	fregs [fastRegs]Port
@@ -113,8 +116,6 @@ type Worker struct {
 	// cell is still to be freed. linkZ is None otherwise.
 	linkZ, linkY Port
 	linkCell     uint64
-	env          []int64 // attribute and let values
-	vals         []int64 // expression values
 
 	evalStack []int64 // stack of the expression machine
 
