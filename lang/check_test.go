@@ -2,6 +2,7 @@ package lang
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -250,5 +251,24 @@ func TestExpandUses(t *testing.T) {
 	}
 	if !strings.HasPrefix(list[1].Error(), "x.in:1:5: cannot read missing.in") {
 		t.Errorf("missing file: %v", list[1])
+	}
+}
+
+func TestExpandUsesBoundsFiles(t *testing.T) {
+	// Each file uses the next one twice: 2^20 reads without a bound.
+	read := func(path string) ([]byte, error) {
+		var i int
+		if _, err := fmt.Sscanf(path, "f%d.in", &i); err != nil || i >= 20 {
+			return []byte("a ~ A;\n"), nil
+		}
+		return []byte(fmt.Sprintf("use \"f%d.in\";\nuse \"f%d.in\";\n", i+1, i+1)), nil
+	}
+	p, err := ParseFile("f0.in", []byte("use \"f1.in\";\n"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ExpandUses(p, read, 0)
+	if err == nil || !strings.Contains(err.Error(), "use statements read more than 10000 files") {
+		t.Errorf("got %v, want the file count error", err)
 	}
 }

@@ -11,6 +11,11 @@ import (
 // cycles that the path comparison misses, such as "a.in" and "./a.in".
 const maxUseDepth = 100
 
+// maxUseFiles bounds how many files the use statements of one program may
+// read in all. Without it, files that each use the next one twice would
+// expand exponentially within the depth bound.
+const maxUseFiles = 10000
+
 // ExpandUses returns a copy of p in which every use statement is replaced
 // by the statements of the file it names, recursively, so that a program
 // and the files it uses can be checked as a whole before anything runs.
@@ -24,6 +29,7 @@ const maxUseDepth = 100
 func ExpandUses(p *Program, read func(path string) ([]byte, error), mode Mode) (*Program, error) {
 	var errs ErrorList
 	out := &Program{File: p.File}
+	files := 0 // files read so far
 	// dir is the directory of the file the statements come from.
 	var expand func(stmts []Stmt, chain []string, dir string)
 	expand = func(stmts []Stmt, chain []string, dir string) {
@@ -39,6 +45,12 @@ func ExpandUses(p *Program, read func(path string) ([]byte, error), mode Mode) (
 			}
 			if len(chain) > maxUseDepth {
 				errs.Add(u.PathPos, fmt.Sprintf("use statements nested more than %d deep", maxUseDepth))
+				continue
+			}
+			if files++; files > maxUseFiles {
+				if files == maxUseFiles+1 {
+					errs.Add(u.PathPos, fmt.Sprintf("use statements read more than %d files; a file used from many places is read each time", maxUseFiles))
+				}
 				continue
 			}
 			resolved := u.Path
