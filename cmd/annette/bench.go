@@ -68,8 +68,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		if err == nil {
 			err = errors.New("-n must be at least 1")
 		}
-		fmt.Fprintf(stderr, "annette bench: %v\n", err)
-		return exitUsage
+		return badUsage("bench", err, stderr)
 	}
 	programs, err := benchPrograms(fs.Args(), *quick)
 	if err != nil {

@@ -96,6 +96,12 @@ func parseFlags(name string, fs *flag.FlagSet, args []string, stderr io.Writer) 
 		usage()
 		return exitOK, false
 	}
+	return badUsage(name, err, stderr), false
+}
+
+// badUsage prints err for a bad command line of subcommand name, with a
+// pointer to its help, and returns exitUsage.
+func badUsage(name string, err error, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "annette %s: %v\nRun 'annette %s -h' to list the flags.\n", name, err, name)
-	return exitUsage, false
+	return exitUsage
 }

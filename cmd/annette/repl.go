@@ -29,8 +29,7 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return status
 	}
 	if err := f.check(); err != nil {
-		fmt.Fprintf(stderr, "annette repl: %v\n", err)
-		return exitUsage
+		return badUsage("repl", err, stderr)
 	}
 	if f.fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "annette repl: takes no file; use annette run for a file, or use \"file\"; at the prompt")

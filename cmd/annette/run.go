@@ -117,8 +117,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return status
 	}
 	if err := f.check(); err != nil {
-		fmt.Fprintf(stderr, "annette run: %v\n", err)
-		return exitUsage
+		return badUsage("run", err, stderr)
 	}
 	file := f.file
 	switch rest := f.fs.Args(); {
