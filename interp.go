@@ -245,8 +245,11 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 		for _, n := range s.Names {
 			names = append(names, n.Name)
 		}
+		// One set of half-reached wire cells for the whole command, so
+		// that a wire between two freed names is freed too.
+		half := map[uint64]bool{}
 		for _, n := range names {
-			ip.free(n)
+			ip.free(n, half)
 		}
 	case *lang.PrnatCmd:
 		v, err := ip.prnat(s.Name.Name)

@@ -65,8 +65,9 @@ func (ip *Interpreter) prnat(name string) (int64, error) {
 // interface names among them and the wire cells that nothing refers to
 // any more. Agents are freed without interactions. While active pairs are
 // left (after a runtime error), only the names are removed, since an
-// agent may belong to one of those pairs.
-func (ip *Interpreter) free(name string) {
+// agent may belong to one of those pairs. half holds the empty wire cells
+// reached from one end so far by the frees of one command.
+func (ip *Interpreter) free(name string, half map[uint64]bool) {
 	n := ip.net
 	nm, ok := n.names[name]
 	if !ok {
@@ -92,7 +93,6 @@ func (ip *Interpreter) free(name string) {
 	}
 
 	seen := map[uint64]bool{} // agents reached
-	half := map[uint64]bool{} // empty wire cells reached from one end
 	for len(stack) > 0 {
 		p := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
