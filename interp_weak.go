@@ -43,12 +43,12 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 			// wait for the next round's reachability test, and a pair
 			// that must wait for its integer must not let Step go on to
 			// one of them.
-			held := n.w.TakeStack()
+			earlier := n.w.TakeStack()
 			n.w.Push(r.A, r.B)
 			ok, err := n.Step(ctx)
-			made := n.w.TakeStack()
-			n.w.PushAll(held)
-			n.w.PushAll(made)
+			created := n.w.TakeStack()
+			n.w.PushAll(earlier)
+			n.w.PushAll(created)
 			if ok {
 				st.Interactions++
 				progress = true

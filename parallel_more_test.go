@@ -1068,11 +1068,13 @@ func TestParallelStepMaxBatchWait(t *testing.T) {
 	for range pairs {
 		connect(t, p.Network, addAgent(t, p.Network, "Slow").Main(), addAgent(t, p.Network, "Go").Main())
 	}
+
 	first, err := p.Step(context.Background())
 	must(t, err)
 	if first < 2 || first >= pairs {
 		t.Errorf("first round: %d interactions, want at least one per worker and fewer than %d", first, pairs)
 	}
+
 	total, rounds := first, 1
 	for {
 		n, err := p.Step(context.Background())

@@ -13,10 +13,9 @@ import (
 // and no call on the common paths, where rewrite walks every array of the
 // template with its own loop and checks.
 //
-// A rule qualifies when its registers and attributes fit in 256 slots, no
-// agent of it carries a Go value, it is not a wildcard rule, an integer of
-// the pair is read as an attribute and no expression of it draws a random
-// number. An interaction whose attributes
+// A rule qualifies when its registers and attributes fit in 256 slots.
+// It must also not be a wildcard rule, carry Go values, leave an integer
+// of the pair unread as an attribute or draw random numbers. An interaction whose attributes
 // are not inline integers, or whose results do not fit in one, goes
 // through rewrite instead: the program bails out before it changes
 // anything.
@@ -755,7 +754,7 @@ pairs:
 						}
 						if w.Shared {
 							// The swap publishes y, and the agents it refers to, to
-							// the worker that links the other end; finding a word
+							// the worker that links the other end. Finding a word
 							// there acquires what that worker wrote before it.
 							n := len(w.stack)
 							if n == cap(w.stack) {
