@@ -28,7 +28,7 @@ const fastRegs = 256
 // w holds a constant or a NODE word without location, and a jump's
 // target is the instruction index r|z<<8.
 const (
-	insEnd     = iota // the rule is done: n agents allocated, y wires made
+	insEnd     = iota // the rule is done: n agents allocated, y wires made, mode 1 if live agents grew
 	insGuardEq        // unless env[x] == int64(w), jump to the next alternative, at r|z<<8
 	insGuardNe
 	insGuardLt
@@ -313,7 +313,11 @@ func (p *prog) body(t *Template, alt *Alt, ai int) bool {
 	if nn >= 256 || alt.Vars >= 256 {
 		return false
 	}
-	p.code = append(p.code, ins{op: insEnd, n: uint8(nn), y: uint8(alt.Vars)})
+	end := ins{op: insEnd, n: uint8(nn), y: uint8(alt.Vars)}
+	if int64(nn) > p.nfree {
+		end.mode = 1 // the live agent count grows
+	}
+	p.code = append(p.code, end)
 	return true
 }
 
@@ -451,19 +455,19 @@ pairs:
 		switch na {
 		case 0:
 		case 1:
-			w.fregs[0] = *(*Port)(h.word(a.Loc()))
+			w.fregs[0] = *(*Port)(h.word(a.nodeLoc()))
 		case 2:
-			p := h.word(a.Loc())
+			p := h.word(a.nodeLoc())
 			w.fregs[0] = *(*Port)(p)
 			w.fregs[1] = *(*Port)(unsafe.Add(p, 8))
 		default:
-			p := h.word(a.Loc())
+			p := h.word(a.nodeLoc())
 			for i := range na {
 				w.fregs[uint8(i)] = *(*Port)(unsafe.Add(p, 8*i))
 			}
 		}
 		if nb := pr.nb; nb > 0 {
-			p := h.word(b.Loc())
+			p := h.word(b.nodeLoc())
 			for i := range nb {
 				w.fregs[uint8(na+i)] = *(*Port)(unsafe.Add(p, 8*i))
 			}
@@ -510,6 +514,16 @@ pairs:
 						h.frees += pr.nfree
 						h.vars += int64(in.y)
 						w.count++
+						if in.mode == 0 {
+							// The live count has not grown: only the stack
+							// limits apply.
+							if len(w.stack) >= lim.pause || lim.idle != nil {
+								if err := w.afterInteraction(lim); err != nil {
+									return Redex{}, err
+								}
+							}
+							continue pairs
+						}
 						if err := w.afterInteraction(lim); err != nil {
 							return Redex{}, err
 						}
@@ -656,9 +670,9 @@ pairs:
 					case insBinK + 10:
 						w.fenv[in.r] = b2i(w.fenv[in.x] >= int64(in.w))
 					case insFreeA, insFreeB:
-						l := a.Loc()
+						l := a.nodeLoc()
 						if in.op == insFreeB {
-							l = b.Loc()
+							l = b.nodeLoc()
 						}
 						ch := h.chunkOf(l)
 						if ch.owner != h {
@@ -724,7 +738,7 @@ pairs:
 							}
 						}
 					case insFill:
-						p := h.word(w.fregs[in.r].Loc())
+						p := h.word(w.fregs[in.r].nodeLoc())
 						off := int(in.x) | int(in.y)<<8
 						for j, s := range pr.slots[off : off+int(in.n)] {
 							*(*Port)(unsafe.Add(p, 8*j)) = w.fregs[s]
@@ -760,7 +774,7 @@ pairs:
 							if n == cap(w.stack) {
 								break fast
 							}
-							c := (*uint64)(h.word(x.Loc()))
+							c := (*uint64)(h.word(x.varLoc()))
 							z := Port(atomic.SwapUint64(c, uint64(y)))
 							if z == 0 {
 								continue
@@ -768,24 +782,24 @@ pairs:
 							// The other end was linked first: this worker owns the
 							// cell now and frees it.
 							h.vars--
-							if h.chunkOf(x.Loc()).owner == h && z&tagMask >= tagNode && y&tagMask >= tagNode {
+							if h.chunkOf(x.varLoc()).owner == h && z&tagMask >= tagNode && y&tagMask >= tagNode {
 								*c = h.free[1]
-								h.free[1] = x.Loc()
+								h.free[1] = x.varLoc()
 								w.stack = w.stack[:n+1]
 								w.stack[n] = Redex{z, y}
 								continue
 							}
 							// Another heap's cell or a chain of wires: the outer
 							// loop frees the cell and links z and y.
-							w.linkCell, w.linkZ, w.linkY = x.Loc(), z, y
+							w.linkCell, w.linkZ, w.linkY = x.varLoc(), z, y
 							break fast
 						}
 						// An empty wire cell takes the other end. A filled one holds
 						// the end linked first: the cell is freed and, when both ends
 						// are principal ports, they make a pair. A chain of wires is
 						// left to Link, in the outer loop.
-						ch := h.chunkOf(x.Loc())
-						c := &ch.w[x.Loc()&chunkMask]
+						ch := h.chunkOf(x.varLoc())
+						c := &ch.w[x.varLoc()&chunkMask]
 						z := Port(*c)
 						if z == 0 {
 							*c = uint64(y)
@@ -796,7 +810,7 @@ pairs:
 							break fast
 						}
 						*c = h.free[1]
-						h.free[1] = x.Loc()
+						h.free[1] = x.varLoc()
 						h.vars--
 						w.stack = w.stack[:n+1]
 						w.stack[n] = Redex{z, y}
@@ -822,9 +836,9 @@ pairs:
 					}
 					w.fenv[in.r] = v
 				case insFreeA:
-					h.release(a.Loc(), int(in.n))
+					h.release(a.nodeLoc(), int(in.n))
 				case insFreeB:
-					h.release(b.Loc(), int(in.n))
+					h.release(b.nodeLoc(), int(in.n))
 				case insAddK, insAddV, insSubV, insMulK, insMulV, insTag:
 					// The result needs a box.
 					goto general

@@ -117,6 +117,12 @@ func (p Port) Loc() uint64 {
 	return uint64(p) >> 3
 }
 
+// nodeLoc returns the location of a NODE word, without the branch of Loc.
+func (p Port) nodeLoc() uint64 { return uint64(p) >> locShift }
+
+// varLoc returns the location of a VAR or BIG word.
+func (p Port) varLoc() uint64 { return uint64(p) >> 3 }
+
 // String formats p for debugging.
 func (p Port) String() string {
 	switch p & tagMask {
