@@ -420,6 +420,9 @@ func tagged(v int64) (Port, bool) {
 // carried out by the outer one.
 func (w *Worker) runCompiled(check int64, lim *runLimits) (Redex, error) {
 	h := w.heap
+	// A run that starts above the live agent limit must stop after its
+	// next interaction even if that one does not grow the net.
+	lim.full = lim.idle != nil || h.allocs-h.frees+lim.offset > lim.maxLive
 pairs:
 	for len(w.stack) > 0 && w.count < check {
 		r := w.stack[len(w.stack)-1]
@@ -517,7 +520,7 @@ pairs:
 						if in.mode == 0 {
 							// The live count has not grown: only the stack
 							// limits apply.
-							if len(w.stack) >= lim.pause || lim.idle != nil {
+							if len(w.stack) >= lim.pause || lim.full {
 								if err := w.afterInteraction(lim); err != nil {
 									return Redex{}, err
 								}
@@ -775,9 +778,13 @@ pairs:
 								break fast
 							}
 							c := (*uint64)(h.word(x.varLoc()))
-							z := Port(atomic.SwapUint64(c, uint64(y)))
+							// A filled cell is final (see Link): the second
+							// end loads it and makes no swap.
+							z := Port(atomic.LoadUint64(c))
 							if z == 0 {
-								continue
+								if z = Port(atomic.SwapUint64(c, uint64(y))); z == 0 {
+									continue
+								}
 							}
 							// The other end was linked first: this worker owns the
 							// cell now and frees it.
@@ -903,6 +910,11 @@ type runLimits struct {
 	// idle, when set, counts the idle workers of a parallel run: while
 	// it is above zero, a worker with two pairs or more returns errShare.
 	idle *atomic.Int32
+
+	// full makes every interaction go through afterInteraction, also one
+	// that does not grow the net: set when idle is, or when the live
+	// count is above maxLive already.
+	full bool
 }
 
 // errShare stops runCompiled so that the parallel worker can give a

@@ -654,9 +654,10 @@ func (w *Worker) choose(t *Template, env []int64) (*Alt, error) {
 // more, so this end frees it and links z to y.
 //
 // In Shared mode the swap is atomic. It publishes y, and every write that
-// built the agents y refers to, to the goroutine that later swaps the
+// built the agents y refers to, to the goroutine that later reads the
 // cell; the goroutine that finds z acquires the writes made before z was
-// stored.
+// stored. A cell already filled never changes again, so the second end
+// reads it with an atomic load and makes no swap.
 func (w *Worker) Link(x, y Port) {
 	for {
 		if !x.IsVar() {
@@ -669,7 +670,11 @@ func (w *Worker) Link(x, y Port) {
 		c := w.heap.cell(x.Loc())
 		var z uint64
 		if w.Shared {
-			z = atomic.SwapUint64(c, uint64(y))
+			// A filled cell is final: only the two ends write it, once
+			// each. Loading it first spares the second end the swap.
+			if z = atomic.LoadUint64(c); z == 0 {
+				z = atomic.SwapUint64(c, uint64(y))
+			}
 		} else {
 			z = *c
 		}
