@@ -454,7 +454,7 @@ pairs:
 		if c.swap {
 			a, b = b, a
 		}
-		na := pr.na
+		na := int(c.na)
 		switch na {
 		case 0:
 		case 1:
@@ -469,13 +469,14 @@ pairs:
 				w.fregs[uint8(i)] = *(*Port)(unsafe.Add(p, 8*i))
 			}
 		}
-		if nb := pr.nb; nb > 0 {
+		nb := int(c.nb)
+		if nb > 0 {
 			p := h.word(b.nodeLoc())
 			for i := range nb {
 				w.fregs[uint8(na+i)] = *(*Port)(unsafe.Add(p, 8*i))
 			}
 		}
-		e := uint8(na + pr.nb)
+		e := uint8(na + nb)
 		w.fregs[e], w.fregs[e+1] = a, b
 		// Boxed, pending or not an integer: rewrite sorts it out.
 		switch attrs := pr.attrs; len(attrs) {

@@ -48,6 +48,9 @@ type ruleCell struct {
 	tmpl *Template // rule.Template for a rewrite rule, else nil
 	prog *prog     // tmpl.prog, the compiled program, or nil
 	swap bool      // the pair must be swapped so that the left type comes first
+	// prog.na and prog.nb, repeated here to spare the reducer loop a
+	// dependent load before it reads the pair's ports.
+	na, nb uint8
 }
 
 // NewTable returns an empty table.
@@ -149,6 +152,9 @@ func (t *Table) Build(ntype int) {
 			if r.Kind == RuleRewrite {
 				c.tmpl = r.Template
 				c.prog = r.Template.prog
+				if p := c.prog; p != nil {
+					c.na, c.nb = uint8(p.na), uint8(p.nb)
+				}
 			}
 		}
 	}
