@@ -402,7 +402,8 @@ func (h *Heap) word(loc uint64) unsafe.Pointer {
 
 // tagged returns the INT word of v, and false if v needs a box.
 func tagged(v int64) (Port, bool) {
-	return Port(uint64(v)<<3 | tagInt), v >= minInline && v <= maxInline
+	// v fits in 61 bits when shifting it out and back keeps its value.
+	return Port(uint64(v)<<3 | tagInt), v<<3>>3 == v
 }
 
 // runCompiled reduces the pairs on top of the stack whose rules have

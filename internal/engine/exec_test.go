@@ -217,3 +217,19 @@ func TestExecLargeIntegers(t *testing.T) {
 		}
 	})
 }
+
+// TestTaggedRange checks that tagged accepts exactly the integers that
+// fit in an INT word, as inlineInt does.
+func TestTaggedRange(t *testing.T) {
+	for _, v := range []int64{0, 1, -1, minInline, maxInline, minInline - 1, maxInline + 1,
+		math.MinInt64, math.MaxInt64, 1 << 61, -1 << 61, 1<<62 + 5} {
+		p, ok := tagged(v)
+		q, want := inlineInt(v)
+		if ok != want {
+			t.Errorf("tagged(%d) fits = %v, want %v", v, ok, want)
+		}
+		if ok && p != q {
+			t.Errorf("tagged(%d) = %#x, want %#x", v, p, q)
+		}
+	}
+}
