@@ -656,8 +656,8 @@ func (w *Worker) choose(t *Template, env []int64) (*Alt, error) {
 // In Shared mode the swap is atomic. It publishes y, and every write that
 // built the agents y refers to, to the goroutine that later reads the
 // cell; the goroutine that finds z acquires the writes made before z was
-// stored. A cell already filled never changes again, so the second end
-// reads it with an atomic load and makes no swap.
+// stored. Nothing writes a filled cell until the second end frees it, so
+// the second end reads it with an atomic load and makes no swap.
 func (w *Worker) Link(x, y Port) {
 	for {
 		if !x.IsVar() {
