@@ -49,16 +49,19 @@ var (
 //	Dup(a, b) >< S(x) => a ~ S(a2), b ~ S(b2), Dup(a2, b2) ~ x;
 func unaryNet(tb testing.TB, cfg annette.Config) *annette.Network {
 	n := annette.NewNetwork(cfg)
-	defineTypes(tb, n,
-		annette.Type{Name: "Z"},
-		annette.Type{Name: "S", Ports: []string{"main", "pred"}},
-		annette.Type{Name: "Add", Ports: []string{"main", "ret", "y"}},
-		annette.Type{Name: "Mul", Ports: []string{"main", "ret", "y"}},
-		annette.Type{Name: "Erase"},
-		annette.Type{Name: "Dup", Ports: []string{"main", "a", "b"}},
-	)
+	defineTypes(tb, n, unaryTypes...)
 	addRules(tb, n, unaryRules()...)
 	return n
+}
+
+// unaryTypes are the agent types of unaryNet.
+var unaryTypes = []annette.Type{
+	{Name: "Z"},
+	{Name: "S", Ports: []string{"main", "pred"}},
+	{Name: "Add", Ports: []string{"main", "ret", "y"}},
+	{Name: "Mul", Ports: []string{"main", "ret", "y"}},
+	{Name: "Erase"},
+	{Name: "Dup", Ports: []string{"main", "a", "b"}},
 }
 
 // unaryRules returns the rules of unaryNet.

@@ -1089,3 +1089,68 @@ func TestParallelStepMaxBatchWait(t *testing.T) {
 		t.Errorf("%d interactions and %d calls in %d rounds, want %d", total, calls.Load(), rounds, pairs)
 	}
 }
+
+// TestPeakLiveIncludesStart checks that the peak counts the net as it
+// starts. Adding 1000 to zero in unary keeps the live count flat until
+// the last interaction frees two agents, so the start is the peak.
+func TestPeakLiveIncludesStart(t *testing.T) {
+	leakCheck(t)
+	for _, r := range []struct {
+		mode    annette.ExecutionMode
+		workers int
+	}{{annette.Sequential, 1}, {annette.Auto, 2}, {annette.Parallel, 1}, {annette.Parallel, 2}} {
+		t.Run(fmt.Sprintf("mode%d/%d", r.mode, r.workers), func(t *testing.T) {
+			p := newParallel(t, annette.Config{},
+				annette.ParallelConfig{Workers: r.workers, Mode: r.mode}, unaryTypes, unaryRules()...)
+			defer closeNet(t, p)
+			n := p.Network
+			z, err := n.AddAgent("Z", nil)
+			must(t, err)
+			binop(t, n, "Add", unary(t, n, 1000), z.Main(), "out")
+			start := n.Stats().Live // 1000 S, two Z and the Add
+			st, err := p.Reduce(context.Background())
+			must(t, err)
+			if st.PeakLive != start {
+				t.Errorf("peak live agents = %d, want the %d of the start", st.PeakLive, start)
+			}
+			if st.Live != start-2 {
+				t.Errorf("live agents = %d, want %d", st.Live, start-2)
+			}
+		})
+	}
+}
+
+// TestParallelAgentLimitShortRun checks runs too short for the workers'
+// periodic check of the live agent limit: one that ends above the limit
+// and one that starts above it with interactions that add no agent. Both
+// must fail with ErrAgentLimit at every worker count.
+func TestParallelAgentLimitShortRun(t *testing.T) {
+	leakCheck(t)
+	for _, workers := range []int{1, 2, 3, 8} {
+		t.Run(fmt.Sprintf("ends-above/%d", workers), func(t *testing.T) {
+			p := newParallel(t, annette.Config{MaxLiveAgents: 50},
+				annette.ParallelConfig{Workers: workers, Mode: annette.Parallel}, countTypes, countRules...)
+			defer closeNet(t, p)
+			for i := range 2 {
+				c := addAgent(t, p.Network, "Count")
+				connect(t, p.Network, c.Port("r"), p.Name("out"+strconv.Itoa(i)))
+				connect(t, p.Network, c.Main(), p.Int(100))
+			}
+			if _, err := p.Reduce(context.Background()); !errors.Is(err, annette.ErrAgentLimit) {
+				t.Errorf("Reduce = %v, want ErrAgentLimit", err)
+			}
+		})
+		t.Run(fmt.Sprintf("starts-above/%d", workers), func(t *testing.T) {
+			p := newParallel(t, annette.Config{MaxLiveAgents: 1},
+				annette.ParallelConfig{Workers: workers, Mode: annette.Parallel}, unaryTypes, unaryRules()...)
+			defer closeNet(t, p)
+			n := p.Network
+			z, err := n.AddAgent("Z", nil)
+			must(t, err)
+			binop(t, n, "Add", unary(t, n, 100), z.Main(), "out")
+			if _, err := p.Reduce(context.Background()); !errors.Is(err, annette.ErrAgentLimit) {
+				t.Errorf("Reduce = %v, want ErrAgentLimit", err)
+			}
+		})
+	}
+}

@@ -131,7 +131,10 @@ func (s *Scheduler) RunWorker(i int) {
 	var quota int64 // interactions reserved from the budget
 	unlimited := s.limit <= 0
 	liveMark := w.heap.allocs - w.heap.frees
-	published := w.count // interaction count at the last publication of live agents
+	// Interaction count at the last publication of live agents. Starting
+	// 256 back makes the first batch publish, so a net that starts above
+	// the live agent limit stops after one batch.
+	published := w.count - 256
 	// The compiled loop does not pause and leaves the live agent limit to
 	// the publications below; it stops to share when a worker is idle.
 	rl := &runLimits{pause: 1<<62 - 1, maxLive: 1<<63 - 1, idle: &s.idleHint}
@@ -399,6 +402,12 @@ func (s *Scheduler) Finish() Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	res := Result{Err: s.err, Steals: s.steals, PeakLive: s.peak.Load()}
+	if res.Err == nil && s.live.Load() > s.maxLive {
+		// The workers check the limit every 256 interactions, so a run
+		// can reach normal form above it between two checks. Every
+		// worker has published its last change by now.
+		res.Err = &LimitError{Err: ErrAgentLimit, Limit: s.maxLive}
+	}
 	for _, w := range s.workers {
 		res.Left = append(res.Left, w.stack...)
 		w.stack = w.stack[:0]

@@ -226,6 +226,9 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 	// this one last looked. With a stale directory, every access to their
 	// chunks would take the slow path of Heap.word.
 	w.heap.reload()
+	// The net as it starts counts towards the peak: the compiled loop
+	// records the peak only after interactions that grow the net.
+	w.NotePeak(w.heap.allocs - w.heap.frees + lim.LiveOffset)
 	rl := &runLimits{pause: pause, maxLive: maxLive, offset: lim.LiveOffset, limit: lim.LiveAgents}
 	for {
 		for len(w.stack) > 0 {
