@@ -5,48 +5,111 @@
 # Usage: bench/compare.sh [PROGRAM.in ...]
 #
 # Inpla is taken from $INPLA, or else from `inpla` on the PATH; it must be
-# Inpla's threaded build (make thread), which takes -t. annette is built
-# from this repository unless $ANNETTE names a binary. Without programs,
-# every bench/programs/*-quick.in is timed; $RUNS (default 3) runs of each
-# are made and the median is kept.
+# Inpla's threaded build (make thread), which takes -t. When $INPLA1 names
+# Inpla's single-thread build (make), the 1-thread column uses it instead
+# of the threaded build with -t 1. annette is built from this repository
+# unless $ANNETTE names a binary. Without programs, every
+# bench/programs/*-quick.in is timed. Those run in milliseconds, so their
+# times mostly measure process start-up: name full-size programs, such as
+# bench/programs/fib-38.in, to compare speed. $RUNS (default 3) runs of
+# each are made and the median is kept.
+#
+# Every run must print its interaction count, and both programs must
+# print the same one; otherwise the script stops with an error.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
+# abs PATH prints PATH made absolute against the current directory.
+abs() {
+  case $1 in
+    /*) printf '%s\n' "$1" ;;
+    *) printf '%s\n' "$PWD/$1" ;;
+  esac
+}
+
+# Resolve every path given before moving to the repository root.
 inpla=${INPLA:-$(command -v inpla || true)}
 if [[ -z "$inpla" || ! -x "$inpla" ]]; then
   echo "compare.sh: no Inpla binary: set INPLA or put inpla on the PATH" >&2
   exit 2
 fi
+inpla=$(abs "$inpla")
+inpla1=${INPLA1:-}
+if [[ -n "$inpla1" ]]; then
+  if [[ ! -x "$inpla1" ]]; then
+    echo "compare.sh: INPLA1=$inpla1 is not an executable file" >&2
+    exit 2
+  fi
+  inpla1=$(abs "$inpla1")
+fi
 annette=${ANNETTE:-}
+if [[ -n "$annette" ]]; then
+  annette=$(abs "$annette")
+fi
+progs=()
+for prog in "$@"; do
+  if [[ ! -f "$prog" ]]; then
+    echo "compare.sh: $prog: no such file" >&2
+    exit 2
+  fi
+  progs+=("$(abs "$prog")")
+done
+
+cd "$(dirname "$0")/.."
 if [[ -z "$annette" ]]; then
   annette=$(mktemp -d)/annette
   go build -o "$annette" ./cmd/annette
 fi
 runs=${RUNS:-3}
-if [[ $# -eq 0 ]]; then
-  set -- bench/programs/*-quick.in
+if [[ ${#progs[@]} -eq 0 ]]; then
+  progs=("$PWD"/bench/programs/*-quick.in)
+  echo "compare.sh: timing the quick programs, whose times are mostly start-up" >&2
 fi
 
-# median_time CMD... prints the median wall time of $runs runs, in seconds.
+# count_of OUTPUT prints the interaction count that a run printed.
+count_of() {
+  sed -n 's/^(\([0-9][0-9]*\) interactions.*/\1/p' <<< "$1" | head -n 1
+}
+
+# median_time CMD... runs CMD $runs times and prints the median wall
+# time in seconds, then the interaction count of the last run. Inpla
+# 0.13.4 exits with status 255 on success, so the exit status is not
+# checked: a run counts only if it printed its interaction count.
 median_time() {
-  local times=()
+  local times=() out count=""
   for ((i = 0; i < runs; i++)); do
     local start end
     start=$(date +%s.%N)
-    # Inpla 0.13.4 exits with status 255 on success, so statuses are not
-    # checked here; the test suite checks annette's results.
-    "$@" > /dev/null 2>&1 || true
+    out=$("$@" 2>&1 || true)
     end=$(date +%s.%N)
+    count=$(count_of "$out")
+    if [[ -z "$count" ]]; then
+      echo "compare.sh: no interaction count from: $*" >&2
+      head -n 5 <<< "$out" >&2
+      exit 1
+    fi
     times+=("$(echo "$end - $start" | bc -l)")
   done
   printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+  echo "$count"
 }
 
-printf '%-28s %7s %10s %10s %8s\n' program threads annette_s inpla_s ratio
-for prog in "$@"; do
+printf '%-28s %7s %14s %10s %10s %8s\n' program threads interactions annette_s inpla_s ratio
+for prog in "${progs[@]}"; do
   for t in 1 2; do
-    a=$(median_time "$annette" run -t "$t" "$prog")
-    b=$(median_time "$inpla" -t "$t" -f "$prog")
-    printf '%-28s %7d %10.3f %10.3f %8.2f\n' "$(basename "$prog")" "$t" "$a" "$b" "$(echo "$a / $b" | bc -l)"
+    { read -r a; read -r na; } < <(median_time "$annette" run -t "$t" "$prog")
+    if [[ $t -eq 1 && -n "$inpla1" ]]; then
+      { read -r b; read -r nb; } < <(median_time "$inpla1" -f "$prog")
+    else
+      { read -r b; read -r nb; } < <(median_time "$inpla" -t "$t" -f "$prog")
+    fi
+    if [[ -z "$a" || -z "$b" ]]; then
+      echo "compare.sh: a run of $(basename "$prog") failed" >&2
+      exit 1
+    fi
+    if [[ "$na" != "$nb" ]]; then
+      echo "compare.sh: $(basename "$prog"): annette did $na interactions, Inpla $nb" >&2
+      exit 1
+    fi
+    printf '%-28s %7d %14s %10.3f %10.3f %8.2f\n' "$(basename "$prog")" "$t" "$na" "$a" "$b" "$(echo "$a / $b" | bc -l)"
   done
 done
