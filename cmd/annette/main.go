@@ -18,6 +18,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
@@ -65,6 +66,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
+	}
+	if a := args[0]; a == "-f" || strings.HasSuffix(a, ".in") {
+		// Inpla takes a program with -f, or people try the file alone.
+		fmt.Fprintf(stderr, "annette: unknown command %q; to run a program, use: annette run FILE\n", a)
+		return exitUsage
 	}
 	fmt.Fprintf(stderr, "annette: unknown command %q\n\n%s", args[0], usage)
 	return exitUsage

@@ -2,11 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/annette-go/annette"
+	"github.com/annette-go/annette/lang"
 )
 
 func TestRunCommands(t *testing.T) {
@@ -20,6 +25,9 @@ func TestRunCommands(t *testing.T) {
 		{[]string{"help"}, exitOK, "Usage:", ""},
 		{nil, exitUsage, "", "Usage:"},
 		{[]string{"frobnicate"}, exitUsage, "", `unknown command "frobnicate"`},
+		{[]string{"prog.in"}, exitUsage, "", "use: annette run FILE"},
+		{[]string{"-f", "prog.in"}, exitUsage, "", "use: annette run FILE"},
+		{[]string{"run", "prog.in", "-t", "1"}, exitUsage, "", "flag -t after the program file"},
 	} {
 		var out, errb bytes.Buffer
 		got := run(tc.args, strings.NewReader(""), &out, &errb)
@@ -203,5 +211,23 @@ func TestReplUseRuntimeError(t *testing.T) {
 	}
 	if got := timing.ReplaceAllString(out.String(), ", 0.00 sec)"); got != "(0 interactions, 0.00 sec)\n1\n" {
 		t.Errorf("stdout = %q, want the next statement to run and print 1", got)
+	}
+}
+
+// TestInterrupted checks the message of a run stopped by Ctrl-C, whose
+// context is the only one cancelled by a signal.
+func TestInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	canceled := &annette.ProgramError{Pos: lang.Pos{File: "p.in", Line: 2, Col: 1}, Err: context.Canceled}
+	if got := interrupted(ctx, canceled); got != canceled {
+		t.Errorf("before the signal: %v, want the error unchanged", got)
+	}
+	cancel()
+	if got, want := interrupted(ctx, canceled).Error(), "p.in:2:1: interrupted"; got != want {
+		t.Errorf("after the signal: %q, want %q", got, want)
+	}
+	other := errors.New("division by zero")
+	if got := interrupted(ctx, other); got != other {
+		t.Errorf("another error became %v", got)
 	}
 }

@@ -176,6 +176,6 @@ func execStmt(ip *annette.Interpreter, stmt lang.Stmt, stderr io.Writer) {
 	defer cancel()
 	ip.SetContext(ctx)
 	if err := ip.Exec(stmt); err != nil {
-		printError(stderr, err)
+		printError(stderr, interrupted(ctx, err))
 	}
 }

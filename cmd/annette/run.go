@@ -124,6 +124,14 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case len(rest) == 1 && file == "":
 		file = rest[0]
 	case len(rest) > 1 || len(rest) == 1 && file != "":
+		for _, a := range rest[1:] {
+			if strings.HasPrefix(a, "-") {
+				// The flag package stops at the first argument that is
+				// not a flag, so flags after the file reach here.
+				fmt.Fprintf(stderr, "annette run: flag %s after the program file: put flags before it\n", a)
+				return exitUsage
+			}
+		}
 		fmt.Fprintln(stderr, "annette run: give one program file")
 		return exitUsage
 	}
@@ -161,7 +169,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer cancel()
 	ip.SetContext(ctx)
-	err = ip.Run(file, src)
+	err = interrupted(ctx, ip.Run(file, src))
 	if f.stats {
 		printStats(stderr, ip.Network().Stats())
 		if p := ip.Parallel(); p != nil {
@@ -238,6 +246,22 @@ func printStats(w io.Writer, st annette.Stats) {
 }
 
 // printError prints a program's errors, one per line.
+// errInterrupted replaces context.Canceled when Ctrl-C stopped a run.
+var errInterrupted = errors.New("interrupted")
+
+// interrupted returns err with its cause replaced by errInterrupted when
+// ctx, which only a signal cancels, is done and err is its cancellation.
+func interrupted(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil || !errors.Is(err, context.Canceled) {
+		return err
+	}
+	var pe *annette.ProgramError
+	if errors.As(err, &pe) {
+		return &annette.ProgramError{Pos: pe.Pos, Err: errInterrupted}
+	}
+	return errInterrupted
+}
+
 func printError(w io.Writer, err error) {
 	var list lang.ErrorList
 	if errors.As(err, &list) {
