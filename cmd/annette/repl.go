@@ -31,6 +31,7 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := f.check(); err != nil {
 		return badUsage("repl", err, stderr)
 	}
+	f.limitProcessMemory()
 	if f.fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "annette repl: takes no file; use annette run for a file, or use \"file\"; at the prompt")
 		return exitUsage

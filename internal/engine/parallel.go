@@ -52,6 +52,7 @@ type Scheduler struct {
 	budget   atomic.Int64 // interactions left to hand out under a limit
 	live     atomic.Int64 // live agents, as last published by the workers
 	peak     atomic.Int64 // largest value seen in live
+	stacks   atomic.Int64 // words of the workers' pair stacks, as last published
 	_        [cacheLine]byte
 
 	mu         sync.Mutex // guards the fields below and is the lock of cond
@@ -135,6 +136,7 @@ func (s *Scheduler) RunWorker(i int) {
 	// 256 back makes the first batch publish, so a net that starts above
 	// the live agent limit stops after one batch.
 	published := w.count - 256
+	var stackMark int64 // words of this worker's stack included in s.stacks
 	// The compiled loop does not pause and leaves the live agent limit to
 	// the publications below; it stops to share when a worker is idle.
 	rl := &runLimits{pause: 1<<62 - 1, maxLive: 1<<63 - 1, idle: &s.idleHint}
@@ -204,7 +206,12 @@ func (s *Scheduler) RunWorker(i int) {
 					s.fail(&LimitError{Err: ErrAgentLimit, Limit: s.maxLive})
 					return
 				}
-				if s.maxWords > 0 && w.Net.Store.Words()+2*int64(cap(w.stack)) > s.maxWords {
+				// The limit covers every worker's stack, each as its
+				// capacity at the worker's last publication.
+				words := stackWords(cap(w.stack))
+				stacks := s.stacks.Add(words - stackMark)
+				stackMark = words
+				if s.maxWords > 0 && w.Net.Store.Words()+stacks > s.maxWords {
 					s.giveBack(quota)
 					s.fail(&LimitError{Err: ErrMemoryLimit, Limit: s.maxWords * 8})
 					return

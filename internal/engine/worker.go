@@ -273,6 +273,12 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 	}
 }
 
+// stackWords returns the words that a stack of n pairs counts towards the
+// memory limit: twice its size, because growing it copies it to a new
+// array while the old one is still held. Counting it once, a runaway
+// program on 2 workers was measured at 1.7 times the limit.
+func stackWords(n int) int64 { return 4 * int64(n) }
+
 // checkRun returns the error that stops a run at the current interaction
 // count, if any: the interaction limit, the memory limit or the end of
 // ctx.
@@ -282,7 +288,7 @@ func (w *Worker) checkRun(ctx context.Context, lim Limits, maxCount int64) error
 	}
 	// The pending pairs count too: a rule that only multiplies active
 	// pairs grows the stack, not the store.
-	if lim.StoreWords > 0 && w.Net.Store.Words()+2*int64(cap(w.stack)+cap(w.deferred)) > lim.StoreWords {
+	if lim.StoreWords > 0 && w.Net.Store.Words()+stackWords(cap(w.stack)+cap(w.deferred)) > lim.StoreWords {
 		return &LimitError{Err: ErrMemoryLimit, Limit: lim.StoreWords * 8}
 	}
 	select {
