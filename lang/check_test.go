@@ -199,6 +199,11 @@ func TestExpandUses(t *testing.T) {
 		"top/main.in":  "use \"lib/a.in\";\n",
 		"top/lib/a.in": "use \"b.in\";\nx ~ Z;\n",
 		"top/lib/b.in": "y ~ Z;\n",
+		// An error in a nested file names it by the path it was read
+		// from; a cycle through "./" is still a cycle.
+		"top/errs.in":     "use \"lib/bad2.in\";\n",
+		"top/lib/bad2.in": "x ~ ;\n",
+		"top/self.in":     "use \"./self.in\";\n",
 	}
 	read := func(path string) ([]byte, error) {
 		src, ok := files[path]
@@ -233,6 +238,15 @@ func TestExpandUses(t *testing.T) {
 	}
 	if got, want := p.String(), "y ~ Z;\nx ~ Z;\n"; got != want {
 		t.Errorf("nested relative use expanded:\n%s\nwant:\n%s", got, want)
+	}
+
+	_, err = ExpandUses(parse("top/errs.in"), read, 0)
+	if err == nil || !strings.HasPrefix(err.Error(), "top/lib/bad2.in:1:5: expected term") {
+		t.Errorf("error in a nested file: %v, want it named top/lib/bad2.in", err)
+	}
+	_, err = ExpandUses(parse("top/self.in"), read, 0)
+	if err == nil || !strings.Contains(err.Error(), "use cycle: top/self.in uses top/self.in") {
+		t.Errorf("cycle through ./: %v", err)
 	}
 
 	_, err = ExpandUses(parse("loop.in"), read, 0)

@@ -22,8 +22,8 @@ const maxUseFiles = 10000
 // read returns the contents of a file. A relative path is read as
 // written and, if that fails, relative to the directory of the file that
 // contains the use statement (p.File for the program itself). The
-// statements of a used file carry the path as the program writes it as
-// their file name.
+// statements of a used file carry the path it was read from as their
+// file name, and cycles are found by comparing those paths.
 // Files that cannot be read, syntax errors in them and cycles of use
 // statements are reported in the returned ErrorList.
 func ExpandUses(p *Program, read func(path string) ([]byte, error), mode Mode) (*Program, error) {
@@ -37,10 +37,6 @@ func ExpandUses(p *Program, read func(path string) ([]byte, error), mode Mode) (
 			u, ok := s.(*UseCmd)
 			if !ok {
 				out.Stmts = append(out.Stmts, s)
-				continue
-			}
-			if slices.Contains(chain, u.Path) {
-				errs.Add(u.PathPos, "use cycle: "+strings.Join(append(chain, u.Path), " uses "))
 				continue
 			}
 			if len(chain) > maxUseDepth {
@@ -64,14 +60,21 @@ func ExpandUses(p *Program, read func(path string) ([]byte, error), mode Mode) (
 				errs.Add(u.PathPos, fmt.Sprintf("cannot read %s: %v", u.Path, err))
 				continue
 			}
-			sub, err := ParseFile(u.Path, src, mode)
+			resolved = filepath.Clean(resolved)
+			if slices.Contains(chain, resolved) {
+				errs.Add(u.PathPos, "use cycle: "+strings.Join(append(chain, resolved), " uses "))
+				continue
+			}
+			// Positions name the file as it was opened, so that an error
+			// in a used file can be found from where the program ran.
+			sub, err := ParseFile(resolved, src, mode)
 			if l, ok := err.(ErrorList); ok {
 				errs = append(errs, l...)
 			}
-			expand(sub.Stmts, append(slices.Clip(chain), u.Path), filepath.Dir(resolved))
+			expand(sub.Stmts, append(slices.Clip(chain), resolved), filepath.Dir(resolved))
 		}
 	}
-	expand(p.Stmts, []string{p.File}, filepath.Dir(p.File))
+	expand(p.Stmts, []string{filepath.Clean(p.File)}, filepath.Dir(p.File))
 	errs.Sort()
 	return out, errs.Err()
 }
