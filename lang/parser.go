@@ -115,6 +115,8 @@ type parser struct {
 	errs  ErrorList
 	lines map[Pos]bool // file and line of each error, to count them per line
 	depth int          // nesting level of the recursion
+	// stopped is set when the parse ended at maxErrors errors.
+	stopped bool
 }
 
 // bailout abandons the current statement after a syntax error.
@@ -140,6 +142,7 @@ func (p *parser) run(parse func()) {
 			if _, ok := r.(tooMany); !ok {
 				panic(r)
 			}
+			p.stopped = true
 		}
 	}()
 	parse()
@@ -153,6 +156,12 @@ func (p *parser) finish() error {
 	p.errs.RemoveMultiples()
 	if len(p.errs) > maxErrors {
 		p.errs = p.errs[:maxErrors]
+		p.stopped = true
+	}
+	if p.stopped && len(p.errs) > 0 {
+		// Say that the list is cut short, at the last error reported.
+		last := p.errs[len(p.errs)-1]
+		p.errs = append(p.errs, &Error{Pos: last.Pos, Msg: "too many errors; the rest of the file was not checked"})
 	}
 	return p.errs.Err()
 }

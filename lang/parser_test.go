@@ -304,8 +304,12 @@ func TestErrorListSummary(t *testing.T) {
 func TestErrorLimit(t *testing.T) {
 	src := strings.Repeat("x ~ ;\n", 15)
 	_, err := ParseFile("", []byte(src), 0)
-	if n := len(err.(ErrorList)); n != 10 {
-		t.Errorf("default mode: %d errors, want 10", n)
+	list := err.(ErrorList)
+	if n := len(list); n != 11 {
+		t.Errorf("default mode: %d errors, want 10 and a note that the rest were not checked", n)
+	}
+	if last := list[len(list)-1]; !strings.Contains(last.Msg, "too many errors") {
+		t.Errorf("last error %q, want the too-many-errors note", last.Msg)
 	}
 	_, err = ParseFile("", []byte(src), AllErrors)
 	if n := len(err.(ErrorList)); n != 15 {
