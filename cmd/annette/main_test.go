@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -229,5 +230,40 @@ func TestInterrupted(t *testing.T) {
 	other := errors.New("division by zero")
 	if got := interrupted(ctx, other); got != other {
 		t.Errorf("another error became %v", got)
+	}
+}
+
+// scriptLines is a lineReader that returns its lines in turn; an entry
+// of nil stands for Ctrl-C at the prompt.
+type scriptLines struct{ lines []*string }
+
+func (s *scriptLines) ReadLine(bool) (string, error) {
+	if len(s.lines) == 0 {
+		return "", io.EOF
+	}
+	l := s.lines[0]
+	s.lines = s.lines[1:]
+	if l == nil {
+		return "", errDiscard
+	}
+	return *l, nil
+}
+
+// TestReplCtrlCDiscards checks that Ctrl-C in the middle of a statement
+// drops what was typed of it, and that the next statement runs alone.
+func TestReplCtrlCDiscards(t *testing.T) {
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ip.Close()
+	var errb bytes.Buffer
+	str := func(s string) *string { return &s }
+	lines := &scriptLines{lines: []*string{str("x ~ Foo("), nil, str("y ~ 2;")}}
+	if got := repl(ip, lines, &errb); got != exitOK {
+		t.Fatalf("status = %d, want 0 (stderr %q)", got, errb.String())
+	}
+	if errb.Len() != 0 {
+		t.Errorf("stderr = %q, want nothing: the unfinished statement was dropped", errb.String())
 	}
 }

@@ -82,10 +82,14 @@ func (t *terminalLines) ReadLine(more bool) (string, error) {
 	}
 	line, err := t.rl.Readline()
 	if errors.Is(err, readline.ErrInterrupt) {
-		return "", nil // Ctrl-C drops the line
+		return "", errDiscard
 	}
 	return line, err
 }
+
+// errDiscard is returned by a lineReader when the user pressed Ctrl-C at
+// the prompt: the unfinished statement is dropped.
+var errDiscard = errors.New("input discarded")
 
 // plainLines reads lines of any length.
 type plainLines struct{ r *bufio.Reader }
@@ -112,6 +116,10 @@ func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 	line, start := 0, 1 // the line being read, and the one buf starts at
 	for !ip.Exited() {
 		text, err := lines.ReadLine(strings.TrimSpace(buf.String()) != "")
+		if errors.Is(err, errDiscard) {
+			buf.Reset()
+			continue
+		}
 		if err != nil {
 			if s := strings.TrimSpace(buf.String()); s != "" {
 				fmt.Fprintln(stderr, "annette: input ended inside a statement")
