@@ -57,10 +57,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print one JSON object per line instead of a table")
 	quick := fs.Bool("quick", false, "run the -quick variants of the default programs")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, benchUsage)
+		fmt.Fprint(fs.Output(), benchUsage)
 		fs.PrintDefaults()
 	}
-	if status, ok := parseFlags("bench", fs, args, stderr); !ok {
+	if status, ok := parseFlags("bench", fs, args, stdout, stderr); !ok {
 		return status
 	}
 	counts, err := parseCounts(*workers)

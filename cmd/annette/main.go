@@ -84,11 +84,12 @@ func version() string {
 	return "devel"
 }
 
-// parseFlags parses args with fs, whose Usage prints the full help. For
-// -h it prints the help and reports exitOK; for a bad flag it prints the
-// error and a pointer to -h rather than the whole help, and reports
-// exitUsage. ok is true when the command should go on.
-func parseFlags(name string, fs *flag.FlagSet, args []string, stderr io.Writer) (status int, ok bool) {
+// parseFlags parses args with fs, whose Usage prints the full help to
+// fs.Output(). For -h it prints the help to stdout and reports exitOK;
+// for a bad flag it prints the error and a pointer to -h rather than the
+// whole help to stderr, and reports exitUsage. ok is true when the
+// command should go on.
+func parseFlags(name string, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (status int, ok bool) {
 	usage := fs.Usage
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -99,7 +100,9 @@ func parseFlags(name string, fs *flag.FlagSet, args []string, stderr io.Writer) 
 	case err == nil:
 		return exitOK, true
 	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(stdout)
 		usage()
+		fs.SetOutput(stderr)
 		return exitOK, false
 	}
 	return badUsage(name, err, stderr), false

@@ -22,10 +22,10 @@ import (
 func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	f := newRunFlags("repl", stderr, false)
 	f.fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: annette repl [flags]\n\nReads and runs statements; a statement ends with ';'. Flags:")
+		fmt.Fprintln(f.fs.Output(), "usage: annette repl [flags]\n\nReads and runs statements; a statement ends with ';'. Flags:")
 		f.fs.PrintDefaults()
 	}
-	if status, ok := parseFlags("repl", f.fs, args, stderr); !ok {
+	if status, ok := parseFlags("repl", f.fs, args, stdout, stderr); !ok {
 		return status
 	}
 	if err := f.check(); err != nil {

@@ -124,10 +124,10 @@ func readSource(r io.Reader) ([]byte, error) {
 func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	f := newRunFlags("run", stderr, true)
 	f.fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: annette run [flags] [FILE]\n\nRuns a program in the text language, read from FILE or standard input. Flags:")
+		fmt.Fprintln(f.fs.Output(), "usage: annette run [flags] [FILE]\n\nRuns a program in the text language, read from FILE or standard input. Flags:")
 		f.fs.PrintDefaults()
 	}
-	if status, ok := parseFlags("run", f.fs, args, stderr); !ok {
+	if status, ok := parseFlags("run", f.fs, args, stdout, stderr); !ok {
 		return status
 	}
 	if err := f.check(); err != nil {
