@@ -87,6 +87,7 @@ func TestRunProgram(t *testing.T) {
 		{"memory limit parallel", []string{"run", "-t", "2", "-max-memory", "16", grow}, "", exitError, "", "memory limit reached (limit 16 MiB)"},
 		{"memory limit on pairs", []string{"run", "-t", "1", "-max-memory", "16", pairs}, "", exitError, "", "pairs.in:2:1: memory limit reached"},
 		{"memory limit on pairs parallel", []string{"run", "-t", "2", "-max-memory", "16", pairs}, "", exitError, "", "memory limit reached"},
+		{"too many threads", []string{"run", "-t", "100000", ok}, "", exitUsage, "", "at most 4096 threads"},
 		{"lower-case -d", []string{"run", "-d", "n=5", consts}, "", exitUsage, "", "must start with an upper-case letter"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -88,6 +88,8 @@ func (f *runFlags) check() error {
 	switch {
 	case f.threads < 1:
 		return fmt.Errorf("-t %d: the number of threads must be at least 1", f.threads)
+	case f.threads > maxThreads:
+		return fmt.Errorf("-t %d: at most %d threads; each takes memory even when idle", f.threads, maxThreads)
 	case f.maxSteps < 0 || f.maxLive < 0 || f.maxMiB < 0:
 		return fmt.Errorf("limits must not be negative; 0 means no limit")
 	}
@@ -106,6 +108,11 @@ func (f *runFlags) limitProcessMemory() {
 		debug.SetMemoryLimit(f.maxMiB<<20 + f.maxMiB<<20/8)
 	}
 }
+
+// maxThreads bounds -t. Each worker holds about 12 KiB even when idle
+// (its goroutine stack, registers and heap), so -t 100000 took 1.2 GB to
+// run a tiny program; no machine needs more workers than this.
+const maxThreads = 4096
 
 // maxSource bounds the size of a program file, so that a device such as
 // /dev/zero given as the file ends with an error.
