@@ -109,9 +109,9 @@ func (f *runFlags) limitProcessMemory() {
 	}
 }
 
-// maxThreads bounds -t. Each worker holds about 12 KiB even when idle
-// (its goroutine stack, registers and heap), so -t 100000 took 1.2 GB to
-// run a tiny program; no machine needs more workers than this.
+// maxThreads bounds -t, far above the cores of any machine. Each worker
+// holds about 12 KiB even when idle (its goroutine stack, registers and
+// heap), so -t 100000 took 1.2 GB to run a tiny program.
 const maxThreads = 4096
 
 // maxSource bounds the size of a program file, so that a device such as
