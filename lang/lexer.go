@@ -351,6 +351,15 @@ func (lx *lexer) next() {
 		lx.errh(lx.pos(start), msg, false)
 		lx.emit(tIllegal, start, string(lx.src[start:lx.off]))
 	default:
+		if start+1 < len(lx.src) && c == '-' && lx.src[start+1] == '>' {
+			// No operator is spelled "->", and '-' followed by '>' never
+			// parses, so it is most likely a rule's arrow mistyped: read
+			// it as one after reporting it.
+			lx.off += 2
+			lx.errh(lx.pos(start), "invalid operator '->': a rule's arrow is '=>'", false)
+			lx.emit(tArrow, start, "->")
+			return
+		}
 		if start+1 < len(lx.src) {
 			if kind, ok := twoChar[string(lx.src[start:start+2])]; ok {
 				lx.off += 2

@@ -227,6 +227,8 @@ var syntaxErrorTests = []struct {
 	{") ~ x;", "1:1", "expected rule, net or command, found ')'"},
 	{"x ~ _;", "1:5", "expected term, found '_'"},
 	{"x ~ _y;", "1:5", "invalid identifier _y: identifiers cannot start with '_'"},
+	{"A(r) >< B -> r ~ 1;", "1:11", "invalid operator '->': a rule's arrow is '=>'"},
+	{"A(r) >< (int n)\n| n == 0 -> r ~ n\n| _ => r ~ 1;", "2:10", "invalid operator '->': a rule's arrow is '=>'"},
 	{"x ~ %1;", "1:6", "expected agent name after '%', found integer 1"},
 	{"x ~ int 3;", "1:9", "expected name after int, found integer 3"},
 	{"x ~ rand 3;", "1:10", "expected '(' after rand, found integer 3"},
