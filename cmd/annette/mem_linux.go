@@ -7,7 +7,7 @@ import (
 
 // defaultMaxMemoryMiB returns half of the machine's memory in MiB, so that
 // a program that grows forever stops with an error before the system runs
-// out of memory. The limit applies to the net's store and pair stacks; a
+// out of memory. The limit applies to the net's store and pair stacks. A
 // runaway program was measured at about 1.3 times the limit in all, so
 // half leaves room for the rest of the process and the system.
 func defaultMaxMemoryMiB() int64 {
