@@ -31,7 +31,8 @@ type Config struct {
 	// run), so a run may pass it by a few kilobytes. It does not count the
 	// Go runtime's own memory or garbage not yet collected: a runaway
 	// program was measured at about 1.3 times the limit in all. Zero means
-	// no limit.
+	// no limit but the store's own: a store holds at most 64 GiB, and a
+	// run stops with ErrMemoryLimit at 60 GiB whatever the limit.
 	MaxMemory int64
 	// Seed seeds the generator behind the rand expression. Runs with the
 	// same seed draw the same numbers.

@@ -386,18 +386,11 @@ func nodeOrder(slots [][]uint8, base int) ([]int, bool) {
 // word returns a pointer to the word at loc. The cells of an agent lie in
 // one chunk, so the word i places after it is at unsafe.Add(p, 8*i).
 //
-// It makes no call, so that the loops that use it keep their variables
-// in registers.
+// It makes no call and has no branch but the nil check of the chunk, so
+// that the loops that use it keep their variables in registers. The mask
+// spares a bounds check: no location past the directory is handed out.
 func (h *Heap) word(loc uint64) unsafe.Pointer {
-	c := loc >> chunkBits
-	d := h.dir
-	if c >= uint64(len(d)) {
-		// Another heap has grown the store since the last reload. The
-		// directory is not cached here: storing it would need a write
-		// barrier. The next refill reloads it.
-		d = *h.store.dir.Load()
-	}
-	return unsafe.Pointer(&d[c].w[loc&chunkMask])
+	return unsafe.Pointer(&h.dir[loc>>chunkBits&(dirLen-1)].w[loc&chunkMask])
 }
 
 // tagged returns the INT word of v, and false if v needs a box.

@@ -37,7 +37,7 @@ type Scheduler struct {
 	// Set by NewScheduler, read-only during the run.
 	workers  []*Worker
 	maxLive  int64
-	maxWords int64 // store size limit in words, 0 for none
+	maxWords int64 // store size limit in words
 	limit    int64 // interaction limit, 0 for none
 	liveBase int64 // live agents of the net before the run
 
@@ -77,7 +77,7 @@ func NewScheduler(ctx context.Context, workers []*Worker, start []Redex, lim Lim
 	s := &Scheduler{
 		workers:   workers,
 		maxLive:   lim.LiveAgents,
-		maxWords:  lim.StoreWords,
+		maxWords:  MemoryLimit(lim.StoreWords),
 		limit:     lim.Interactions,
 		liveBase:  liveBase,
 		published: make([]int64, len(workers)),
@@ -128,7 +128,6 @@ const quantum = 1024
 // each worker, all at the same time, each on its own goroutine.
 func (s *Scheduler) RunWorker(i int) {
 	w := s.workers[i]
-	w.heap.reload()
 	var quota int64 // interactions reserved from the budget
 	unlimited := s.limit <= 0
 	liveMark := w.heap.allocs - w.heap.frees
@@ -211,7 +210,7 @@ func (s *Scheduler) RunWorker(i int) {
 				words := stackWords(cap(w.stack))
 				stacks := s.stacks.Add(words - stackMark)
 				stackMark = words
-				if s.maxWords > 0 && w.Net.Store.Words()+stacks > s.maxWords {
+				if w.Net.Store.Words()+stacks > s.maxWords {
 					s.giveBack(quota)
 					s.fail(&LimitError{Err: ErrMemoryLimit, Limit: s.maxWords * 8})
 					return

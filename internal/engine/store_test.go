@@ -85,3 +85,40 @@ func TestStoreRemoteFreeConcurrent(t *testing.T) {
 		t.Errorf("%d distinct cells allocated, want %d", len(got), len(cells)+perWorker)
 	}
 }
+
+// TestStoreFull fills the directory's last entry and checks that the next
+// chunk panics with ErrStoreFull instead of reusing an entry.
+func TestStoreFull(t *testing.T) {
+	s := NewStore()
+	h := NewHeap(s)
+	h.alloc(1) // takes chunk 0
+	s.chunks = dirLen - 1
+	h.bump = h.end // drops the rest of chunk 0
+	l := h.alloc(1)
+	if got := l >> chunkBits; got != dirLen-1 {
+		t.Fatalf("last chunk is %d, want %d", got, dirLen-1)
+	}
+	*h.cell(l + chunkWords - 1) = 7
+	if got := h.chunkOf(l).owner; got != h {
+		t.Errorf("owner of the last chunk = %p, want %p", got, h)
+	}
+	h.bump = h.end
+	defer func() {
+		if v := recover(); v != ErrStoreFull {
+			t.Errorf("recovered %v, want ErrStoreFull", v)
+		}
+	}()
+	h.alloc(1)
+	t.Error("allocation past the last chunk returned")
+}
+
+func TestMemoryLimit(t *testing.T) {
+	hard := int64(capWords - capWords/16)
+	for _, c := range []struct{ in, want int64 }{
+		{0, hard}, {-1, hard}, {1, 1}, {1 << 20, 1 << 20}, {hard, hard}, {hard + 1, hard}, {1 << 62, hard},
+	} {
+		if got := MemoryLimit(c.in); got != c.want {
+			t.Errorf("MemoryLimit(%d) = %d, want %d", c.in, got, c.want)
+		}
+	}
+}

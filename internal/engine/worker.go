@@ -68,7 +68,7 @@ type Limits struct {
 	Interactions int64 // total interactions of the worker
 	LiveAgents   int64 // agents allocated and not yet freed, LiveOffset included
 	LiveOffset   int64 // live agents that other workers account for
-	StoreWords   int64 // words the store and the pending pairs may take; checked every 256 interactions
+	StoreWords   int64 // words the store and the pending pairs may take, at most the store's capacity (see MemoryLimit); checked every 256 interactions
 	// Pause makes Run return ErrPaused once the stack holds at least this
 	// many pairs (checked after every interaction), so that a caller can
 	// hand them to parallel workers. Zero means never.
@@ -222,10 +222,6 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 	if w.tab.cells == nil {
 		w.Prepare()
 	}
-	// Other heaps, such as the builder's, may have grown the store since
-	// this one last looked. With a stale directory, every access to their
-	// chunks would take the slow path of Heap.word.
-	w.heap.reload()
 	// The net as it starts counts towards the peak: the compiled loop
 	// records the peak only after interactions that grow the net.
 	w.NotePeak(w.heap.allocs - w.heap.frees + lim.LiveOffset)
@@ -288,8 +284,8 @@ func (w *Worker) checkRun(ctx context.Context, lim Limits, maxCount int64) error
 	}
 	// The pending pairs count too: a rule that only multiplies active
 	// pairs grows the stack, not the store.
-	if lim.StoreWords > 0 && w.Net.Store.Words()+stackWords(cap(w.stack)+cap(w.deferred)) > lim.StoreWords {
-		return &LimitError{Err: ErrMemoryLimit, Limit: lim.StoreWords * 8}
+	if max := MemoryLimit(lim.StoreWords); w.Net.Store.Words()+stackWords(cap(w.stack)+cap(w.deferred)) > max {
+		return &LimitError{Err: ErrMemoryLimit, Limit: max * 8}
 	}
 	select {
 	case <-ctx.Done():
