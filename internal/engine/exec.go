@@ -201,10 +201,26 @@ func (p *prog) body(t *Template, alt *Alt, ai int) bool {
 	nn := len(alt.Nodes)
 	vbase := base + nn + alt.Vars
 
-	// The integers first: they may still bail out to rewrite.
+	// The integers first: they may still bail out to rewrite. A value that
+	// is an attribute as it came needs no instruction: its register is
+	// replaced by the register of the port that brought the attribute,
+	// which holds the same INT word.
+	alias := make(map[int]uint8)
+	reg := func(r uint16) uint8 {
+		if a, ok := alias[int(r)]; ok {
+			return a
+		}
+		return uint8(r)
+	}
 	var consts []ins
 	for i, v := range alt.Values {
 		r := uint8(vbase + i)
+		if v.Kind == valExpr {
+			if k, ok := attrLoad(alt.Exprs[v.Index], len(t.Attrs)); ok {
+				alias[vbase+i] = uint8(t.Attrs[k])
+				continue
+			}
+		}
 		switch v.Kind {
 		case valConst:
 			consts = append(consts, ins{op: insConst, r: r, w: uint64(v.Port)})
@@ -248,7 +264,7 @@ func (p *prog) body(t *Template, alt *Alt, ai int) bool {
 	o := 0
 	for i, ns := range alt.Nodes {
 		for _, s := range alt.Slots[o : o+ns.Arity] {
-			slots[i] = append(slots[i], uint8(s))
+			slots[i] = append(slots[i], reg(s))
 		}
 		o += ns.Arity
 	}
@@ -308,7 +324,7 @@ func (p *prog) body(t *Template, alt *Alt, ai int) bool {
 		if principal(l[0]) && principal(l[1]) {
 			op = insPush
 		}
-		p.code = append(p.code, ins{op: op, x: uint8(l[0]), y: uint8(l[1])})
+		p.code = append(p.code, ins{op: op, x: reg(l[0]), y: reg(l[1])})
 	}
 	if nn >= 256 || alt.Vars >= 256 {
 		return false
@@ -319,6 +335,16 @@ func (p *prog) body(t *Template, alt *Alt, ai int) bool {
 	}
 	p.code = append(p.code, end)
 	return true
+}
+
+// attrLoad reports whether c only loads attribute k of the pair, one of
+// the first nattr slots of the environment, and returns k.
+func attrLoad(c *Code, nattr int) (int, bool) {
+	if len(c.Instrs) != 1 || c.Instrs[0].Op != OpLoad {
+		return 0, false
+	}
+	k := c.Instrs[0].Arg
+	return int(k), k >= 0 && k < int64(nattr)
 }
 
 // exprIns returns the instruction that computes expression c into

@@ -233,3 +233,40 @@ func TestTaggedRange(t *testing.T) {
 		}
 	}
 }
+
+// TestExecAttrPassThrough passes attributes on unchanged, to a wire and
+// to the slots of a new agent: the program reuses the ports that brought
+// them and computes nothing.
+func TestExecAttrPassThrough(t *testing.T) {
+	forModes(t, func(t *testing.T, n *testNet) {
+		keep := n.define("PassOn", false, "r1", "r2", "k")
+		pair := n.define("PassPair", false, "a", "b")
+		// PassOn(r1, r2, int k) >< (int x) => r1 ~ k, r2 ~ PassPair(x, k);
+		// Ext registers: r1=0, r2=1, k=2, PassOn=3, the integer=4.
+		n.rule("keep", keep, TypeInt, []int{2, 4}, AltSpec{
+			Nodes: []NodeDecl{decl(pair)},
+			Exprs: []*Code{code(load(0)), code(load(1)), code(load(0))},
+			Wires: [][2]End{
+				wire(ext(0), exprEnd(0)),
+				wire(ext(1), node(0, 0)),
+				wire(node(0, 1), exprEnd(1)),
+				wire(node(0, 2), exprEnd(2)),
+			},
+		})
+		r1, r2 := n.w.NewVar(), n.w.NewVar()
+		n.w.Push(n.agent(keep, r1, r2, n.w.Int(-5)), n.w.Int(1<<40))
+		if err := n.run(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := n.show(r1), "-5"; got != want {
+			t.Errorf("r1 = %s, want %s", got, want)
+		}
+		if got, want := n.show(r2), "PassPair(1099511627776, -5)"; got != want {
+			t.Errorf("r2 = %s, want %s", got, want)
+		}
+		r, _ := n.net.Rules.lookup(keep, TypeInt)
+		if p := r.Template.prog; p != nil && (hasOp(p, insAddK) || hasOp(p, insTag)) {
+			t.Error("the program computes an attribute it passes on unchanged")
+		}
+	})
+}
