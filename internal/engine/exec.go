@@ -128,6 +128,8 @@ func compileProg(t *Template) *prog {
 			always := false // the guard always holds
 			if g.fast == fastVK && g.fop >= OpEq && g.fop <= OpGe && g.farg < fastRegs {
 				in = ins{op: insGuardEq + uint8(g.fop-OpEq), x: uint8(g.farg), w: uint64(g.fb)}
+			} else if g.fast == fastVV && g.fop >= OpEq && g.fop <= OpGe && g.farg < fastRegs && g.fb < fastRegs {
+				in = ins{op: insGuardV + uint8(g.fop-OpEq), x: uint8(g.farg), y: uint8(g.fb)}
 			} else if v, ok := p.translateExpr(g, t.EnvLen); ok {
 				switch {
 				case !v.konst:
@@ -574,6 +576,30 @@ pairs:
 						}
 					case insGuardGe:
 						if w.fenv[in.x] < int64(in.w) {
+							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
+						}
+					case insGuardV + 0: // OpEq
+						if w.fenv[in.x] != w.fenv[in.y] {
+							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
+						}
+					case insGuardV + 1: // OpNe
+						if w.fenv[in.x] == w.fenv[in.y] {
+							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
+						}
+					case insGuardV + 2: // OpLt
+						if w.fenv[in.x] >= w.fenv[in.y] {
+							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
+						}
+					case insGuardV + 3: // OpLe
+						if w.fenv[in.x] > w.fenv[in.y] {
+							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
+						}
+					case insGuardV + 4: // OpGt
+						if w.fenv[in.x] <= w.fenv[in.y] {
+							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
+						}
+					case insGuardV + 5: // OpGe
+						if w.fenv[in.x] < w.fenv[in.y] {
 							ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
 						}
 					case insAddK:

@@ -270,3 +270,49 @@ func TestExecAttrPassThrough(t *testing.T) {
 		}
 	})
 }
+
+// TestExecGuardTwoAttrs compares two attributes in a guard, with each
+// comparison, against Go's.
+func TestExecGuardTwoAttrs(t *testing.T) {
+	ops := []struct {
+		op   Op
+		name string
+		f    func(x, y int64) bool
+	}{
+		{OpEq, "Eq", func(x, y int64) bool { return x == y }},
+		{OpNe, "Ne", func(x, y int64) bool { return x != y }},
+		{OpLt, "Lt", func(x, y int64) bool { return x < y }},
+		{OpLe, "Le", func(x, y int64) bool { return x <= y }},
+		{OpGt, "Gt", func(x, y int64) bool { return x > y }},
+		{OpGe, "Ge", func(x, y int64) bool { return x >= y }},
+	}
+	forModes(t, func(t *testing.T, n *testNet) {
+		for _, o := range ops {
+			// GuardOp(r, int y) >< (int x) | x op y => r ~ 1 | _ => r ~ 0;
+			// Ext registers: r=0, y=1, the agent=2, the integer=3.
+			ty := n.define("Guard"+o.name, false, "r", "y")
+			n.rule("guard "+o.name, ty, TypeInt, []int{3, 1},
+				AltSpec{Guard: code(load(0), load(1), apply(o.op)), Wires: [][2]End{wire(ext(0), constant(1))}},
+				AltSpec{Wires: [][2]End{wire(ext(0), constant(0))}})
+			for x := int64(-2); x <= 2; x++ {
+				for y := int64(-2); y <= 2; y++ {
+					out := n.w.NewVar()
+					n.w.Push(n.agent(ty, out, n.w.Int(y)), n.w.Int(x))
+					if err := n.run(); err != nil {
+						t.Fatal(err)
+					}
+					want := "0"
+					if o.f(x, y) {
+						want = "1"
+					}
+					if got := n.show(out); got != want {
+						t.Errorf("%d %s %d gives %s, want %s", x, o.name, y, got, want)
+					}
+				}
+			}
+			if r, _ := n.net.Rules.lookup(ty, TypeInt); !NoPrograms.Load() && !hasOp(r.Template.prog, insGuardV+uint8(o.op-OpEq)) {
+				t.Errorf("the %s rule has no program with a two-attribute guard", o.name)
+			}
+		}
+	})
+}

@@ -25,6 +25,11 @@ const (
 	insTag                       // reg[r] = the integer word of env[x]
 	insBinV                      // insBinV+k: env[r] = env[x] op env[y], op = OpAdd+k
 	insBinK = insBinV + nBinary  // insBinK+k: env[r] = env[x] op int64(w)
+
+	// insGuardV+k: unless env[x] op env[y] holds, op = OpEq+k, jump to
+	// the next alternative. A guard that compares two attributes, such as
+	// the x <= y of a sort, costs one dispatch.
+	insGuardV = insBinK + nBinary
 )
 
 // nBinary is the number of binary operations, OpAdd to OpGe.
