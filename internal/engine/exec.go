@@ -124,25 +124,20 @@ func compileProg(t *Template) *prog {
 		}
 		jumps = jumps[:0]
 		if g := alt.Guard; g != nil {
-			in := ins{op: insGuard, y: uint8(ai)}
-			always := false // the guard always holds
-			if g.fast == fastVK && g.fop >= OpEq && g.fop <= OpGe && g.farg < fastRegs {
-				in = ins{op: insGuardEq + uint8(g.fop-OpEq), x: uint8(g.farg), w: uint64(g.fb)}
-			} else if g.fast == fastVV && g.fop >= OpEq && g.fop <= OpGe && g.farg < fastRegs && g.fb < fastRegs {
-				in = ins{op: insGuardV + uint8(g.fop-OpEq), x: uint8(g.farg), y: uint8(g.fb)}
+			if fails, ok := p.translateGuard(g, t.EnvLen); ok {
+				jumps = append(jumps, fails...)
 			} else if v, ok := p.translateExpr(g, t.EnvLen); ok {
 				switch {
 				case !v.konst:
-					in = ins{op: insTest, x: uint8(v.v)}
+					jumps = append(jumps, len(p.code))
+					p.code = append(p.code, ins{op: insTest, x: uint8(v.v)})
 				case v.v == 0:
-					in = ins{op: insJump}
-				default:
-					always = true
+					jumps = append(jumps, len(p.code))
+					p.code = append(p.code, ins{op: insJump})
 				}
-			}
-			if !always {
+			} else {
 				jumps = append(jumps, len(p.code))
-				p.code = append(p.code, in)
+				p.code = append(p.code, ins{op: insGuard, y: uint8(ai)})
 			}
 		}
 		for k, c := range alt.Lets {
