@@ -55,6 +55,7 @@ type Interpreter struct {
 	out     io.Writer
 	errOut  io.Writer
 	exited  bool
+	inExec  bool // Run is reading a file for Exec's use statement
 	ctx     context.Context
 }
 
@@ -138,6 +139,13 @@ func (ip *Interpreter) Run(filename string, src []byte) error {
 	if err != nil {
 		return err
 	}
+	if !ip.inExec {
+		// A whole program has been checked: a constant set before it that
+		// it never names is most likely a typing slip in its name.
+		for _, name := range ip.checker.UnusedConfigConsts() {
+			fmt.Fprintf(ip.errOut, "warning: constant %s is set before the program (-d) but the program never names it\n", name)
+		}
+	}
 	for _, s := range prog.Stmts {
 		if err := ip.exec(s); err != nil {
 			return err
@@ -159,7 +167,9 @@ func (ip *Interpreter) Exec(s lang.Stmt) error {
 		if err != nil {
 			return &ProgramError{Pos: u.PathPos, Err: err}
 		}
+		ip.inExec = true
 		err = ip.Run(u.Path, src)
+		ip.inExec = false
 		var pe *ProgramError
 		if errors.As(err, &pe) {
 			// As for a statement typed in: the pairs the failed net left

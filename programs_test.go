@@ -290,3 +290,24 @@ s;
 		t.Errorf("error = %v, want the pending integer of Get >< Int", err)
 	}
 }
+
+// TestUnusedConstWarning checks that a constant set before a program that
+// never names it gets a warning before the program runs, and a used one
+// none.
+func TestUnusedConstWarning(t *testing.T) {
+	src := "F(r) >< (int x) => r ~ x + SIZE;\nF(a) ~ 1;\na;\n"
+	var out, errOut bytes.Buffer
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{
+		Stdout: &out, Stderr: &errOut, Workers: 1,
+		Consts: map[string]int64{"SIZE": 2, "SZIE": 9},
+	})
+	must(t, err)
+	defer ip.Close()
+	must(t, ip.Run("c.in", []byte(src)))
+	if got := errOut.String(); !strings.Contains(got, "constant SZIE is set before the program") || strings.Contains(got, "constant SIZE") {
+		t.Errorf("stderr = %q, want a warning about SZIE only", got)
+	}
+	if got := normalizeTiming(out.String()); !strings.HasSuffix(got, "\n3\n") {
+		t.Errorf("output = %q, want 3", got)
+	}
+}

@@ -3,6 +3,7 @@ package lang
 import (
 	"fmt"
 	"maps"
+	"slices"
 )
 
 // The checker runs after parsing and before anything is compiled. It
@@ -86,6 +87,7 @@ type Checker struct {
 	cfg    Config
 	agents map[string]agentInfo
 	consts map[string]constInfo
+	used   map[string]bool // constants that a checked statement names
 	rules  map[[2]string]Pos
 	// names holds the state of the top-level names that are not absent.
 	// After a use statement, whose file the checker has not seen, names
@@ -122,6 +124,7 @@ func NewChecker(cfg *Config) *Checker {
 	c := &Checker{
 		agents: map[string]agentInfo{},
 		consts: map[string]constInfo{},
+		used:   map[string]bool{},
 		rules:  map[[2]string]Pos{},
 		names:  map[string]nameState{},
 	}
@@ -191,7 +194,24 @@ func (c *Checker) Arity(agent string) (int, bool) {
 // checked declaration.
 func (c *Checker) Const(name string) (int64, bool) {
 	k, ok := c.consts[name]
+	if ok {
+		c.used[name] = true
+	}
 	return k.value, ok
+}
+
+// UnusedConfigConsts returns, sorted, the constants of the Config that no
+// checked statement has named, so that a caller can warn about a
+// command-line constant that a typing slip made useless.
+func (c *Checker) UnusedConfigConsts() []string {
+	var out []string
+	for name := range c.cfg.Consts {
+		if !c.used[name] {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (c *Checker) errorf(pos Pos, format string, args ...any) {
@@ -350,6 +370,9 @@ func atPos(at, from Pos) string {
 
 func (c *Checker) isConst(name string) bool {
 	_, ok := c.consts[name]
+	if ok {
+		c.used[name] = true
+	}
 	return ok
 }
 
@@ -357,6 +380,7 @@ func (c *Checker) constDecl(d *ConstDecl) {
 	w := &walker{c: c, inConst: true}
 	w.expr(d.Value)
 	if k, ok := c.consts[d.Name]; ok {
+		c.used[d.Name] = true
 		if !k.pos.IsValid() {
 			c.warnf(d.NamePos,
 				"constant %s is set on the command line, so this declaration is ignored", d.Name)

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -284,5 +285,19 @@ func TestExpandUsesBoundsFiles(t *testing.T) {
 	_, err = ExpandUses(p, read, 0)
 	if err == nil || !strings.Contains(err.Error(), "use statements read more than 10000 files") {
 		t.Errorf("got %v, want the file count error", err)
+	}
+}
+
+func TestCheckUnusedConfigConsts(t *testing.T) {
+	c := NewChecker(&Config{Consts: map[string]int64{"SIZE": 7, "SIZ": 1, "N": 2, "DECL": 3}})
+	p, err := ParseFile("", []byte("const DECL = 1;\nF(r) >< (int x) => r ~ (x + N);\nx ~ SIZE;"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CheckProgram(p); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.UnusedConfigConsts(); !slices.Equal(got, []string{"SIZ"}) {
+		t.Errorf("unused constants %v, want [SIZ]", got)
 	}
 }
