@@ -66,8 +66,9 @@ func (e *RuleError) Error() string {
 // Unwrap returns the cause.
 func (e *RuleError) Unwrap() error { return e.Err }
 
-// LimitError reports that a run stopped at a configured limit. Err is
-// ErrInteractionLimit or ErrAgentLimit.
+// LimitError reports that a run stopped at a configured limit, or that
+// the store is full. Err is ErrInteractionLimit, ErrAgentLimit or
+// ErrMemoryLimit.
 type LimitError struct {
 	Err   error
 	Limit int64
@@ -80,7 +81,7 @@ func (e *LimitError) Error() string {
 	return e.Err.Error() + " (limit " + strconv.FormatInt(e.Limit, 10) + ")"
 }
 
-// Unwrap returns ErrInteractionLimit or ErrAgentLimit.
+// Unwrap returns ErrInteractionLimit, ErrAgentLimit or ErrMemoryLimit.
 func (e *LimitError) Unwrap() error { return e.Err }
 
 // PanicError is a panic recovered from an action rule or a pool task.

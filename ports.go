@@ -116,7 +116,9 @@ func (n *Network) Int(v int64) Port { return Port{kind: portInt, value: v, n: n}
 
 // AddAgent adds an agent of the named type with an optional Go value; the
 // type must be Valued for a non-nil value. Every auxiliary port of the
-// agent must be connected before the next Step or Reduce.
+// agent must be connected before the next Step or Reduce. A network's
+// store holds at most 64 GiB: near that, AddAgent returns a *LimitError
+// with ErrMemoryLimit.
 func (n *Network) AddAgent(typ string, value any) (Agent, error) {
 	if n.running {
 		return Agent{}, ErrRunning
@@ -131,6 +133,10 @@ func (n *Network) AddAgent(typ string, value any) (Agent, error) {
 	info := n.net.Types.Info(id)
 	if value != nil && !info.Valued {
 		return Agent{}, errorf("agent type %s carries no value; define it with Valued set", typ)
+	}
+	if n.net.Store.Words() > engine.MemoryLimit(0) {
+		// The store's capacity is near: stop before it panics.
+		return Agent{}, &LimitError{Err: ErrMemoryLimit, Limit: engine.MemoryLimit(0) * 8}
 	}
 	p := n.w.NewAgent(id)
 	if value != nil {
