@@ -92,7 +92,7 @@ func TestStoreFull(t *testing.T) {
 	s := NewStore()
 	h := NewHeap(s)
 	h.alloc(1) // takes chunk 0
-	s.chunks = dirLen - 1
+	s.all = append(s.all, make([]*chunk, dirLen-2)...)
 	h.bump = h.end // drops the rest of chunk 0
 	l := h.alloc(1)
 	if got := l >> chunkBits; got != dirLen-1 {
