@@ -38,17 +38,18 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 		// carries out nothing while such a pair waits reports it.
 		var waitErr error
 		progress := false
+		// next collects the pairs made in this round, in order. Putting
+		// them back on the stack after every Step, as an earlier version
+		// did, copied them once per pair: quadratic in the round's size.
+		var next []engine.Redex
 		for i, r := range live {
-			// Step alone with the pair: pairs made earlier in this round
-			// wait for the next round's reachability test, and a pair
-			// that must wait for its integer must not let Step go on to
-			// one of them.
-			earlier := n.w.TakeStack()
+			// Step alone with the pair (the stack is empty here): pairs
+			// made earlier in this round wait for the next round's
+			// reachability test, and a pair that must wait for its
+			// integer must not let Step go on to one of them.
 			n.w.Push(r.A, r.B)
 			ok, err := n.Step(ctx)
-			created := n.w.TakeStack()
-			n.w.PushAll(earlier)
-			n.w.PushAll(created)
+			next = append(next, n.w.TakeStack()...)
 			if ok {
 				st.Interactions++
 				progress = true
@@ -60,7 +61,8 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 				continue
 			}
 			if err != nil {
-				// Put back what this round did not reach.
+				// Put back what this round made and what it did not reach.
+				n.w.PushAll(next)
 				for _, q := range live[i+1:] {
 					n.w.Push(q.A, q.B)
 				}
@@ -70,6 +72,7 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 				return st, err
 			}
 		}
+		n.w.PushAll(next)
 		for _, r := range parked {
 			n.w.Push(r.A, r.B)
 		}

@@ -358,6 +358,10 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	if res.Err == nil && p.cfg.MaxLiveAgents > 0 && p.live() > p.cfg.MaxLiveAgents {
 		res.Err = &engine.LimitError{Err: ErrAgentLimit, Limit: p.cfg.MaxLiveAgents}
 	}
+	// Every pair is back on p.w, so its stacks are all the run's.
+	if max := engine.MemoryLimit(p.cfg.MaxMemory / 8); res.Err == nil && p.w.MemoryWords() > max {
+		res.Err = &engine.LimitError{Err: ErrMemoryLimit, Limit: max * 8}
+	}
 	return done, convertError(res.Err)
 }
 

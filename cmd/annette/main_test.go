@@ -62,6 +62,10 @@ func TestRunProgram(t *testing.T) {
 	grow := writeProgram(t, "grow.in", "Grow(r) >< Go => r ~ S(s), Grow(s) ~ Go;\nGrow(x) ~ Go;\n")
 	// Only active pairs multiply here: the store stays small.
 	pairs := writeProgram(t, "pairs.in", "B >< (int n) => B ~ n, B ~ n;\nB ~ 0;\n")
+	// A tree that doubles in every round of the weak strategy, which
+	// walks the whole net once a round: wide agents reach the limit in
+	// few rounds.
+	tree := writeProgram(t, "tree.in", "Build(t) >< (int d) => t ~ N(l, r, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z), Build(l) ~ d + 1, Build(r) ~ d + 1;\nBuild(tree) ~ 0;\n")
 	for _, tc := range []struct {
 		name    string
 		args    []string
@@ -86,6 +90,9 @@ func TestRunProgram(t *testing.T) {
 		{"memory limit", []string{"run", "-t", "1", "-max-memory", "16", grow}, "", exitError, "", "grow.in:2:1: memory limit reached (limit 16 MiB)"},
 		{"memory limit parallel", []string{"run", "-t", "2", "-max-memory", "16", grow}, "", exitError, "", "memory limit reached (limit 16 MiB)"},
 		{"memory limit on pairs", []string{"run", "-t", "1", "-max-memory", "16", pairs}, "", exitError, "", "pairs.in:2:1: memory limit reached"},
+		{"memory limit weak", []string{"run", "-w", "-t", "1", "-max-memory", "4", tree}, "", exitError, "", "tree.in:2:1: memory limit reached (limit 4 MiB)"},
+		{"memory limit weak parallel", []string{"run", "-w", "-t", "2", "-max-memory", "4", tree}, "", exitError, "", "tree.in:2:1: memory limit reached (limit 4 MiB)"},
+		{"memory limit too large", []string{"run", "-max-memory", "17592186044417", ok}, "", exitUsage, "", "-max-memory"},
 		{"memory limit on pairs parallel", []string{"run", "-t", "2", "-max-memory", "16", pairs}, "", exitError, "", "memory limit reached"},
 		{"too many threads", []string{"run", "-t", "100000", ok}, "", exitUsage, "", "at most 4096 threads"},
 		{"lower-case -d", []string{"run", "-d", "n=5", consts}, "", exitUsage, "", "must start with an upper-case letter"},

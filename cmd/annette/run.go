@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"runtime"
@@ -83,6 +84,11 @@ func newRunFlags(name string, stderr io.Writer, file bool) *runFlags {
 	return f
 }
 
+// maxMemoryMiB bounds -max-memory so that the limit in bytes, and the
+// eighth more that limitProcessMemory adds, fit in an int64. A store
+// holds at most 64 GiB anyway.
+const maxMemoryMiB = 1 << 42
+
 // check reports a flag value out of range.
 func (f *runFlags) check() error {
 	switch {
@@ -92,6 +98,9 @@ func (f *runFlags) check() error {
 		return fmt.Errorf("-t %d: at most %d threads; each takes memory even when idle", f.threads, maxThreads)
 	case f.maxSteps < 0 || f.maxLive < 0 || f.maxMiB < 0:
 		return fmt.Errorf("limits must not be negative; 0 means no limit")
+	case f.maxMiB > maxMemoryMiB:
+		// Larger values would overflow the limit in bytes.
+		return fmt.Errorf("-max-memory %d: at most %d MiB; 0 means no limit", f.maxMiB, int64(maxMemoryMiB))
 	}
 	return nil
 }
@@ -103,10 +112,17 @@ func (f *runFlags) check() error {
 // the process size. With the soft limit the collector reclaims them as
 // the net nears its limit: without it, a runaway program measured 1.6
 // times -max-memory on one worker.
+//
+// The weak strategy (-w) gets no soft limit: each of its rounds builds a
+// map of the whole net on the Go heap, larger than the store itself, so
+// near the limit the collector ran without pause (a 16 MiB limit took 39
+// s to reach, most of it in the kernel).
 func (f *runFlags) limitProcessMemory() {
-	if f.maxMiB > 0 {
-		debug.SetMemoryLimit(f.maxMiB<<20 + f.maxMiB<<20/8)
+	limit := int64(math.MaxInt64) // the runtime's default: none
+	if f.maxMiB > 0 && !f.weak {
+		limit = f.maxMiB<<20 + f.maxMiB<<20/8
 	}
+	debug.SetMemoryLimit(limit)
 }
 
 // maxThreads bounds -t, far above the cores of any machine. Each worker

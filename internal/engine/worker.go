@@ -275,6 +275,12 @@ func (w *Worker) Run(ctx context.Context, lim Limits) error {
 // program on 2 workers was measured at 1.7 times the limit.
 func stackWords(n int) int64 { return 4 * int64(n) }
 
+// MemoryWords returns the words that count towards the memory limit of
+// a run of w alone: the whole store and w's stacks of pending pairs.
+func (w *Worker) MemoryWords() int64 {
+	return w.Net.Store.Words() + stackWords(cap(w.stack)+cap(w.deferred))
+}
+
 // checkRun returns the error that stops a run at the current interaction
 // count, if any: the interaction limit, the memory limit or the end of
 // ctx.
@@ -284,7 +290,7 @@ func (w *Worker) checkRun(ctx context.Context, lim Limits, maxCount int64) error
 	}
 	// The pending pairs count too: a rule that only multiplies active
 	// pairs grows the stack, not the store.
-	if max := MemoryLimit(lim.StoreWords); w.Net.Store.Words()+stackWords(cap(w.stack)+cap(w.deferred)) > max {
+	if max := MemoryLimit(lim.StoreWords); w.MemoryWords() > max {
 		return &LimitError{Err: ErrMemoryLimit, Limit: max * 8}
 	}
 	select {
