@@ -43,10 +43,10 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 		// did, copied them once per pair: quadratic in the round's size.
 		var next []engine.Redex
 		for i, r := range live {
-			// Step alone with the pair (the stack is empty here): pairs
+			// Step alone with the pair; the stack is empty here. Pairs
 			// made earlier in this round wait for the next round's
-			// reachability test, and a pair that must wait for its
-			// integer must not let Step go on to one of them.
+			// reachability test. A pair that must wait for its integer
+			// must not let Step go on to one of them.
 			n.w.Push(r.A, r.B)
 			ok, err := n.Step(ctx)
 			next = append(next, n.w.TakeStack()...)

@@ -279,8 +279,8 @@ func (n *Network) Step(ctx context.Context) (bool, error) {
 		if n.cfg.MaxLiveAgents > 0 && n.live() > n.cfg.MaxLiveAgents {
 			return true, &LimitError{Err: ErrAgentLimit, Limit: n.cfg.MaxLiveAgents}
 		}
-		if max := engine.MemoryLimit(n.cfg.MaxMemory / 8); n.w.MemoryWords() > max {
-			return true, &LimitError{Err: ErrMemoryLimit, Limit: max * 8}
+		if words := engine.MemoryLimit(n.cfg.MaxMemory / 8); n.w.MemoryWords() > words {
+			return true, &LimitError{Err: ErrMemoryLimit, Limit: words * 8}
 		}
 	}
 	return ok, convertError(err)

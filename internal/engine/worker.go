@@ -290,8 +290,8 @@ func (w *Worker) checkRun(ctx context.Context, lim Limits, maxCount int64) error
 	}
 	// The pending pairs count too: a rule that only multiplies active
 	// pairs grows the stack, not the store.
-	if max := MemoryLimit(lim.StoreWords); w.MemoryWords() > max {
-		return &LimitError{Err: ErrMemoryLimit, Limit: max * 8}
+	if words := MemoryLimit(lim.StoreWords); w.MemoryWords() > words {
+		return &LimitError{Err: ErrMemoryLimit, Limit: words * 8}
 	}
 	select {
 	case <-ctx.Done():
