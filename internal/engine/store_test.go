@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"sync"
 	"testing"
 )
@@ -120,5 +121,31 @@ func TestMemoryLimit(t *testing.T) {
 		if got := MemoryLimit(c.in); got != c.want {
 			t.Errorf("MemoryLimit(%d) = %d, want %d", c.in, got, c.want)
 		}
+	}
+}
+
+// TestRunStoreFull fills the store during a run, faster than the memory
+// checks can see, and expects ErrMemoryLimit instead of a panic.
+func TestRunStoreFull(t *testing.T) {
+	n := newTestNet(t, false)
+	pump := n.define("Pump", false, "r")
+	tick := n.define("Tick", false)
+	// Pump(r) >< Tick => r ~ S(s), Pump(s) ~ Tick;
+	n.rule("pump", pump, tick, nil, AltSpec{
+		Nodes: []NodeDecl{decl(n.s), decl(pump), decl(tick)},
+		Wires: [][2]End{
+			wire(ext(0), node(0, 0)),
+			wire(node(0, 1), node(1, 1)),
+			wire(node(1, 0), node(2, 0)),
+		},
+	})
+	out := n.w.NewVar()
+	n.w.Push(n.agent(pump, out), n.agent(tick))
+	s := n.net.Store
+	s.all = append(s.all, make([]*chunk, dirLen-1-len(s.all))...)
+	n.w.heap.bump = n.w.heap.end
+	err := n.run()
+	if !errors.Is(err, ErrMemoryLimit) {
+		t.Fatalf("run with a full store: %v, want ErrMemoryLimit", err)
 	}
 }

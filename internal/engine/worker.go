@@ -195,7 +195,26 @@ func (w *Worker) Push(a, b Port) { w.stack = append(w.stack, Redex{a, b}) }
 // Run reduces until no active pair is left, and returns nil, or until an
 // interaction fails, a limit is reached or ctx is done, and returns the
 // reason. The context is checked every 256 interactions.
-func (w *Worker) Run(ctx context.Context, lim Limits) error {
+//
+// A run stops at MemoryLimit before the store is full, unless rules with
+// bodies of thousands of wide agents allocate more than the margin
+// between two checks. The store's ErrStoreFull panic is then returned as
+// ErrMemoryLimit, and the net, stopped inside an interaction, must not be
+// reduced again.
+func (w *Worker) Run(ctx context.Context, lim Limits) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v != ErrStoreFull {
+				panic(v)
+			}
+			err = &LimitError{Err: ErrMemoryLimit, Limit: capWords * 8}
+		}
+	}()
+	return w.reduce(ctx, lim)
+}
+
+// reduce is Run without the recovery of ErrStoreFull.
+func (w *Worker) reduce(ctx context.Context, lim Limits) error {
 	done := ctx.Done()
 	if done != nil {
 		if err := ctx.Err(); err != nil {
