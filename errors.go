@@ -110,5 +110,11 @@ func convertError(err error) error {
 	if errors.As(err, &l) {
 		return &LimitError{Err: l.Err, Limit: l.Limit}
 	}
+	// A parallel worker that filled the store panicked in it; the pool
+	// recovered the panic. See engine.Worker.Run for the sequential case.
+	var p *PanicError
+	if errors.As(err, &p) && p.Value == engine.ErrStoreFull {
+		return &LimitError{Err: ErrMemoryLimit, Limit: engine.MemoryLimit(0) * 8}
+	}
 	return err
 }

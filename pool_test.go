@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/annette-go/annette/internal/engine"
 )
 
 // Each test checks for leaked goroutines itself: another test file may
@@ -975,5 +977,18 @@ func BenchmarkPoolStartClose(b *testing.B) {
 		if err := p.Close(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestConvertStoreFullPanic checks that a worker's panic on a full store
+// reaches the caller as ErrMemoryLimit.
+func TestConvertStoreFullPanic(t *testing.T) {
+	err := convertError(fmt.Errorf("worker 1: %w", &PanicError{Value: engine.ErrStoreFull}))
+	if !errors.Is(err, ErrMemoryLimit) {
+		t.Errorf("converted error %v, want ErrMemoryLimit", err)
+	}
+	other := &PanicError{Value: "boom"}
+	if err := convertError(other); err != other {
+		t.Errorf("converted error %v, want the panic error itself", err)
 	}
 }

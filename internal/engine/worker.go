@@ -207,7 +207,7 @@ func (w *Worker) Run(ctx context.Context, lim Limits) (err error) {
 			if v != ErrStoreFull {
 				panic(v)
 			}
-			err = &LimitError{Err: ErrMemoryLimit, Limit: capWords * 8}
+			err = &LimitError{Err: ErrMemoryLimit, Limit: MemoryLimit(0) * 8}
 		}
 	}()
 	return w.reduce(ctx, lim)
