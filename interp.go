@@ -315,6 +315,12 @@ func (ip *Interpreter) runNet(s *lang.NetStmt) error {
 		st, err = ip.net.Reduce(ip.ctx)
 	}
 	if err != nil {
+		var le *LimitError
+		if errors.As(err, &le) && errors.Is(le.Err, ErrInteractionLimit) && ip.cfg.MaxInteractions > 0 {
+			// The network's limit counts earlier statements too: report
+			// the limit as configured.
+			le.Limit = ip.cfg.MaxInteractions
+		}
 		return &ProgramError{Pos: s.Pos(), Err: ip.explain(err)}
 	}
 	secs := strconv.FormatFloat(st.Elapsed.Seconds(), 'f', 2, 64)

@@ -311,3 +311,29 @@ func TestUnusedConstWarning(t *testing.T) {
 		t.Errorf("output = %q, want 3", got)
 	}
 }
+
+// TestInteractionLimitMessage checks that the limit in the error of a net
+// statement is the configured one, not the total of earlier statements.
+func TestInteractionLimitMessage(t *testing.T) {
+	src := `Down(r) >< (int n)
+| n == 0 => r ~ 0
+| _      => Down(r) ~ n - 1;
+Loop >< Go => Loop ~ Go;
+Down(a) ~ 500;
+Down(b) ~ 500;
+Loop ~ Go;
+`
+	for _, workers := range []int{1, 2} {
+		var out bytes.Buffer
+		ip, err := annette.NewInterpreter(annette.InterpreterConfig{
+			Stdout: &out, Stderr: &out, Workers: workers,
+			Config: annette.Config{MaxInteractions: 1000},
+		})
+		must(t, err)
+		err = ip.Run("lim.in", []byte(src))
+		ip.Close()
+		if msg := fmt.Sprint(err); !strings.HasPrefix(msg, "lim.in:7:1: ") || !strings.Contains(msg, "(limit 1000)") {
+			t.Errorf("%d workers: error = %v, want the limit 1000 at 7:1", workers, err)
+		}
+	}
+}
