@@ -758,10 +758,26 @@ func (w *Worker) IntValue(p Port) (int64, error) {
 			}
 			p = Port(z)
 		default:
-			return 0, ErrNotInteger
+			return 0, &notIntegerError{info: w.Net.Types.Info(p.Type())}
 		}
 	}
 }
+
+// notIntegerError is ErrNotInteger with the type of the agent found.
+type notIntegerError struct{ info *TypeInfo }
+
+func (e *notIntegerError) Error() string {
+	name := e.info.Name
+	if e.info.Arity() == 0 {
+		// In the text language a name that is not a defined constant,
+		// such as a -d constant left out, is read as an agent.
+		return ErrNotInteger.Error() + " (" + name + "; a constant " + name + " needs const or -d)"
+	}
+	return ErrNotInteger.Error() + " (" + name + ")"
+}
+
+// Is reports that the error is ErrNotInteger.
+func (e *notIntegerError) Is(target error) bool { return target == ErrNotInteger }
 
 // DropInt consumes the integer end p: it frees the filled wires on the
 // way and the box of a large integer. The caller must own p, and
