@@ -114,7 +114,7 @@ func convertError(err error) error {
 	// recovered the panic. See engine.Worker.Run for the sequential case.
 	var p *PanicError
 	if errors.As(err, &p) && p.Value == engine.ErrStoreFull {
-		return &LimitError{Err: ErrMemoryLimit, Limit: engine.MemoryLimit(0) * 8}
+		return convertError(engine.StoreFullError())
 	}
 	return err
 }

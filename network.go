@@ -279,8 +279,8 @@ func (n *Network) Step(ctx context.Context) (bool, error) {
 		if n.cfg.MaxLiveAgents > 0 && n.live() > n.cfg.MaxLiveAgents {
 			return true, &LimitError{Err: ErrAgentLimit, Limit: n.cfg.MaxLiveAgents}
 		}
-		if words := engine.MemoryLimit(n.cfg.MaxMemory / 8); n.w.MemoryWords() > words {
-			return true, &LimitError{Err: ErrMemoryLimit, Limit: words * 8}
+		if err := n.w.CheckMemory(n.cfg.MaxMemory / 8); err != nil {
+			return true, convertError(err)
 		}
 	}
 	return ok, convertError(err)

@@ -359,8 +359,8 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 		res.Err = &engine.LimitError{Err: ErrAgentLimit, Limit: p.cfg.MaxLiveAgents}
 	}
 	// Every pair is back on p.w, so its stacks are all the run's.
-	if words := engine.MemoryLimit(p.cfg.MaxMemory / 8); res.Err == nil && p.w.MemoryWords() > words {
-		res.Err = &engine.LimitError{Err: ErrMemoryLimit, Limit: words * 8}
+	if res.Err == nil {
+		res.Err = p.w.CheckMemory(p.cfg.MaxMemory / 8)
 	}
 	return done, convertError(res.Err)
 }

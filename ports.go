@@ -136,7 +136,7 @@ func (n *Network) AddAgent(typ string, value any) (Agent, error) {
 	}
 	if n.net.Store.Words() > engine.MemoryLimit(0) {
 		// The store's capacity is near: stop before it panics.
-		return Agent{}, &LimitError{Err: ErrMemoryLimit, Limit: engine.MemoryLimit(0) * 8}
+		return Agent{}, convertError(engine.StoreFullError())
 	}
 	p := n.w.NewAgent(id)
 	if value != nil {

@@ -114,9 +114,9 @@ func (f *runFlags) check() error {
 // times -max-memory on one worker.
 //
 // The weak strategy (-w) gets no soft limit. Each of its rounds builds a
-// map of the whole net on the Go heap, larger than the store itself, so
-// near the limit the collector ran without pause: a 16 MiB limit took 39
-// s to reach, most of it in the kernel.
+// map of the whole net on the Go heap, larger than the store itself. Near
+// the limit the collector then ran without pause, and a 16 MiB limit took
+// 39 s to reach, most of it in the kernel.
 func (f *runFlags) limitProcessMemory() {
 	limit := int64(math.MaxInt64) // the runtime's default: none
 	if f.maxMiB > 0 && !f.weak {

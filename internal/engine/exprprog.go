@@ -153,8 +153,7 @@ func (x *exprTranslator) run(code []Instr) (operand, bool) {
 				x.stack[d] = operand{konst: true, v: unary(in.Op, v.v)}
 				continue
 			}
-			op := map[Op]uint8{OpNeg: insNeg, OpNot: insNot, OpBool: insBool}[in.Op]
-			x.emit(ins{op: op, r: uint8(x.slot(d)), x: uint8(v.v)})
+			x.emit(ins{op: unaryIns[in.Op], r: uint8(x.slot(d)), x: uint8(v.v)})
 			x.stack[d] = operand{v: x.slot(d)}
 		case OpAndJ, OpOrJ:
 			target := int(in.Arg)
@@ -264,7 +263,7 @@ func (x *exprTranslator) binary(op Op, dst int64, a, b operand) {
 			a, b = b, a
 		case OpLt, OpLe, OpGt, OpGe:
 			a, b = b, a
-			k = uint8(map[Op]Op{OpLt: OpGt, OpLe: OpGe, OpGt: OpLt, OpGe: OpLe}[op] - OpAdd)
+			k = uint8(mirrored[op] - OpAdd)
 		default:
 			x.emit(ins{op: insKSet, r: uint8(dst), w: uint64(a.v)})
 			a = operand{v: dst}
@@ -276,6 +275,9 @@ func (x *exprTranslator) binary(op Op, dst int64, a, b operand) {
 	}
 	x.emit(ins{op: uint8(insBinV) + k, r: uint8(dst), x: uint8(a.v), y: uint8(b.v)})
 }
+
+// unaryIns maps OpNeg, OpNot and OpBool to their instructions.
+var unaryIns = map[Op]uint8{OpNeg: insNeg, OpNot: insNot, OpBool: insBool}
 
 // unary applies OpNeg, OpNot or OpBool.
 func unary(op Op, v int64) int64 {

@@ -15,8 +15,8 @@ type gnode struct {
 	a, b *gnode
 }
 
-// guardTree rebuilds the tree of c. It reports false for code it does not
-// know the shape of.
+// guardTree rebuilds the tree of c. It reports false for code of a shape
+// it does not handle.
 func guardTree(c *Code) (*gnode, bool) {
 	type pending struct {
 		target, depth int
@@ -140,8 +140,8 @@ var (
 func (g *guardTranslator) jump(n *gnode, want bool, l int) bool {
 	switch n.op {
 	case OpAndJ, OpOrJ:
-		// a and b is false as soon as a is; a or b is true as soon as a
-		// is.
+		// An and is false as soon as its left operand is, and an or is
+		// true as soon as its left operand is.
 		short := n.op == OpOrJ
 		if want == short {
 			return g.jump(n.a, want, l) && g.jump(n.b, want, l)
@@ -227,8 +227,7 @@ func (g *guardTranslator) value(n *gnode) (operand, bool) {
 		if !ok {
 			return operand{}, false
 		}
-		op := map[Op]uint8{OpNeg: insNeg, OpNot: insNot, OpBool: insBool}[n.op]
-		g.x.emit(ins{op: op, r: uint8(s), x: uint8(a.v)})
+		g.x.emit(ins{op: unaryIns[n.op], r: uint8(s), x: uint8(a.v)})
 		return operand{v: s}, true
 	case OpAndJ, OpOrJ:
 		return operand{}, false

@@ -19,8 +19,8 @@ import (
 // Fibonacci 6%. The price is a store of at most dirLen chunks (64 GiB)
 // and a directory of 2 MiB of address space per store. On Unix it is
 // mapped outside the Go heap, so only its pages in use take memory and
-// the garbage collector never scans it: on the heap, a process that made
-// 3000 networks ran 6 times slower, from the collector's scans.
+// the garbage collector does not scan it. On the heap, the collector's
+// scans made a process that created 3000 networks 6 times slower.
 const (
 	chunkBits  = 15
 	chunkWords = 1 << chunkBits
@@ -29,7 +29,7 @@ const (
 	dirBits = 18
 	dirLen  = 1 << dirBits
 
-	// capWords is the most words a store can hold.
+	// capWords is the capacity of a store in words.
 	capWords = dirLen << chunkBits
 
 	// MaxArity is the largest number of auxiliary ports an agent type may
@@ -74,8 +74,15 @@ func NewStore() *Store {
 
 // ErrStoreFull is the panic value of a store that has no room for
 // another chunk. Runs stop with ErrMemoryLimit before that (see
-// MemoryLimit); only building a net of this size outside a run panics.
+// MemoryLimit), and Worker.Run turns the panic into that error when
+// rules outrun the checks. Building a net outside a run may panic.
 var ErrStoreFull = errors.New("engine: the store is full (64 GiB)")
+
+// StoreFullError returns the error of a run stopped by a full store:
+// ErrMemoryLimit at the limit that MemoryLimit sets for every run.
+func StoreFullError() error {
+	return &LimitError{Err: ErrMemoryLimit, Limit: MemoryLimit(0) * 8}
+}
 
 // MemoryLimit returns the store size limit in words that a run enforces
 // when it is given the limit words (0 for none). That is words itself

@@ -207,7 +207,7 @@ func (w *Worker) Run(ctx context.Context, lim Limits) (err error) {
 			if v != ErrStoreFull {
 				panic(v)
 			}
-			err = &LimitError{Err: ErrMemoryLimit, Limit: MemoryLimit(0) * 8}
+			err = StoreFullError()
 		}
 	}()
 	return w.reduce(ctx, lim)
@@ -300,6 +300,15 @@ func (w *Worker) MemoryWords() int64 {
 	return w.Net.Store.Words() + stackWords(cap(w.stack)+cap(w.deferred))
 }
 
+// CheckMemory returns ErrMemoryLimit in a *LimitError when MemoryWords
+// is above MemoryLimit(limit), and nil otherwise.
+func (w *Worker) CheckMemory(limit int64) error {
+	if words := MemoryLimit(limit); w.MemoryWords() > words {
+		return &LimitError{Err: ErrMemoryLimit, Limit: words * 8}
+	}
+	return nil
+}
+
 // checkRun returns the error that stops a run at the current interaction
 // count, if any: the interaction limit, the memory limit or the end of
 // ctx.
@@ -309,8 +318,8 @@ func (w *Worker) checkRun(ctx context.Context, lim Limits, maxCount int64) error
 	}
 	// The pending pairs count too: a rule that only multiplies active
 	// pairs grows the stack, not the store.
-	if words := MemoryLimit(lim.StoreWords); w.MemoryWords() > words {
-		return &LimitError{Err: ErrMemoryLimit, Limit: words * 8}
+	if err := w.CheckMemory(lim.StoreWords); err != nil {
+		return err
 	}
 	select {
 	case <-ctx.Done():
@@ -776,7 +785,7 @@ func (e *notIntegerError) Error() string {
 	return ErrNotInteger.Error() + " (" + name + ")"
 }
 
-// Is reports that the error is ErrNotInteger.
+// Is reports whether target is ErrNotInteger.
 func (e *notIntegerError) Is(target error) bool { return target == ErrNotInteger }
 
 // DropInt consumes the integer end p: it frees the filled wires on the
