@@ -501,7 +501,8 @@ func (c *Checker) ruleBody(b RuleBody, ctx *ruleCtx) {
 	case *Net:
 		c.ruleNet(b, ctx)
 	case *If:
-		w := &walker{c: c, inRule: true, attrs: ctx.attrs, lhs: ctx.lhs}
+		w := &walker{c: c, inRule: true, attrs: ctx.attrs, lhs: ctx.lhs,
+			later: bodyBinds(b.Then, bodyBinds(b.Else, nil))}
 		w.expr(b.Cond)
 		c.ruleBody(b.Then, ctx)
 		c.ruleBody(b.Else, ctx)
@@ -513,7 +514,8 @@ func (c *Checker) ruleBody(b RuleBody, ctx *ruleCtx) {
 						"expected a condition in the first alternative of a guard list, found '_'")
 				}
 			} else {
-				w := &walker{c: c, inRule: true, attrs: ctx.attrs, lhs: ctx.lhs}
+				w := &walker{c: c, inRule: true, attrs: ctx.attrs, lhs: ctx.lhs,
+					later: bodyBinds(g.Body, nil)}
 				w.expr(g.Cond)
 			}
 			c.ruleBody(g.Body, ctx)
@@ -523,6 +525,29 @@ func (c *Checker) ruleBody(b RuleBody, ctx *ruleCtx) {
 				"expected the guard list to end with a default alternative '| _ => ...', found none")
 		}
 	}
+}
+
+// bodyBinds adds the names bound by where or let in body, in its nets and
+// nested alternatives, to names and returns the map.
+func bodyBinds(body RuleBody, names map[string]bool) map[string]bool {
+	switch b := body.(type) {
+	case *Net:
+		if b.Binds != nil {
+			for _, bd := range b.Binds.List {
+				if names == nil {
+					names = map[string]bool{}
+				}
+				names[bd.Name] = true
+			}
+		}
+	case *If:
+		names = bodyBinds(b.Else, bodyBinds(b.Then, names))
+	case *Guards:
+		for _, g := range b.Alts {
+			names = bodyBinds(g.Body, names)
+		}
+	}
+	return names
 }
 
 // ruleNet checks one body of a rule: a whole body, or one alternative.
