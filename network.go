@@ -53,7 +53,8 @@ type Type struct {
 	ValueType reflect.Type
 }
 
-// Stats reports what a run did.
+// Stats reports what a run did. Reduce returns the figures of its own
+// run only; Network.Stats gives the totals, Step and Reduce together.
 type Stats struct {
 	Interactions int64         // interactions carried out
 	Allocated    int64         // agents allocated
@@ -235,6 +236,11 @@ func (n *Network) prepare() error {
 // *LimitError) or ctx is done (ctx.Err()); the network is then left in a
 // consistent state and Reduce can be called again. The context is checked
 // every 256 interactions.
+//
+// A pair whose interaction failed stays in the net, untouched, so the
+// next Reduce tries it first and fails the same way until the cause is
+// gone: for ErrNoRule, add the missing rule (AddRule) and call Reduce
+// again to go on from where the run stopped.
 func (n *Network) Reduce(ctx context.Context) (Stats, error) {
 	if err := n.prepare(); err != nil {
 		return Stats{}, err

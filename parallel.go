@@ -294,7 +294,8 @@ func (p *ParallelNetwork) runAll(k int, f func(i int)) error {
 // at the start of the round, spread over the workers in batches, with a
 // barrier at the end. Pairs the round creates wait for the next round,
 // as do those left when ParallelConfig.MaxBatchWait ends the round early.
-// It returns the number of interactions of the round.
+// It returns the number of interactions of the round. (Network.Step,
+// the sequential counterpart, carries out a single interaction.)
 func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err

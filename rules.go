@@ -19,6 +19,13 @@ type Rule interface {
 // and links ports. Its changes take effect only if it returns nil; if it
 // returns an error or panics, the run stops with a *RuleError and the net
 // is unchanged. Right may be "Int" for a rule that meets integers.
+//
+// On a ParallelNetwork, the workers call Action concurrently, each for a
+// different pair, so state shared between calls (a counter, a map) needs
+// a mutex or atomic operations. An action that
+// returns ErrPending (see RuleContext.IntAt) is called again for the same
+// pair later, so its side effects outside the net happen once per call:
+// read the integers it needs before making them.
 type ActionRule struct {
 	Name   string
 	Left   string

@@ -70,7 +70,7 @@ func newRunFlags(name string, stderr io.Writer, file bool) *runFlags {
 	fs.BoolVar(&f.stats, "stats", false, "print run statistics to stderr at the end")
 	fs.StringVar(&f.cpuProf, "cpuprofile", "", "write a CPU profile to `file`")
 	fs.StringVar(&f.memProf, "memprofile", "", "write a heap profile to `file` at the end")
-	fs.Int64Var(&f.maxSteps, "max-interactions", 0, "stop with an error after this many interactions (0: no limit)")
+	fs.Int64Var(&f.maxSteps, "max-interactions", 0, "stop with an error after this many interactions in one net statement (0: no limit)")
 	fs.Int64Var(&f.maxLive, "max-agents", 0, "stop with an error when more agents than this are alive (0: no limit)")
 	fs.Int64Var(&f.maxMiB, "max-memory", defaultMaxMemoryMiB(), "stop with an error when the net's store and pending pairs pass this many `MiB` (0: no limit; the default is half of the machine's memory)")
 	// Inpla's options, accepted for compatibility. annette's memory grows
