@@ -293,6 +293,9 @@ func (c *ruleCompiler) paths() ([][2]engine.End, error) {
 			}
 			done[next] = true
 			if c.real[next].Kind != virtualKind {
+				if isIntEnd(c.real[start]) && isIntEnd(c.real[next]) {
+					return nil, fmt.Errorf("a wire joins two integers, which can never interact")
+				}
 				wires = append(wires, [2]engine.End{c.real[start], c.real[next]})
 				break
 			}
@@ -306,6 +309,10 @@ func (c *ruleCompiler) paths() ([][2]engine.End, error) {
 	}
 	return wires, nil
 }
+
+// isIntEnd reports whether e is an integer the rule makes: a constant or
+// the value of an expression.
+func isIntEnd(e engine.End) bool { return e.Kind == engine.EndConst || e.Kind == engine.EndExpr }
 
 func (c *ruleCompiler) describe(p int) string {
 	e := c.real[p]

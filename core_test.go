@@ -8,6 +8,7 @@ import (
 	"math"
 	"reflect"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -305,11 +306,13 @@ func TestConnectErrors(t *testing.T) {
 		}, nil, "another network"},
 		{"stale after Reduce", func(t *testing.T, n *annette.Network) error {
 			b := addAgent(t, n, "B")
+			must(t, n.Connect(b.Main(), n.Name("y")))
 			mustReduce(t, n)
 			return n.Connect(b.Main(), n.Name("x"))
 		}, annette.ErrStale, ""},
 		{"stale after failed Reduce", func(t *testing.T, n *annette.Network) error {
 			b := addAgent(t, n, "B")
+			must(t, n.Connect(b.Main(), n.Name("y")))
 			ctx, cancel := context.WithCancel(ctx)
 			cancel()
 			if _, err := n.Reduce(ctx); !errors.Is(err, context.Canceled) {
@@ -319,6 +322,7 @@ func TestConnectErrors(t *testing.T) {
 		}, annette.ErrStale, ""},
 		{"stale after Step", func(t *testing.T, n *annette.Network) error {
 			b := addAgent(t, n, "B")
+			must(t, n.Connect(b.Main(), n.Name("y")))
 			if _, err := n.Step(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -386,6 +390,109 @@ func TestReduceOpenPort(t *testing.T) {
 				t.Errorf("out = %s, want Two(x,y)", got)
 			}
 		})
+	}
+}
+
+// TestReduceOpenPrincipal checks that an agent whose principal port was
+// never connected stops the run: nothing could reach it, so it would be
+// lost without a word.
+func TestReduceOpenPrincipal(t *testing.T) {
+	for _, step := range []bool{false, true} {
+		t.Run(fmt.Sprintf("step=%v", step), func(t *testing.T) {
+			n := newNet(t, annette.Config{}, basicTypes)
+			s := addAgent(t, n, "S")
+			connect(t, n, s.Port("pred"), n.Name("y"))
+			var err error
+			if step {
+				_, err = n.Step(context.Background())
+			} else {
+				_, err = n.Reduce(context.Background())
+			}
+			if err == nil {
+				t.Fatal("run with an open principal port = nil, want an error")
+			}
+			if want := "principal port main of an agent of type S is not connected"; !strings.Contains(err.Error(), want) {
+				t.Errorf("error = %q, want it to contain %q", err, want)
+			}
+			connect(t, n, s.Main(), n.Name("out"))
+			mustReduce(t, n)
+			if got := mustText(t, n, "out"); got != "S(y)" {
+				t.Errorf("out = %s, want S(y)", got)
+			}
+		})
+	}
+}
+
+// TestTake checks that a result can be fed into a later net through
+// Network.Take, on a principal port and on an auxiliary one, and the
+// errors of its misuse.
+func TestTake(t *testing.T) {
+	types := append([]annette.Type{{Name: "Inc", Ports: []string{"main", "r"}}}, basicTypes...)
+	inc := annette.RewriteRule{Left: Pat("Inc", "r"), Right: Pat("Int", "x"),
+		Body: []annette.Wire{W(V("r"), Op("+", V("x"), N(1)))}}
+	n := newNet(t, annette.Config{}, types, inc)
+	a := addAgent(t, n, "Inc")
+	connect(t, n, a.Main(), n.Int(1))
+	connect(t, n, a.Port("r"), n.Name("x"))
+	mustReduce(t, n)
+
+	if _, err := n.Take("nope"); err == nil || !strings.Contains(err.Error(), `no interface name "nope"`) {
+		t.Errorf("Take(nope) = %v, want an error for an unknown name", err)
+	}
+	n.Name("empty")
+	if _, err := n.Take("empty"); err == nil || !strings.Contains(err.Error(), "not connected yet") {
+		t.Errorf("Take(empty) = %v, want an error for a name not connected", err)
+	}
+	old := n.Name("x")
+	x, err := n.Take("x")
+	must(t, err)
+	if slices.Contains(n.Names(), "x") {
+		t.Errorf("Names() = %v after Take(x), want x gone", n.Names())
+	}
+	if err := n.Connect(old, n.Int(5)); err == nil || !strings.Contains(err.Error(), "was taken") {
+		t.Errorf("Connect(old port of x) = %v, want an error saying x was taken", err)
+	}
+	other := newNet(t, annette.Config{}, types, inc)
+	if err := other.Connect(x, other.Name("y")); err == nil || !strings.Contains(err.Error(), "another network") {
+		t.Errorf("Connect on another network = %v, want an error", err)
+	}
+	if _, err := n.Reduce(context.Background()); err == nil || !strings.Contains(err.Error(), "taken name x is not connected") {
+		t.Errorf("Reduce with the taken port open = %v, want an error naming it", err)
+	}
+	if _, err := n.Snapshot(); err == nil || !strings.Contains(err.Error(), "taken name x is not connected") {
+		t.Errorf("Snapshot with the taken port open = %v, want an error naming it", err)
+	}
+
+	// x holds 2: a principal port. Feed it to a new Inc.
+	b := addAgent(t, n, "Inc")
+	connect(t, n, b.Main(), x)
+	if err := n.Connect(x, n.Name("z")); !errors.Is(err, annette.ErrConnected) {
+		t.Errorf("second Connect of the taken port = %v, want ErrConnected", err)
+	}
+	connect(t, n, b.Port("r"), n.Name("y"))
+	mustReduce(t, n)
+	if got := mustText(t, n, "y"); got != "3" {
+		t.Errorf("y = %s, want 3", got)
+	}
+	if err := n.Connect(x, n.Name("w")); !errors.Is(err, annette.ErrStale) {
+		t.Errorf("Connect of a taken port after Reduce = %v, want ErrStale", err)
+	}
+
+	// An auxiliary port takes the taken end as well.
+	y, err := n.Take("y")
+	must(t, err)
+	s := addAgent(t, n, "S")
+	connect(t, n, s.Port("pred"), y)
+	connect(t, n, s.Main(), n.Name("s"))
+	mustReduce(t, n)
+	if got := mustText(t, n, "s"); got != "S(3)" {
+		t.Errorf("s = %s, want S(3)", got)
+	}
+	// Name gives a new, empty x.
+	connect(t, n, n.Name("x"), n.Int(7))
+	mustReduce(t, n)
+	if got := mustText(t, n, "x"); got != "7" {
+		t.Errorf("new x = %s, want 7", got)
 	}
 }
 
@@ -497,6 +604,12 @@ func TestRuleCompileErrors(t *testing.T) {
 		{"wire loop", annette.RewriteRule{Name: "t", Left: Pat("A", "r"), Right: Pat("B"),
 			Body: []annette.Wire{W(V("r"), A("Z")), W(V("a"), V("a"))}},
 			[]string{"rule t", "loop"}},
+		{"wire between integers", annette.RewriteRule{Name: "t", Left: Pat("A", "r"), Right: Pat("Int", "x"),
+			Body: []annette.Wire{W(V("r"), A("Z")), W(V("x"), N(1))}},
+			[]string{"rule t", "a wire joins two integers, which can never interact"}},
+		{"wire between constants", annette.RewriteRule{Name: "t", Left: Pat("A", "r"), Right: Pat("B"),
+			Body: []annette.Wire{W(V("r"), A("Z")), W(N(2), Op("+", N(1), N(1)))}},
+			[]string{"rule t", "a wire joins two integers"}},
 		{"two wildcards", annette.RewriteRule{Name: "t", Left: annette.Any("x"), Right: annette.Any("y"),
 			Body: []annette.Wire{W(V("x"), V("y"))}},
 			[]string{"rule t", "both sides are wildcards"}},
@@ -848,15 +961,15 @@ func TestNoRule(t *testing.T) {
 }
 
 // TestNoRuleIntPair checks the error for two integers that meet. Connect
-// rejects such a pair, so a rule makes it.
+// and AddRule reject a wire between two integers, so two interactions
+// send an integer each into the two ends of one wire.
 func TestNoRuleIntPair(t *testing.T) {
-	n := annette.NewNetwork(annette.Config{})
-	must(t, n.DefineType(annette.Type{Name: "IA"}))
-	must(t, n.DefineType(annette.Type{Name: "IB"}))
-	must(t, n.AddRule(annette.RewriteRule{Left: Pat("IA"), Right: Pat("IB"), Body: []annette.Wire{W(N(1), N(2))}}))
-	a := addAgent(t, n, "IA")
-	b := addAgent(t, n, "IB")
-	connect(t, n, a.Main(), b.Main())
+	n := newNet(t, annette.Config{}, basicTypes)
+	must(t, n.AddRule(annette.RewriteRule{Left: Pat("A", "r"), Right: Pat("Z"), Body: []annette.Wire{W(V("r"), N(1))}}))
+	a1, a2 := addAgent(t, n, "A"), addAgent(t, n, "A")
+	connect(t, n, a1.Main(), addAgent(t, n, "Z").Main())
+	connect(t, n, a2.Main(), addAgent(t, n, "Z").Main())
+	connect(t, n, a1.Port("r"), a2.Port("r"))
 	_, err := n.Reduce(context.Background())
 	if !errors.Is(err, annette.ErrNoRule) {
 		t.Fatalf("Reduce = %v, want ErrNoRule", err)

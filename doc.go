@@ -19,7 +19,9 @@
 //
 // Interface names ([Network.Name]) are the free ports of a net: connect
 // them before reducing and read back what is attached to them afterwards
-// with [Network.Read] or [Network.Text].
+// with [Network.Read] or [Network.Text]. [Network.Take] hands a result on
+// to a new net: it removes the name and returns a port for what the name
+// was connected to.
 //
 // # Example
 //

@@ -57,18 +57,21 @@ const (
 	portAgent            // port index of agent a
 	portName             // the interface name
 	portInt              // a fresh integer
+	portTaken            // what a name taken with Network.Take was connected to
 )
 
 // Port is one port to connect: a port of an agent, a named interface port
-// ([Network.Name]) or an integer ([Network.Int], [RuleContext.Int]). The
-// zero Port is invalid.
+// ([Network.Name]), what a name was connected to ([Network.Take]) or an
+// integer ([Network.Int], [RuleContext.Int]). The zero Port is invalid.
 type Port struct {
 	a     Agent
 	index int // 0 for the principal port, i for the i-th auxiliary port
 	kind  portKind
 	name  string
 	value int64
-	n     *Network // for names and integers
+	n     *Network // for names, taken names and integers
+	taken int      // index in the builder's taken list
+	epoch uint64   // builder epoch of a taken name
 	err   error
 }
 
@@ -86,6 +89,8 @@ func (p Port) String() string {
 		return info.Name + "." + info.Ports[p.index]
 	case portName:
 		return p.name
+	case portTaken:
+		return "taken name " + p.name
 	case portInt:
 		return fmt.Sprint(p.value)
 	}
@@ -111,12 +116,37 @@ func (n *Network) Name(name string) Port {
 	return Port{kind: portName, name: name, n: n}
 }
 
+// Take removes the interface name from the network and returns a port
+// standing for what the name was connected to, so that a new net can use
+// the result of an earlier one: the Go counterpart of a second use of a
+// name in the text language. Connect the port once before the next Step
+// or Reduce; Reduce reports it if it is left open. Take fails for an
+// unknown name and for a name not connected yet. Ports from Name for the
+// name stop working; calling Name again creates a new, empty name.
+func (n *Network) Take(name string) (Port, error) {
+	if n.running {
+		return Port{}, ErrRunning
+	}
+	nm, ok := n.names[name]
+	if !ok {
+		return Port{}, errorf("no interface name %q", name)
+	}
+	if !nm.connected {
+		return Port{}, errorf("interface name %s is not connected yet", name)
+	}
+	n.dropName(name)
+	b := &n.builder
+	b.taken = append(b.taken, takenName{name: name, cell: nm.cell})
+	return Port{kind: portTaken, name: name, n: n, taken: len(b.taken) - 1, epoch: b.epoch}, nil
+}
+
 // Int returns the principal port of a new integer v.
 func (n *Network) Int(v int64) Port { return Port{kind: portInt, value: v, n: n} }
 
 // AddAgent adds an agent of the named type with an optional Go value; the
-// type must be Valued for a non-nil value. Every auxiliary port of the
-// agent must be connected before the next Step or Reduce. A network's
+// type must be Valued for a non-nil value. Every port of the agent, its
+// principal port included, must be connected before the next Step or
+// Reduce. A network's
 // store holds at most 64 GiB: near that, AddAgent returns a *LimitError
 // with ErrMemoryLimit.
 func (n *Network) AddAgent(typ string, value any) (Agent, error) {
@@ -153,6 +183,14 @@ type builder struct {
 	agents    []engine.Port
 	principal []bool // principal port of agents[i] is connected
 	open      int    // auxiliary ports not yet connected
+	taken     []takenName
+}
+
+// takenName is a name removed by Network.Take since the last run.
+type takenName struct {
+	name string
+	cell engine.Port // the name's wire, whose other end holds the result
+	used bool        // connected since
 }
 
 func (b *builder) add(p engine.Port) Agent {
@@ -167,10 +205,23 @@ func (b *builder) reset() {
 	b.agents = b.agents[:0]
 	b.principal = b.principal[:0]
 	b.open = 0
+	b.taken = b.taken[:0]
 }
 
-// check returns an error naming the first auxiliary port left open.
+// check returns an error naming the first port left open. An agent whose
+// principal port is open could never be reached, read back or reduced.
 func (b *builder) check() error {
+	for i, p := range b.agents {
+		if !b.principal[i] {
+			info := b.n.net.Types.Info(p.Type())
+			return errorf("principal port %s of an agent of type %s is not connected", info.Ports[0], info.Name)
+		}
+	}
+	for _, t := range b.taken {
+		if !t.used {
+			return errorf("the port of taken name %s is not connected", t.name)
+		}
+	}
 	if b.open == 0 {
 		return nil
 	}
@@ -214,8 +265,22 @@ func (b *builder) validate(p Port) error {
 		if p.n != b.n {
 			return errOtherNetwork
 		}
-		if b.n.names[p.name].connected {
+		nm, ok := b.n.names[p.name]
+		if !ok {
+			return errorf("interface name %s was taken; call Name again for a new one", p.name)
+		}
+		if nm.connected {
 			return fmt.Errorf("interface name %s: %w", p.name, ErrConnected)
+		}
+	case portTaken:
+		if p.n != b.n {
+			return errOtherNetwork
+		}
+		if p.epoch != b.epoch {
+			return ErrStale
+		}
+		if b.taken[p.taken].used {
+			return fmt.Errorf("%s: %w", p, ErrConnected)
 		}
 	case portInt:
 		if p.n != b.n {
@@ -243,7 +308,8 @@ func (n *Network) Connect(p, q Port) error {
 		return err
 	}
 	if p.kind == q.kind && p.kind == portAgent && p.a.id == q.a.id && p.index == q.index ||
-		p.kind == q.kind && p.kind == portName && p.name == q.name {
+		p.kind == q.kind && p.kind == portName && p.name == q.name ||
+		p.kind == q.kind && p.kind == portTaken && p.taken == q.taken {
 		return errorf("cannot connect port %s to itself", p)
 	}
 	isAux := func(x Port) bool { return x.kind == portAgent && x.index > 0 }
@@ -281,6 +347,8 @@ func (b *builder) word(p Port) engine.Port {
 		return p.a.p
 	case portName:
 		return b.n.names[p.name].cell
+	case portTaken:
+		return b.taken[p.taken].cell
 	}
 	return b.n.w.Int(p.value)
 }
@@ -294,5 +362,7 @@ func (b *builder) mark(p Port) {
 		}
 	case portName:
 		b.n.names[p.name].connected = true
+	case portTaken:
+		b.taken[p.taken].used = true
 	}
 }

@@ -56,8 +56,12 @@ func (e snapEnd) open() bool { return e.Agent == nil && e.Int == nil && e.Name =
 //
 // The snapshot holds what can be reached from the interface names and the
 // active pairs. A part of the net reachable from neither can never
-// interact or be read back, and is left out.
+// interact or be read back, and is left out. A net under construction,
+// with ports that Reduce would report as not connected, gives an error.
 func (n *Network) Snapshot() ([]byte, error) {
+	if err := n.builder.check(); err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
 	sw := snapWriter{n: n, ids: map[uint64]int{}, open: map[uint64]openEnd{}}
 	s := snapshot{Format: SnapshotFormat, Version: SnapshotVersion, Names: n.Names(),
 		Types: []snapType{}, Agents: []snapAgent{}, Wires: [][2]snapEnd{}}
