@@ -314,15 +314,24 @@ func (r *actionRunner) run(w *engine.Worker, a, b engine.Port) (err error) {
 			}
 		}
 	}
+	returned := false
 	defer func() {
 		if v := recover(); v != nil {
 			c.abort()
 			err = &PanicError{Value: v, Stack: debug.Stack()}
+		} else if !returned {
+			// runtime.Goexit: the goroutine ends after this function.
+			// Undo the action and put the pair back, so that the net is
+			// as it was before the interaction.
+			c.abort()
+			w.Push(a, b)
 		}
 		c.w, c.n = nil, nil
 		r.pool.Put(c)
 	}()
-	if err := r.action(c); err != nil {
+	aerr := r.action(c)
+	returned = true
+	if err := aerr; err != nil {
 		c.abort()
 		return err
 	}

@@ -28,11 +28,15 @@ type Config struct {
 	// and its stacks of pending active pairs take more than this many
 	// bytes. A stack counts twice its size, because growing it copies it.
 	// It is checked every 256 interactions (per worker in a parallel
-	// run), so a run may pass it by a few kilobytes. It does not count the
-	// Go runtime's own memory or garbage not yet collected: a runaway
-	// program was measured at about 1.3 times the limit in all. Zero means
-	// no limit but the store's own: a store holds at most 64 GiB, and a
-	// run stops with ErrMemoryLimit at 60 GiB whatever the limit.
+	// run), so a run may pass it by a few kilobytes. In a parallel run,
+	// each worker takes store memory in chunks of 256 KiB. The limit can
+	// then be passed by up to a chunk per worker, and a limit below a
+	// chunk per worker can stop a run that one worker would finish. It does
+	// not count the Go runtime's own memory or garbage not yet collected:
+	// a runaway program was measured at about 1.3 times the limit in all.
+	// Zero means no limit but the store's own: a store holds at most 64
+	// GiB, and a run stops with ErrMemoryLimit at 60 GiB whatever the
+	// limit.
 	MaxMemory int64
 	// Seed seeds the generator behind the rand expression. Runs with the
 	// same seed draw the same numbers.

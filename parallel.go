@@ -140,10 +140,13 @@ func (p *ParallelNetwork) Pool() *WorkerPool { return p.pool }
 // Close stops the network's own pool, returning when its goroutines have
 // exited; a pool given in ParallelConfig stays open. The network stays
 // readable; reducing it afterwards returns an error. A second Close does
-// nothing.
+// nothing. Close during a run, from an action rule, returns ErrRunning.
 func (p *ParallelNetwork) Close() error {
 	if p.closed {
 		return nil
+	}
+	if p.running {
+		return ErrRunning
 	}
 	p.closed = true
 	if p.ownPool {
@@ -177,6 +180,9 @@ func (p *ParallelNetwork) prepareAll() error {
 // interactions, and the network is left consistent, with the pairs not
 // reduced still in it.
 func (p *ParallelNetwork) Reduce(ctx context.Context) (ParallelStats, error) {
+	if err := ctx.Err(); err != nil {
+		return ParallelStats{}, err
+	}
 	if err := p.prepareAll(); err != nil {
 		return ParallelStats{}, err
 	}
@@ -262,7 +268,9 @@ func (p *ParallelNetwork) runParallel(ctx context.Context) error {
 	s := engine.NewScheduler(ctx, p.workers, start, lim, p.live())
 	runErr := p.runAll(len(p.workers), func(i int) { s.RunWorker(i) })
 	res := s.Finish()
-	if res.Err == nil && runErr != nil {
+	if runErr != nil && (res.Err == nil || errors.Is(res.Err, engine.ErrWorkerLost)) {
+		// A worker's goroutine panicked or called runtime.Goexit: the
+		// pool's error gives the cause.
 		res.Err = runErr
 	}
 	for _, w := range p.workers {

@@ -8,8 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -460,6 +462,134 @@ func TestParallelPanicPool(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestParallelGoexit checks that runtime.Goexit in an action rule (as in
+// t.FailNow) ends a parallel run with an error instead of a hang. The
+// pair it was reducing stays in the net, and the next run finishes with
+// the right sum.
+func TestParallelGoexit(t *testing.T) {
+	leakCheck(t)
+	for _, workers := range []int{1, 2, 4} {
+		t.Run(strconv.Itoa(workers), func(t *testing.T) {
+			var armed atomic.Bool
+			armed.Store(true)
+			rules := treeActionRules()
+			for i, r := range rules {
+				if a, ok := r.(annette.ActionRule); ok && a.Name == "plus2" {
+					rules[i] = annette.ActionRule{Name: "plus2", Left: "Plus2", Right: "Int", Action: func(c *annette.RuleContext) error {
+						x, err := c.IntAt(c.Left().Port("x"))
+						if err != nil {
+							return err
+						}
+						if x == 7 && armed.CompareAndSwap(true, false) {
+							runtime.Goexit()
+						}
+						return c.Link(c.Left().Port("s"), c.Int(x+c.Right().Value().(int64)))
+					}}
+				}
+			}
+			p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: workers, Mode: annette.Parallel},
+				foldTypes, rules...)
+			addPanickingTree(t, p.Network)
+			done := make(chan error, 1)
+			go func() {
+				_, err := p.Reduce(context.Background())
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), "Goexit") {
+					t.Fatalf("Reduce = %v, want an error about runtime.Goexit", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("Reduce did not return after runtime.Goexit in an action")
+			}
+			if got := p.Pending(); got == 0 {
+				t.Errorf("Pending = 0 after the Goexit, want the pair left")
+			}
+			if _, err := p.Reduce(context.Background()); err != nil {
+				t.Fatalf("second Reduce: %v", err)
+			}
+			if got := mustText(t, p.Network, "total"); got != "1030" {
+				t.Errorf("total = %s, want 1030", got)
+			}
+			closeNet(t, p)
+		})
+	}
+}
+
+// TestStepClosedPool checks that a Step round that cannot run because
+// the pool is closed keeps every pending pair, so that a sequential run
+// still reaches the right result.
+func TestStepClosedPool(t *testing.T) {
+	leakCheck(t)
+	pool := annette.NewWorkerPool(annette.PoolConfig{Workers: 2})
+	p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2, MinBatch: 1, Pool: pool},
+		treeTypes, treeRewriteRules()...)
+	addTreeSum(t, p.Network, 6)
+	for range 3 {
+		if _, err := p.Step(context.Background()); err != nil {
+			t.Fatalf("Step: %v", err)
+		}
+	}
+	before := p.Pending()
+
+	if err := pool.Close(); err != nil {
+		t.Fatalf("pool Close: %v", err)
+	}
+	if n, err := p.Step(context.Background()); err == nil || n != 0 {
+		t.Errorf("Step on a closed pool = %d, %v; want 0 and an error", n, err)
+	}
+	if got := p.Pending(); got != before {
+		t.Errorf("Pending after the failed Step = %d, want %d", got, before)
+	}
+
+	p.SetMode(annette.Sequential)
+	if _, err := p.Reduce(context.Background()); err != nil {
+		t.Fatalf("sequential Reduce: %v", err)
+	}
+	if got := mustText(t, p.Network, "total"); got != "64" {
+		t.Errorf("total = %s, want 64", got)
+	}
+	if got := p.Stats().Interactions; got != treeInteractions(6) {
+		t.Errorf("interactions = %d, want %d", got, treeInteractions(6))
+	}
+	closeNet(t, p)
+}
+
+// TestParallelCallsFromAction checks that an action rule cannot close or
+// snapshot the network that runs it, and that a cancelled context stops
+// Reduce before any interaction.
+func TestParallelCallsFromAction(t *testing.T) {
+	leakCheck(t)
+	var p *annette.ParallelNetwork
+	var closeErr, snapErr error
+	rule := annette.ActionRule{Name: "x-y", Left: "X", Right: "Y", Action: func(*annette.RuleContext) error {
+		closeErr = p.Close()
+		_, snapErr = p.Snapshot()
+		return nil
+	}}
+	p = newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2, Mode: annette.Parallel},
+		[]annette.Type{{Name: "X"}, {Name: "Y"}}, rule)
+	connect(t, p.Network, addAgent(t, p.Network, "X").Main(), addAgent(t, p.Network, "Y").Main())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	st, err := p.Reduce(ctx)
+	if !errors.Is(err, context.Canceled) || st.Interactions != 0 {
+		t.Errorf("Reduce with a cancelled context = %d interactions, %v; want 0, context.Canceled", st.Interactions, err)
+	}
+	if _, err := p.Reduce(context.Background()); err != nil {
+		t.Fatalf("Reduce: %v", err)
+	}
+	if !errors.Is(closeErr, annette.ErrRunning) {
+		t.Errorf("Close from an action = %v, want ErrRunning", closeErr)
+	}
+	if !errors.Is(snapErr, annette.ErrRunning) {
+		t.Errorf("Snapshot from an action = %v, want ErrRunning", snapErr)
+	}
+	closeNet(t, p)
 }
 
 // endlessTypes and endlessRules make programs that never reach normal

@@ -25,7 +25,9 @@ type Rule interface {
 // a mutex or atomic operations. An action that
 // returns ErrPending (see RuleContext.IntAt) is called again for the same
 // pair later, so its side effects outside the net happen once per call:
-// read the integers it needs before making them.
+// read the integers it needs before making them. During the action, the
+// network itself is off limits: Close, Snapshot and the calls that change
+// it return ErrRunning, and Stats and Pending are not safe to call.
 type ActionRule struct {
 	Name   string
 	Left   string

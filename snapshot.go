@@ -57,8 +57,12 @@ func (e snapEnd) open() bool { return e.Agent == nil && e.Int == nil && e.Name =
 // The snapshot holds what can be reached from the interface names and the
 // active pairs. A part of the net reachable from neither can never
 // interact or be read back, and is left out. A net under construction,
-// with ports that Reduce would report as not connected, gives an error.
+// with ports that Reduce would report as not connected, gives an error,
+// and so does a call during a run (from an action rule): ErrRunning.
 func (n *Network) Snapshot() ([]byte, error) {
+	if n.running {
+		return nil, ErrRunning
+	}
 	if err := n.builder.check(); err != nil {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -124,9 +125,28 @@ func (s *Scheduler) fail(err error) {
 // budget at a time under an interaction limit.
 const quantum = 1024
 
+// ErrWorkerLost is the result of a parallel run one of whose workers
+// stopped without returning: a panic, or runtime.Goexit called by a
+// rule's Go code. The cause is in the error of the caller that ran the
+// worker.
+var ErrWorkerLost = errors.New("a worker of the parallel run stopped")
+
 // RunWorker runs worker i until the run ends. It must be called once for
-// each worker, all at the same time, each on its own goroutine.
+// each worker, all at the same time, each on its own goroutine. If the
+// goroutine unwinds instead of returning, the run stops with
+// ErrWorkerLost: the other workers would otherwise wait for it forever.
 func (s *Scheduler) RunWorker(i int) {
+	returned := false
+	defer func() {
+		if !returned {
+			s.fail(ErrWorkerLost)
+		}
+	}()
+	s.runWorker(i)
+	returned = true
+}
+
+func (s *Scheduler) runWorker(i int) {
 	w := s.workers[i]
 	var quota int64 // interactions reserved from the budget
 	unlimited := s.limit <= 0
@@ -429,13 +449,23 @@ func (s *Scheduler) Finish() Result {
 // stacks for the next round; pairs that fail or must wait are returned
 // in Left with the first error. With a non-zero deadline, a worker that
 // has carried out a pair stops once the deadline has passed and returns
-// the rest of its slice in Left.
+// the rest of its slice in Left. A worker that run never calls, or whose
+// goroutine unwinds (runtime.Goexit in a rule's Go code), returns the
+// pairs of its slice that it had not started.
 func Step(workers []*Worker, batch []Redex, deadline time.Time, run func(func(i int))) Result {
 	n := len(workers)
 	errs := make([]error, n)
 	left := make([][]Redex, n)
+	// next[i] is the index in batch of worker i's first pair not started;
+	// returned[i] is set when worker i's function returns. run returns
+	// after every worker's function has ended, which publishes both.
+	next := make([]int, n)
+	returned := make([]bool, n)
+	for i := range n {
+		next[i] = i * len(batch) / n
+	}
 	bounded := !deadline.IsZero()
-	run(func(i int) {
+	slice := func(i int) {
 		w := workers[i]
 		lo, hi := i*len(batch)/n, (i+1)*len(batch)/n
 		progressed := false // the worker has carried out a pair of the round
@@ -444,6 +474,7 @@ func Step(workers []*Worker, batch []Redex, deadline time.Time, run func(func(i 
 				left[i] = append(left[i], batch[lo+k:hi]...)
 				return
 			}
+			next[i] = lo + k + 1
 			err := w.reduceOne(r)
 			progressed = progressed || err == nil
 			if err == ErrPending {
@@ -456,6 +487,10 @@ func Step(workers []*Worker, batch []Redex, deadline time.Time, run func(func(i 
 				return
 			}
 		}
+	}
+	run(func(i int) {
+		slice(i)
+		returned[i] = true
 	})
 	var res Result
 	for i := range workers {
@@ -463,6 +498,9 @@ func Step(workers []*Worker, batch []Redex, deadline time.Time, run func(func(i 
 			res.Err = errs[i]
 		}
 		res.Left = append(res.Left, left[i]...)
+		if !returned[i] {
+			res.Left = append(res.Left, batch[next[i]:(i+1)*len(batch)/n]...)
+		}
 	}
 	return res
 }
