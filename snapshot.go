@@ -206,6 +206,27 @@ func (n *Network) LoadSnapshot(data []byte) error {
 	if err := n.validateSnapshot(&s); err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
+	// Some errors (a type definition, a Go value that does not decode)
+	// show only while loading. A trial load into an empty network with
+	// n's types finds them before n changes.
+	trial := NewNetwork(Config{})
+	for id := engine.TypeInt + 1; int(id) < n.net.Types.Len(); id++ {
+		t, _ := n.TypeOf(n.net.Types.Info(id).Name)
+		if _, ok := trial.TypeOf(t.Name); ok {
+			continue // a built-in type
+		}
+		if err := trial.DefineType(t); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+	}
+	if err := trial.load(&s); err != nil {
+		return err
+	}
+	return n.load(&s)
+}
+
+// load adds the net of a checked snapshot to n.
+func (n *Network) load(s *snapshot) error {
 	for _, t := range s.Types {
 		if have, ok := n.TypeOf(t.Name); ok {
 			if !reflect.DeepEqual(have.Ports, t.Ports) || have.Valued != t.Valued {

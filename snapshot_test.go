@@ -133,6 +133,13 @@ func TestSnapshotErrors(t *testing.T) {
 			"wires":[[{"agent":0,"port":"main"},{"name":"x"}]]}`, "port head of agent 0, a Cons, is in no wire"},
 		{"unknown name", `{"format":"annette-net","version":1,"wires":[[{"name":"q"},{"int":1}]]}`, "not in names"},
 		{"unknown port", `{"format":"annette-net","version":1,"agents":[{"type":"Nil"}],"wires":[[{"agent":0,"port":"tail"},{"int":1}]]}`, "no such port"},
+		{"value without Valued", `{"format":"annette-net","version":1,"types":[{"name":"P","ports":["main","a"]},{"name":"Q","ports":["main"]}],
+			"agents":[{"type":"P"},{"type":"Q","value":3}],"names":["x"],
+			"wires":[[{"agent":0,"port":"main"},{"name":"x"}],[{"agent":0,"port":"a"},{"agent":1,"port":"main"}]]}`, "carries no value"},
+		{"repeated port", `{"format":"annette-net","version":1,"types":[{"name":"P","ports":["main","a","a"]}],"names":["x"],
+			"wires":[[{"name":"x"},{"int":1}]]}`, "snapshot"},
+		{"bad type name", `{"format":"annette-net","version":1,"types":[{"name":"P q","ports":["main"]},{"name":"P","ports":["main"]}],"names":["x"],
+			"wires":[[{"name":"x"},{"int":1}]]}`, "snapshot"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := annette.NewNetwork(annette.Config{})
@@ -146,6 +153,12 @@ func TestSnapshotErrors(t *testing.T) {
 			if st := n.Stats(); st.Live != 0 {
 				t.Errorf("a failed load left %d agents", st.Live)
 			}
+			if _, ok := n.TypeOf("P"); ok {
+				t.Errorf("a failed load defined type P")
+			}
+			// The network is still usable.
+			must(t, n.Connect(n.Name("y"), n.Int(1)))
+			mustReduce(t, n)
 		})
 	}
 }
