@@ -317,24 +317,64 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	if len(batch) == 0 {
 		return 0, nil
 	}
+	var held []engine.Redex // pairs beyond the interaction limit
+	left := int64(-1)       // interactions the limit allows, -1 for no limit
 	if p.cfg.MaxInteractions > 0 {
-		left := p.cfg.MaxInteractions - p.interactions()
+		left = p.cfg.MaxInteractions - p.interactions()
 		if left <= 0 {
 			p.w.PushAll(batch)
 			return 0, &LimitError{Err: ErrInteractionLimit, Limit: p.cfg.MaxInteractions}
 		}
 		if int64(len(batch)) > left {
-			p.w.PushAll(batch[left:])
-			batch = batch[:left]
+			batch, held = batch[:left], batch[left:]
 		}
 	}
-	k := min(len(p.workers), max(1, len(batch)/p.pcfg.MinBatch))
-	workers := p.workers[:k]
 	var deadline time.Time
 	if p.pcfg.MaxBatchWait > 0 {
 		deadline = time.Now().Add(p.pcfg.MaxBatchWait)
 	}
 	before := p.interactions()
+	res := p.round(batch, deadline)
+	waiting := res.Left
+	// Pairs of the round that waited for an integer used none of the
+	// limit: give their share to pairs held back, as a sequential run
+	// would, so that the round stops at the limit rather than on pairs
+	// that wait.
+	for res.Err == nil && len(held) > 0 && (deadline.IsZero() || time.Now().Before(deadline)) {
+		room := left - (p.interactions() - before)
+		if room <= 0 {
+			break
+		}
+		next := held[:min(room, int64(len(held)))]
+		held = held[len(next):]
+		res = p.round(next, deadline)
+		waiting = append(waiting, res.Left...)
+	}
+	p.w.PushAll(held)
+	p.w.PushAll(waiting)
+	done := int(p.interactions() - before)
+	p.stats.Interactions += int64(done)
+	p.w.NotePeak(p.live())
+	if res.Err == nil && done == 0 && len(waiting) > 0 && len(held) == 0 {
+		// Every pair of the round waits for an integer and none can come.
+		res.Err = p.w.PendingError(waiting[0])
+	}
+	if res.Err == nil && p.cfg.MaxLiveAgents > 0 && p.live() > p.cfg.MaxLiveAgents {
+		res.Err = &engine.LimitError{Err: ErrAgentLimit, Limit: p.cfg.MaxLiveAgents}
+	}
+	// Every pair is back on p.w, so its stacks are all the run's.
+	if res.Err == nil {
+		res.Err = p.w.CheckMemory(p.cfg.MaxMemory / 8)
+	}
+	return done, convertError(res.Err)
+}
+
+// round runs the pairs of batch once over the workers, as one Step round
+// does, and puts the pairs they make back on the network's own worker.
+// The returned Left holds the pairs that failed or wait for an integer.
+func (p *ParallelNetwork) round(batch []engine.Redex, deadline time.Time) engine.Result {
+	k := min(len(p.workers), max(1, len(batch)/p.pcfg.MinBatch))
+	workers := p.workers[:k]
 	for _, w := range workers {
 		w.SetShared(k > 1)
 	}
@@ -348,30 +388,13 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	if res.Err == nil {
 		res.Err = runErr
 	}
-	// The new pairs go back to the network's own worker for the next
-	// round, the failed or waiting ones first.
 	for _, w := range workers {
 		w.SetShared(false)
 		if w != p.w {
 			p.w.PushAll(w.TakeStack())
 		}
 	}
-	p.w.PushAll(res.Left)
-	done := int(p.interactions() - before)
-	p.stats.Interactions += int64(done)
-	p.w.NotePeak(p.live())
-	if res.Err == nil && done == 0 && len(res.Left) > 0 {
-		// Every pair of the round waits for an integer and none can come.
-		res.Err = p.w.PendingError(res.Left[0])
-	}
-	if res.Err == nil && p.cfg.MaxLiveAgents > 0 && p.live() > p.cfg.MaxLiveAgents {
-		res.Err = &engine.LimitError{Err: ErrAgentLimit, Limit: p.cfg.MaxLiveAgents}
-	}
-	// Every pair is back on p.w, so its stacks are all the run's.
-	if res.Err == nil {
-		res.Err = p.w.CheckMemory(p.cfg.MaxMemory / 8)
-	}
-	return done, convertError(res.Err)
+	return res
 }
 
 // PerWorker returns the interactions each worker has carried out so far,

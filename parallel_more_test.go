@@ -592,6 +592,71 @@ func TestParallelCallsFromAction(t *testing.T) {
 	closeNet(t, p)
 }
 
+// TestStepLimitWaiting checks that Step rounds under an interaction
+// limit stop at the limit, with the limit error, when pairs that wait for
+// an integer come before the pairs that bring it.
+func TestStepLimitWaiting(t *testing.T) {
+	types := []annette.Type{
+		{Name: "Need", Ports: []string{"main", "out", "y"}},
+		{Name: "T", Ports: []string{"main", "r"}},
+	}
+	need := annette.ActionRule{Name: "need", Left: "Need", Right: "Int", Action: func(c *annette.RuleContext) error {
+		y, err := c.IntAt(c.Left().Port("y"))
+		if err != nil {
+			return err
+		}
+		return c.Link(c.Left().Port("out"), c.Int(y+c.Right().Value().(int64)))
+	}}
+	bring := annette.RewriteRule{Left: Pat("T", "r"), Right: Pat("Int", "x"), Body: []annette.Wire{W(V("r"), V("x"))}}
+	const pairs = 40
+	for _, limit := range []int64{1, 60, 0} {
+		t.Run(strconv.FormatInt(limit, 10), func(t *testing.T) {
+			p := newParallel(t, annette.Config{MaxInteractions: limit}, annette.ParallelConfig{Workers: 2, MinBatch: 1},
+				types, need, bring)
+			ts := make([]annette.Agent, pairs)
+			for i := range pairs {
+				nd := addAgent(t, p.Network, "Need")
+				ts[i] = addAgent(t, p.Network, "T")
+				connect(t, p.Network, nd.Main(), p.Int(5))
+				connect(t, p.Network, nd.Port("out"), p.Name(fmt.Sprintf("out%d", i)))
+				connect(t, p.Network, nd.Port("y"), ts[i].Port("r"))
+			}
+			for i := range pairs {
+				connect(t, p.Network, ts[i].Main(), p.Int(int64(i)))
+			}
+			total := 0
+			var err error
+			for {
+				var n int
+				n, err = p.Step(context.Background())
+				total += n
+				if err != nil || n == 0 {
+					break
+				}
+			}
+			switch {
+			case limit == 0 && err != nil:
+				t.Fatalf("Step without a limit: %v", err)
+			case limit == 0:
+				if total != 2*pairs {
+					t.Errorf("interactions = %d, want %d", total, 2*pairs)
+				}
+				if got := mustText(t, p.Network, "out7"); got != "12" {
+					t.Errorf("out7 = %s, want 12", got)
+				}
+			default:
+				if !errors.Is(err, annette.ErrInteractionLimit) {
+					t.Errorf("Step under limit %d stopped with %v, want the interaction limit", limit, err)
+				}
+				if int64(total) != limit {
+					t.Errorf("interactions = %d, want the limit %d", total, limit)
+				}
+			}
+			closeNet(t, p)
+		})
+	}
+}
+
 // endlessTypes and endlessRules make programs that never reach normal
 // form, with a beacon that reports progress:
 //
