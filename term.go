@@ -51,6 +51,12 @@ var ErrUnknownName = errors.New("unknown interface name")
 // Read returns the term connected to the interface name. Read and the
 // printing of terms are iterative, so the depth of a term is limited by
 // memory only.
+//
+// NOTE: a wire between two interface names reads as a NameTerm from one
+// end and an EmptyTerm from the other, as in Inpla. When a reduction
+// makes such a wire, which end reads as which depends on the order of
+// the interactions, so it can differ between runs and worker counts;
+// either way it is the same net.
 func (n *Network) Read(name string) (*Term, error) {
 	nm, ok := n.names[name]
 	if !ok {
