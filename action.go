@@ -1,6 +1,7 @@
 package annette
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -297,6 +298,10 @@ type actionRunner struct {
 	pool   sync.Pool // *RuleContext, reused between calls
 }
 
+// errActionGoexit is the error of a parallel run whose action rule called
+// runtime.Goexit.
+var errActionGoexit = errors.New("the action called runtime.Goexit")
+
 func (r *actionRunner) run(w *engine.Worker, a, b engine.Port) (err error) {
 	c, _ := r.pool.Get().(*RuleContext)
 	if c == nil {
@@ -325,6 +330,7 @@ func (r *actionRunner) run(w *engine.Worker, a, b engine.Port) (err error) {
 			// as it was before the interaction.
 			c.abort()
 			w.Push(a, b)
+			w.NoteExit(a, b, errActionGoexit)
 		}
 		c.w, c.n = nil, nil
 		r.pool.Put(c)

@@ -59,6 +59,9 @@ func (b *netBuilder) build(net *lang.Net) error {
 			continue
 		}
 		b.n.Name(name)
+		// The net connects the name below, past the builder of Connect:
+		// mark it, for Take and Connect.
+		b.n.names[name].connected = true
 		b.vars[name] = b.n.names[name].cell
 	}
 

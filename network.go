@@ -253,6 +253,11 @@ func (n *Network) Reduce(ctx context.Context) (Stats, error) {
 	defer func() { n.running = false }()
 	start := time.Now()
 	c0, a0 := n.interactions(), n.allocs()
+	// The totals are kept even if an action ends the goroutine.
+	defer func() {
+		n.stats.Interactions += n.interactions() - c0
+		n.stats.Elapsed += time.Since(start)
+	}()
 	err := n.w.Run(ctx, n.limits())
 	s := Stats{
 		Interactions: n.interactions() - c0,
@@ -262,8 +267,6 @@ func (n *Network) Reduce(ctx context.Context) (Stats, error) {
 		Elapsed:      time.Since(start),
 		StoreBytes:   n.net.Store.Words() * 8,
 	}
-	n.stats.Interactions += s.Interactions
-	n.stats.Elapsed += s.Elapsed
 	return s, convertError(err)
 }
 

@@ -189,6 +189,12 @@ func (p *ParallelNetwork) Reduce(ctx context.Context) (ParallelStats, error) {
 	p.running = true
 	defer func() { p.running = false }()
 	start := time.Now()
+	c0 := p.interactions()
+	// The totals are kept even if an action ends the goroutine.
+	defer func() {
+		p.stats.Interactions += p.interactions() - c0
+		p.stats.Elapsed += time.Since(start)
+	}()
 	before := p.perWorker()
 	a0 := p.allocs()
 	var err error
@@ -225,8 +231,6 @@ func (p *ParallelNetwork) Reduce(ctx context.Context) (ParallelStats, error) {
 	st.Elapsed = time.Since(start)
 	st.StoreBytes = p.net.Store.Words() * 8
 	st.Steals = p.lastSteals
-	p.stats.Interactions += st.Interactions
-	p.stats.Elapsed += st.Elapsed
 	if err != nil {
 		p.logf("run stopped", "err", err)
 	}
@@ -317,7 +321,7 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	if len(batch) == 0 {
 		return 0, nil
 	}
-	var held []engine.Redex // pairs beyond the interaction limit
+	var held []engine.Redex // pairs held back by the interaction limit
 	left := int64(-1)       // interactions the limit allows, -1 for no limit
 	if p.cfg.MaxInteractions > 0 {
 		left = p.cfg.MaxInteractions - p.interactions()
@@ -334,13 +338,34 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 		deadline = time.Now().Add(p.pcfg.MaxBatchWait)
 	}
 	before := p.interactions()
+	var waiting []engine.Redex // pairs that failed or wait for an integer
+	finished := false
+	defer func() {
+		if finished {
+			return
+		}
+		// The caller's goroutine is unwinding: runtime.Goexit in an
+		// action that a one-worker round ran on it. The workers' stacks
+		// hold the round's pairs not started; keep every pair in the net.
+		for _, w := range p.workers {
+			w.SetShared(false)
+			if w != p.w {
+				p.w.PushAll(w.TakeStack())
+			}
+		}
+		p.w.PushAll(held)
+		p.w.PushAll(waiting)
+		p.stats.Interactions += p.interactions() - before
+	}()
 	res := p.round(batch, deadline)
-	waiting := res.Left
+	waiting = res.Left
 	// Pairs of the round that waited for an integer used none of the
 	// limit: give their share to pairs held back, as a sequential run
 	// would, so that the round stops at the limit rather than on pairs
-	// that wait.
-	for res.Err == nil && len(held) > 0 && (deadline.IsZero() || time.Now().Before(deadline)) {
+	// that wait. Past MaxBatchWait, this goes on only while nothing has
+	// been carried out.
+	for res.Err == nil && len(held) > 0 &&
+		(deadline.IsZero() || time.Now().Before(deadline) || p.interactions() == before) {
 		room := left - (p.interactions() - before)
 		if room <= 0 {
 			break
@@ -352,6 +377,7 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	}
 	p.w.PushAll(held)
 	p.w.PushAll(waiting)
+	finished = true
 	done := int(p.interactions() - before)
 	p.stats.Interactions += int64(done)
 	p.w.NotePeak(p.live())

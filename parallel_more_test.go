@@ -499,8 +499,9 @@ func TestParallelGoexit(t *testing.T) {
 			}()
 			select {
 			case err := <-done:
-				if err == nil || !strings.Contains(err.Error(), "Goexit") {
-					t.Fatalf("Reduce = %v, want an error about runtime.Goexit", err)
+				var re *annette.RuleError
+				if !errors.As(err, &re) || re.Rule != "plus2" || !strings.Contains(err.Error(), "Goexit") {
+					t.Fatalf("Reduce = %v, want a RuleError of plus2 about runtime.Goexit", err)
 				}
 			case <-time.After(20 * time.Second):
 				t.Fatal("Reduce did not return after runtime.Goexit in an action")
@@ -609,10 +610,14 @@ func TestStepLimitWaiting(t *testing.T) {
 	}}
 	bring := annette.RewriteRule{Left: Pat("T", "r"), Right: Pat("Int", "x"), Body: []annette.Wire{W(V("r"), V("x"))}}
 	const pairs = 40
-	for _, limit := range []int64{1, 60, 0} {
-		t.Run(strconv.FormatInt(limit, 10), func(t *testing.T) {
-			p := newParallel(t, annette.Config{MaxInteractions: limit}, annette.ParallelConfig{Workers: 2, MinBatch: 1},
-				types, need, bring)
+	for _, tc := range []struct {
+		limit int64
+		wait  time.Duration
+	}{{1, 0}, {60, 0}, {0, 0}, {1, time.Nanosecond}, {60, time.Nanosecond}, {0, time.Nanosecond}} {
+		limit := tc.limit
+		t.Run(fmt.Sprintf("%d/%v", limit, tc.wait), func(t *testing.T) {
+			p := newParallel(t, annette.Config{MaxInteractions: limit},
+				annette.ParallelConfig{Workers: 2, MinBatch: 1, MaxBatchWait: tc.wait}, types, need, bring)
 			ts := make([]annette.Agent, pairs)
 			for i := range pairs {
 				nd := addAgent(t, p.Network, "Need")
@@ -653,6 +658,84 @@ func TestStepLimitWaiting(t *testing.T) {
 				}
 			}
 			closeNet(t, p)
+		})
+	}
+}
+
+// goexitPairs returns a network with three pairs A(outI) ~ B whose
+// action calls runtime.Goexit on its first call and links outI to 1 on
+// the others.
+func goexitPairs(t *testing.T, pcfg *annette.ParallelConfig) (*annette.Network, *annette.ParallelNetwork) {
+	t.Helper()
+	var calls atomic.Int64
+	rule := annette.ActionRule{Name: "exit-once", Left: "A", Right: "B", Action: func(c *annette.RuleContext) error {
+		if calls.Add(1) == 1 {
+			runtime.Goexit()
+		}
+		return c.Link(c.Left().Port("r"), c.Int(1))
+	}}
+	types := []annette.Type{{Name: "A", Ports: []string{"main", "r"}}, {Name: "B"}}
+	var n *annette.Network
+	var p *annette.ParallelNetwork
+	if pcfg == nil {
+		n = newNet(t, annette.Config{}, types, rule)
+	} else {
+		p = newParallel(t, annette.Config{}, *pcfg, types, rule)
+		n = p.Network
+	}
+	for i := range 3 {
+		a := addAgent(t, n, "A")
+		connect(t, n, a.Main(), addAgent(t, n, "B").Main())
+		connect(t, n, a.Port("r"), n.Name(fmt.Sprintf("out%d", i)))
+	}
+	return n, p
+}
+
+// onOwnGoroutine calls f on a new goroutine, which runtime.Goexit may
+// end, and waits for it.
+func onOwnGoroutine(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	<-done
+}
+
+// TestGoexitKeepsPairs checks that runtime.Goexit in an action run on the
+// caller's goroutine, by Network.Reduce or by a one-worker Step round,
+// leaves every pair in the net and the interactions done counted.
+func TestGoexitKeepsPairs(t *testing.T) {
+	leakCheck(t)
+	for _, name := range []string{"Network.Reduce", "ParallelNetwork.Step"} {
+		t.Run(name, func(t *testing.T) {
+			var n *annette.Network
+			var p *annette.ParallelNetwork
+			if name == "Network.Reduce" {
+				n, _ = goexitPairs(t, nil)
+				onOwnGoroutine(func() { n.Reduce(context.Background()) })
+			} else {
+				// MinBatch above the pair count makes a one-worker round.
+				n, p = goexitPairs(t, &annette.ParallelConfig{Workers: 2, MinBatch: 64})
+				onOwnGoroutine(func() { p.Step(context.Background()) })
+			}
+			if got := n.Pending(); got != 3 {
+				t.Errorf("Pending after the Goexit = %d, want 3", got)
+			}
+			if _, err := n.Reduce(context.Background()); err != nil {
+				t.Fatalf("Reduce: %v", err)
+			}
+			for i := range 3 {
+				if got := mustText(t, n, fmt.Sprintf("out%d", i)); got != "1" {
+					t.Errorf("out%d = %s, want 1", i, got)
+				}
+			}
+			if got := n.Stats().Interactions; got != 3 {
+				t.Errorf("Stats().Interactions = %d, want 3", got)
+			}
+			if p != nil {
+				closeNet(t, p)
+			}
 		})
 	}
 }

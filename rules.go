@@ -211,6 +211,13 @@ func (n *Network) addRule(r Rule, replace bool) error {
 	return nil
 }
 
+// errIntInt is the error for a rule between two integers. Connect and
+// rule bodies reject a wire between two integers, so such a rule could
+// never apply.
+func errIntInt(rule string) error {
+	return fmt.Errorf("rule %s: both sides are Int, and no net joins two integers", rule)
+}
+
 func (n *Network) typeID(rule, name string) (engine.TypeID, error) {
 	id, ok := n.net.Types.Lookup(name)
 	if !ok {
@@ -234,6 +241,9 @@ func (r ActionRule) compile(n *Network) (*engine.Rule, error) {
 	if err != nil {
 		return nil, err
 	}
+	if left == engine.TypeInt && right == engine.TypeInt {
+		return nil, errIntInt(r.Name)
+	}
 	rc := &actionRunner{n: n, name: r.Name, action: r.Action}
 	return &engine.Rule{Name: r.Name, Left: left, Right: right, Kind: engine.RuleNative, Native: rc.run}, nil
 }
@@ -254,6 +264,9 @@ func (r RewriteRule) compile(n *Network) (*engine.Rule, error) {
 	}
 	if lid == engine.TypeNone && rid == engine.TypeNone {
 		return nil, fmt.Errorf("rule %s: both sides are wildcards", r.Name)
+	}
+	if lid == engine.TypeInt && rid == engine.TypeInt {
+		return nil, errIntInt(r.Name)
 	}
 	if lid == engine.TypeNone {
 		// The engine keeps the wildcard on the right.

@@ -181,9 +181,9 @@ func (sw *snapWriter) follow(e snapEnd, p engine.Port, passive bool) {
 // n lacks are defined; types it has must have the same ports. A Go value
 // is decoded into the type's ValueType when it has one, and is a
 // json.RawMessage otherwise. Interface names must not exist in n yet.
-// The whole snapshot is checked before anything is added: every
-// auxiliary port of every agent must be in exactly one wire, a principal
-// port and a name in at most one, and on error n is unchanged.
+// The whole snapshot is checked before anything is added: every port of
+// every agent must be in exactly one wire and a name in at most one, and
+// on error n is unchanged.
 func (n *Network) LoadSnapshot(data []byte) error {
 	if n.running {
 		return ErrRunning
@@ -425,7 +425,9 @@ func (n *Network) validateSnapshot(s *snapshot) error {
 	}
 	for i, a := range s.Agents {
 		ps, _ := typePorts(a.Type)
-		for _, p := range ps[1:] {
+		// The principal port too: an agent that nothing reaches could
+		// never interact, and Reduce would report it.
+		for _, p := range ps {
 			if used[i][p] != 1 {
 				return fmt.Errorf("port %s of agent %d, a %s, is in no wire", p, i, a.Type)
 			}

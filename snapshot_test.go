@@ -138,6 +138,8 @@ func TestSnapshotErrors(t *testing.T) {
 			"wires":[[{"agent":0,"port":"main"},{"name":"x"}],[{"agent":0,"port":"a"},{"agent":1,"port":"main"}]]}`, "carries no value"},
 		{"repeated port", `{"format":"annette-net","version":1,"types":[{"name":"P","ports":["main","a","a"]}],"names":["x"],
 			"wires":[[{"name":"x"},{"int":1}]]}`, "snapshot"},
+		{"principal in no wire", `{"format":"annette-net","version":1,"types":[{"name":"P","ports":["main"]}],"agents":[{"type":"P"}],"names":[],"wires":[]}`,
+			"port main of agent 0, a P, is in no wire"},
 		{"bad type name", `{"format":"annette-net","version":1,"types":[{"name":"P q","ports":["main"]},{"name":"P","ports":["main"]}],"names":["x"],
 			"wires":[[{"name":"x"},{"int":1}]]}`, "snapshot"},
 	} {

@@ -139,9 +139,14 @@ func (s *Scheduler) RunWorker(i int) {
 	returned := false
 	defer func() {
 		if !returned {
-			s.fail(ErrWorkerLost)
+			err := s.workers[i].takeExit()
+			if err == nil {
+				err = ErrWorkerLost
+			}
+			s.fail(err)
 		}
 	}()
+	s.workers[i].exit = nil
 	s.runWorker(i)
 	returned = true
 }
@@ -489,6 +494,21 @@ func Step(workers []*Worker, batch []Redex, deadline time.Time, run func(func(i 
 		}
 	}
 	run(func(i int) {
+		workers[i].exit = nil
+		defer func() {
+			if returned[i] {
+				return
+			}
+			// The goroutine is unwinding, maybe the caller's own when
+			// run calls directly: the worker's stack keeps the pairs not
+			// started, so that they stay in the net.
+			w := workers[i]
+			hi := (i + 1) * len(batch) / n
+			w.stack = append(w.stack, left[i]...)
+			w.stack = append(w.stack, batch[next[i]:hi]...)
+			left[i], next[i] = nil, hi
+			errs[i] = w.takeExit()
+		}()
 		slice(i)
 		returned[i] = true
 	})

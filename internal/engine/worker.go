@@ -83,6 +83,7 @@ var ErrPaused = errors.New("paused with enough pairs for parallel workers")
 // owned by one goroutine.
 type Worker struct {
 	_    [cacheLine]byte // keeps other workers' hot fields off these cache lines
+	exit error           // cause of the unwinding of the worker's goroutine; see NoteExit
 	Net  *Net
 	heap *Heap
 	tab  *Table
@@ -418,6 +419,19 @@ func (w *Worker) interact(a, b Port) error {
 // failure turns the error of a rule applied to the pair (a, b) into
 // ErrPending, for a pair that must wait, or into a *Fault naming the rule
 // and both types.
+// NoteExit records that the goroutine running w is about to end without
+// returning (runtime.Goexit in a rule's Go code) while it reduces the
+// pair (a, b). A parallel run then stops with err as the failure of that
+// pair's rule, instead of ErrWorkerLost.
+func (w *Worker) NoteExit(a, b Port, err error) { w.exit = w.fault(a, b, err) }
+
+// takeExit returns and clears the error recorded by NoteExit.
+func (w *Worker) takeExit() error {
+	err := w.exit
+	w.exit = nil
+	return err
+}
+
 func (w *Worker) failure(a, b Port, err error) error {
 	if err == ErrPending || errors.Is(err, ErrPending) {
 		return ErrPending
