@@ -174,7 +174,7 @@ func (ip *Interpreter) Exec(s lang.Stmt) error {
 		if errors.As(err, &pe) {
 			// As for a statement typed in: the pairs the failed net left
 			// are discarded, so that later statements run.
-			ip.net.w.TakeRedexes()
+			ip.discard(ip.net.w.TakeRedexes())
 		}
 		return err
 	}
@@ -188,7 +188,8 @@ func (ip *Interpreter) Exec(s lang.Stmt) error {
 	if errors.As(err, &pe) {
 		// A failed net leaves its active pairs behind; the next statement
 		// starts without them, as in Inpla, instead of failing again.
-		ip.net.w.TakeRedexes()
+		// Their agents, and the names that lead only to them, go too.
+		ip.discard(ip.net.w.TakeRedexes())
 	}
 	return err
 }

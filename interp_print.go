@@ -74,24 +74,40 @@ func (ip *Interpreter) free(name string, half map[uint64]bool) {
 		return
 	}
 	n.dropName(name)
+	if n.w.Pending() > 0 {
+		return
+	}
+	// The name's cell is filled when a principal port was linked to it;
+	// the cell is then referred to by the name only. An empty one is
+	// still held by an auxiliary port, which keeps it.
+	if z := n.w.Cell(nm.cell); z != engine.None {
+		n.w.FreeVar(nm.cell)
+		ip.freeFrom([]engine.Port{z}, half)
+	}
+}
+
+// discard disposes of active pairs that a failed statement left, with
+// the agents and wire cells only they reach, and the interface names
+// whose nets end in them, as free does for a name.
+func (ip *Interpreter) discard(pairs []engine.Redex) {
+	if len(pairs) == 0 {
+		return
+	}
+	stack := make([]engine.Port, 0, 2*len(pairs))
+	for _, r := range pairs {
+		stack = append(stack, r.A, r.B)
+	}
+	ip.freeFrom(stack, map[uint64]bool{})
+}
+
+// freeFrom frees the ports on stack and everything only they reach.
+func (ip *Interpreter) freeFrom(stack []engine.Port, half map[uint64]bool) {
+	n := ip.net
+	w := n.w
 	owner := map[uint64]string{}
 	for s, f := range n.names {
 		owner[f.cell.Loc()] = s
 	}
-	if n.w.Pending() > 0 {
-		return
-	}
-
-	w := n.w
-	// The name's cell is filled when a principal port was linked to it;
-	// the cell is then referred to by the name only. An empty one is
-	// still held by an auxiliary port, which keeps it.
-	var stack []engine.Port
-	if z := w.Cell(nm.cell); z != engine.None {
-		w.FreeVar(nm.cell)
-		stack = append(stack, z)
-	}
-
 	seen := map[uint64]bool{} // agents reached
 	for len(stack) > 0 {
 		p := stack[len(stack)-1]

@@ -194,6 +194,39 @@ func TestReplLimitPerStatement(t *testing.T) {
 	}
 }
 
+// TestReplFailedNetFreed checks that the agents of a net whose reduction
+// failed are freed with their names, while a net that shares a wire with
+// it stays as it was.
+func TestReplFailedNetFreed(t *testing.T) {
+	input := strings.Join([]string{
+		"Inc(r) >< (int n) => r ~ n + 1;",
+		"p ~ Pair(x, 2);",
+		"Inc(c) ~ Q;",
+		"ifce; memstat;",
+		"Inc(x) ~ Q;",
+		"p; memstat;",
+	}, "\n")
+	var out, errb bytes.Buffer
+	if got := run([]string{"repl", "-t", "1"}, strings.NewReader(input), &out, &errb); got != exitOK {
+		t.Fatalf("status = %d, want 0 (stderr %q)", got, errb.String())
+	}
+	if n := strings.Count(errb.String(), "no rule for Inc >< Q"); n != 2 {
+		t.Errorf("stderr = %q, want two errors for Inc >< Q", errb.String())
+	}
+	got := timing.ReplaceAllString(out.String(), ", 0.00 sec)")
+	// After the first failure only p and x are left, with the Pair agent:
+	// c went with Inc and Q. The second failure frees Inc and Q but not
+	// the Pair, which holds x's wire.
+	for _, want := range []string{
+		"Connections:\np ->Pair(x,2)\nx -><EMPTY>\n\nUsing 1 agent nodes and 2 name nodes.",
+		"Pair(<a1>,2)\nUsing 1 agent nodes and 2 name nodes.",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("stdout = %q, want it to contain %q", got, want)
+		}
+	}
+}
+
 func TestReplUnfinishedInput(t *testing.T) {
 	var out, errb bytes.Buffer
 	if got := run([]string{"repl"}, strings.NewReader("Inc(a) ~ "), &out, &errb); got != exitError {
