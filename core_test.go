@@ -364,6 +364,17 @@ func TestConnectFailureChangesNothing(t *testing.T) {
 	}
 }
 
+// reduceOrStep runs n once, with Step when step is set and with Reduce
+// otherwise, and returns the error.
+func reduceOrStep(n *annette.Network, step bool) error {
+	if step {
+		_, err := n.Step(context.Background())
+		return err
+	}
+	_, err := n.Reduce(context.Background())
+	return err
+}
+
 func TestReduceOpenPort(t *testing.T) {
 	for _, step := range []bool{false, true} {
 		t.Run(fmt.Sprintf("step=%v", step), func(t *testing.T) {
@@ -371,12 +382,7 @@ func TestReduceOpenPort(t *testing.T) {
 			a := addAgent(t, n, "Two")
 			connect(t, n, a.Port("x"), n.Name("x"))
 			connect(t, n, a.Main(), n.Name("out"))
-			var err error
-			if step {
-				_, err = n.Step(context.Background())
-			} else {
-				_, err = n.Reduce(context.Background())
-			}
+			err := reduceOrStep(n, step)
 			if err == nil {
 				t.Fatal("run with an open port = nil, want an error")
 			}
@@ -402,12 +408,7 @@ func TestReduceOpenPrincipal(t *testing.T) {
 			n := newNet(t, annette.Config{}, basicTypes)
 			s := addAgent(t, n, "S")
 			connect(t, n, s.Port("pred"), n.Name("y"))
-			var err error
-			if step {
-				_, err = n.Step(context.Background())
-			} else {
-				_, err = n.Reduce(context.Background())
-			}
+			err := reduceOrStep(n, step)
 			if err == nil {
 				t.Fatal("run with an open principal port = nil, want an error")
 			}

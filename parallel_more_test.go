@@ -322,6 +322,12 @@ type plantedPanic struct{ x int64 }
 // panickingTreeRules returns treeActionRules with plus2 replaced by a
 // version that panics with plantedPanic{7} when its left sum x is 7.
 func panickingTreeRules() []annette.Rule {
+	return plantedTreeRules(func() { panic(plantedPanic{7}) })
+}
+
+// plantedTreeRules returns the action rules of the tree sum with a plus2
+// rule that calls planted when its left sum x is 7, before it adds.
+func plantedTreeRules(planted func()) []annette.Rule {
 	rules := treeActionRules()
 	for i, r := range rules {
 		if a, ok := r.(annette.ActionRule); ok && a.Name == "plus2" {
@@ -331,7 +337,7 @@ func panickingTreeRules() []annette.Rule {
 					return err
 				}
 				if x == 7 {
-					panic(plantedPanic{x})
+					planted()
 				}
 				return c.Link(c.Left().Port("s"), c.Int(x+c.Right().Value().(int64)))
 			}}
@@ -474,21 +480,11 @@ func TestParallelGoexit(t *testing.T) {
 		t.Run(strconv.Itoa(workers), func(t *testing.T) {
 			var armed atomic.Bool
 			armed.Store(true)
-			rules := treeActionRules()
-			for i, r := range rules {
-				if a, ok := r.(annette.ActionRule); ok && a.Name == "plus2" {
-					rules[i] = annette.ActionRule{Name: "plus2", Left: "Plus2", Right: "Int", Action: func(c *annette.RuleContext) error {
-						x, err := c.IntAt(c.Left().Port("x"))
-						if err != nil {
-							return err
-						}
-						if x == 7 && armed.CompareAndSwap(true, false) {
-							runtime.Goexit()
-						}
-						return c.Link(c.Left().Port("s"), c.Int(x+c.Right().Value().(int64)))
-					}}
+			rules := plantedTreeRules(func() {
+				if armed.CompareAndSwap(true, false) {
+					runtime.Goexit()
 				}
-			}
+			})
 			p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: workers, Mode: annette.Parallel},
 				foldTypes, rules...)
 			addPanickingTree(t, p.Network)
