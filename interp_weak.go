@@ -15,40 +15,23 @@ import (
 // never reduced, even one created during a round. The pairs left
 // unreduced stay in the network.
 //
-// Finding the connected pairs walks the whole net, so such a round costs
-// time in proportion to the net's size. A round after one whose rules
-// were all Connected skips the walk.
+// Finding the connected pairs walks the whole net, so a round costs time
+// in proportion to the net's size. The strategy is meant for programs
+// that need it, not for speed.
 func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 	var st Stats
-	if err := n.prepare(); err != nil {
-		return st, err
-	}
-	// parked holds the pairs no interface name reaches, out of the stack
-	// between rounds. walk is set when the next round must search the
-	// net. A round whose interactions all kept their pieces joined (see
-	// engine.Template.Connected) left every pair as connected as before:
-	// its new and waiting pairs are connected, and the parked ones not.
-	var parked []engine.Redex
-	walk := true
-	pushParked := func() {
-		for _, r := range parked {
-			n.w.Push(r.A, r.B)
-		}
-	}
 	for {
 		if err := ctx.Err(); err != nil {
-			pushParked()
 			return st, err
 		}
-		live := n.w.TakeRedexes()
-		if walk {
-			live, parked = n.partitionLive(append(live, parked...))
-		}
+		all := n.w.TakeRedexes()
+		live, parked := n.partitionLive(all)
 		if len(live) == 0 {
-			pushParked()
+			for _, r := range parked {
+				n.w.Push(r.A, r.B)
+			}
 			return st, nil
 		}
-		walk = false
 		// A pair whose integer has not arrived stays in the worker's
 		// deferred list and is tried again next round, after the other
 		// pairs of this round, which may bring the integer. A round that
@@ -60,11 +43,6 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 		// did, copied them once per pair: quadratic in the round's size.
 		var next []engine.Redex
 		for i, r := range live {
-			if !walk {
-				rule := n.net.Rules.RuleFor(r.A, r.B)
-				walk = rule == nil || rule.Template == nil || !rule.Template.Connected() ||
-					engine.WeakSearchEveryRound.Load()
-			}
 			// Step alone with the pair; the stack is empty here. Pairs
 			// made earlier in this round wait for the next round's
 			// reachability test. A pair that must wait for its integer
@@ -88,13 +66,17 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 				for _, q := range live[i+1:] {
 					n.w.Push(q.A, q.B)
 				}
-				pushParked()
+				for _, q := range parked {
+					n.w.Push(q.A, q.B)
+				}
 				return st, err
 			}
 		}
 		n.w.PushAll(next)
+		for _, r := range parked {
+			n.w.Push(r.A, r.B)
+		}
 		if !progress && waitErr != nil {
-			pushParked()
 			return st, waitErr
 		}
 	}

@@ -267,49 +267,6 @@ func TestProgramsGeneralRewrite(t *testing.T) {
 	}
 }
 
-// TestWeakSkippedSearch checks the rounds of the weak strategy that skip
-// the search for connected pairs (after interactions of Connected rules)
-// against a search at every round: every test program and example prints
-// the same, with the same interaction counts.
-func TestWeakSkippedSearch(t *testing.T) {
-	var files []string
-	for _, pat := range []string{"testdata/programs/*.in", "testdata/programs/flags/*.in", "examples/*.in"} {
-		f, err := filepath.Glob(pat)
-		must(t, err)
-		files = append(files, f...)
-	}
-	run := func(file string, every bool) (string, error) {
-		engine.WeakSearchEveryRound.Store(every)
-		defer engine.WeakSearchEveryRound.Store(false)
-		src, err := os.ReadFile(file)
-		must(t, err)
-		var out bytes.Buffer
-		ip, err := annette.NewInterpreter(annette.InterpreterConfig{Stdout: &out, Stderr: &out, Weak: true, Workers: 1,
-			Config: annette.Config{MaxInteractions: 1_000_000}})
-		must(t, err)
-		defer ip.Close()
-		err = ip.Run(file, src)
-		return normalizeTiming(out.String()), err
-	}
-	for _, file := range files {
-		if base := filepath.Base(file); base == "deep_terms.in" || base == "deep_print.in" {
-			// 100,000 rounds and more of one pair each: searching every
-			// round takes minutes.
-			continue
-		}
-		t.Run(file, func(t *testing.T) {
-			want, wantErr := run(file, true)
-			got, err := run(file, false)
-			if got != want {
-				t.Errorf("skipping searches prints\n%s\nsearching every round prints\n%s", got, want)
-			}
-			if fmt.Sprint(err) != fmt.Sprint(wantErr) {
-				t.Errorf("skipping searches: error %v, searching every round: %v", err, wantErr)
-			}
-		})
-	}
-}
-
 // TestWeakPendingInteger checks the weak strategy with integers that wait:
 // one brought by another pair of the same round is used in the next round,
 // and one that no pair can bring is an error naming the rule.

@@ -190,13 +190,6 @@ func (t *Table) lookup(a, b TypeID) (*Rule, bool) {
 	return c.rule, c.swap
 }
 
-// RuleFor returns the rule that applies to an active pair of principal
-// ports a and b, or nil if none does.
-func (t *Table) RuleFor(a, b Port) *Rule {
-	r, _ := t.lookup(a.principalType(), b.principalType())
-	return r
-}
-
 // noRule is the cell of a pair outside the matrix.
 var noRule ruleCell
 

@@ -89,14 +89,12 @@ type Template struct {
 	Alts   []Alt
 	EnvLen int // attributes plus the largest number of lets
 
-	words [2]int // cell sizes of the left and right agent
-	// connected: every alternative joins all its pieces (see Connected).
-	connected bool
-	valued    [2]bool   // whether they carry a Go value
-	wild      bool      // the right side is a wildcard, kept and rewired
-	choose    bool      // there are guards or lets: the first alternative is not always taken
-	sides     [2]TypeID // the left and right type
-	prog      *prog     // the compiled program, nil if the rule needs rewrite: see exec
+	words  [2]int    // cell sizes of the left and right agent
+	valued [2]bool   // whether they carry a Go value
+	wild   bool      // the right side is a wildcard, kept and rewired
+	choose bool      // there are guards or lets: the first alternative is not always taken
+	sides  [2]TypeID // the left and right type
+	prog   *prog     // the compiled program, nil if the rule needs rewrite: see exec
 }
 
 // Alt is one compiled alternative.
@@ -178,10 +176,6 @@ func Compile(reg *Registry, left, right TypeID, attrs []int, alts []AltSpec) (*T
 			return nil, err
 		}
 		t.Alts = append(t.Alts, alt)
-		if i == 0 {
-			t.connected = true
-		}
-		t.connected = t.connected && connectedAlt(na+nb, t.wild, isAttr, as)
 		if len(alts) > 1 || len(as.Lets) > 0 {
 			t.choose = true
 		}
@@ -193,79 +187,6 @@ func Compile(reg *Registry, left, right TypeID, attrs []int, alts []AltSpec) (*T
 		t.prog = compileProg(t)
 	}
 	return t, nil
-}
-
-// WeakSearchEveryRound makes the weak strategy search the net for the
-// connected pairs at every round, as if no rule were Connected. Tests
-// set it to check the rounds that skip the search against it.
-var WeakSearchEveryRound atomic.Bool
-
-// Connected reports whether every alternative of t joins all the wires
-// of the pair's auxiliary ports and all its new agents into one piece.
-// Such an interaction keeps every active pair it makes connected to
-// whatever the pair was connected to, and splits nothing: the weak
-// strategy relies on that to skip its search for connected pairs.
-func (t *Template) Connected() bool { return t.connected }
-
-// connectedAlt reports whether the wires of as join the old auxiliary
-// ports that are not integer attributes and the new agents into one
-// piece. Integers are leaves and join nothing.
-func connectedAlt(nports int, wild bool, isAttr map[int]bool, as AltSpec) bool {
-	next := nports
-	if wild {
-		next = nports + 2
-	}
-	// Vertices: old ports 0..next-1, then new agents.
-	parent := make([]int, next+len(as.Nodes))
-	for i := range parent {
-		parent[i] = i
-	}
-	var find func(int) int
-	find = func(v int) int {
-		for parent[v] != v {
-			parent[v] = parent[parent[v]]
-			v = parent[v]
-		}
-		return v
-	}
-	vertex := func(e End) (int, bool) {
-		switch e.Kind {
-		case EndExt:
-			return e.Index, true
-		case EndNode:
-			return next + e.Index, true
-		}
-		return 0, false
-	}
-	used := make([]bool, len(parent))
-	for _, w := range as.Wires {
-		x, okX := vertex(w[0])
-		y, okY := vertex(w[1])
-		if okX {
-			used[x] = true
-		}
-		if okY {
-			used[y] = true
-		}
-		if okX && okY {
-			parent[find(x)] = find(y)
-		}
-	}
-	for k := range as.Nodes {
-		used[next+k] = true
-	}
-	root := -1
-	for v := range parent {
-		if !used[v] || v < next && isAttr[v] {
-			continue
-		}
-		if root < 0 {
-			root = find(v)
-		} else if find(v) != root {
-			return false
-		}
-	}
-	return true
 }
 
 // reuse lets new agents take over the cells of the two old agents when
