@@ -87,6 +87,11 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 // agents (by store location, or one vertex per nullary agent without
 // storage) and unfilled wire cells, reached from the interface names and
 // from the pairs, and searches it from the interface names.
+//
+// NOTE: the graph holds only what is reached through auxiliary ports. An
+// agent whose principal port leads back to itself through auxiliary
+// ports (K(x, y, k) ~ k), and what only it reaches, is left out, so a
+// pair connected to a name only through it is parked.
 func (n *Network) partitionLive(pairs []engine.Redex) (live, parked []engine.Redex) {
 	w := n.w
 	type vertex = uint64 // loc<<1 for agents, loc<<1|1 for wire cells
