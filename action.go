@@ -335,11 +335,11 @@ func (r *actionRunner) run(w *engine.Worker, a, b engine.Port) (err error) {
 		c.w, c.n = nil, nil
 		r.pool.Put(c)
 	}()
-	aerr := r.action(c)
+	actionErr := r.action(c)
 	returned = true
-	if err := aerr; err != nil {
+	if actionErr != nil {
 		c.abort()
-		return err
+		return actionErr
 	}
 	if err := c.check(); err != nil {
 		c.abort()
