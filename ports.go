@@ -57,7 +57,7 @@ const (
 	portAgent            // port index of agent a
 	portName             // the interface name
 	portInt              // a fresh integer
-	portTaken            // what a name taken with Network.Take was connected to
+	portTaken            // the far end of a name taken with Network.Take
 )
 
 // Port is one port to connect: a port of an agent, a named interface port
@@ -117,9 +117,9 @@ func (n *Network) Name(name string) Port {
 }
 
 // Take removes the interface name from the network and returns a port
-// standing for what the name was connected to, so that a new net can use
-// the result of an earlier one: the Go counterpart of a second use of a
-// name in the text language. Connect the port once before the next Step
+// for what the name was connected to, so that a new net can use the
+// result of an earlier one. It is the Go counterpart of a second use of
+// a name in the text language. Connect the port once before the next Step
 // or Reduce; Reduce reports it if it is left open. Take fails for an
 // unknown name and for a name not connected yet. Ports from Name for the
 // name stop working; calling Name again creates a new, empty name.
