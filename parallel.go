@@ -321,8 +321,8 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	if len(batch) == 0 {
 		return 0, nil
 	}
-	var held []engine.Redex // pairs held back by the interaction limit
-	left := int64(-1)       // interactions the limit allows, -1 for no limit
+	var heldBack []engine.Redex // pairs held back by the interaction limit
+	left := int64(-1)           // interactions the limit allows, -1 for no limit
 	if p.cfg.MaxInteractions > 0 {
 		left = p.cfg.MaxInteractions - p.interactions()
 		if left <= 0 {
@@ -330,7 +330,7 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 			return 0, &LimitError{Err: ErrInteractionLimit, Limit: p.cfg.MaxInteractions}
 		}
 		if int64(len(batch)) > left {
-			batch, held = batch[:left], batch[left:]
+			batch, heldBack = batch[:left], batch[left:]
 		}
 	}
 	var deadline time.Time
@@ -353,7 +353,7 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 				p.w.PushAll(w.TakeStack())
 			}
 		}
-		p.w.PushAll(held)
+		p.w.PushAll(heldBack)
 		p.w.PushAll(waiting)
 		p.stats.Interactions += p.interactions() - before
 	}()
@@ -364,24 +364,24 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	// would, so that the round stops at the limit rather than on pairs
 	// that wait. Past MaxBatchWait, this goes on only while nothing has
 	// been carried out.
-	for res.Err == nil && len(held) > 0 &&
+	for res.Err == nil && len(heldBack) > 0 &&
 		(deadline.IsZero() || time.Now().Before(deadline) || p.interactions() == before) {
 		room := left - (p.interactions() - before)
 		if room <= 0 {
 			break
 		}
-		next := held[:min(room, int64(len(held)))]
-		held = held[len(next):]
+		next := heldBack[:min(room, int64(len(heldBack)))]
+		heldBack = heldBack[len(next):]
 		res = p.round(next, deadline)
 		waiting = append(waiting, res.Left...)
 	}
-	p.w.PushAll(held)
+	p.w.PushAll(heldBack)
 	p.w.PushAll(waiting)
 	finished = true
 	done := int(p.interactions() - before)
 	p.stats.Interactions += int64(done)
 	p.w.NotePeak(p.live())
-	if res.Err == nil && done == 0 && len(waiting) > 0 && len(held) == 0 {
+	if res.Err == nil && done == 0 && len(waiting) > 0 && len(heldBack) == 0 {
 		// Every pair of the round waits for an integer and none can come.
 		res.Err = p.w.PendingError(waiting[0])
 	}

@@ -64,15 +64,15 @@ const (
 // ([Network.Name]), what a name was connected to ([Network.Take]) or an
 // integer ([Network.Int], [RuleContext.Int]). The zero Port is invalid.
 type Port struct {
-	a     Agent
-	index int // 0 for the principal port, i for the i-th auxiliary port
-	kind  portKind
-	name  string
-	value int64
-	n     *Network // for names, taken names and integers
-	taken int      // index in the builder's taken list
-	epoch uint64   // builder epoch of a taken name
-	err   error
+	a          Agent
+	index      int // 0 for the principal port, i for the i-th auxiliary port
+	kind       portKind
+	name       string
+	value      int64
+	n          *Network // for names, taken names and integers
+	takenIndex int      // index in the builder's taken list
+	epoch      uint64   // builder epoch of a taken name
+	err        error
 }
 
 func (p Port) network() *Network {
@@ -137,7 +137,7 @@ func (n *Network) Take(name string) (Port, error) {
 	n.dropName(name)
 	b := &n.builder
 	b.taken = append(b.taken, takenName{name: name, cell: nm.cell})
-	return Port{kind: portTaken, name: name, n: n, taken: len(b.taken) - 1, epoch: b.epoch}, nil
+	return Port{kind: portTaken, name: name, n: n, takenIndex: len(b.taken) - 1, epoch: b.epoch}, nil
 }
 
 // Int returns the principal port of a new integer v.
@@ -146,9 +146,8 @@ func (n *Network) Int(v int64) Port { return Port{kind: portInt, value: v, n: n}
 // AddAgent adds an agent of the named type with an optional Go value; the
 // type must be Valued for a non-nil value. Every port of the agent, its
 // principal port included, must be connected before the next Step or
-// Reduce. A network's
-// store holds at most 64 GiB: near that, AddAgent returns a *LimitError
-// with ErrMemoryLimit.
+// Reduce. A network's store holds at most 64 GiB: near that, AddAgent
+// returns a *LimitError with ErrMemoryLimit.
 func (n *Network) AddAgent(typ string, value any) (Agent, error) {
 	if n.running {
 		return Agent{}, ErrRunning
@@ -279,7 +278,7 @@ func (b *builder) validate(p Port) error {
 		if p.epoch != b.epoch {
 			return ErrStale
 		}
-		if b.taken[p.taken].used {
+		if b.taken[p.takenIndex].used {
 			return fmt.Errorf("%s: %w", p, ErrConnected)
 		}
 	case portInt:
@@ -309,7 +308,7 @@ func (n *Network) Connect(p, q Port) error {
 	}
 	if p.kind == q.kind && p.kind == portAgent && p.a.id == q.a.id && p.index == q.index ||
 		p.kind == q.kind && p.kind == portName && p.name == q.name ||
-		p.kind == q.kind && p.kind == portTaken && p.taken == q.taken {
+		p.kind == q.kind && p.kind == portTaken && p.takenIndex == q.takenIndex {
 		return errorf("cannot connect port %s to itself", p)
 	}
 	isAux := func(x Port) bool { return x.kind == portAgent && x.index > 0 }
@@ -348,7 +347,7 @@ func (b *builder) word(p Port) engine.Port {
 	case portName:
 		return b.n.names[p.name].cell
 	case portTaken:
-		return b.taken[p.taken].cell
+		return b.taken[p.takenIndex].cell
 	}
 	return b.n.w.Int(p.value)
 }
@@ -363,6 +362,6 @@ func (b *builder) mark(p Port) {
 	case portName:
 		b.n.names[p.name].connected = true
 	case portTaken:
-		b.taken[p.taken].used = true
+		b.taken[p.takenIndex].used = true
 	}
 }

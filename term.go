@@ -54,9 +54,9 @@ var ErrUnknownName = errors.New("unknown interface name")
 //
 // NOTE: a wire between two interface names reads as a NameTerm from one
 // end and an EmptyTerm from the other, as in Inpla. When a reduction
-// makes such a wire, which end reads as which depends on the order of
-// the interactions, so it can differ between runs and worker counts;
-// either way it is the same net.
+// makes such a wire, the order of the interactions decides which end
+// reads as which, so the reading can differ between runs and worker
+// counts. Either way it is the same net.
 func (n *Network) Read(name string) (*Term, error) {
 	nm, ok := n.names[name]
 	if !ok {
