@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -18,7 +17,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/chzyer/readline"
+	"golang.org/x/term"
 )
 
 // benchResult is one line of annette bench's report: a program at one
@@ -82,7 +81,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	}
 
 	progress := io.Discard
-	if f, ok := stderr.(*os.File); ok && readline.IsTerminal(int(f.Fd())) {
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		progress = stderr
 	}
 	var results []benchResult
@@ -159,9 +158,17 @@ func benchPrograms(args []string, quick bool) ([]string, error) {
 	return out, nil
 }
 
-// statsLine matches the interaction count that annette run -stats
-// prints.
-var statsLine = regexp.MustCompile(`(?m)^interactions: (\d+)$`)
+// statsCount returns the interaction count in the statistics that
+// annette run -stats prints, and false if out has none.
+func statsCount(out string) (int64, bool) {
+	for line := range strings.Lines(out) {
+		if s, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "interactions: "); ok {
+			n, err := strconv.ParseInt(s, 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
 
 // benchOne measures one program at one worker count.
 func benchOne(self, prog string, workers, runs int, progress io.Writer) (benchResult, error) {
@@ -184,11 +191,10 @@ func benchOne(self, prog string, workers, runs int, progress io.Writer) (benchRe
 		if err != nil {
 			return r, fmt.Errorf("%v: %s", err, lastLine(errOut.String()))
 		}
-		m := statsLine.FindStringSubmatch(errOut.String())
-		if m == nil {
+		n, ok := statsCount(errOut.String())
+		if !ok {
 			return r, errors.New("no statistics in the output of annette run -stats")
 		}
-		n, _ := strconv.ParseInt(m[1], 10, 64)
 		if i > 0 && r.Interactions != 0 && n != r.Interactions {
 			return r, fmt.Errorf("interaction count changed between runs: %d, then %d", r.Interactions, n)
 		}

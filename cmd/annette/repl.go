@@ -13,7 +13,7 @@ import (
 
 	"github.com/annette-go/annette"
 	"github.com/annette-go/annette/lang"
-	"github.com/chzyer/readline"
+	"golang.org/x/term"
 )
 
 // cmdRepl reads statements and runs each as soon as it is complete. On a
@@ -44,21 +44,13 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer ip.Close()
 
 	var lines lineReader
-	if file, ok := stdin.(*os.File); ok && readline.IsTerminal(int(file.Fd())) {
-		home, _ := os.UserHomeDir()
-		rl, err := readline.NewEx(&readline.Config{
-			Prompt:      ">>> ",
-			HistoryFile: filepath.Join(home, ".annette_history"),
-			Stdout:      stdout,
-			Stderr:      stderr,
-		})
-		if err != nil {
-			fmt.Fprintf(stderr, "annette: %v\n", err)
-			return exitError
+	if file, ok := stdin.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
+		var hist string
+		if home, err := os.UserHomeDir(); err == nil {
+			hist = filepath.Join(home, ".annette_history")
 		}
-		defer rl.Close()
 		fmt.Fprintln(stdout, "annette: statements end with ';'; exit; or Ctrl-D leaves")
-		lines = &terminalLines{rl: rl}
+		lines = newTerminalLines(int(file.Fd()), file, stdout, hist)
 	} else {
 		lines = &plainLines{r: bufio.NewReader(stdin)}
 	}
@@ -70,21 +62,6 @@ type lineReader interface {
 	// ReadLine returns the next line. more is true while a statement is
 	// unfinished. It returns io.EOF at the end of input.
 	ReadLine(more bool) (string, error)
-}
-
-type terminalLines struct{ rl *readline.Instance }
-
-func (t *terminalLines) ReadLine(more bool) (string, error) {
-	if more {
-		t.rl.SetPrompt("... ")
-	} else {
-		t.rl.SetPrompt(">>> ")
-	}
-	line, err := t.rl.Readline()
-	if errors.Is(err, readline.ErrInterrupt) {
-		return "", errDiscard
-	}
-	return line, err
 }
 
 // errDiscard is returned by a lineReader when the user pressed Ctrl-C at

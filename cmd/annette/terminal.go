@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// terminalLines reads the REPL's lines from a terminal with line editing:
+// the arrow keys, Home and End, Ctrl-A, Ctrl-E, Ctrl-K, Ctrl-U, Ctrl-W,
+// and a history that the up and down keys walk. The terminal is in raw
+// mode only while a line is read, so Ctrl-C during a reduction still
+// sends the interrupt signal that stops it.
+type terminalLines struct {
+	fd   int // the terminal's descriptor, or -1 to leave its mode alone (tests)
+	in   *keyCounter
+	out  io.Writer
+	term *term.Terminal
+	hist *fileHistory
+}
+
+// newTerm gives t a new line editor, with an empty line.
+func (t *terminalLines) newTerm() {
+	t.term = term.NewTerminal(struct {
+		io.Reader
+		io.Writer
+	}{t.in, t.out}, ">>> ")
+	t.term.History = t.hist
+}
+
+// newTerminalLines returns a reader of lines typed on in, with the prompt
+// and the echo written to out. fd is the descriptor of in when it is a
+// terminal, or -1. The history is read from and added to histPath, if it
+// is not empty.
+func newTerminalLines(fd int, in io.Reader, out io.Writer, histPath string) *terminalLines {
+	t := &terminalLines{fd: fd, in: &keyCounter{r: in}, out: out, hist: loadHistory(histPath)}
+	t.newTerm()
+	return t
+}
+
+// ReadLine reads one line. Ctrl-C drops the line being typed and returns
+// errDiscard. Ctrl-D on an empty line ends the input.
+func (t *terminalLines) ReadLine(more bool) (string, error) {
+	if more {
+		t.term.SetPrompt("... ")
+	} else {
+		t.term.SetPrompt(">>> ")
+	}
+	if t.fd >= 0 {
+		state, err := term.MakeRaw(t.fd)
+		if err != nil {
+			return "", err
+		}
+		defer term.Restore(t.fd, state)
+		// A terminal that gives no size (a bare pseudo-terminal reports 0
+		// columns) keeps the editor's default of 80.
+		if w, h, err := term.GetSize(t.fd); err == nil && w > 0 && h > 0 {
+			t.term.SetSize(w, h)
+		}
+	}
+	line, err := t.term.ReadLine()
+	if errors.Is(err, term.ErrPasteIndicator) {
+		// A pasted line is a line like any other here.
+		err = nil
+	}
+	if errors.Is(err, io.EOF) {
+		// The editor reports Ctrl-C as the end of input too, so the
+		// counter distinguishes the two. The editor keeps the line that
+		// Ctrl-C ended, so a new editor takes its place. Keys typed ahead
+		// after the Ctrl-C are lost with the old one.
+		if t.in.takeInterrupt() {
+			fmt.Fprint(t.out, "^C\r\n")
+			t.in.interrupts = 0
+			t.newTerm()
+			return "", errDiscard
+		}
+		fmt.Fprint(t.out, "\r\n")
+	}
+	return line, err
+}
+
+// keyCounter passes a terminal's input through and counts the Ctrl-C
+// bytes in it, which term.Terminal reports as io.EOF like Ctrl-D.
+type keyCounter struct {
+	r          io.Reader
+	interrupts int // Ctrl-C bytes read and not yet taken
+}
+
+func (k *keyCounter) Read(p []byte) (int, error) {
+	n, err := k.r.Read(p)
+	k.interrupts += bytes.Count(p[:n], []byte{keyInterrupt})
+	return n, err
+}
+
+// takeInterrupt reports whether a Ctrl-C byte has been read and not yet
+// taken, and takes it.
+func (k *keyCounter) takeInterrupt() bool {
+	if k.interrupts == 0 {
+		return false
+	}
+	k.interrupts--
+	return true
+}
+
+// keyInterrupt is the byte that Ctrl-C sends in raw mode.
+const keyInterrupt = 3
+
+// historyMax is the number of lines the REPL's history keeps.
+const historyMax = 1000
+
+// fileHistory is the REPL's history: the lines typed, most recent last,
+// kept in memory and added to a file as they are typed, so that the next
+// session starts with them. A line equal to the one before it, and an
+// empty line, are not kept.
+type fileHistory struct {
+	lines []string
+	path  string // "" keeps the history in memory only
+}
+
+// loadHistory returns a history that starts with the last historyMax
+// lines of the file at path. A missing or unreadable file gives an empty
+// history: the REPL works without one.
+func loadHistory(path string) *fileHistory {
+	h := &fileHistory{path: path}
+	if path == "" {
+		return h
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return h
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		h.keep(sc.Text())
+	}
+	if len(h.lines) > historyMax {
+		h.lines = h.lines[len(h.lines)-historyMax:]
+	}
+	return h
+}
+
+// keep adds line to the lines in memory and reports whether it was kept.
+func (h *fileHistory) keep(line string) bool {
+	if strings.TrimSpace(line) == "" || len(h.lines) > 0 && h.lines[len(h.lines)-1] == line {
+		return false
+	}
+	h.lines = append(h.lines, line)
+	return true
+}
+
+// Add records a line typed at the prompt. A file that cannot be written
+// loses the line from the next session's history, not from this one.
+func (h *fileHistory) Add(line string) {
+	if !h.keep(line) {
+		return
+	}
+	if len(h.lines) > 2*historyMax {
+		h.lines = append(h.lines[:0], h.lines[len(h.lines)-historyMax:]...)
+	}
+	if h.path == "" {
+		return
+	}
+	f, err := os.OpenFile(h.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return
+	}
+	fmt.Fprintln(f, line)
+	f.Close()
+}
+
+// Len returns the number of lines the up key can reach.
+func (h *fileHistory) Len() int { return min(len(h.lines), historyMax) }
+
+// At returns a line: 0 is the most recent.
+func (h *fileHistory) At(i int) string { return h.lines[len(h.lines)-1-i] }

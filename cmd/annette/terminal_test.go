@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/annette-go/annette"
+)
+
+// keys is a reader that returns one chunk of key presses per Read, as a
+// terminal in raw mode does, and then io.EOF.
+type keys struct{ chunks []string }
+
+func (k *keys) Read(p []byte) (int, error) {
+	if len(k.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, k.chunks[0])
+	k.chunks[0] = k.chunks[0][n:]
+	if k.chunks[0] == "" {
+		k.chunks = k.chunks[1:]
+	}
+	return n, nil
+}
+
+// readAll reads lines until an error other than errDiscard, and returns
+// them with "^C" for each discarded line.
+func readAll(t *testing.T, lines *terminalLines) []string {
+	t.Helper()
+	var got []string
+	for range 100 {
+		line, err := lines.ReadLine(false)
+		switch {
+		case errors.Is(err, errDiscard):
+			got = append(got, "^C")
+		case errors.Is(err, io.EOF):
+			return got
+		case err != nil:
+			t.Fatal(err)
+		default:
+			got = append(got, line)
+		}
+	}
+	t.Fatal("no end of input")
+	return nil
+}
+
+func TestTerminalLines(t *testing.T) {
+	tests := []struct {
+		name   string
+		chunks []string
+		want   []string
+	}{
+		{"lines", []string{"x ~ ", "1;\r", "x;\r"}, []string{"x ~ 1;", "x;"}},
+		{"crlf", []string{"a;\r\nb;\r\n"}, []string{"a;", "b;"}},
+		{"edit", []string{"ab\x7fc;\r", "\x01d\r"}, []string{"ac;", "d"}},
+		{"ctrl-c drops the line", []string{"abc", "\x03", "def\r"}, []string{"^C", "def"}},
+		{"ctrl-c alone", []string{"\x03", "\x03", "x\r"}, []string{"^C", "^C", "x"}},
+		{"ctrl-d ends", []string{"a\r", "\x04", "b\r"}, []string{"a"}},
+		{"ctrl-d deletes in a line", []string{"ab\x02\x04\r"}, []string{"a"}},
+		{"up recalls", []string{"one\r", "two\r", "\x1b[A\x1b[A\r"}, []string{"one", "two", "one"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			lines := newTerminalLines(-1, &keys{chunks: tc.chunks}, &out, "")
+			got := readAll(t, lines)
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("lines %q, want %q", got, tc.want)
+			}
+			if !strings.HasPrefix(out.String(), ">>> ") {
+				t.Errorf("output %q does not start with the prompt", out.String())
+			}
+		})
+	}
+}
+
+func TestTerminalPrompt(t *testing.T) {
+	var out bytes.Buffer
+	lines := newTerminalLines(-1, &keys{chunks: []string{"a\r", "b\r"}}, &out, "")
+	if _, err := lines.ReadLine(false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lines.ReadLine(true); err != nil {
+		t.Fatal(err)
+	}
+	if s := out.String(); !strings.Contains(s, ">>> a") {
+		t.Errorf("output %q lacks the first prompt", s)
+	}
+	if s := out.String(); !strings.Contains(s, "... b") {
+		t.Errorf("output %q lacks the continuation prompt", s)
+	}
+}
+
+// TestTerminalHistoryFile checks that the history starts with the file's
+// lines, leaves out empty and repeated ones, and adds what is typed.
+func TestTerminalHistoryFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history")
+	if err := os.WriteFile(path, []byte("a;\nb;\n\nb;\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	lines := newTerminalLines(-1, &keys{chunks: []string{"\x1b[A\x1b[A\r", "c;\r", "c;\r", "\r"}}, &out, path)
+	got := readAll(t, lines)
+	if want := []string{"a;", "c;", "c;", ""}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("lines %q, want %q", got, want)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "a;\nb;\n\nb;\na;\nc;\n"; string(data) != want {
+		t.Errorf("history file %q, want %q", data, want)
+	}
+	// The next session starts with the file's lines.
+	h := loadHistory(path)
+	if h.Len() != 4 || h.At(0) != "c;" || h.At(3) != "a;" {
+		t.Errorf("loaded history %q", h.lines)
+	}
+}
+
+func TestTerminalHistoryBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history")
+	var b strings.Builder
+	for i := range 3 * historyMax {
+		fmt.Fprintf(&b, "line %d\n", i)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := loadHistory(path)
+	if h.Len() != historyMax || h.At(0) != fmt.Sprintf("line %d", 3*historyMax-1) {
+		t.Fatalf("loaded %d lines, the last %q", h.Len(), h.At(0))
+	}
+	for i := range 3 * historyMax {
+		h.Add(fmt.Sprintf("new %d", i))
+	}
+	if h.Len() != historyMax || len(h.lines) > 2*historyMax || h.At(historyMax-1) != fmt.Sprintf("new %d", 2*historyMax) {
+		t.Errorf("after adding: %d lines reachable, %d kept, the oldest %q", h.Len(), len(h.lines), h.At(h.Len()-1))
+	}
+	// A missing file, or one in a missing directory, is an empty history.
+	if h := loadHistory(filepath.Join(path, "none")); h.Len() != 0 {
+		t.Errorf("missing file: %d lines", h.Len())
+	}
+	h = loadHistory(filepath.Join(path, "none"))
+	h.Add("kept in memory")
+	if h.Len() != 1 {
+		t.Errorf("a history whose file cannot be written keeps %d lines", h.Len())
+	}
+}
+
+// TestReplOnTerminal runs statements typed at the terminal prompt,
+// with a Ctrl-C that drops an unfinished one.
+func TestReplOnTerminal(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Workers: 1, Stdout: &stdout, Stderr: &stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ip.Close()
+	var screen bytes.Buffer
+	lines := newTerminalLines(-1, &keys{chunks: []string{"x ~ ", "\x03", "y ~ 2", "\r", ";\r", "y;\r", "x;\r"}}, &screen, "")
+	if status := repl(ip, lines, &stderr); status != exitOK {
+		t.Fatalf("status %d, stderr %q", status, stderr.String())
+	}
+	// x was dropped with its statement, so it reads as undefined.
+	if got := stdout.String(); !strings.HasSuffix(got, "\n2\n<NON-DEFINED>\n") {
+		t.Errorf("stdout %q, want 2 and <NON-DEFINED> (stderr %q)", got, stderr.String())
+	}
+	if !strings.Contains(screen.String(), "^C") {
+		t.Errorf("screen %q lacks ^C", screen.String())
+	}
+	if !strings.Contains(screen.String(), "... ") {
+		t.Errorf("screen %q lacks the continuation prompt", screen.String())
+	}
+}
