@@ -502,7 +502,7 @@ func (c *Checker) ruleBody(b RuleBody, ctx *ruleCtx) {
 		c.ruleNet(b, ctx)
 	case *If:
 		w := &walker{c: c, inRule: true, attrs: ctx.attrs, lhs: ctx.lhs,
-			later: bodyBinds(b.Then, bodyBinds(b.Else, nil))}
+			later: []RuleBody{b.Then, b.Else}}
 		w.expr(b.Cond)
 		c.ruleBody(b.Then, ctx)
 		c.ruleBody(b.Else, ctx)
@@ -515,7 +515,7 @@ func (c *Checker) ruleBody(b RuleBody, ctx *ruleCtx) {
 				}
 			} else {
 				w := &walker{c: c, inRule: true, attrs: ctx.attrs, lhs: ctx.lhs,
-					later: bodyBinds(g.Body, nil)}
+					later: []RuleBody{g.Body}}
 				w.expr(g.Cond)
 			}
 			c.ruleBody(g.Body, ctx)
@@ -527,27 +527,34 @@ func (c *Checker) ruleBody(b RuleBody, ctx *ruleCtx) {
 	}
 }
 
-// bodyBinds adds the names bound by where or let in body, in its nets and
-// nested alternatives, to names and returns the map.
-func bodyBinds(body RuleBody, names map[string]bool) map[string]bool {
-	switch b := body.(type) {
-	case *Net:
-		if b.Binds != nil {
-			for _, bd := range b.Binds.List {
-				if names == nil {
-					names = map[string]bool{}
+// boundIn reports whether a where or let in one of bodies, in its nets
+// and in the nets of its alternatives, binds name. The checker calls it
+// only for a name it cannot resolve: walking the bodies of every
+// condition of a long if-else chain would take time in the square of its
+// length.
+func boundIn(bodies []RuleBody, name string) bool {
+	bodies = slices.Clone(bodies) // the walk below appends to it
+	for len(bodies) > 0 {
+		body := bodies[len(bodies)-1]
+		bodies = bodies[:len(bodies)-1]
+		switch b := body.(type) {
+		case *Net:
+			if b.Binds != nil {
+				for _, bd := range b.Binds.List {
+					if bd.Name == name {
+						return true
+					}
 				}
-				names[bd.Name] = true
+			}
+		case *If:
+			bodies = append(bodies, b.Then, b.Else)
+		case *Guards:
+			for _, g := range b.Alts {
+				bodies = append(bodies, g.Body)
 			}
 		}
-	case *If:
-		names = bodyBinds(b.Else, bodyBinds(b.Then, names))
-	case *Guards:
-		for _, g := range b.Alts {
-			names = bodyBinds(g.Body, names)
-		}
 	}
-	return names
+	return false
 }
 
 // ruleNet checks one body of a rule: a whole body, or one alternative.

@@ -15,7 +15,7 @@ type walker struct {
 	attrs   map[string]bool   // attribute variables of the rule
 	lhs     map[string]*Param // names of the rule's left-hand side
 	bound   map[string]bool   // names bound by where/let in this net
-	later   map[string]bool   // names bound in the bodies a condition chooses, which it cannot see
+	later   []RuleBody        // the bodies a condition chooses, whose where/let names it cannot see
 
 	occ      map[string][]Pos // positions of each wire name
 	order    []string         // wire names in order of first occurrence
@@ -274,7 +274,7 @@ func (w *walker) ident(id *Ident) {
 		w.c.errorf(id.NamePos,
 			"%s is not an attribute variable, so it has no integer value: declare it as int %s in the left-hand side",
 			id.Name, id.Name)
-	case w.later[id.Name]:
+	case boundIn(w.later, id.Name):
 		w.c.errorf(id.NamePos,
 			"%s is bound by a where or let of the body this condition chooses, which the condition cannot see: write its expression in the condition",
 			id.Name)
