@@ -60,21 +60,53 @@ func (ip *Interpreter) pattern(p *lang.Pattern) (Pattern, error) {
 
 // ruleConv converts the body of one rule.
 type ruleConv struct {
-	ip *Interpreter
+	ip    *Interpreter
+	conds int // conditions in the guards of the cases made so far
+}
+
+// maxRuleConds bounds the conditions in the guards of one rule's cases.
+// Flattening repeats the conditions of the enclosing guards in every
+// case, so deep nesting makes that number grow with the square of the
+// depth: 65536 is about 360 levels of two alternatives each.
+const maxRuleConds = 1 << 16
+
+// condList is the list of conditions that enclose a rule body, innermost
+// first. Sharing the enclosing part between nested bodies keeps the
+// descent linear in the depth.
+type condList struct {
+	cond  Expr
+	outer *condList
+	n     int // conditions in the list
+}
+
+// with returns the list of c and the conditions of l.
+func (l *condList) with(c Expr) *condList {
+	n := 1
+	if l != nil {
+		n += l.n
+	}
+	return &condList{cond: c, outer: l, n: n}
 }
 
 // flatten turns nested guard lists and if-then-else into a flat list of
 // cases: an alternative nested under conditions c1, c2 gets the guard
 // c1 && c2, and the first case whose guard holds is the one the nested
 // form would choose.
-func (rc *ruleConv) flatten(body lang.RuleBody, conds []Expr, out *[]Case) error {
+func (rc *ruleConv) flatten(body lang.RuleBody, conds *condList, out *[]Case) error {
 	switch b := body.(type) {
 	case *lang.Net:
 		c := Case{}
-		if len(conds) > 0 {
-			g := conds[0]
-			for _, x := range conds[1:] {
-				g = Op("&&", g, x)
+		if conds != nil {
+			if rc.conds += conds.n; rc.conds > maxRuleConds {
+				return fmt.Errorf("the rule's nested guards and if-then-else give its alternatives more than %d conditions in all; nest them less deeply", maxRuleConds)
+			}
+			list := make([]Expr, 0, conds.n)
+			for l := conds; l != nil; l = l.outer {
+				list = append(list, l.cond)
+			}
+			g := list[len(list)-1]
+			for i := len(list) - 2; i >= 0; i-- {
+				g = Op("&&", g, list[i])
 			}
 			c.Guard = &g
 		}
@@ -108,7 +140,7 @@ func (rc *ruleConv) flatten(body lang.RuleBody, conds []Expr, out *[]Case) error
 				if err != nil {
 					return err
 				}
-				sub = append(conds[:len(conds):len(conds)], cond)
+				sub = conds.with(cond)
 			}
 			if err := rc.flatten(alt.Body, sub, out); err != nil {
 				return err
@@ -119,7 +151,7 @@ func (rc *ruleConv) flatten(body lang.RuleBody, conds []Expr, out *[]Case) error
 		if err != nil {
 			return err
 		}
-		if err := rc.flatten(b.Then, append(conds[:len(conds):len(conds)], cond), out); err != nil {
+		if err := rc.flatten(b.Then, conds.with(cond), out); err != nil {
 			return err
 		}
 		return rc.flatten(b.Else, conds, out)

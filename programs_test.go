@@ -337,3 +337,28 @@ Loop ~ Go;
 		}
 	}
 }
+
+// TestNestedGuardDepth checks that deeply nested guard lists run when
+// their flattened conditions stay under the bound, and get an error at the
+// rule past it, in time linear in the depth.
+func TestNestedGuardDepth(t *testing.T) {
+	nested := func(depth int) string {
+		return "A(r) >< (int n) " + strings.Repeat("| n == 0 => ", depth) + "r ~ 1 " +
+			strings.Repeat("| _ => r ~ 2 ", depth) + ";\nA(a) ~ 0;\na;\n"
+	}
+	var out bytes.Buffer
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Stdout: &out, Stderr: &out, Workers: 1})
+	must(t, err)
+	defer ip.Close()
+	must(t, ip.Run("ok.in", []byte(nested(100))))
+	if got := normalizeTiming(out.String()); !strings.HasSuffix(got, "\n1\n") {
+		t.Errorf("depth 100: output = %q, want 1", got)
+	}
+	err = ip.Run("deep.in", []byte(nested(20000)))
+	if msg := fmt.Sprint(err); !strings.HasPrefix(msg, "deep.in:1:1: ") {
+		t.Errorf("depth 20000: error = %v, want one at the rule, deep.in:1:1", err)
+	}
+	if msg := fmt.Sprint(err); !strings.Contains(msg, "nest them less deeply") {
+		t.Errorf("depth 20000: error = %v, want the bound on nested conditions", err)
+	}
+}
