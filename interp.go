@@ -259,8 +259,18 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 		// One set of half-reached wire cells for the whole command, so
 		// that a wire between two freed names is freed too.
 		half := map[uint64]bool{}
+		freeing := map[string]bool{}
 		for _, n := range names {
-			ip.free(n, half)
+			freeing[n] = true
+		}
+		for i, n := range names {
+			if err := ip.free(n, half, freeing); err != nil {
+				pos := s.CmdPos
+				if !s.All {
+					pos = s.Names[i].NamePos
+				}
+				return &ProgramError{Pos: pos, Err: err}
+			}
 		}
 	case *lang.PrnatCmd:
 		v, err := ip.prnat(s.Name.Name)

@@ -66,24 +66,74 @@ func (ip *Interpreter) prnat(name string) (int64, error) {
 // any more. Agents are freed without interactions. While active pairs are
 // left (after a runtime error), only the names are removed, since an
 // agent may belong to one of those pairs. half holds the empty wire cells
-// reached from one end so far by the frees of one command.
-func (ip *Interpreter) free(name string, half map[uint64]bool) {
+// reached from one end so far by the frees of one command, and freeing
+// the names that command frees.
+//
+// A name held by an auxiliary port in the term of another name is not
+// freed, as in Inpla: the other term would keep a wire with no end.
+func (ip *Interpreter) free(name string, half map[uint64]bool, freeing map[string]bool) error {
 	n := ip.net
 	nm, ok := n.names[name]
 	if !ok {
-		return
-	}
-	n.dropName(name)
-	if n.w.Pending() > 0 {
-		return
+		return nil
 	}
 	// The name's cell is filled when a principal port was linked to it;
 	// the cell is then referred to by the name only. An empty one is
-	// still held by an auxiliary port, which keeps it.
-	if z := n.w.Cell(nm.cell); z != engine.None {
+	// still held by its other end, an auxiliary port or another name.
+	z := n.w.Cell(nm.cell)
+	if z == engine.None {
+		if other, ok := ip.referrer(nm.cell, freeing); ok {
+			return fmt.Errorf("%s cannot be freed because the term of %s refers to it: free %s, or both in one statement", name, other, other)
+		}
+	}
+	n.dropName(name)
+	if n.w.Pending() > 0 {
+		return nil
+	}
+	if z != engine.None {
 		n.w.FreeVar(nm.cell)
 		ip.freeFrom([]engine.Port{z}, half)
+		return nil
 	}
+	// One end of the wire is gone. The cell goes when the other does,
+	// if that happens in this statement.
+	if l := nm.cell.Loc(); half[l] {
+		delete(half, l)
+		n.w.FreeVar(nm.cell)
+	} else {
+		half[l] = true
+	}
+	return nil
+}
+
+// referrer returns an interface name outside skip whose term holds the
+// wire cell in an auxiliary port, searching the names in order.
+func (ip *Interpreter) referrer(cell engine.Port, skip map[string]bool) (string, bool) {
+	n := ip.net
+	w := n.w
+	seen := map[uint64]bool{}
+	for _, other := range n.order {
+		if skip[other] {
+			continue
+		}
+		stack := []engine.Port{w.Resolve(n.names[other].cell)}
+		for len(stack) > 0 {
+			p := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if !p.IsNode() || p.Loc() == 0 || seen[p.Loc()] {
+				continue
+			}
+			seen[p.Loc()] = true
+			for i := range n.net.Types.Info(p.Type()).Arity() {
+				q := w.Aux(p, i)
+				if q == cell {
+					return other, true
+				}
+				stack = append(stack, w.Resolve(q))
+			}
+		}
+	}
+	return "", false
 }
 
 // discard disposes of active pairs that a failed statement left, with
