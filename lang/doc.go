@@ -12,7 +12,8 @@
 //
 // [ParseFile] parses a whole file and [ParseStmt] one statement at a time,
 // for a read-eval-print loop. [IsIncomplete] reports when such a loop must
-// read another line before the statement can be parsed. Errors come as an
+// read another line before the statement can be parsed, and [ScanInput]
+// finds the statements that typed text completes, skipping comments. Errors come as an
 // [ErrorList] of positioned [Error] values printed as "file:line:col:
 // message". The parser recovers at the ';' that ends a faulty statement,
 // so one run reports errors from many statements, and it stops after 10

@@ -264,8 +264,11 @@ func (lx *lexer) blockComment() {
 		}
 		lx.off++
 	}
-	lx.errh(start, "comment not terminated: '/*' has no matching '*/'", true)
+	lx.errh(start, msgOpenComment, true)
 }
+
+// msgOpenComment is the error of a block comment that the input ends in.
+const msgOpenComment = "comment not terminated: '/*' has no matching '*/'"
 
 // peek returns the byte n places after the current one, or 0 past the end.
 func (lx *lexer) peek(n int) byte {

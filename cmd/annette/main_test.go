@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -325,4 +326,72 @@ func TestHelpToStdout(t *testing.T) {
 			t.Errorf("%s -h: stderr %q, want nothing", cmd, errb.String())
 		}
 	}
+}
+
+// TestReplComments checks that comments end no statement and begin none:
+// a ';' in a comment, a comment after the last statement and lines of
+// comments alone.
+func TestReplComments(t *testing.T) {
+	tests := []struct {
+		name, input, stdout string
+		status              int
+		stderr              string
+	}{
+		{"semicolon in a line comment", "x ~ 1; // first; second\ny ~ 2;\nx y;\n", "1 2\n", exitOK, ""},
+		{"semicolon in a block comment", "x ~ /* ; */ 3;\nx;\n", "3\n", exitOK, ""},
+		{"comment after the last statement", "a ~ B; // done\n", "", exitOK, ""},
+		{"comment lines only", "// one\n/* two */\n", "", exitOK, ""},
+		{"error counts lines after comments", "// c\n\n// d\na ~ 5 +;\n", "", exitOK, "<input 4>:1:8:"},
+		{"open block comment", "a ~ B;\n/* c\n", "", exitError, "input ended inside a comment"},
+		{"open statement", "a ~ B;\nb ~ // c\n", "", exitError, "input ended inside a statement"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if got := run([]string{"repl", "-t", "1"}, strings.NewReader(tc.input), &out, &errb); got != tc.status {
+				t.Errorf("status = %d, want %d (stderr %q)", got, tc.status, errb.String())
+			}
+			got := strings.ReplaceAll(timing.ReplaceAllString(out.String(), ", 0.00 sec)"), "(0 interactions, 0.00 sec)\n", "")
+			if got != tc.stdout {
+				t.Errorf("stdout = %q, want %q", got, tc.stdout)
+			}
+			if !strings.Contains(errb.String(), tc.stderr) {
+				t.Errorf("stderr = %q, want %q in it", errb.String(), tc.stderr)
+			}
+		})
+	}
+}
+
+// TestReplPromptAfterComment checks that a line of comments leaves the
+// prompt for a new statement, and an unfinished statement asks for more.
+func TestReplPromptAfterComment(t *testing.T) {
+	lines := &promptLines{lines: []string{"// note", "a ~ B; // x", "b ~", "C;"}}
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ip.Close()
+	if status := repl(ip, lines, io.Discard); status != exitOK {
+		t.Fatalf("status = %d", status)
+	}
+	if want := []bool{false, false, false, true, false}; fmt.Sprint(lines.more) != fmt.Sprint(want) {
+		t.Errorf("continuation prompts %v, want %v", lines.more, want)
+	}
+}
+
+// promptLines is a lineReader that records whether each read asked for
+// the continuation of a statement.
+type promptLines struct {
+	lines []string
+	more  []bool
+}
+
+func (p *promptLines) ReadLine(more bool) (string, error) {
+	p.more = append(p.more, more)
+	if len(p.lines) == 0 {
+		return "", io.EOF
+	}
+	line := p.lines[0]
+	p.lines = p.lines[1:]
+	return line, nil
 }

@@ -87,48 +87,74 @@ func (p *plainLines) ReadLine(bool) (string, error) {
 // Input is parsed only when a line holds a ';'. All the statements that
 // line completes are then parsed in one pass, so a long statement over
 // many lines, or many statements on one line, cost time in proportion to
-// their length.
+// their length. Comments count as blank: a ';' in one ends nothing, and a
+// line of comments alone starts no statement.
 func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 	var buf strings.Builder
 	line, start := 0, 1 // the line being read, and the one buf starts at
+	blank := true       // buf holds no unfinished statement
 	for !ip.Exited() {
-		text, err := lines.ReadLine(strings.TrimSpace(buf.String()) != "")
+		text, err := lines.ReadLine(!blank)
 		if errors.Is(err, errDiscard) {
 			buf.Reset()
+			blank = true
 			continue
 		}
 		if err != nil {
-			if s := strings.TrimSpace(buf.String()); s != "" {
-				fmt.Fprintln(stderr, "annette: input ended inside a statement")
-				return exitError
+			if blank {
+				return exitOK
 			}
-			return exitOK
+			if lang.ScanInput([]byte(buf.String())).InComment {
+				fmt.Fprintln(stderr, "annette: input ended inside a comment: '/*' has no matching '*/'")
+			} else {
+				fmt.Fprintln(stderr, "annette: input ended inside a statement")
+			}
+			return exitError
 		}
 		line++
-		if strings.TrimSpace(buf.String()) == "" {
-			buf.Reset()
+		if buf.Len() == 0 {
 			start = line
 		}
 		buf.WriteString(text)
 		buf.WriteByte('\n')
 		if !strings.Contains(text, ";") {
+			// Without a ';' nothing ends, but a blank buffer may have
+			// begun a statement. Once begun, it stays so until a ';'.
+			if blank {
+				blank = settled(lang.ScanInput([]byte(buf.String())))
+			}
+			if blank {
+				buf.Reset() // blanks and comments only
+			}
 			continue
 		}
-		// Positions in messages count lines from the start of buf, which
-		// is named after the input line it starts at.
-		rest := runComplete(ip, fmt.Sprintf("<input %d>", start), buf.String(), stderr)
+		src := buf.String()
+		in := lang.ScanInput([]byte(src))
+		rest := src
+		if in.Complete > 0 {
+			// Positions in messages count lines from the start of buf,
+			// which is named after the input line it starts at.
+			rest = runComplete(ip, fmt.Sprintf("<input %d>", start), src, in.Complete, stderr)
+		}
 		buf.Reset()
-		buf.WriteString(rest)
+		blank = settled(in) || rest == ""
+		if !blank {
+			buf.WriteString(rest)
+		}
 	}
 	return exitOK
 }
 
-// runComplete runs the statements that src completes and returns the
-// unfinished rest. It first parses src up to its last ';' as a whole. If
-// that fails, it goes statement by statement, so that the statements
-// before an error still run and an unfinished one waits for more input.
-func runComplete(ip *annette.Interpreter, name, src string, stderr io.Writer) string {
-	cut := strings.LastIndexByte(src, ';') + 1
+// settled reports whether input that ends as in has begun no statement
+// and no comment after its last ';'.
+func settled(in lang.Input) bool { return in.Blank && !in.InComment }
+
+// runComplete runs the statements in src[:cut], which ends with a ';', and
+// returns the unfinished rest of src. It first parses src[:cut] as a
+// whole. If that fails, it goes statement by statement, so that the
+// statements before an error still run and an unfinished one waits for
+// more input.
+func runComplete(ip *annette.Interpreter, name, src string, cut int, stderr io.Writer) string {
 	if prog, err := lang.ParseFile(name, []byte(src[:cut]), 0); err == nil {
 		for _, stmt := range prog.Stmts {
 			if ip.Exited() {
