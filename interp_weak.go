@@ -133,8 +133,15 @@ func (n *Network) partitionLive(pairs []engine.Redex) (live, parked []engine.Red
 			}
 			info := n.net.Types.Info(p.Type())
 			self := p.Loc() << 1
+			ports := make([]engine.Port, 0, info.Arity())
 			for i := range info.Arity() {
-				q := w.Resolve(w.Aux(p, i))
+				ports = append(ports, w.Aux(p, i))
+			}
+			if h, ok := w.Value(p).(engine.PortHolder); ok {
+				ports = append(ports, h.HeldPorts()...)
+			}
+			for _, q := range ports {
+				q = w.Resolve(q)
 				v, ok := vertexOf(q)
 				if !ok {
 					continue

@@ -548,6 +548,14 @@ type merge struct {
 	open int        // lists not yet at []
 }
 
+// HeldPorts returns the end of the output list, which the readers hold
+// outside their ports.
+func (m *merge) HeldPorts() []Port {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return []Port{m.tail}
+}
+
 // mergerStart carries out Merger(r) ~ (xs, ys): a reader for each list.
 // The pair (xs, ys) is free as soon as its ports are read.
 func (b *builtins) mergerStart(w *Worker, m, pair Port) error {

@@ -119,3 +119,12 @@ func (r *Registry) Name(id TypeID) string {
 	}
 	return fmt.Sprintf("type#%d", id)
 }
+
+// PortHolder is implemented by the Go value of an agent that keeps ports
+// of the net outside its auxiliary ports, as a Merger's readers keep the
+// end of the output list. Walks of the net that follow wires, such as the
+// weak strategy's search for the active pairs an interface name reaches,
+// follow these ports too.
+type PortHolder interface {
+	HeldPorts() []Port
+}
