@@ -49,12 +49,24 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if home, err := os.UserHomeDir(); err == nil {
 			hist = filepath.Join(home, ".annette_history")
 		}
-		fmt.Fprintln(stdout, "annette: statements end with ';'; exit; or Ctrl-D leaves")
-		lines = newTerminalLines(int(file.Fd()), file, stdout, hist)
+		// The prompt and the echo go to the terminal, also when the
+		// results go to a file.
+		screen := stdout
+		if !isTerminal(stdout) && isTerminal(stderr) {
+			screen = stderr
+		}
+		fmt.Fprintln(screen, "annette: statements end with ';'; exit; or Ctrl-D leaves")
+		lines = newTerminalLines(int(file.Fd()), file, screen, hist)
 	} else {
 		lines = &plainLines{r: bufio.NewReader(stdin)}
 	}
 	return repl(ip, lines, stderr)
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // lineReader gives the REPL its input a line at a time.
@@ -95,6 +107,10 @@ func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 	blank := true       // buf holds no unfinished statement
 	for !ip.Exited() {
 		text, err := lines.ReadLine(!blank)
+		if errors.Is(err, errLineTooLong) {
+			fmt.Fprintf(stderr, "annette: %v\n", err)
+			err = errDiscard
+		}
 		if errors.Is(err, errDiscard) {
 			buf.Reset()
 			blank = true

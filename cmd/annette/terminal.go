@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 )
@@ -65,6 +67,10 @@ func (t *terminalLines) ReadLine(more bool) (string, error) {
 		}
 	}
 	line, err := t.term.ReadLine()
+	if err == nil && utf8.RuneCountInString(line) >= maxLine {
+		// The editor silently drops the keys past its limit.
+		return "", errLineTooLong
+	}
 	if errors.Is(err, term.ErrPasteIndicator) {
 		// A pasted line is a line like any other here.
 		err = nil
@@ -85,16 +91,37 @@ func (t *terminalLines) ReadLine(more bool) (string, error) {
 	return line, err
 }
 
-// keyCounter passes a terminal's input through and counts the Ctrl-C
-// bytes in it, which term.Terminal reports as io.EOF like Ctrl-D.
+// maxLine is the length in characters at which term.Terminal stops
+// taking keys into a line.
+const maxLine = 4096
+
+// errLineTooLong is returned by terminalLines.ReadLine for a line that
+// reached the editor's limit and so lost its end.
+var errLineTooLong = fmt.Errorf("a line typed at the prompt takes fewer than %d characters, so the statement was dropped: put longer input in a file and load it with use \"FILE\";", maxLine)
+
+// keyCounter passes a terminal's input through. It counts the Ctrl-C
+// bytes in it, which term.Terminal reports as io.EOF like Ctrl-D. It
+// also rewrites the Home and End codes that the editor does not handle
+// into the ones it does.
 type keyCounter struct {
 	r          io.Reader
 	interrupts int // Ctrl-C bytes read and not yet taken
 }
 
+// homeEnd maps other terminals' Home and End codes (VT220, rxvt and
+// application cursor mode) to ESC [ H and ESC [ F. Each is no shorter
+// than its replacement, so the rewrite fits in the read buffer.
+var homeEnd = strings.NewReplacer(
+	"\x1b[1~", "\x1b[H", "\x1b[7~", "\x1b[H", "\x1bOH", "\x1b[H",
+	"\x1b[4~", "\x1b[F", "\x1b[8~", "\x1b[F", "\x1bOF", "\x1b[F",
+)
+
 func (k *keyCounter) Read(p []byte) (int, error) {
 	n, err := k.r.Read(p)
 	k.interrupts += bytes.Count(p[:n], []byte{keyInterrupt})
+	if bytes.IndexByte(p[:n], 0x1b) >= 0 {
+		n = copy(p, homeEnd.Replace(string(p[:n])))
+	}
 	return n, err
 }
 
@@ -138,13 +165,38 @@ func loadHistory(path string) *fileHistory {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
+	lines := 0
 	for sc.Scan() {
 		h.keep(sc.Text())
+		lines++
 	}
 	if len(h.lines) > historyMax {
 		h.lines = h.lines[len(h.lines)-historyMax:]
 	}
+	if lines > 2*historyMax {
+		// Add only appends, so the file is cut back here.
+		h.rewrite()
+	}
 	return h
+}
+
+// rewrite replaces the history file by the lines in memory. A failure
+// leaves the old file.
+func (h *fileHistory) rewrite() {
+	tmp, err := os.CreateTemp(filepath.Dir(h.path), ".annette_history*")
+	if err != nil {
+		return
+	}
+	for _, line := range h.lines {
+		fmt.Fprintln(tmp, line)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return
+	}
+	if err := os.Rename(tmp.Name(), h.path); err != nil {
+		os.Remove(tmp.Name())
+	}
 }
 
 // keep adds line to the lines in memory and reports whether it was kept.

@@ -37,7 +37,7 @@ func readAll(t *testing.T, lines *terminalLines) []string {
 	for range 100 {
 		line, err := lines.ReadLine(false)
 		switch {
-		case errors.Is(err, errDiscard):
+		case errors.Is(err, errDiscard), errors.Is(err, errLineTooLong):
 			got = append(got, "^C")
 		case errors.Is(err, io.EOF):
 			return got
@@ -65,6 +65,10 @@ func TestTerminalLines(t *testing.T) {
 		{"ctrl-d ends", []string{"a\r", "\x04", "b\r"}, []string{"a"}},
 		{"ctrl-d deletes in a line", []string{"ab\x02\x04\r"}, []string{"a"}},
 		{"up recalls", []string{"one\r", "two\r", "\x1b[A\x1b[A\r"}, []string{"one", "two", "one"}},
+		{"home and end, vt220", []string{"bc\x1b[1~a\x1b[4~d\r"}, []string{"abcd"}},
+		{"home and end, rxvt", []string{"bc\x1b[7~a\x1b[8~d\r"}, []string{"abcd"}},
+		{"home and end, application mode", []string{"bc\x1bOHa\x1bOFd\r"}, []string{"abcd"}},
+		{"line too long", []string{strings.Repeat("x", 5000) + "\r", "y\r"}, []string{"^C", "y"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -143,6 +147,24 @@ func TestTerminalHistoryBounded(t *testing.T) {
 	}
 	if h.Len() != historyMax || len(h.lines) > 2*historyMax || h.At(historyMax-1) != fmt.Sprintf("new %d", 2*historyMax) {
 		t.Errorf("after adding: %d lines reachable, %d kept, the oldest %q", h.Len(), len(h.lines), h.At(h.Len()-1))
+	}
+	// Loading a file of more than twice the bound cuts it back.
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), "\n"); n != historyMax+3*historyMax {
+		t.Errorf("history file has %d lines after loading and adding, want %d", n, 4*historyMax)
+	}
+	if h := loadHistory(path); h.Len() != historyMax {
+		t.Errorf("reloaded history has %d lines", h.Len())
+	}
+	data, err = os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), "\n"); n != historyMax {
+		t.Errorf("history file has %d lines after a second load, want %d", n, historyMax)
 	}
 	// A missing file, or one in a missing directory, is an empty history.
 	if h := loadHistory(filepath.Join(path, "none")); h.Len() != 0 {
