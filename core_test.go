@@ -437,7 +437,7 @@ func TestTake(t *testing.T) {
 	connect(t, n, a.Port("r"), n.Name("x"))
 	mustReduce(t, n)
 
-	if _, err := n.Take("nope"); err == nil || !strings.Contains(err.Error(), `no interface name "nope"`) {
+	if _, err := n.Take("nope"); !errors.Is(err, annette.ErrUnknownName) || !strings.Contains(err.Error(), `"nope"`) {
 		t.Errorf("Take(nope) = %v, want an error for an unknown name", err)
 	}
 	n.Name("empty")

@@ -44,8 +44,8 @@ type Term struct {
 	Args  []*Term // one per auxiliary port
 }
 
-// ErrUnknownName means Read was given a name that is not an interface
-// name of the network.
+// ErrUnknownName means Read, Text or Take was given a name that is not
+// an interface name of the network.
 var ErrUnknownName = errors.New("unknown interface name")
 
 // Read returns the term connected to the interface name. Read and the
