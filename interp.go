@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -79,6 +81,11 @@ func (e *ProgramError) Unwrap() error { return e.Err }
 // NewInterpreter returns an interpreter with an empty network that has
 // the built-in agents of the language.
 func NewInterpreter(cfg InterpreterConfig) (*Interpreter, error) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Consts)) {
+		if _, ok := lang.BuiltinArity(name); ok {
+			return nil, fmt.Errorf("annette: constant %s: %s is a built-in agent, so it cannot be a constant", name, name)
+		}
+	}
 	ip := &Interpreter{cfg: cfg, ctx: context.Background()}
 	if cfg.Workers > 1 {
 		ip.par = NewParallelNetwork(cfg.Config, ParallelConfig{Workers: cfg.Workers, Mode: cfg.Mode})

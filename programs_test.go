@@ -362,3 +362,14 @@ func TestNestedGuardDepth(t *testing.T) {
 		t.Errorf("depth 20000: error = %v, want the bound on nested conditions", err)
 	}
 }
+
+// TestBuiltinConstRejected checks that a constant given before the
+// program cannot take the name of a built-in agent, as const cannot.
+func TestBuiltinConstRejected(t *testing.T) {
+	for _, name := range []string{"Eraser", "Nil", "Tuple0", "Add"} {
+		_, err := annette.NewInterpreter(annette.InterpreterConfig{Consts: map[string]int64{name: 3}})
+		if msg := fmt.Sprint(err); !strings.Contains(msg, name+" is a built-in agent") {
+			t.Errorf("%s: error = %v, want it rejected as a built-in agent", name, err)
+		}
+	}
+}

@@ -85,6 +85,7 @@ func TestRunProgram(t *testing.T) {
 		{"two files", []string{"run", ok, ok}, "", exitUsage, "", "give one program file"},
 		{"bad flag", []string{"run", "-bogus", ok}, "", exitUsage, "", "Run 'annette run -h' to list the flags."},
 		{"bad -d", []string{"run", "-d", "N", consts}, "", exitUsage, "", "NAME=VALUE"},
+		{"-d for a built-in agent", []string{"run", "-d", "Eraser=3", consts}, "", exitUsage, "", "Eraser is a built-in agent"},
 		{"-d", []string{"run", "-d", "N=40", consts}, "", exitOK, "41\n", ""},
 		{"inpla flags", []string{"run", "-Xms", "16", "-foptimise-tail-calls", ok}, "", exitOK, "7\n", ""},
 		{"interaction limit", []string{"run", "-max-interactions", "1", ok}, "", exitError, "", "interaction limit"},

@@ -33,6 +33,9 @@ func (c constFlags) Set(s string) error {
 	if r := name[0]; r < 'A' || r > 'Z' {
 		return fmt.Errorf("constant name %q must start with an upper-case letter", name)
 	}
+	if _, ok := lang.BuiltinArity(name); ok {
+		return fmt.Errorf("%s is a built-in agent, so it cannot be a constant", name)
+	}
 	v, err := strconv.ParseInt(strings.TrimSpace(val), 10, 64)
 	if err != nil {
 		return fmt.Errorf("value of %s is not a 64-bit integer: %q", name, val)
