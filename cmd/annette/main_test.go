@@ -396,3 +396,56 @@ func (p *promptLines) ReadLine(more bool) (string, error) {
 	p.lines = p.lines[1:]
 	return line, nil
 }
+
+// failWriter fails every write, as a full disk does.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+// TestWriteErrors checks that results or profiles that cannot be
+// written make the run fail with a message.
+func TestWriteErrors(t *testing.T) {
+	prog := filepath.Join(t.TempDir(), "ok.in")
+	if err := os.WriteFile(prog, []byte("x ~ 1;\nx;\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	if got := run([]string{"run", "-t", "1", prog}, strings.NewReader(""), failWriter{}, &errb); got != exitError {
+		t.Errorf("results to a failing writer: status = %d, want %d", got, exitError)
+	}
+	if !strings.Contains(errb.String(), "writing the results failed: disk full") {
+		t.Errorf("results to a failing writer: stderr = %q", errb.String())
+	}
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full to fail the profiles")
+	}
+	for _, flag := range []string{"-cpuprofile", "-memprofile"} {
+		errb.Reset()
+		if got := run([]string{"run", "-t", "1", flag, "/dev/full", prog}, strings.NewReader(""), io.Discard, &errb); got != exitError {
+			t.Errorf("%s /dev/full: status = %d, want %d", flag, got, exitError)
+		}
+		if !strings.Contains(errb.String(), "writing the profiles failed") {
+			t.Errorf("%s /dev/full: stderr = %q", flag, errb.String())
+		}
+	}
+}
+
+// TestReplProfilesAndStats checks that repl writes the profiles and
+// prints the statistics of the session when it ends.
+func TestReplProfilesAndStats(t *testing.T) {
+	dir := t.TempDir()
+	cpu, mem := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "mem.prof")
+	var out, errb bytes.Buffer
+	input := "F(r) >< (int n) => r ~ n;\nF(a) ~ 1;\nF(b) ~ 2;\n"
+	if got := run([]string{"repl", "-t", "1", "-stats", "-cpuprofile", cpu, "-memprofile", mem}, strings.NewReader(input), &out, &errb); got != exitOK {
+		t.Fatalf("status = %d, stderr %q", got, errb.String())
+	}
+	if !strings.Contains(errb.String(), "interactions: 2\n") {
+		t.Errorf("stderr = %q, want the session's 2 interactions", errb.String())
+	}
+	for _, p := range []string{cpu, mem} {
+		if fi, err := os.Stat(p); err != nil || fi.Size() == 0 {
+			t.Errorf("profile %s: %v", p, err)
+		}
+	}
+}

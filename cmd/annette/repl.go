@@ -19,7 +19,7 @@ import (
 // cmdRepl reads statements and runs each as soon as it is complete. On a
 // terminal it offers line editing and a history kept in
 // ~/.annette_history; otherwise it reads standard input line by line.
-func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) {
 	f := newRunFlags("repl", stderr, false)
 	f.fs.Usage = func() {
 		fmt.Fprintln(f.fs.Output(), "usage: annette repl [flags]\n\nReads and runs statements; a statement ends with ';'. Flags:")
@@ -36,12 +36,27 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "annette repl: takes no file; use annette run for a file, or use \"file\"; at the prompt")
 		return exitUsage
 	}
+	stop, err := f.startProfiles()
+	if err != nil {
+		fmt.Fprintf(stderr, "annette: %v\n", err)
+		return exitError
+	}
+	defer func() {
+		if err := stop(); err != nil {
+			fmt.Fprintf(stderr, "annette: %v\n", err)
+			status = max(status, exitError)
+		}
+	}()
 	ip, err := annette.NewInterpreter(f.interpConfig(stdout, stderr))
 	if err != nil {
 		fmt.Fprintf(stderr, "annette: %v\n", err)
 		return exitError
 	}
 	defer ip.Close()
+	if f.stats {
+		// The statistics of the whole session, when it ends.
+		defer func() { printStats(stderr, ip) }()
+	}
 
 	var lines lineReader
 	if file, ok := stdin.(*os.File); ok && term.IsTerminal(int(file.Fd())) {

@@ -147,7 +147,7 @@ func readSource(r io.Reader) ([]byte, error) {
 }
 
 // cmdRun runs a program file: annette run [flags] FILE.
-func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) {
 	f := newRunFlags("run", stderr, true)
 	f.fs.Usage = func() {
 		fmt.Fprintln(f.fs.Output(), "usage: annette run [flags] [FILE]\n\nRuns a program in the text language, read from FILE or standard input. Flags:")
@@ -199,9 +199,21 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "annette: %v\n", err)
 		return exitError
 	}
-	defer stop()
+	defer func() {
+		if err := stop(); err != nil {
+			fmt.Fprintf(stderr, "annette: %v\n", err)
+			status = max(status, exitError)
+		}
+	}()
 
-	ip, err := annette.NewInterpreter(f.interpConfig(stdout, stderr))
+	out := &errWriter{w: stdout}
+	defer func() {
+		if out.err != nil {
+			fmt.Fprintf(stderr, "annette: writing the results failed: %v\n", out.err)
+			status = max(status, exitError)
+		}
+	}()
+	ip, err := annette.NewInterpreter(f.interpConfig(out, stderr))
 	if err != nil {
 		fmt.Fprintf(stderr, "annette: %v\n", err)
 		return exitError
@@ -212,11 +224,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ip.SetContext(ctx)
 	err = interrupted(ctx, ip.Run(file, src))
 	if f.stats {
-		printStats(stderr, ip.Network().Stats())
-		if p := ip.Parallel(); p != nil {
-			fmt.Fprintf(stderr, "workers: %d\ninteractions per worker: %v\npairs moved between workers: %d\n",
-				p.Workers(), p.PerWorker(), p.Steals())
-		}
+		printStats(stderr, ip)
 	}
 	if err != nil {
 		printError(stderr, err)
@@ -248,42 +256,72 @@ func (f *runFlags) interpConfig(stdout, stderr io.Writer) annette.InterpreterCon
 }
 
 // startProfiles starts the CPU profile and returns the function that
-// stops it and writes the heap profile. It creates both files at once, so
-// that a bad path fails before the program runs.
-func (f *runFlags) startProfiles() (func(), error) {
+// stops it and writes the heap profile, and reports a failed write. It
+// creates both files at once, so that a bad path fails before the program
+// runs.
+func (f *runFlags) startProfiles() (stop func() error, err error) {
 	var cpu, mem *os.File
 	if f.memProf != "" {
-		var err error
 		if mem, err = os.Create(f.memProf); err != nil {
 			return nil, err
 		}
 	}
+	// pprof does not report the errors of its writes to the CPU profile.
+	cpuOut := &errWriter{}
 	if f.cpuProf != "" {
-		var err error
 		if cpu, err = os.Create(f.cpuProf); err != nil {
 			return nil, err
 		}
-		if err := pprof.StartCPUProfile(cpu); err != nil {
+		cpuOut.w = cpu
+		if err := pprof.StartCPUProfile(cpuOut); err != nil {
 			cpu.Close()
 			return nil, err
 		}
 	}
-	return func() {
+	return func() error {
+		var errs []error
 		if cpu != nil {
 			pprof.StopCPUProfile()
-			cpu.Close()
+			errs = append(errs, cpuOut.err, cpu.Close())
 		}
 		if mem != nil {
 			runtime.GC()
-			pprof.WriteHeapProfile(mem)
-			mem.Close()
+			errs = append(errs, pprof.WriteHeapProfile(mem), mem.Close())
 		}
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("writing the profiles failed: %w", err)
+		}
+		return nil
 	}, nil
 }
 
-func printStats(w io.Writer, st annette.Stats) {
+// errWriter passes writes on to w and keeps the first error, so that a
+// failed write can be reported once, at the end.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, err
+}
+
+// printStats prints the statistics of the interpreter's runs, for -stats.
+func printStats(w io.Writer, ip *annette.Interpreter) {
+	st := ip.Network().Stats()
 	fmt.Fprintf(w, "interactions: %d\nagents allocated: %d\nagents live: %d\npeak live agents: %d\nreduction time: %v\n",
 		st.Interactions, st.Allocated, st.Live, st.PeakLive, st.Elapsed)
+	if p := ip.Parallel(); p != nil {
+		fmt.Fprintf(w, "workers: %d\ninteractions per worker: %v\npairs moved between workers: %d\n",
+			p.Workers(), p.PerWorker(), p.Steals())
+	}
 }
 
 // printError prints a program's errors, one per line.
