@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -9,11 +10,13 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -80,6 +83,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 
+	// A signal to bench alone, not to its process group as Ctrl-C sends
+	// it, must stop the run it waits for too.
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
 	progress := io.Discard
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		progress = stderr
@@ -89,7 +96,12 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	for _, prog := range programs {
 		var oneWorker float64
 		for _, w := range counts {
-			r, err := benchOne(self, prog, w, *runs, progress)
+			r, err := benchOne(ctx, self, prog, w, *runs, progress)
+			if ctx.Err() != nil {
+				fmt.Fprintf(progress, "\r\033[K")
+				fmt.Fprintln(stderr, "annette bench: interrupted")
+				return exitError
+			}
 			if err != nil {
 				fmt.Fprintf(progress, "\r\033[K")
 				fmt.Fprintf(stderr, "annette bench: %s with -t %d: %v\n", prog, w, err)
@@ -123,6 +135,9 @@ func parseCounts(s string) ([]int, error) {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
 			return nil, fmt.Errorf("-t: %q is not a worker count of at least 1", f)
+		}
+		if n > maxThreads {
+			return nil, fmt.Errorf("-t: %d: at most %d threads", n, maxThreads)
 		}
 		out = append(out, n)
 	}
@@ -171,7 +186,7 @@ func statsCount(out string) (int64, bool) {
 }
 
 // benchOne measures one program at one worker count.
-func benchOne(self, prog string, workers, runs int, progress io.Writer) (benchResult, error) {
+func benchOne(ctx context.Context, self, prog string, workers, runs int, progress io.Writer) (benchResult, error) {
 	r := benchResult{Program: prog, Workers: workers, Runs: runs, Go: runtime.Version(), Date: time.Now().Format("2006-01-02")}
 	var times []float64
 	var peak int64
@@ -181,7 +196,11 @@ func benchOne(self, prog string, workers, runs int, progress io.Writer) (benchRe
 			label = fmt.Sprintf("run %d/%d", i, runs)
 		}
 		fmt.Fprintf(progress, "\r\033[K%s, %d workers: %s", prog, workers, label)
-		cmd := exec.Command(self, "run", "-t", strconv.Itoa(workers), "-stats", prog)
+		cmd := exec.CommandContext(ctx, self, "run", "-t", strconv.Itoa(workers), "-stats", prog)
+		// On a signal the run stops as on Ctrl-C, or is killed after a
+		// second.
+		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+		cmd.WaitDelay = time.Second
 		var errOut bytes.Buffer
 		cmd.Stdout = io.Discard
 		cmd.Stderr = &errOut

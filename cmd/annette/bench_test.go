@@ -43,6 +43,7 @@ func TestBench(t *testing.T) {
 func TestBenchUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"bench", "-t", "0", "x"},
+		{"bench", "-t", "1,99999", "x"},
 		{"bench", "-n", "0", "x"},
 		{"bench", "no-such-program"},
 	} {
