@@ -18,6 +18,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 )
 
@@ -42,7 +43,7 @@ Commands:
 	repl      read and run statements interactively
 	bench     time programs at several worker counts
 	version   print the version of annette and of Go
-	help      print this help
+	help      print this help, or with a command its flags
 
 Run "annette <command> -h" for the flags of a command.
 `
@@ -64,6 +65,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "annette %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return exitOK
 	case "help", "-h", "-help", "--help":
+		if len(args) == 2 && slices.Contains([]string{"run", "repl", "bench"}, args[1]) {
+			// "annette help run" is "annette run -h".
+			return run([]string{args[1], "-h"}, stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}

@@ -25,6 +25,8 @@ func TestRunCommands(t *testing.T) {
 	}{
 		{[]string{"version"}, exitOK, "annette ", ""},
 		{[]string{"help"}, exitOK, "Usage:", ""},
+		{[]string{"help", "run"}, exitOK, "usage: annette run", ""},
+		{[]string{"help", "bench"}, exitOK, "usage: annette bench", ""},
 		{nil, exitUsage, "", "Usage:"},
 		{[]string{"frobnicate"}, exitUsage, "", `unknown command "frobnicate"`},
 		{[]string{"prog.in"}, exitUsage, "", "use: annette run FILE"},
