@@ -9,6 +9,12 @@ import (
 
 // Rule is a rule for one pair of agent types: an [ActionRule] or a
 // [RewriteRule].
+//
+// A rule whose two types are the same must be symmetric: its result must
+// not change when the two agents trade places. A pair of two agents of one
+// type has no left and right of its own. The reducer takes as left the
+// agent that reached the pair's wire first, and with more than one worker
+// that can change from run to run.
 type Rule interface {
 	compile(n *Network) (*engine.Rule, error)
 }
