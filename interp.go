@@ -265,7 +265,7 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 		}
 		// One set of half-reached wire cells for the whole command, so
 		// that a wire between two freed names is freed too.
-		half := map[uint64]bool{}
+		half := &locSet{}
 		freeing := map[string]bool{}
 		for _, n := range names {
 			freeing[n] = true

@@ -71,7 +71,7 @@ func (ip *Interpreter) prnat(name string) (int64, error) {
 //
 // A name held by an auxiliary port in the term of another name is not
 // freed, as in Inpla: the other term would keep a wire with no end.
-func (ip *Interpreter) free(name string, half map[uint64]bool, freeing map[string]bool) error {
+func (ip *Interpreter) free(name string, half *locSet, freeing map[string]bool) error {
 	n := ip.net
 	nm, ok := n.names[name]
 	if !ok {
@@ -97,11 +97,11 @@ func (ip *Interpreter) free(name string, half map[uint64]bool, freeing map[strin
 	}
 	// One end of the wire is gone. The cell goes when the other does,
 	// if that happens in this statement.
-	if l := nm.cell.Loc(); half[l] {
-		delete(half, l)
+	if l := nm.cell.Loc(); half.has(l) {
+		half.remove(l)
 		n.w.FreeVar(nm.cell)
 	} else {
-		half[l] = true
+		half.add(l)
 	}
 	return nil
 }
@@ -111,7 +111,7 @@ func (ip *Interpreter) free(name string, half map[uint64]bool, freeing map[strin
 func (ip *Interpreter) referrer(cell engine.Port, skip map[string]bool) (string, bool) {
 	n := ip.net
 	w := n.w
-	seen := map[uint64]bool{}
+	var seen locSet
 	for _, other := range n.order {
 		if skip[other] {
 			continue
@@ -120,10 +120,10 @@ func (ip *Interpreter) referrer(cell engine.Port, skip map[string]bool) (string,
 		for len(stack) > 0 {
 			p := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			if !p.IsNode() || p.Loc() == 0 || seen[p.Loc()] {
+			if !p.IsNode() || p.Loc() == 0 || seen.has(p.Loc()) {
 				continue
 			}
-			seen[p.Loc()] = true
+			seen.add(p.Loc())
 			for i := range n.net.Types.Info(p.Type()).Arity() {
 				q := w.Aux(p, i)
 				if q == cell {
@@ -138,7 +138,8 @@ func (ip *Interpreter) referrer(cell engine.Port, skip map[string]bool) (string,
 
 // discard disposes of active pairs that a failed statement left, with
 // the agents and wire cells only they reach, and the interface names
-// whose nets end in them, as free does for a name.
+// that lead straight to them, as free does for a name. A wire from the
+// term of another name to a dropped pair stays, open.
 func (ip *Interpreter) discard(pairs []engine.Redex) {
 	if len(pairs) == 0 {
 		return
@@ -147,18 +148,18 @@ func (ip *Interpreter) discard(pairs []engine.Redex) {
 	for _, r := range pairs {
 		stack = append(stack, r.A, r.B)
 	}
-	ip.freeFrom(stack, map[uint64]bool{})
+	ip.freeFrom(stack, &locSet{})
 }
 
 // freeFrom frees the ports on stack and everything only they reach.
-func (ip *Interpreter) freeFrom(stack []engine.Port, half map[uint64]bool) {
+func (ip *Interpreter) freeFrom(stack []engine.Port, half *locSet) {
 	n := ip.net
 	w := n.w
 	owner := map[uint64]string{}
 	for s, f := range n.names {
 		owner[f.cell.Loc()] = s
 	}
-	seen := map[uint64]bool{} // agents reached
+	var seen locSet // agents reached
 	for len(stack) > 0 {
 		p := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -182,20 +183,20 @@ func (ip *Interpreter) freeFrom(stack []engine.Port, half map[uint64]bool) {
 				n.dropName(other)
 				delete(owner, l)
 				w.FreeVar(p)
-			} else if half[l] {
-				delete(half, l)
+			} else if half.has(l) {
+				half.remove(l)
 				w.FreeVar(p)
 			} else {
-				half[l] = true
+				half.add(l)
 			}
 		case p.IsInt():
 			w.DropInt(p)
 		case p.IsNode():
 			if p.Loc() != 0 {
-				if seen[p.Loc()] {
+				if seen.has(p.Loc()) {
 					continue // a cycle
 				}
-				seen[p.Loc()] = true
+				seen.add(p.Loc())
 			}
 			info := n.net.Types.Info(p.Type())
 			for i := range info.Arity() {
