@@ -246,15 +246,19 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 	case *lang.NetStmt:
 		return ip.runNet(s)
 	case *lang.PrintCmd:
+		texts := make([]string, len(s.Names))
 		for i, name := range s.Names {
-			if i > 0 {
-				fmt.Fprint(ip.out, " ")
+			t, err := ip.text(name.Name)
+			if err != nil {
+				return &ProgramError{Pos: name.NamePos, Err: err}
 			}
-			fmt.Fprint(ip.out, ip.text(name.Name))
+			texts[i] = t
 		}
-		fmt.Fprintln(ip.out)
+		fmt.Fprintln(ip.out, strings.Join(texts, " "))
 	case *lang.InterfaceCmd:
-		ip.printInterface()
+		if err := ip.printInterface(); err != nil {
+			return &ProgramError{Pos: s.CmdPos, Err: err}
+		}
 	case *lang.FreeCmd:
 		names := make([]string, 0, len(s.Names))
 		if s.All {
@@ -383,10 +387,16 @@ func (ip *Interpreter) ensureType(name string, arity int) error {
 }
 
 // text returns the term connected to name as Inpla prints it.
-func (ip *Interpreter) text(name string) string {
-	t, err := ip.net.Read(name)
-	if err != nil {
-		return "<NON-DEFINED>"
+func (ip *Interpreter) text(name string) (string, error) {
+	t, err := ip.net.readContext(ip.ctx, name)
+	if errors.Is(err, ErrUnknownName) {
+		return "<NON-DEFINED>", nil
 	}
-	return t.Format(PrintOptions{MaxList: 31, OpenTail: true})
+	if err != nil {
+		return "", err
+	}
+	s := t.Format(PrintOptions{MaxList: 31, OpenTail: true})
+	// Formatting a huge term takes a while too: an interrupt meanwhile
+	// stops the print.
+	return s, ip.ctx.Err()
 }

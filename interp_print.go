@@ -13,11 +13,11 @@ import (
 // order: by bucket, the bucket of a name being (code of its first
 // character + code of its last + code of the one at index (len-1)/2)
 // mod 127, buckets ascending, and the newest name first within a bucket.
-func (ip *Interpreter) printInterface() {
+func (ip *Interpreter) printInterface() error {
 	names := ip.net.Names() // oldest first
 	if len(names) == 0 {
 		fmt.Fprintln(ip.out, "<NO-INTERFACE>")
-		return
+		return nil
 	}
 	age := map[string]int{}
 	for i, n := range names {
@@ -38,10 +38,15 @@ func (ip *Interpreter) printInterface() {
 	}
 	b.WriteString("\n\nConnections:\n")
 	for _, n := range names {
-		b.WriteString(n + " ->" + ip.text(n) + "\n")
+		t, err := ip.text(n)
+		if err != nil {
+			return err
+		}
+		b.WriteString(n + " ->" + t + "\n")
 	}
 	b.WriteString("\n")
 	fmt.Fprint(ip.out, b.String())
+	return nil
 }
 
 // prnat returns the decimal value of the unary number connected to name.

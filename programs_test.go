@@ -3,6 +3,8 @@ package annette_test
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -371,5 +373,38 @@ func TestBuiltinConstRejected(t *testing.T) {
 		if msg := fmt.Sprint(err); !strings.Contains(msg, name+" is a built-in agent") {
 			t.Errorf("%s: error = %v, want it rejected as a built-in agent", name, err)
 		}
+	}
+}
+
+// TestPrintInterrupted checks that printing a big term stops when the
+// interpreter's context is cancelled, and prints nothing.
+func TestPrintInterrupted(t *testing.T) {
+	src := `Build(r) >< (int d)
+| d == 0 => r ~ L
+| _      => r ~ N(a, b), Build(a) ~ d - 1, Build(b) ~ d - 1;
+Build(t) ~ 14;
+`
+	var out bytes.Buffer
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Stdout: &out, Workers: 1})
+	must(t, err)
+	defer ip.Close()
+	must(t, ip.Run("build.in", []byte(src)))
+	out.Reset()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ip.SetContext(ctx)
+	for _, stmt := range []string{"t;\n", "ifce;\n"} {
+		err = ip.Run("print.in", []byte(stmt))
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%q: error = %v, want context.Canceled", stmt, err)
+		}
+	}
+	if out.Len() != 0 {
+		t.Errorf("output = %d bytes, want none", out.Len())
+	}
+	ip.SetContext(context.Background())
+	must(t, ip.Run("print.in", []byte("t;\n")))
+	if !strings.HasPrefix(out.String(), "N(N(") {
+		t.Errorf("output after the cancel = %.20q, want the tree", out.String())
 	}
 }

@@ -1,6 +1,7 @@
 package annette
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -58,6 +59,11 @@ var ErrUnknownName = errors.New("unknown interface name")
 // reads as which, so the reading can differ between runs and worker
 // counts. Either way it is the same net.
 func (n *Network) Read(name string) (*Term, error) {
+	return n.readContext(context.Background(), name)
+}
+
+// readContext is Read that stops with ctx's error when ctx is done.
+func (n *Network) readContext(ctx context.Context, name string) (*Term, error) {
 	nm, ok := n.names[name]
 	if !ok {
 		return nil, ErrUnknownName
@@ -65,7 +71,7 @@ func (n *Network) Read(name string) (*Term, error) {
 	if n.w.Cell(nm.cell) == engine.None {
 		return &Term{Kind: EmptyTerm}, nil
 	}
-	return n.readPort(n.w.Cell(nm.cell)), nil
+	return n.readPort(ctx, n.w.Cell(nm.cell))
 }
 
 // Text returns the term connected to the interface name in the notation
@@ -79,8 +85,9 @@ func (n *Network) Text(name string) (string, error) {
 }
 
 // readPort reads the term at port word p, in preorder so that wire labels
-// are handed out in the order a printer meets them.
-func (n *Network) readPort(p engine.Port) *Term {
+// are handed out in the order a printer meets them. It checks ctx every
+// few thousand agents, so that a huge term can be interrupted.
+func (n *Network) readPort(ctx context.Context, p engine.Port) (*Term, error) {
 	nameOf := make(map[uint64]string, len(n.names))
 	for name, nm := range n.names {
 		nameOf[nm.cell.Loc()] = name
@@ -94,7 +101,10 @@ func (n *Network) readPort(p engine.Port) *Term {
 		p engine.Port
 	}
 	stack := []item{{root, p}}
-	for len(stack) > 0 {
+	for k := 1; len(stack) > 0; k++ {
+		if k%4096 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		it := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		p := n.w.Resolve(it.p)
@@ -143,7 +153,7 @@ func (n *Network) readPort(p engine.Port) *Term {
 			}
 		}
 	}
-	return root
+	return root, nil
 }
 
 // functionAgent returns "%foo" for the text language's function agent
