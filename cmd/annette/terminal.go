@@ -14,6 +14,10 @@ import (
 	"golang.org/x/term"
 )
 
+// NOTE: the editor counts characters, not screen columns, so on a line
+// with wide characters (as in Chinese or Japanese) the cursor lands in
+// the wrong column after Ctrl-A, Ctrl-E or the arrow keys.
+
 // terminalLines reads the REPL's lines from a terminal with line editing:
 // the arrow keys, Home and End, Ctrl-A, Ctrl-E, Ctrl-K, Ctrl-U, Ctrl-W,
 // and a history that the up and down keys walk. The terminal is in raw
