@@ -98,7 +98,7 @@ func (rc *ruleConv) flatten(body lang.RuleBody, conds *condList, out *[]Case) er
 		c := Case{}
 		if conds != nil {
 			if rc.conds += conds.n; rc.conds > maxRuleConds {
-				return fmt.Errorf("the rule's nested guards and if-then-else give its alternatives more than %d conditions in all; nest them less deeply", maxRuleConds)
+				return fmt.Errorf("the rule's nested guards and if-then-else give its alternatives more than %d conditions in all: nest them less deeply", maxRuleConds)
 			}
 			list := make([]Expr, 0, conds.n)
 			for l := conds; l != nil; l = l.outer {

@@ -103,7 +103,7 @@ func (f *runFlags) check() error {
 		return fmt.Errorf("limits must not be negative; 0 means no limit")
 	case f.maxMiB > maxMemoryMiB:
 		// Larger values would overflow the limit in bytes.
-		return fmt.Errorf("-max-memory %d: too large; a net's store holds at most 60 GiB (61440 MiB) anyway, and 0 means that limit", f.maxMiB)
+		return fmt.Errorf("-max-memory %d: too large: a net's store holds at most 60 GiB (61440 MiB), and 0 selects that limit", f.maxMiB)
 	}
 	return nil
 }
