@@ -36,17 +36,11 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) (status i
 		fmt.Fprintln(stderr, "annette repl: takes no file; use annette run for a file, or use \"file\"; at the prompt")
 		return exitUsage
 	}
-	stop, err := f.startProfiles()
-	if err != nil {
-		fmt.Fprintf(stderr, "annette: %v\n", err)
+	finish, ok := f.profile(stderr)
+	if !ok {
 		return exitError
 	}
-	defer func() {
-		if err := stop(); err != nil {
-			fmt.Fprintf(stderr, "annette: %v\n", err)
-			status = max(status, exitError)
-		}
-	}()
+	defer finish(&status)
 	ip, err := annette.NewInterpreter(f.interpConfig(stdout, stderr))
 	if err != nil {
 		fmt.Fprintf(stderr, "annette: %v\n", err)

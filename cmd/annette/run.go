@@ -194,17 +194,11 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) (status in
 		return exitError
 	}
 
-	stop, err := f.startProfiles()
-	if err != nil {
-		fmt.Fprintf(stderr, "annette: %v\n", err)
+	finish, ok := f.profile(stderr)
+	if !ok {
 		return exitError
 	}
-	defer func() {
-		if err := stop(); err != nil {
-			fmt.Fprintf(stderr, "annette: %v\n", err)
-			status = max(status, exitError)
-		}
-	}()
+	defer finish(&status)
 
 	out := &errWriter{w: stdout}
 	defer func() {
@@ -253,6 +247,23 @@ func (f *runFlags) interpConfig(stdout, stderr io.Writer) annette.InterpreterCon
 		Workers:  f.threads,
 		ReadFile: readFile,
 	}
+}
+
+// profile starts the profiles that the flags ask for, or reports why it
+// cannot. The function it returns stops them, and on a failed write
+// reports it and raises *status to exitError.
+func (f *runFlags) profile(stderr io.Writer) (finish func(status *int), ok bool) {
+	stop, err := f.startProfiles()
+	if err != nil {
+		fmt.Fprintf(stderr, "annette: %v\n", err)
+		return nil, false
+	}
+	return func(status *int) {
+		if err := stop(); err != nil {
+			fmt.Fprintf(stderr, "annette: %v\n", err)
+			*status = max(*status, exitError)
+		}
+	}, true
 }
 
 // startProfiles starts the CPU profile and returns the function that
