@@ -451,3 +451,39 @@ func TestReplProfilesAndStats(t *testing.T) {
 		}
 	}
 }
+
+// TestReplMatchesRun feeds each program of testdata/programs that runs
+// without an error to the REPL line by line, and checks that it prints
+// what annette run prints for the whole file.
+func TestReplMatchesRun(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/programs/*.in")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no programs in testdata/programs (%v)", err)
+	}
+	for _, file := range files {
+		base := strings.TrimSuffix(file, ".in")
+		if _, err := os.Stat(base + ".err"); err == nil {
+			continue // the REPL goes on after an error, run does not
+		}
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(src), "use ") || strings.Contains(string(src), "rand") {
+			continue // paths relative to the file; random draws
+		}
+		t.Run(filepath.Base(base), func(t *testing.T) {
+			var runOut, replOut, errb bytes.Buffer
+			if got := run([]string{"run", "-t", "1", file}, strings.NewReader(""), &runOut, &errb); got != exitOK {
+				t.Fatalf("run: status %d, stderr %q", got, errb.String())
+			}
+			if got := run([]string{"repl", "-t", "1"}, bytes.NewReader(src), &replOut, &errb); got != exitOK {
+				t.Fatalf("repl: status %d, stderr %q", got, errb.String())
+			}
+			norm := func(s string) string { return timing.ReplaceAllString(s, ", 0.00 sec)") }
+			if got, want := norm(replOut.String()), norm(runOut.String()); got != want {
+				t.Errorf("repl printed\n%s\nrun printed\n%s", got, want)
+			}
+		})
+	}
+}
