@@ -345,6 +345,13 @@ func TestReplComments(t *testing.T) {
 		{"comment after the last statement", "a ~ B; // done\n", "", exitOK, ""},
 		{"comment lines only", "// one\n/* two */\n", "", exitOK, ""},
 		{"error counts lines after comments", "// c\n\n// d\na ~ 5 +;\n", "", exitOK, "<input 4>:1:8:"},
+		{"block comment over lines", "/* a\n   b */\n", "", exitOK, ""},
+		{"let binding ends a line", "let n = 10;\nm = n * n in b ~ m end;\nb;\n", "100\n", exitOK, ""},
+		{"brace binding ends a line", "{ k = 3;\n} c ~ [k, k];\nc;\n", "[3,3]\n", exitOK, ""},
+		{"let in a rule", "Vol(r, int w) >< (int h) => let s = w * h;\n  v = s * 2 in r ~ (s, v) end;\nVol(f, 2) ~ 5;\nf;\n", "(1 interactions, 0.00 sec)\n(10,20)\n", exitOK, ""},
+		{"statements after an error run", "a ~ ; b ~ 2; b;\n", "2\n", exitOK, "<input 1>:1:5:"},
+		{"error column after a statement", "a ~ 1; b ~ Foo(;\n", "", exitOK, "<input 1>:1:16:"},
+		{"error line after a statement", "a ~\nFoo; b ~ (\nBar;\n", "", exitOK, "<input 2>:2:4: expected ')' to close '(' at 1:10"},
 		{"open block comment", "a ~ B;\n/* c\n", "", exitError, "input ended inside a comment"},
 		{"open statement", "a ~ B;\nb ~ // c\n", "", exitError, "input ended inside a statement"},
 	}
@@ -417,6 +424,13 @@ func TestWriteErrors(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "writing the results failed: disk full") {
 		t.Errorf("results to a failing writer: stderr = %q", errb.String())
+	}
+	errb.Reset()
+	if got := run([]string{"repl", "-t", "1"}, strings.NewReader("x ~ 1;\nx;\n"), failWriter{}, &errb); got != exitError {
+		t.Errorf("repl results to a failing writer: status = %d, want %d", got, exitError)
+	}
+	if !strings.Contains(errb.String(), "writing the results failed: disk full") {
+		t.Errorf("repl results to a failing writer: stderr = %q", errb.String())
 	}
 	if _, err := os.Stat("/dev/full"); err != nil {
 		t.Skip("no /dev/full to fail the profiles")

@@ -41,7 +41,9 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) (status i
 		return exitError
 	}
 	defer finish(&status)
-	ip, err := annette.NewInterpreter(f.interpConfig(stdout, stderr))
+	out, checkOut := checkedOutput(stdout, stderr)
+	defer checkOut(&status)
+	ip, err := annette.NewInterpreter(f.interpConfig(out, stderr))
 	if err != nil {
 		fmt.Fprintf(stderr, "annette: %v\n", err)
 		return exitError
@@ -105,34 +107,41 @@ func (p *plainLines) ReadLine(bool) (string, error) {
 // ends inside a statement. Errors of statements are printed and the loop
 // goes on.
 //
-// Input is parsed only when a line holds a ';'. All the statements that
-// line completes are then parsed in one pass, so a long statement over
-// many lines, or many statements on one line, cost time in proportion to
-// their length. Comments count as blank: a ';' in one ends nothing, and a
-// line of comments alone starts no statement.
+// Each line is scanned once, with the state the lines before it left (in
+// a block comment or not). Input is parsed only when a line completes a
+// statement, and all the statements it completes are then parsed in one
+// pass, so a long statement over many lines, or many statements on one
+// line, cost time in proportion to their length. Comments count as
+// blank: a ';' in one ends nothing, and a line of comments alone starts
+// no statement.
 func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
-	var buf strings.Builder
-	line, start := 0, 1 // the line being read, and the one buf starts at
-	blank := true       // buf holds no unfinished statement
+	var buf strings.Builder // input not run yet
+	line, start := 0, 1     // the line being read, and the one buf starts at
+	cut := 0                // end of the last ';' in buf, or 0
+	started := false        // a statement has begun after cut
+	inComment := false      // buf ends inside a block comment
+	reset := func() {
+		buf.Reset()
+		cut, started, inComment = 0, false, false
+	}
 	for !ip.Exited() {
-		text, err := lines.ReadLine(!blank)
+		text, err := lines.ReadLine(started || inComment)
 		if errors.Is(err, errLineTooLong) {
 			fmt.Fprintf(stderr, "annette: %v\n", err)
 			err = errDiscard
 		}
 		if errors.Is(err, errDiscard) {
-			buf.Reset()
-			blank = true
+			reset()
 			continue
 		}
 		if err != nil {
-			if blank {
-				return exitOK
-			}
-			if lang.ScanInput([]byte(buf.String())).InComment {
+			switch {
+			case inComment:
 				fmt.Fprintln(stderr, "annette: input ended inside a comment: '/*' has no matching '*/'")
-			} else {
+			case started:
 				fmt.Fprintln(stderr, "annette: input ended inside a statement")
+			default:
+				return exitOK
 			}
 			return exitError
 		}
@@ -140,71 +149,99 @@ func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 		if buf.Len() == 0 {
 			start = line
 		}
+		// A line that starts inside a block comment is scanned as if it
+		// opened one.
+		prefix := ""
+		if inComment {
+			prefix = "/*"
+		}
+		in := lang.ScanInput([]byte(prefix + text + "\n"))
+		base := buf.Len() - len(prefix)
 		buf.WriteString(text)
 		buf.WriteByte('\n')
-		if !strings.Contains(text, ";") {
-			// Without a ';' nothing ends, but a blank buffer may have
-			// begun a statement. Once begun, it stays so until a ';'.
-			if blank {
-				blank = settled(lang.ScanInput([]byte(buf.String())))
-			}
-			if blank {
-				buf.Reset() // blanks and comments only
+		inComment = in.InComment
+		switch {
+		case in.Complete > 0:
+			cut, started = base+in.Complete, !in.Blank
+		case !in.Blank:
+			started = true
+		}
+		if cut == 0 {
+			if !started && !inComment {
+				reset() // blanks and comments only
 			}
 			continue
 		}
+		// Positions in messages count lines from the start of buf, which
+		// is named after the input line it starts at.
 		src := buf.String()
-		in := lang.ScanInput([]byte(src))
-		rest := src
-		if in.Complete > 0 {
-			// Positions in messages count lines from the start of buf,
-			// which is named after the input line it starts at.
-			rest = runComplete(ip, fmt.Sprintf("<input %d>", start), src, in.Complete, stderr)
+		done := runComplete(ip, fmt.Sprintf("<input %d>", start), src, cut, stderr)
+		if done < cut {
+			started = true // a statement begun before cut is unfinished
 		}
+		if done >= len(src) || done == cut && !started && !inComment {
+			reset()
+			continue
+		}
+		// Keep the rest where it was: the lines before it count, and
+		// the part of its first line already run becomes blanks.
+		consumed := src[:done]
+		start += strings.Count(consumed, "\n")
+		column := done - (strings.LastIndexByte(consumed, '\n') + 1)
 		buf.Reset()
-		blank = settled(in) || rest == ""
-		if !blank {
-			buf.WriteString(rest)
-		}
+		buf.WriteString(strings.Repeat(" ", column))
+		buf.WriteString(src[done:])
+		cut = 0
 	}
 	return exitOK
 }
 
-// settled reports whether input that ends as in has begun no statement
-// and no comment after its last ';'.
-func settled(in lang.Input) bool { return in.Blank && !in.InComment }
-
 // runComplete runs the statements in src[:cut], which ends with a ';', and
-// returns the unfinished rest of src. It first parses src[:cut] as a
+// returns the length of the part of src it is done with: cut, or the
+// start of a statement that src[:cut] does not finish (a ';' can end a
+// binding of a let inside a statement). It first parses src[:cut] as a
 // whole. If that fails, it goes statement by statement, so that the
-// statements before an error still run and an unfinished one waits for
-// more input.
-func runComplete(ip *annette.Interpreter, name, src string, cut int, stderr io.Writer) string {
+// statements around an error still run.
+func runComplete(ip *annette.Interpreter, name, src string, cut int, stderr io.Writer) int {
 	if prog, err := lang.ParseFile(name, []byte(src[:cut]), 0); err == nil {
 		for _, stmt := range prog.Stmts {
 			if ip.Exited() {
-				return ""
+				return len(src)
 			}
 			execStmt(ip, stmt, stderr)
 		}
-		return src[cut:]
+		return cut
 	}
-	for !ip.Exited() {
-		stmt, n, err := lang.ParseStmt(name, []byte(src), 0)
-		if lang.IsIncomplete(err) {
-			return src
+	text := []byte(src[:cut])
+	off := 0
+	for off < cut {
+		if ip.Exited() {
+			return len(src)
 		}
-		if errors.Is(err, io.EOF) {
-			return ""
+		// The text run so far is blanked out rather than cut off, so that
+		// positions stay those of src.
+		for i := range text[:off] {
+			if text[i] != '\n' {
+				text[i] = ' '
+			}
 		}
-		if err != nil {
+		stmt, n, err := lang.ParseStmt(name, text, 0)
+		switch {
+		case lang.IsIncomplete(err):
+			return off
+		case errors.Is(err, io.EOF):
+			return cut
+		case err != nil:
 			printError(stderr, err)
-			return ""
+		default:
+			execStmt(ip, stmt, stderr)
 		}
-		src = src[min(n, len(src)):]
-		execStmt(ip, stmt, stderr)
+		if n <= off {
+			return cut // the parser took nothing: it stopped at its error limit
+		}
+		off = n
 	}
-	return ""
+	return cut
 }
 
 // execStmt runs one statement; Ctrl-C stops its reduction.

@@ -200,13 +200,8 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) (status in
 	}
 	defer finish(&status)
 
-	out := &errWriter{w: stdout}
-	defer func() {
-		if out.err != nil {
-			fmt.Fprintf(stderr, "annette: writing the results failed: %v\n", out.err)
-			status = max(status, exitError)
-		}
-	}()
+	out, checkOut := checkedOutput(stdout, stderr)
+	defer checkOut(&status)
 	ip, err := annette.NewInterpreter(f.interpConfig(out, stderr))
 	if err != nil {
 		fmt.Fprintf(stderr, "annette: %v\n", err)
@@ -304,6 +299,19 @@ func (f *runFlags) startProfiles() (stop func() error, err error) {
 		}
 		return nil
 	}, nil
+}
+
+// checkedOutput wraps stdout so that it keeps the first failed write. The
+// function it returns reports that failure on stderr and raises *status
+// to exitError.
+func checkedOutput(stdout, stderr io.Writer) (io.Writer, func(status *int)) {
+	out := &errWriter{w: stdout}
+	return out, func(status *int) {
+		if out.err != nil {
+			fmt.Fprintf(stderr, "annette: writing the results failed: %v\n", out.err)
+			*status = max(*status, exitError)
+		}
+	}
 }
 
 // errWriter passes writes on to w and keeps the first error, so that a
