@@ -61,13 +61,13 @@ func (ip *Interpreter) pattern(p *lang.Pattern) (Pattern, error) {
 // ruleConv converts the body of one rule.
 type ruleConv struct {
 	ip    *Interpreter
-	conds int // conditions in the guards of the cases made so far
+	conds int // conditions of enclosing guards repeated in the cases so far
 }
 
-// maxRuleConds bounds the conditions in the guards of one rule's cases.
-// Flattening repeats the conditions of the enclosing guards in every
-// case, so deep nesting makes that number grow with the square of the
-// depth: 65536 is about 360 levels of two alternatives each.
+// maxRuleConds bounds the conditions of enclosing guards that flattening
+// repeats in the cases of one rule. Their number grows with the square of
+// the nesting depth: 65536 is about 360 levels of two alternatives each.
+// A flat guard list or an else-if chain repeats none.
 const maxRuleConds = 1 << 16
 
 // condList is the list of conditions that enclose a rule body, innermost
@@ -97,8 +97,8 @@ func (rc *ruleConv) flatten(body lang.RuleBody, conds *condList, out *[]Case) er
 	case *lang.Net:
 		c := Case{}
 		if conds != nil {
-			if rc.conds += conds.n; rc.conds > maxRuleConds {
-				return fmt.Errorf("the rule's nested guards and if-then-else give its alternatives more than %d conditions in all: nest them less deeply", maxRuleConds)
+			if rc.conds += conds.n - 1; rc.conds > maxRuleConds {
+				return fmt.Errorf("the rule's nested guards and if-then-else repeat more than %d enclosing conditions in its alternatives: nest them less deeply", maxRuleConds)
 			}
 			list := make([]Expr, 0, conds.n)
 			for l := conds; l != nil; l = l.outer {

@@ -363,6 +363,20 @@ func TestNestedGuardDepth(t *testing.T) {
 	if msg := fmt.Sprint(err); !strings.Contains(msg, "nest them less deeply") {
 		t.Errorf("depth 20000: error = %v, want the bound on nested conditions", err)
 	}
+
+	// A flat list of more alternatives than the bound repeats no
+	// condition, so it runs.
+	var flat strings.Builder
+	flat.WriteString("F(r) >< (int n)")
+	for i := range 70000 {
+		fmt.Fprintf(&flat, " | n == %d => r ~ %d", i, i)
+	}
+	flat.WriteString(" | _ => r ~ -1;\nF(x) ~ 69999;\nx;\n")
+	out.Reset()
+	must(t, ip.Run("flat.in", []byte(flat.String())))
+	if got := normalizeTiming(out.String()); !strings.HasSuffix(got, "\n69999\n") {
+		t.Errorf("flat list: output = %q, want 69999", got)
+	}
 }
 
 // TestBuiltinConstRejected checks that a constant given before the
