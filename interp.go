@@ -269,19 +269,19 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 		}
 		// One set of half-reached wire cells for the whole command, so
 		// that a wire between two freed names is freed too.
-		half := &locSet{}
-		freeing := map[string]bool{}
-		for _, n := range names {
-			freeing[n] = true
-		}
-		for i, n := range names {
-			if err := ip.free(n, half, freeing); err != nil {
-				pos := s.CmdPos
-				if !s.All {
-					pos = s.Names[i].NamePos
+		if held, holder, ok := ip.heldName(names); ok {
+			pos := s.CmdPos
+			for _, n := range s.Names {
+				if n.Name == held {
+					pos = n.NamePos
+					break
 				}
-				return &ProgramError{Pos: pos, Err: err}
 			}
+			return &ProgramError{Pos: pos, Err: fmt.Errorf("%s cannot be freed because %s refers to it: free %s, or both in one statement", held, holder, holder)}
+		}
+		half := &locSet{}
+		for _, n := range names {
+			ip.free(n, half)
 		}
 	case *lang.PrnatCmd:
 		v, err := ip.prnat(s.Name.Name)

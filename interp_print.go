@@ -71,34 +71,25 @@ func (ip *Interpreter) prnat(name string) (int64, error) {
 // any more. Agents are freed without interactions. While active pairs are
 // left (after a runtime error), only the names are removed, since an
 // agent may belong to one of those pairs. half holds the empty wire cells
-// reached from one end so far by the frees of one command, and freeing
-// the names that command frees.
-//
-// A name held by an auxiliary port in the term of another name is not
-// freed, as in Inpla: the other term would keep a wire with no end.
-func (ip *Interpreter) free(name string, half *locSet, freeing map[string]bool) error {
+// reached from one end so far by the frees of one command. The caller
+// checks with heldNames that no other term holds the name.
+func (ip *Interpreter) free(name string, half *locSet) {
 	n := ip.net
 	nm, ok := n.names[name]
 	if !ok {
-		return nil
-	}
-	// The name's cell is filled when a principal port was linked to it;
-	// the cell is then referred to by the name only. An empty one is
-	// still held by its other end, an auxiliary port or another name.
-	z := n.w.Cell(nm.cell)
-	if z == engine.None {
-		if other, ok := ip.referrer(nm.cell, freeing); ok {
-			return fmt.Errorf("%s cannot be freed because the term of %s refers to it: free %s, or both in one statement", name, other, other)
-		}
+		return
 	}
 	n.dropName(name)
 	if n.w.Pending() > 0 {
-		return nil
+		return
 	}
-	if z != engine.None {
+	// The name's cell is filled when a principal port was linked to it;
+	// the cell is then referred to by the name only. An empty one is
+	// still held by its other end.
+	if z := n.w.Cell(nm.cell); z != engine.None {
 		n.w.FreeVar(nm.cell)
 		ip.freeFrom([]engine.Port{z}, half)
-		return nil
+		return
 	}
 	// One end of the wire is gone. The cell goes when the other does,
 	// if that happens in this statement.
@@ -108,37 +99,64 @@ func (ip *Interpreter) free(name string, half *locSet, freeing map[string]bool) 
 	} else {
 		half.add(l)
 	}
-	return nil
 }
 
-// referrer returns an interface name outside skip whose term holds the
-// wire cell in an auxiliary port, searching the names in order.
-func (ip *Interpreter) referrer(cell engine.Port, skip map[string]bool) (string, bool) {
+// heldName returns the first of names whose wire ends, past any wires
+// joined to it, at an auxiliary port in the term of an interface name
+// outside names, or at such a name itself, and that name. Freeing it
+// would leave that term a wire with no end, so free refuses, as Inpla
+// does. It walks the other terms once.
+func (ip *Interpreter) heldName(names []string) (held, holder string, ok bool) {
 	n := ip.net
 	w := n.w
+	freeing := map[string]bool{}
+	target := map[uint64]string{} // open wire ends of the names, by cell
+	for _, name := range names {
+		freeing[name] = true
+	}
+	for _, name := range names {
+		if nm, ok := n.names[name]; ok {
+			if end := w.Resolve(nm.cell); end.IsVar() {
+				if _, dup := target[end.Loc()]; !dup {
+					target[end.Loc()] = name
+				}
+			}
+		}
+	}
+	if len(target) == 0 {
+		return "", "", false
+	}
+	holders := map[string]string{} // held name -> first holder found
 	var seen locSet
 	for _, other := range n.order {
-		if skip[other] {
+		if freeing[other] {
 			continue
 		}
 		stack := []engine.Port{w.Resolve(n.names[other].cell)}
 		for len(stack) > 0 {
 			p := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
+			if p.IsVar() {
+				if name, ok := target[p.Loc()]; ok && holders[name] == "" {
+					holders[name] = other
+				}
+				continue
+			}
 			if !p.IsNode() || p.Loc() == 0 || seen.has(p.Loc()) {
 				continue
 			}
 			seen.add(p.Loc())
 			for i := range n.net.Types.Info(p.Type()).Arity() {
-				q := w.Aux(p, i)
-				if q == cell {
-					return other, true
-				}
-				stack = append(stack, w.Resolve(q))
+				stack = append(stack, w.Resolve(w.Aux(p, i)))
 			}
 		}
 	}
-	return "", false
+	for _, name := range names {
+		if holder := holders[name]; holder != "" {
+			return name, holder, true
+		}
+	}
+	return "", "", false
 }
 
 // discard disposes of active pairs that a failed statement left, with

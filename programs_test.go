@@ -422,3 +422,32 @@ Build(t) ~ 14;
 		t.Errorf("output after the cancel = %.20q, want the tree", out.String())
 	}
 }
+
+// TestFreeHeld checks that free refuses a name that another name's term
+// holds, also through wires a reduction joined, or that another name is
+// wired to, and that the refused statement frees nothing.
+func TestFreeHeld(t *testing.T) {
+	tests := []struct{ name, src, err, after string }{
+		{"through a reduction", "Id(r) >< Go(x) => r ~ x;\na ~ Box(p), Id(p) ~ Go(q);\nfree q;\n", "q cannot be freed because a refers to it", "a;\n"},
+		{"through a wire", "a ~ Box(x), x ~ y;\nfree y;\n", "y cannot be freed because a refers to it", "a;\n"},
+		{"wired to a name", "x ~ y;\nfree y;\n", "y cannot be freed because x refers to it", "x;\n"},
+		{"the first statement name", "a ~ Box(c), d ~ D;\nfree d c;\n", "c cannot be freed because a refers to it", "d;\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			ip, err := annette.NewInterpreter(annette.InterpreterConfig{Stdout: &out, Workers: 1})
+			must(t, err)
+			defer ip.Close()
+			err = ip.Run("free.in", []byte(tc.src))
+			if !strings.Contains(fmt.Sprint(err), tc.err) {
+				t.Errorf("error = %v, want %q", err, tc.err)
+			}
+			out.Reset()
+			must(t, ip.Run("after.in", []byte(tc.after)))
+			if got := out.String(); strings.Contains(got, "<a") || strings.Contains(got, "NON-DEFINED") {
+				t.Errorf("after the refused free: %q", got)
+			}
+		})
+	}
+}
