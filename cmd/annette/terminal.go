@@ -167,12 +167,17 @@ func loadHistory(path string) *fileHistory {
 		return h
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
+	r := bufio.NewReader(f)
 	lines := 0
-	for sc.Scan() {
-		h.keep(sc.Text())
-		lines++
+	for {
+		line, err := r.ReadString('\n')
+		if line != "" {
+			h.keep(strings.TrimSuffix(line, "\n"))
+			lines++
+		}
+		if err != nil {
+			break
+		}
 	}
 	if len(h.lines) > historyMax {
 		h.lines = h.lines[len(h.lines)-historyMax:]
@@ -187,7 +192,13 @@ func loadHistory(path string) *fileHistory {
 // rewrite replaces the history file by the lines in memory. A failure
 // leaves the old file.
 func (h *fileHistory) rewrite() {
-	tmp, err := os.CreateTemp(filepath.Dir(h.path), ".annette_history*")
+	// A link to the history stays a link: the file it leads to is
+	// replaced.
+	path, err := filepath.EvalSymlinks(h.path)
+	if err != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".annette_history*")
 	if err != nil {
 		return
 	}
@@ -198,7 +209,7 @@ func (h *fileHistory) rewrite() {
 		os.Remove(tmp.Name())
 		return
 	}
-	if err := os.Rename(tmp.Name(), h.path); err != nil {
+	if err := os.Rename(tmp.Name(), path); err != nil {
 		os.Remove(tmp.Name())
 	}
 }

@@ -202,3 +202,39 @@ func TestReplOnTerminal(t *testing.T) {
 		t.Errorf("screen %q lacks the continuation prompt", screen.String())
 	}
 }
+
+// TestTerminalHistoryOddFiles checks a history file with a line of more
+// than a megabyte, and one reached through a symbolic link.
+func TestTerminalHistoryOddFiles(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	var b strings.Builder
+	for i := range 2100 {
+		fmt.Fprintf(&b, "old %d\n", i)
+	}
+	b.WriteString(strings.Repeat("x", 1<<20+10) + "\n")
+	for i := range 10 {
+		fmt.Fprintf(&b, "new %d\n", i)
+	}
+	if err := os.WriteFile(real, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	h := loadHistory(link)
+	if h.Len() != historyMax || h.At(0) != "new 9" {
+		t.Errorf("loaded %d lines, the newest %.20q", h.Len(), h.At(0))
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v", err)
+	}
+	data, err := os.ReadFile(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), "\n"); n != historyMax {
+		t.Errorf("the linked file has %d lines after the cut, want %d", n, historyMax)
+	}
+}
