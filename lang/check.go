@@ -65,6 +65,9 @@ func BuiltinArity(agent string) (int, bool) {
 	return n, ok
 }
 
+// IntType is the name of the type of integers, which no agent can take.
+const IntType = "Int"
+
 // Config holds the checker's settings. The zero value checks with no
 // predefined constants and no limit on arity.
 type Config struct {
@@ -325,6 +328,10 @@ func (c *Checker) stmt(s Stmt) {
 // records the arity at the first use. origin explains in the message where
 // the count comes from, when it is not simply the arguments.
 func (c *Checker) useAgent(name string, n int, pos Pos, origin string) {
+	if name == IntType {
+		c.errorf(pos, "%s names the type of integers here, so it cannot name an agent: rename the agent", name)
+		return
+	}
 	if want, ok := builtinArity[name]; ok {
 		if n != want {
 			c.errorf(pos,
@@ -389,6 +396,10 @@ func (c *Checker) constDecl(d *ConstDecl) {
 				"constant %s is already defined at %s, so this declaration is ignored",
 				d.Name, k.pos.relativeTo(d.NamePos))
 		}
+		return
+	}
+	if d.Name == IntType {
+		c.errorf(d.NamePos, "%s names the type of integers, so it cannot be a constant", d.Name)
 		return
 	}
 	if _, ok := builtinArity[d.Name]; ok {
