@@ -101,6 +101,8 @@ type Checker struct {
 
 	errs, warns ErrorList
 	undo        []func() // reverts the current statement's changes
+
+	bound map[boundKey]bool // answers of bindsName
 }
 
 type agentInfo struct {
@@ -439,6 +441,7 @@ func sideKey(p *Pattern) string {
 }
 
 func (c *Checker) rule(r *Rule) {
+	c.bound = nil // the answers are about this rule's bodies
 	l, rt := r.Left, r.Right
 	switch {
 	case l.Kind == PatWildcard && rt.Kind == PatWildcard:
@@ -540,32 +543,51 @@ func (c *Checker) ruleBody(b RuleBody, ctx *ruleCtx) {
 
 // boundIn reports whether a where or let in one of bodies, in its nets
 // and in the nets of its alternatives, binds name. The checker calls it
-// only for a name it cannot resolve: walking the bodies of every
-// condition of a long if-else chain would take time in the square of its
-// length.
-func boundIn(bodies []RuleBody, name string) bool {
-	bodies = slices.Clone(bodies) // the walk below appends to it
-	for len(bodies) > 0 {
-		body := bodies[len(bodies)-1]
-		bodies = bodies[:len(bodies)-1]
-		switch b := body.(type) {
-		case *Net:
-			if b.Binds != nil {
-				for _, bd := range b.Binds.List {
-					if bd.Name == name {
-						return true
-					}
-				}
-			}
-		case *If:
-			bodies = append(bodies, b.Then, b.Else)
-		case *Guards:
-			for _, g := range b.Alts {
-				bodies = append(bodies, g.Body)
-			}
+// only for a name it cannot resolve. The answers are kept per body and
+// name in c.bound, so that the conditions of a long if-else chain that
+// all name the same unknown name take time in proportion to its length.
+func (c *Checker) boundIn(bodies []RuleBody, name string) bool {
+	for _, b := range bodies {
+		if c.bindsName(b, name) {
+			return true
 		}
 	}
 	return false
+}
+
+// boundKey names one answer of bindsName.
+type boundKey struct {
+	body RuleBody
+	name string
+}
+
+// bindsName reports whether body binds name in a where or let, at any
+// depth. It recurses once per level of nesting.
+func (c *Checker) bindsName(body RuleBody, name string) bool {
+	key := boundKey{body, name}
+	if v, ok := c.bound[key]; ok {
+		return v
+	}
+	found := false
+	switch b := body.(type) {
+	case *Net:
+		if b.Binds != nil {
+			for _, bd := range b.Binds.List {
+				found = found || bd.Name == name
+			}
+		}
+	case *If:
+		found = c.bindsName(b.Then, name) || c.bindsName(b.Else, name)
+	case *Guards:
+		for _, g := range b.Alts {
+			found = found || c.bindsName(g.Body, name)
+		}
+	}
+	if c.bound == nil {
+		c.bound = map[boundKey]bool{}
+	}
+	c.bound[key] = found
+	return found
 }
 
 // ruleNet checks one body of a rule: a whole body, or one alternative.

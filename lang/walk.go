@@ -274,7 +274,7 @@ func (w *walker) ident(id *Ident) {
 		w.c.errorf(id.NamePos,
 			"%s is not an attribute variable, so it has no integer value: declare it as int %s in the left-hand side",
 			id.Name, id.Name)
-	case boundIn(w.later, id.Name):
+	case w.c.boundIn(w.later, id.Name):
 		w.c.errorf(id.NamePos,
 			"%s is bound by a where or let of the body this condition chooses, which the condition cannot see: write its expression in the condition",
 			id.Name)
