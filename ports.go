@@ -120,8 +120,9 @@ func (n *Network) Name(name string) Port {
 // for what the name was connected to, so that a new net can use the
 // result of an earlier one. It is the Go counterpart of a second use of
 // a name in the text language. Connect the port once before the next Step
-// or Reduce; Reduce reports it if it is left open. Take fails with
-// ErrUnknownName for an unknown name, and for a name not connected yet. Ports from Name for the
+// or Reduce; Reduce reports it if it is left open. Take fails for an
+// unknown name, with ErrUnknownName, and for a name not connected yet,
+// with another error. Ports from Name for the
 // name stop working; calling Name again creates a new, empty name.
 func (n *Network) Take(name string) (Port, error) {
 	if n.running {
