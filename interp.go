@@ -272,15 +272,15 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 		}
 		// One set of half-reached wire cells for the whole command, so
 		// that a wire between two freed names is freed too.
-		if held, holder, ok := ip.heldName(names); ok {
+		if target, holder, ok := ip.heldName(names); ok {
 			pos := s.CmdPos
 			for _, n := range s.Names {
-				if n.Name == held {
+				if n.Name == target {
 					pos = n.NamePos
 					break
 				}
 			}
-			return &ProgramError{Pos: pos, Err: fmt.Errorf("%s cannot be freed because %s refers to it: free %s, or both in one statement", held, holder, holder)}
+			return &ProgramError{Pos: pos, Err: fmt.Errorf("%s cannot be freed because %s refers to it: free %s, or both in one statement", target, holder, holder)}
 		}
 		half := &locSet{}
 		for _, n := range names {

@@ -102,7 +102,7 @@ type Checker struct {
 	errs, warns ErrorList
 	undo        []func() // reverts the current statement's changes
 
-	bound map[boundKey]bool // answers of bindsName
+	bound map[boundKey]bool // results of bindsName for the current rule
 }
 
 type agentInfo struct {
@@ -441,7 +441,7 @@ func sideKey(p *Pattern) string {
 }
 
 func (c *Checker) rule(r *Rule) {
-	c.bound = nil // the answers are about this rule's bodies
+	c.bound = nil // bindsName's results hold for one rule's bodies
 	l, rt := r.Left, r.Right
 	switch {
 	case l.Kind == PatWildcard && rt.Kind == PatWildcard:
@@ -543,9 +543,9 @@ func (c *Checker) ruleBody(b RuleBody, ctx *ruleCtx) {
 
 // boundIn reports whether a where or let in one of bodies, in its nets
 // and in the nets of its alternatives, binds name. The checker calls it
-// only for a name it cannot resolve. The answers are kept per body and
-// name in c.bound, so that the conditions of a long if-else chain that
-// all name the same unknown name take time in proportion to its length.
+// only for a name it cannot resolve. The results are kept per body and
+// name in c.bound. The conditions of a long if-else chain that all name
+// one unknown name then take time in proportion to its length.
 func (c *Checker) boundIn(bodies []RuleBody, name string) bool {
 	for _, b := range bodies {
 		if c.bindsName(b, name) {

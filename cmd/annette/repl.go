@@ -109,9 +109,8 @@ func (p *plainLines) ReadLine(bool) (string, error) {
 //
 // Each line is scanned once, with the state the lines before it left (in
 // a block comment or not). Input is parsed only when a line completes a
-// statement, and all the statements it completes are then parsed in one
-// pass, so a long statement over many lines, or many statements on one
-// line, cost time in proportion to their length. Comments count as
+// statement. All the statements it completes are then parsed in one
+// pass, so the time spent grows in proportion to the input's length. Comments count as
 // blank: a ';' in one ends nothing, and a line of comments alone starts
 // no statement.
 func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
@@ -197,9 +196,9 @@ func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 }
 
 // runComplete runs the statements in src[:cut], which ends with a ';', and
-// returns the length of the part of src it is done with: cut, or the
-// start of a statement that src[:cut] does not finish (a ';' can end a
-// binding of a let inside a statement). It first parses src[:cut] as a
+// returns the length of the part of src it is done with. That is cut, or
+// the start of a statement that src[:cut] does not finish, because a ';'
+// can also end a binding of a let inside a statement. It first parses src[:cut] as a
 // whole. If that fails, it goes statement by statement, so that the
 // statements around an error still run.
 func runComplete(ip *annette.Interpreter, name, src string, cut int, stderr io.Writer) int {
