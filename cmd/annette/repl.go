@@ -36,19 +36,11 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) (status i
 		fmt.Fprintln(stderr, "annette repl: takes no file; use annette run for a file, or use \"file\"; at the prompt")
 		return exitUsage
 	}
-	finish, ok := f.profile(stderr)
+	ip, finish, ok := f.start(stdout, stderr)
 	if !ok {
 		return exitError
 	}
 	defer finish(&status)
-	out, checkOut := checkedOutput(stdout, stderr)
-	defer checkOut(&status)
-	ip, err := annette.NewInterpreter(f.interpConfig(out, stderr))
-	if err != nil {
-		fmt.Fprintf(stderr, "annette: %v\n", err)
-		return exitError
-	}
-	defer ip.Close()
 	if f.stats {
 		// The statistics of the whole session, when it ends.
 		defer func() { printStats(stderr, ip) }()

@@ -197,20 +197,11 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) (status in
 		return exitError
 	}
 
-	finish, ok := f.profile(stderr)
+	ip, finish, ok := f.start(stdout, stderr)
 	if !ok {
 		return exitError
 	}
 	defer finish(&status)
-
-	out, checkOut := checkedOutput(stdout, stderr)
-	defer checkOut(&status)
-	ip, err := annette.NewInterpreter(f.interpConfig(out, stderr))
-	if err != nil {
-		fmt.Fprintf(stderr, "annette: %v\n", err)
-		return exitError
-	}
-	defer ip.Close()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer cancel()
 	ip.SetContext(ctx)
@@ -247,16 +238,30 @@ func (f *runFlags) interpConfig(stdout, stderr io.Writer) annette.InterpreterCon
 	}
 }
 
-// profile starts the profiles that the flags ask for, or reports why it
-// cannot. The function it returns stops them, and on a failed write
-// reports it and raises *status to exitError.
-func (f *runFlags) profile(stderr io.Writer) (finish func(status *int), ok bool) {
+// start starts the profiles that the flags ask for and returns an
+// interpreter that prints to stdout, or reports on stderr why it cannot.
+// The function it returns closes the interpreter and stops the profiles.
+// On a failed write of the results or the profiles it reports the
+// failure and raises *status to exitError.
+func (f *runFlags) start(stdout, stderr io.Writer) (ip *annette.Interpreter, finish func(status *int), ok bool) {
 	stop, err := f.startProfiles()
 	if err != nil {
 		fmt.Fprintf(stderr, "annette: %v\n", err)
-		return nil, false
+		return nil, nil, false
 	}
-	return func(status *int) {
+	out := &errWriter{w: stdout}
+	ip, err = annette.NewInterpreter(f.interpConfig(out, stderr))
+	if err != nil {
+		fmt.Fprintf(stderr, "annette: %v\n", err)
+		stop()
+		return nil, nil, false
+	}
+	return ip, func(status *int) {
+		ip.Close()
+		if out.err != nil {
+			fmt.Fprintf(stderr, "annette: writing the results failed: %v\n", out.err)
+			*status = max(*status, exitError)
+		}
 		if err := stop(); err != nil {
 			fmt.Fprintf(stderr, "annette: %v\n", err)
 			*status = max(*status, exitError)
@@ -302,19 +307,6 @@ func (f *runFlags) startProfiles() (stop func() error, err error) {
 		}
 		return nil
 	}, nil
-}
-
-// checkedOutput wraps stdout so that it keeps the first failed write. The
-// function it returns reports that failure on stderr and raises *status
-// to exitError.
-func checkedOutput(stdout, stderr io.Writer) (io.Writer, func(status *int)) {
-	out := &errWriter{w: stdout}
-	return out, func(status *int) {
-		if out.err != nil {
-			fmt.Fprintf(stderr, "annette: writing the results failed: %v\n", out.err)
-			*status = max(*status, exitError)
-		}
-	}
 }
 
 // errWriter passes writes on to w and keeps the first error, so that a
