@@ -109,22 +109,49 @@ var errLineTooLong = fmt.Errorf("a line typed at the prompt takes fewer than %d 
 // into the ones it does.
 type keyCounter struct {
 	r          io.Reader
-	interrupts int // Ctrl-C bytes read and not yet taken
+	interrupts int    // Ctrl-C bytes read and not yet taken
+	held       []byte // the start of a code that a read cut off
+	out        []byte // rewritten input not yet returned
 }
 
 // homeEnd maps other terminals' Home and End codes (VT220, rxvt and
-// application cursor mode) to ESC [ H and ESC [ F. Each is no shorter
-// than its replacement, so the rewrite fits in the read buffer.
+// application cursor mode) to ESC [ H and ESC [ F.
 var homeEnd = strings.NewReplacer(
 	"\x1b[1~", "\x1b[H", "\x1b[7~", "\x1b[H", "\x1bOH", "\x1b[H",
 	"\x1b[4~", "\x1b[F", "\x1b[8~", "\x1b[F", "\x1bOF", "\x1b[F",
 )
 
+// codeStarts are the beginnings of the codes homeEnd rewrites. Input
+// that ends with one is held back until the next read completes it.
+var codeStarts = []string{"\x1b[1", "\x1b[4", "\x1b[7", "\x1b[8", "\x1b[", "\x1bO", "\x1b"}
+
 func (k *keyCounter) Read(p []byte) (int, error) {
-	n, err := k.r.Read(p)
-	k.interrupts += bytes.Count(p[:n], []byte{keyInterrupt})
-	if bytes.IndexByte(p[:n], 0x1b) >= 0 {
-		n = copy(p, homeEnd.Replace(string(p[:n])))
+	var err error
+	for len(k.out) == 0 && err == nil {
+		buf := make([]byte, max(len(p), 16))
+		var n int
+		n, err = k.r.Read(buf)
+		k.interrupts += bytes.Count(buf[:n], []byte{keyInterrupt})
+		data := append(k.held, buf[:n]...)
+		k.held = nil
+		if err == nil {
+			for _, c := range codeStarts {
+				if bytes.HasSuffix(data, []byte(c)) {
+					k.held = append([]byte(nil), data[len(data)-len(c):]...)
+					data = data[:len(data)-len(c)]
+					break
+				}
+			}
+		}
+		if bytes.IndexByte(data, 0x1b) >= 0 {
+			data = []byte(homeEnd.Replace(string(data)))
+		}
+		k.out = data
+	}
+	n := copy(p, k.out)
+	k.out = k.out[n:]
+	if len(k.out) > 0 {
+		return n, nil // the error comes with the rest
 	}
 	return n, err
 }

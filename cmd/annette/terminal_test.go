@@ -68,6 +68,8 @@ func TestTerminalLines(t *testing.T) {
 		{"home and end, vt220", []string{"bc\x1b[1~a\x1b[4~d\r"}, []string{"abcd"}},
 		{"home and end, rxvt", []string{"bc\x1b[7~a\x1b[8~d\r"}, []string{"abcd"}},
 		{"home and end, application mode", []string{"bc\x1bOHa\x1bOFd\r"}, []string{"abcd"}},
+		{"home split across reads", []string{"bc\x1b", "OHa\x1b[", "4~d\r"}, []string{"abcd"}},
+		{"escape at the end of input", []string{"ab\r", "\x1b"}, []string{"ab"}},
 		{"line too long", []string{strings.Repeat("x", 5000) + "\r", "y\r"}, []string{"^C", "y"}},
 	}
 	for _, tc := range tests {
