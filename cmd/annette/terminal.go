@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"golang.org/x/term"
@@ -64,6 +66,7 @@ func (t *terminalLines) ReadLine(more bool) (string, error) {
 			return "", err
 		}
 		defer term.Restore(t.fd, state)
+		defer restoreOnSignal(t.fd, state)()
 		// A terminal that gives no size (a bare pseudo-terminal reports 0
 		// columns) keeps the editor's default of 80.
 		if w, h, err := term.GetSize(t.fd); err == nil && w > 0 && h > 0 {
@@ -102,6 +105,36 @@ const maxLine = 4096
 // errLineTooLong is returned by terminalLines.ReadLine for a line that
 // reached the editor's limit and so lost its end.
 var errLineTooLong = fmt.Errorf("a line typed at the prompt takes fewer than %d characters, so the statement was dropped: put longer input in a file and load it with use \"FILE\";", maxLine)
+
+// restoreOnSignal makes a SIGTERM or SIGHUP that arrives while the
+// terminal is in raw mode restore its state before the process exits
+// with 128 plus the signal's number, as a shell reports it. Without it
+// the process would die with the terminal still raw. The function it
+// returns stops the watch; its goroutine ends then.
+func restoreOnSignal(fd int, state *term.State) (stop func()) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		select {
+		case sig := <-sigs:
+			term.Restore(fd, state)
+			code := 1
+			if s, ok := sig.(syscall.Signal); ok {
+				code = 128 + int(s)
+			}
+			os.Exit(code)
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+		<-finished
+	}
+}
 
 // keyCounter passes a terminal's input through. It counts the Ctrl-C
 // bytes in it, which term.Terminal reports as io.EOF like Ctrl-D. It

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -238,5 +239,17 @@ func TestTerminalHistoryOddFiles(t *testing.T) {
 	}
 	if n := strings.Count(string(data), "\n"); n != historyMax {
 		t.Errorf("the linked file has %d lines after the cut, want %d", n, historyMax)
+	}
+}
+
+// TestRestoreOnSignalStops checks that the signal watch of raw mode ends
+// its goroutine when the line has been read.
+func TestRestoreOnSignalStops(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for range 100 {
+		restoreOnSignal(-1, nil)()
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		t.Errorf("%d goroutines after 100 watches, %d before", after, before)
 	}
 }
