@@ -12,24 +12,36 @@ type Input struct {
 	Blank bool
 	// InComment is true when the text ends inside a block comment.
 	InComment bool
+	// Depth is the number of let and '{' bindings open at the end of the
+	// text: a ';' inside them separates bindings and ends no statement.
+	Depth int
 }
 
 // ScanInput reads src as the lexer does and reports how far it goes as
-// input of a read-eval-print loop. A ';' inside a comment or a string
-// ends nothing, unlike one found by a search of the text. It takes time
-// in proportion to the length of src.
-func ScanInput(src []byte) Input {
-	var in Input
+// input of a read-eval-print loop. A ';' inside a comment, a string or
+// the bindings of a let or '{' ends nothing, unlike one found by a search
+// of the text. depth is the number of such bindings open before src, the
+// Depth of the text before it. It takes time in proportion to the length
+// of src.
+func ScanInput(src []byte, depth int) Input {
+	in := Input{Depth: depth}
 	toks := lex("", src, func(_ Pos, msg string, atEOF bool) {
 		if atEOF && msg == msgOpenComment {
 			in.InComment = true
 		}
 	})
-	last := -1 // index of the last ';'
+	last := -1 // index of the last ';' that ends a statement
 	for i, t := range toks {
-		if t.kind == tSemi {
-			last = i
-			in.Complete = t.end
+		switch t.kind {
+		case kwLet, tLbrace:
+			in.Depth++
+		case kwIn, tRbrace:
+			in.Depth = max(in.Depth-1, 0)
+		case tSemi:
+			if in.Depth == 0 {
+				last = i
+				in.Complete = t.end
+			}
 		}
 	}
 	// The last token is tEOF: the rest is blank when only it follows.

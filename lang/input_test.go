@@ -17,10 +17,24 @@ func TestScanInput(t *testing.T) {
 		{"use \"x;y\";\n", Input{Complete: 10, Blank: true}},
 		{";;", Input{Complete: 2, Blank: true}},
 		{"// only\n/* comments */\n", Input{Blank: true}},
+		{"let n = 10;", Input{Depth: 1}},
+		{"let n = 10; m = 2 in a ~ m end;", Input{Complete: 31, Blank: true}},
+		{"{ k = 3; } c ~ k;", Input{Complete: 17, Blank: true}},
+		{"{ k = 3;", Input{Depth: 1}},
+		{"a ~ 1; let x = 1;", Input{Complete: 6, Depth: 1}},
 	}
 	for _, tt := range tests {
-		if got := ScanInput([]byte(tt.src)); got != tt.want {
+		if got := ScanInput([]byte(tt.src), 0); got != tt.want {
 			t.Errorf("ScanInput(%q) = %+v, want %+v", tt.src, got, tt.want)
 		}
+	}
+}
+
+// TestScanInputDepth checks that the bindings open before a text carry
+// over to it, as when a loop scans one line at a time.
+func TestScanInputDepth(t *testing.T) {
+	got := ScanInput([]byte("m = 2 in a ~ m end;"), 1)
+	if want := (Input{Complete: 19, Blank: true}); got != want {
+		t.Errorf("ScanInput with one let open = %+v, want %+v", got, want)
 	}
 }

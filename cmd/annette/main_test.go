@@ -348,6 +348,7 @@ func TestReplComments(t *testing.T) {
 		{"block comment over lines", "/* a\n   b */\n", "", exitOK, ""},
 		{"let binding ends a line", "let n = 10;\nm = n * n in b ~ m end;\nb;\n", "100\n", exitOK, ""},
 		{"brace binding ends a line", "{ k = 3;\n} c ~ [k, k];\nc;\n", "[3,3]\n", exitOK, ""},
+		{"let over many lines", "let x0 = 0;\nx1 = x0 + 1;\nx2 = x1 + 1;\ny = 1 in a ~ x2 end;\na;\n", "2\n", exitOK, ""},
 		{"let in a rule", "Vol(r, int w) >< (int h) => let s = w * h;\n  v = s * 2 in r ~ (s, v) end;\nVol(f, 2) ~ 5;\nf;\n", "(1 interactions, 0.00 sec)\n(10,20)\n", exitOK, ""},
 		{"statements after an error run", "a ~ ; b ~ 2; b;\n", "2\n", exitOK, "<input 1>:1:5:"},
 		{"error column after a statement", "a ~ 1; b ~ Foo(;\n", "", exitOK, "<input 1>:1:16:"},

@@ -108,12 +108,13 @@ func (p *plainLines) ReadLine(bool) (string, error) {
 func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 	var buf strings.Builder // input not run yet
 	line, start := 0, 1     // the line being read, and the one buf starts at
-	cut := 0                // end of the last ';' in buf, or 0
+	cut := 0                // end of the last ';' that ends a statement in buf, or 0
 	started := false        // a statement has begun after cut
 	inComment := false      // buf ends inside a block comment
+	depth := 0              // let and { bindings open at the end of buf
 	reset := func() {
 		buf.Reset()
-		cut, started, inComment = 0, false, false
+		cut, started, inComment, depth = 0, false, false, 0
 	}
 	for !ip.Exited() {
 		text, err := lines.ReadLine(started || inComment)
@@ -146,11 +147,11 @@ func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 		if inComment {
 			prefix = "/*"
 		}
-		in := lang.ScanInput([]byte(prefix + text + "\n"))
+		in := lang.ScanInput([]byte(prefix+text+"\n"), depth)
 		base := buf.Len() - len(prefix)
 		buf.WriteString(text)
 		buf.WriteByte('\n')
-		inComment = in.InComment
+		inComment, depth = in.InComment, in.Depth
 		switch {
 		case in.Complete > 0:
 			cut, started = base+in.Complete, !in.Blank

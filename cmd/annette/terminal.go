@@ -106,14 +106,15 @@ const maxLine = 4096
 // reached the editor's limit and so lost its end.
 var errLineTooLong = fmt.Errorf("a line typed at the prompt takes fewer than %d characters, so the statement was dropped: put longer input in a file and load it with use \"FILE\";", maxLine)
 
-// restoreOnSignal makes a SIGTERM or SIGHUP that arrives while the
-// terminal is in raw mode restore its state before the process exits
+// restoreOnSignal makes a SIGTERM, SIGHUP or SIGINT (sent by kill: in raw
+// mode Ctrl-C is a key) that arrives while the terminal is in raw mode
+// restore its state before the process exits
 // with 128 plus the signal's number, as a shell reports it. Without it
 // the process would die with the terminal still raw. The function it
 // returns stops the watch; its goroutine ends then.
 func restoreOnSignal(fd int, state *term.State) (stop func()) {
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP, os.Interrupt)
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
