@@ -55,8 +55,13 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) (status i
 		// The prompt and the echo go to the terminal, also when the
 		// results go to a file.
 		screen := stdout
-		if !isTerminal(stdout) && isTerminal(stderr) {
-			screen = stderr
+		if !isTerminal(stdout) {
+			if isTerminal(stderr) {
+				screen = stderr
+			} else if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+				defer tty.Close()
+				screen = tty
+			}
 		}
 		fmt.Fprintln(screen, "annette: statements end with ';'; exit; or Ctrl-D leaves")
 		lines = newTerminalLines(int(file.Fd()), file, screen, hist)

@@ -74,6 +74,11 @@ func (t *terminalLines) ReadLine(more bool) (string, error) {
 		}
 	}
 	line, err := t.term.ReadLine()
+	if err == nil {
+		// A Ctrl-C byte read by now went into the line or into an escape
+		// sequence that the editor skipped, and ended nothing.
+		t.in.interrupts = 0
+	}
 	if err == nil && utf8.RuneCountInString(line) >= maxLine {
 		// The editor silently drops the keys past its limit.
 		return "", errLineTooLong

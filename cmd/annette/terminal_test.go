@@ -63,6 +63,7 @@ func TestTerminalLines(t *testing.T) {
 		{"edit", []string{"ab\x7fc;\r", "\x01d\r"}, []string{"ac;", "d"}},
 		{"ctrl-c drops the line", []string{"abc", "\x03", "def\r"}, []string{"^C", "def"}},
 		{"ctrl-c alone", []string{"\x03", "\x03", "x\r"}, []string{"^C", "^C", "x"}},
+		{"ctrl-c swallowed by an escape", []string{"a\x1b", "\x03b\r", "\x04"}, []string{"a"}},
 		{"ctrl-d ends", []string{"a\r", "\x04", "b\r"}, []string{"a"}},
 		{"ctrl-d deletes in a line", []string{"ab\x02\x04\r"}, []string{"a"}},
 		{"up recalls", []string{"one\r", "two\r", "\x1b[A\x1b[A\r"}, []string{"one", "two", "one"}},
