@@ -195,8 +195,7 @@ func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 
 // runComplete runs the statements in src[:cut], which ends with a ';', and
 // returns the length of the part of src it is done with. That is cut, or
-// the start of a statement that src[:cut] does not finish, because a ';'
-// can also end a binding of a let inside a statement. It first parses src[:cut] as a
+// the start of a statement that src[:cut] does not finish. It first parses src[:cut] as a
 // whole. If that fails, it goes statement by statement, so that the
 // statements around an error still run.
 func runComplete(ip *annette.Interpreter, name, src string, cut int, stderr io.Writer) int {

@@ -149,7 +149,7 @@ func restoreOnSignal(fd int, state *term.State) (stop func()) {
 type keyCounter struct {
 	r          io.Reader
 	interrupts int    // Ctrl-C bytes read and not yet taken
-	held       []byte // the start of a code that a read cut off
+	partial    []byte // the start of a code that a read cut off
 	out        []byte // rewritten input not yet returned
 }
 
@@ -171,12 +171,12 @@ func (k *keyCounter) Read(p []byte) (int, error) {
 		var n int
 		n, err = k.r.Read(buf)
 		k.interrupts += bytes.Count(buf[:n], []byte{keyInterrupt})
-		data := append(k.held, buf[:n]...)
-		k.held = nil
+		data := append(k.partial, buf[:n]...)
+		k.partial = nil
 		if err == nil {
 			for _, c := range codeStarts {
 				if bytes.HasSuffix(data, []byte(c)) {
-					k.held = append([]byte(nil), data[len(data)-len(c):]...)
+					k.partial = append([]byte(nil), data[len(data)-len(c):]...)
 					data = data[:len(data)-len(c)]
 					break
 				}
