@@ -555,7 +555,7 @@ func (c *Checker) boundIn(bodies []RuleBody, name string) bool {
 	return false
 }
 
-// boundKey names one answer of bindsName.
+// boundKey is the key of one result of bindsName.
 type boundKey struct {
 	body RuleBody
 	name string

@@ -374,7 +374,8 @@ func TestReplComments(t *testing.T) {
 }
 
 // TestReplPromptAfterComment checks that a line of comments leaves the
-// prompt for a new statement, and an unfinished statement asks for more.
+// prompt for a new statement, and that an unfinished statement gets the
+// continuation prompt.
 func TestReplPromptAfterComment(t *testing.T) {
 	lines := &promptLines{lines: []string{"// note", "a ~ B; // x", "b ~", "C;"}}
 	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Workers: 1})

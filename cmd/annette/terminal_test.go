@@ -142,16 +142,19 @@ func TestTerminalHistoryBounded(t *testing.T) {
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
+
 	h := loadHistory(path)
 	if h.Len() != historyMax || h.At(0) != fmt.Sprintf("line %d", 3*historyMax-1) {
 		t.Fatalf("loaded %d lines, the last %q", h.Len(), h.At(0))
 	}
+
 	for i := range 3 * historyMax {
 		h.Add(fmt.Sprintf("new %d", i))
 	}
 	if h.Len() != historyMax || len(h.lines) > 2*historyMax || h.At(historyMax-1) != fmt.Sprintf("new %d", 2*historyMax) {
 		t.Errorf("after adding: %d lines reachable, %d kept, the oldest %q", h.Len(), len(h.lines), h.At(h.Len()-1))
 	}
+
 	// Loading a file of more than twice the bound cuts it back.
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -170,6 +173,7 @@ func TestTerminalHistoryBounded(t *testing.T) {
 	if n := strings.Count(string(data), "\n"); n != historyMax {
 		t.Errorf("history file has %d lines after a second load, want %d", n, historyMax)
 	}
+
 	// A missing file, or one in a missing directory, is an empty history.
 	if h := loadHistory(filepath.Join(path, "none")); h.Len() != 0 {
 		t.Errorf("missing file: %d lines", h.Len())
@@ -223,10 +227,12 @@ func TestTerminalHistoryOddFiles(t *testing.T) {
 	if err := os.WriteFile(real, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
+
 	link := filepath.Join(dir, "link")
 	if err := os.Symlink(real, link); err != nil {
 		t.Skip("no symbolic links here:", err)
 	}
+
 	h := loadHistory(link)
 	if h.Len() != historyMax || h.At(0) != "new 9" {
 		t.Errorf("loaded %d lines, the newest %.20q", h.Len(), h.At(0))
