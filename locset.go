@@ -1,9 +1,9 @@
 package annette
 
 // locSet is a set of store locations, kept as a bitmap in pages of 2^15
-// locations that are allocated as they are first used. Walks of the whole
-// net (free, discarding failed pairs) mark millions of agents: a Go map
-// took seconds for them, most of it in probing.
+// locations that are allocated as they are first used. Walks of the net
+// (reading a term, free, discarding failed pairs) mark millions of agents:
+// a Go map took seconds for them, most of it in probing.
 type locSet struct {
 	pages []*[locPage / 64]uint64
 	n     int // locations in the set

@@ -94,7 +94,7 @@ func (n *Network) readPort(ctx context.Context, p engine.Port) (*Term, error) {
 	}
 	// One bit per store word marks the agents read so far, to stop at a
 	// cycle. A map would cost tens of bytes per agent of a large term.
-	seen := make([]uint64, n.net.Store.Words()/64+1)
+	var seen locSet
 	root := &Term{}
 	type item struct {
 		t *Term
@@ -129,15 +129,11 @@ func (n *Network) readPort(ctx context.Context, p engine.Port) (*Term, error) {
 				continue
 			}
 			if p.Loc() != 0 {
-				l := p.Loc()
-				if int(l/64) >= len(seen) {
-					seen = append(seen, make([]uint64, int(l/64)+1-len(seen))...)
-				}
-				if seen[l/64]&(1<<(l%64)) != 0 {
+				if seen.has(p.Loc()) {
 					t.Kind = CycleTerm
 					continue
 				}
-				seen[l/64] |= 1 << (l % 64)
+				seen.add(p.Loc())
 			}
 			if info.Valued {
 				t.Value = n.w.Value(p)
