@@ -82,11 +82,8 @@ func (e *ProgramError) Unwrap() error { return e.Err }
 // the built-in agents of the language.
 func NewInterpreter(cfg InterpreterConfig) (*Interpreter, error) {
 	for _, name := range slices.Sorted(maps.Keys(cfg.Consts)) {
-		if name == lang.IntType {
-			return nil, fmt.Errorf("annette: constant %s: %s names the type of integers, so it cannot be a constant", name, name)
-		}
-		if _, ok := lang.BuiltinArity(name); ok {
-			return nil, fmt.Errorf("annette: constant %s: %s is a built-in agent, so it cannot be a constant", name, name)
+		if err := lang.CheckConstName(name); err != nil {
+			return nil, fmt.Errorf("annette: constant %s: %w", name, err)
 		}
 	}
 	ip := &Interpreter{cfg: cfg, ctx: context.Background()}

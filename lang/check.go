@@ -68,6 +68,19 @@ func BuiltinArity(agent string) (int, bool) {
 // IntType is the name of the type of integers, which no agent can take.
 const IntType = "Int"
 
+// CheckConstName returns an error if name cannot be a constant because
+// it names the type of integers or a built-in agent, and nil otherwise.
+// Other names are checked against the program when it uses them.
+func CheckConstName(name string) error {
+	if name == IntType {
+		return fmt.Errorf("%s names the type of integers, so it cannot be a constant", name)
+	}
+	if _, ok := builtinArity[name]; ok {
+		return fmt.Errorf("%s is a built-in agent, so it cannot be a constant", name)
+	}
+	return nil
+}
+
 // Config holds the checker's settings. The zero value checks with no
 // predefined constants and no limit on arity.
 type Config struct {
@@ -400,12 +413,8 @@ func (c *Checker) constDecl(d *ConstDecl) {
 		}
 		return
 	}
-	if d.Name == IntType {
-		c.errorf(d.NamePos, "%s names the type of integers, so it cannot be a constant", d.Name)
-		return
-	}
-	if _, ok := builtinArity[d.Name]; ok {
-		c.errorf(d.NamePos, "%s is a built-in agent, so it cannot be a constant", d.Name)
+	if err := CheckConstName(d.Name); err != nil {
+		c.errorf(d.NamePos, "%v", err)
 		return
 	}
 	if a, ok := c.agents[d.Name]; ok {

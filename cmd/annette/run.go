@@ -33,11 +33,8 @@ func (c constFlags) Set(s string) error {
 	if r := name[0]; r < 'A' || r > 'Z' {
 		return fmt.Errorf("constant name %q must start with an upper-case letter", name)
 	}
-	if name == lang.IntType {
-		return fmt.Errorf("%s names the type of integers, so it cannot be a constant", name)
-	}
-	if _, ok := lang.BuiltinArity(name); ok {
-		return fmt.Errorf("%s is a built-in agent, so it cannot be a constant", name)
+	if err := lang.CheckConstName(name); err != nil {
+		return err
 	}
 	v, err := strconv.ParseInt(strings.TrimSpace(val), 10, 64)
 	if err != nil {
