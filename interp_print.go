@@ -72,7 +72,7 @@ func (ip *Interpreter) prnat(name string) (int64, error) {
 // left (after a runtime error), only the names are removed, since an
 // agent may belong to one of those pairs. half holds the empty wire cells
 // reached from one end so far by the frees of one command. The caller
-// checks with heldNames that no other term holds the name.
+// checks with heldName that no other term holds the name.
 func (ip *Interpreter) free(name string, half *locSet) {
 	n := ip.net
 	nm, ok := n.names[name]
