@@ -105,11 +105,11 @@ func (p *plainLines) ReadLine(bool) (string, error) {
 // goes on.
 //
 // Each line is scanned once, with the state the lines before it left (in
-// a block comment or not). Input is parsed only when a line completes a
-// statement. All the statements it completes are then parsed in one
-// pass, so the time spent grows in proportion to the input's length. Comments count as
-// blank: a ';' in one ends nothing, and a line of comments alone starts
-// no statement.
+// a block comment or not, the let bindings open). Input is parsed only
+// when a line completes a statement. All the statements it completes are
+// then parsed in one pass, so the time spent grows in proportion to the
+// input's length. Comments count as blank: a ';' in one ends nothing,
+// and a line of comments alone starts no statement.
 func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 	var buf strings.Builder // input not run yet
 	line, start := 0, 1     // the line being read, and the one buf starts at
@@ -195,9 +195,9 @@ func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 
 // runComplete runs the statements in src[:cut], which ends with a ';', and
 // returns the length of the part of src it is done with. That is cut, or
-// the start of a statement that src[:cut] does not finish. It first parses src[:cut] as a
-// whole. If that fails, it goes statement by statement, so that the
-// statements around an error still run.
+// the start of a statement that src[:cut] does not finish. It first
+// parses src[:cut] as a whole. If that fails, it goes statement by
+// statement, so that the statements around an error still run.
 func runComplete(ip *annette.Interpreter, name, src string, cut int, stderr io.Writer) int {
 	if prog, err := lang.ParseFile(name, []byte(src[:cut]), 0); err == nil {
 		for _, stmt := range prog.Stmts {

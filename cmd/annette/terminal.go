@@ -27,7 +27,7 @@ import (
 // sends the interrupt signal that stops it.
 type terminalLines struct {
 	fd   int // the terminal's descriptor, or -1 to leave its mode alone (tests)
-	in   *keyCounter
+	in   *keyReader
 	out  io.Writer
 	term *term.Terminal
 	hist *fileHistory
@@ -47,7 +47,7 @@ func (t *terminalLines) newTerm() {
 // terminal, or -1. The history is read from and added to histPath, if it
 // is not empty.
 func newTerminalLines(fd int, in io.Reader, out io.Writer, histPath string) *terminalLines {
-	t := &terminalLines{fd: fd, in: &keyCounter{r: in}, out: out, hist: loadHistory(histPath)}
+	t := &terminalLines{fd: fd, in: &keyReader{r: in}, out: out, hist: loadHistory(histPath)}
 	t.newTerm()
 	return t
 }
@@ -74,27 +74,27 @@ func (t *terminalLines) ReadLine(more bool) (string, error) {
 		}
 	}
 	line, err := t.term.ReadLine()
+	if errors.Is(err, term.ErrPasteIndicator) {
+		// A pasted line is a line like any other here.
+		err = nil
+	}
 	if err == nil {
 		// A Ctrl-C byte read by now went into the line or into an escape
 		// sequence that the editor skipped, and ended nothing.
-		t.in.interrupts = 0
+		t.in.interrupted = false
 	}
 	if err == nil && utf8.RuneCountInString(line) >= maxLine {
 		// The editor silently drops the keys past its limit.
 		return "", errLineTooLong
 	}
-	if errors.Is(err, term.ErrPasteIndicator) {
-		// A pasted line is a line like any other here.
-		err = nil
-	}
 	if errors.Is(err, io.EOF) {
 		// The editor reports Ctrl-C as the end of input too, so the
-		// counter distinguishes the two. The editor keeps the line that
+		// reader tells the two apart. The editor keeps the line that
 		// Ctrl-C ended, so a new editor takes its place. Keys typed ahead
 		// after the Ctrl-C are lost with the old one.
-		if t.in.takeInterrupt() {
+		if t.in.interrupted {
 			fmt.Fprint(t.out, "^C\r\n")
-			t.in.interrupts = 0
+			t.in.interrupted = false
 			t.newTerm()
 			return "", errDiscard
 		}
@@ -111,12 +111,12 @@ const maxLine = 4096
 // reached the editor's limit and so lost its end.
 var errLineTooLong = fmt.Errorf("a line typed at the prompt takes fewer than %d characters, so the statement was dropped: put longer input in a file and load it with use \"FILE\";", maxLine)
 
-// restoreOnSignal makes a SIGTERM, SIGHUP or SIGINT (sent by kill: in raw
-// mode Ctrl-C is a key) that arrives while the terminal is in raw mode
-// restore its state before the process exits
-// with 128 plus the signal's number, as a shell reports it. Without it
-// the process would die with the terminal still raw. The function it
-// returns stops the watch; its goroutine ends then.
+// restoreOnSignal makes a SIGTERM, SIGHUP or SIGINT (sent by kill, since
+// in raw mode Ctrl-C is a key) that arrives while the terminal is in raw
+// mode restore its state. The process then exits with 128 plus the
+// signal's number, as a shell reports it. Without this it would die with
+// the terminal still raw. The function returned stops the watch and its
+// goroutine.
 func restoreOnSignal(fd int, state *term.State) (stop func()) {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP, os.Interrupt)
@@ -142,15 +142,15 @@ func restoreOnSignal(fd int, state *term.State) (stop func()) {
 	}
 }
 
-// keyCounter passes a terminal's input through. It counts the Ctrl-C
+// keyReader passes a terminal's input through. It notes the Ctrl-C
 // bytes in it, which term.Terminal reports as io.EOF like Ctrl-D. It
 // also rewrites the Home and End codes that the editor does not handle
 // into the ones it does.
-type keyCounter struct {
-	r          io.Reader
-	interrupts int    // Ctrl-C bytes read and not yet taken
-	partial    []byte // the start of a code that a read cut off
-	out        []byte // rewritten input not yet returned
+type keyReader struct {
+	r           io.Reader
+	interrupted bool   // a Ctrl-C byte was read since the last line
+	partial     []byte // the start of a code that a read cut off
+	out         []byte // rewritten input not yet returned
 }
 
 // homeEnd maps other terminals' Home and End codes (VT220, rxvt and
@@ -164,13 +164,15 @@ var homeEnd = strings.NewReplacer(
 // that ends with one is held back until the next read completes it.
 var codeStarts = []string{"\x1b[1", "\x1b[4", "\x1b[7", "\x1b[8", "\x1b[", "\x1bO", "\x1b"}
 
-func (k *keyCounter) Read(p []byte) (int, error) {
+func (k *keyReader) Read(p []byte) (int, error) {
 	var err error
 	for len(k.out) == 0 && err == nil {
 		buf := make([]byte, max(len(p), 16))
 		var n int
 		n, err = k.r.Read(buf)
-		k.interrupts += bytes.Count(buf[:n], []byte{keyInterrupt})
+		if bytes.IndexByte(buf[:n], keyInterrupt) >= 0 {
+			k.interrupted = true
+		}
 		data := append(k.partial, buf[:n]...)
 		k.partial = nil
 		if err == nil {
@@ -193,16 +195,6 @@ func (k *keyCounter) Read(p []byte) (int, error) {
 		return n, nil // the error comes with the rest
 	}
 	return n, err
-}
-
-// takeInterrupt reports whether a Ctrl-C byte has been read and not yet
-// taken, and takes it.
-func (k *keyCounter) takeInterrupt() bool {
-	if k.interrupts == 0 {
-		return false
-	}
-	k.interrupts--
-	return true
 }
 
 // keyInterrupt is the byte that Ctrl-C sends in raw mode.
