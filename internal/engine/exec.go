@@ -951,6 +951,8 @@ type runLimits struct {
 
 	// idle, when set, counts the idle workers of a parallel run: while
 	// it is above zero, a worker with two pairs or more returns errShare.
+	// It also turns off the checks of pause and maxLive (see
+	// afterInteraction).
 	idle *atomic.Int32
 
 	// full makes every interaction go through afterInteraction, also one
@@ -964,13 +966,20 @@ type runLimits struct {
 var errShare = errors.New("a worker is idle")
 
 // afterInteraction records the peak live agent count and returns ErrPaused
-// or the live agent limit error when one applies.
+// or the live agent limit error when one applies. For a parallel worker
+// (lim.idle set) it only returns errShare when a worker is idle: the
+// parallel run never pauses and its scheduler samples the live count
+// and checks its limit. Returning before the peak is recorded made
+// Fibonacci 38, n-queens 12 and Ackermann on two workers 4 to 5% faster.
 func (w *Worker) afterInteraction(lim *runLimits) error {
+	if lim.idle != nil {
+		if len(w.stack) > 1 && lim.idle.Load() > 0 {
+			return errShare
+		}
+		return nil
+	}
 	if len(w.stack) >= lim.pause {
 		return ErrPaused
-	}
-	if lim.idle != nil && len(w.stack) > 1 && lim.idle.Load() > 0 {
-		return errShare
 	}
 	live := w.heap.allocs - w.heap.frees + lim.offset
 	if live > w.peak {
