@@ -280,7 +280,7 @@ func (p *ParallelNetwork) runParallel(ctx context.Context) error {
 	for _, w := range p.workers {
 		w.SetShared(false)
 	}
-	p.w.PushAll(res.Left)
+	p.w.HandOver(res.Left)
 	p.w.NotePeak(res.PeakLive)
 	p.lastSteals = 0
 	for _, n := range res.Steals {

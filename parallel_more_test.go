@@ -1428,3 +1428,53 @@ func TestParallelAgentLimitShortRun(t *testing.T) {
 		})
 	}
 }
+
+// TestParallelCancelResume cancels parallel tree sums part way and
+// reduces them again: the pairs left by the cancelled run, which the
+// network takes over from the workers' stacks, finish the sum.
+func TestParallelCancelResume(t *testing.T) {
+	leakCheck(t)
+	const depth = 14
+	for _, workers := range []int{2, 4} {
+		t.Run(fmt.Sprint(workers), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var grown atomic.Int64
+			rules := treeActionRules()
+			for i, r := range rules {
+				if a, ok := r.(annette.ActionRule); ok && a.Name == "grow" {
+					inner := a.Action
+					a.Action = func(c *annette.RuleContext) error {
+						if grown.Add(1) == 1000 {
+							// The scheduler learns of the cancel on
+							// another goroutine; give it the processor.
+							cancel()
+							time.Sleep(10 * time.Millisecond)
+						}
+						return inner(c)
+					}
+					rules[i] = a
+				}
+			}
+			p := parallelTree(t, rules, depth, workers, annette.Parallel)
+			defer closeNet(t, p)
+			st1, err := p.Reduce(ctx)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("Reduce = %v, want context.Canceled", err)
+			}
+			if p.Pending() == 0 {
+				t.Fatal("Pending = 0 after the cancel, want the pairs not reduced")
+			}
+			st2, err := p.Reduce(context.Background())
+			if err != nil {
+				t.Fatalf("second Reduce: %v", err)
+			}
+			if got := mustText(t, p.Network, "total"); got != fmt.Sprint(1<<depth) {
+				t.Errorf("total = %s, want %d", got, 1<<depth)
+			}
+			if got, want := st1.Interactions+st2.Interactions, treeInteractions(depth); got != want {
+				t.Errorf("interactions = %d + %d, want %d in all", st1.Interactions, st2.Interactions, want)
+			}
+		})
+	}
+}

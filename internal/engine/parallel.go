@@ -439,6 +439,22 @@ func (s *Scheduler) Finish() Result {
 		// worker has published its last change by now.
 		res.Err = &LimitError{Err: ErrAgentLimit, Limit: s.maxLive}
 	}
+	// A stopped run can leave hundreds of millions of pairs. The largest
+	// stack is handed over instead of copied, and the rest are copied
+	// once into room made for all of them.
+	big := s.workers[0]
+	total := len(s.pool) + len(s.deferred)
+	for _, w := range s.workers {
+		total += len(w.stack)
+		if len(w.stack) > len(big.stack) {
+			big = w
+		}
+	}
+	res.Left = big.stack
+	big.stack = nil
+	if cap(res.Left) < total {
+		res.Left = append(make([]Redex, 0, total), res.Left...)
+	}
 	for _, w := range s.workers {
 		res.Left = append(res.Left, w.stack...)
 		w.stack = w.stack[:0]
@@ -539,3 +555,14 @@ func (w *Worker) TakeStack() []Redex {
 
 // PushAll adds pairs to the worker's stack.
 func (w *Worker) PushAll(rs []Redex) { w.stack = append(w.stack, rs...) }
+
+// HandOver adds the pairs of rs to the worker's stack like PushAll, but
+// keeps rs itself when the stack is empty: the pairs left by a stopped
+// parallel run can fill gigabytes. The caller must not use rs afterwards.
+func (w *Worker) HandOver(rs []Redex) {
+	if len(w.stack) == 0 {
+		w.stack = rs
+		return
+	}
+	w.stack = append(w.stack, rs...)
+}
