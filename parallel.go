@@ -178,7 +178,9 @@ func (p *ParallelNetwork) prepareAll() error {
 // sequentially, as the execution mode selects. Errors are those of
 // Network.Reduce. On any of them every worker stops within a few hundred
 // interactions, and the network is left consistent, with the pairs not
-// reduced still in it.
+// reduced still in it. When more than one pair would fail, or a pair
+// fails near a limit, the error is that of the first a worker meets: it
+// can change from run to run, and differ from the sequential reducer's.
 func (p *ParallelNetwork) Reduce(ctx context.Context) (ParallelStats, error) {
 	if err := ctx.Err(); err != nil {
 		return ParallelStats{}, err
