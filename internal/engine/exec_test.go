@@ -316,3 +316,64 @@ func TestExecGuardTwoAttrs(t *testing.T) {
 		}
 	})
 }
+
+// hasNew reports whether p builds an agent in a cell of the pair: the
+// left agent's for mode 1, the right one's for mode 2.
+func hasNew(p *prog, mode uint8) bool {
+	for _, in := range p.code {
+		if in.op >= insNew1 && in.op <= insAlloc && in.mode == mode {
+			return true
+		}
+	}
+	return false
+}
+
+func TestExecInPlace(t *testing.T) {
+	forModes(t, func(t *testing.T, n *testNet) {
+		// Flip(r) >< Two(a, b) => r ~ Two(b, a): the new Two takes the
+		// old Two's cell, the right one.
+		flip := n.define("Flip", false, "r")
+		n.rule("flip", flip, n.two, nil, AltSpec{
+			Nodes: []NodeDecl{decl(n.two)},
+			Wires: [][2]End{
+				wire(ext(0), node(0, 0)),
+				wire(node(0, 1), ext(2)),
+				wire(node(0, 2), ext(1)),
+			},
+		})
+		// Make(r, s) >< Box(x) => r ~ Two(x, s): the new Two takes
+		// Make's cell, the left one.
+		mk := n.define("Make", false, "r", "s")
+		n.rule("make", mk, n.box, nil, AltSpec{
+			Nodes: []NodeDecl{decl(n.two)},
+			Wires: [][2]End{
+				wire(ext(0), node(0, 0)),
+				wire(node(0, 1), ext(2)),
+				wire(node(0, 2), ext(1)),
+			},
+		})
+
+		flipped, built := n.w.NewVar(), n.w.NewVar()
+		n.w.Push(n.agent(flip, flipped), n.agent(n.two, n.w.Int(1), n.w.Int(2)))
+		n.w.Push(n.agent(mk, built, n.w.Int(5)), n.agent(n.box, n.w.Int(9)))
+		if err := n.run(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := n.show(flipped), "Two(2, 1)"; got != want {
+			t.Errorf("Flip gives %s, want %s", got, want)
+		}
+		if got, want := n.show(built), "Two(9, 5)"; got != want {
+			t.Errorf("Make gives %s, want %s", got, want)
+		}
+
+		if NoPrograms.Load() {
+			return
+		}
+		if r, _ := n.net.Rules.lookup(flip, n.two); !hasNew(r.Template.prog, 2) {
+			t.Error("Flip's program does not write its Two in the right agent's cell")
+		}
+		if r, _ := n.net.Rules.lookup(mk, n.box); !hasNew(r.Template.prog, 1) {
+			t.Error("Make's program does not write its Two in the left agent's cell")
+		}
+	})
+}
