@@ -217,9 +217,14 @@ func (b *builtins) rules(ids map[string]TypeID) []*Rule {
 	for _, op := range arithmetic {
 		waiting := ids["_"+op.name]
 		wait, done := b.arithTemplates(ids[op.name], waiting, op.op)
-		rs = append(rs,
-			&Rule{Name: op.name, Left: ids[op.name], Right: TypeInt, Template: wait},
-			&Rule{Name: op.name, Left: waiting, Right: TypeInt, Template: done})
+		first := &Rule{Name: op.name, Left: ids[op.name], Right: TypeInt, Template: wait}
+		second := &Rule{Name: op.name, Left: waiting, Right: TypeInt, Template: done}
+		switch op.op {
+		case OpAdd, OpSub, OpMul:
+			first.arith, first.op, first.waiting = 1, op.op, waiting
+			second.arith, second.op = 2, op.op
+		}
+		rs = append(rs, first, second)
 	}
 	return rs
 }

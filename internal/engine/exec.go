@@ -445,6 +445,19 @@ pairs:
 		r := w.stack[len(w.stack)-1]
 		c := &w.tab.cells[uint(r.A.principalType())<<(w.tab.shift&63)|uint(r.B.principalType())]
 		pr := c.prog
+		if pr == nil && c.arith != 0 {
+			// A built-in rule of Add, Sub or Mul: its program is kept in
+			// the template for the cases that arith leaves to it.
+			if w.arith(c, r) {
+				if len(w.stack) >= lim.pause || lim.full {
+					if err := w.afterInteraction(lim); err != nil {
+						return Redex{}, err
+					}
+				}
+				continue
+			}
+			pr = c.tmpl.prog
+		}
 		if pr == nil {
 			rule := c.rule
 			if rule == nil || rule.Kind != RuleNative {
@@ -939,6 +952,63 @@ pairs:
 		}
 	}
 	return Redex{}, nil
+}
+
+// arith carries out the pair r, on top of the stack, with a built-in
+// rule of Add, Sub or Mul (c.arith) straight in Go, as Inpla does, and
+// reports true. It reports false, and changes nothing, when an integer
+// is boxed or the result does not fit in an INT word: the rule's program
+// handles those. It takes the agents' cells and wires like the program
+// and counts the same interaction, agents and wires.
+func (w *Worker) arith(c *ruleCell, r Redex) bool {
+	a, b := r.A, r.B
+	if c.swap {
+		a, b = b, a
+	}
+	if b&tagMask != tagInt {
+		return false
+	}
+	h := w.heap
+	l := a.nodeLoc()
+	p := h.word(l)
+	second := *(*Port)(unsafe.Add(p, 8)) // Op's y, or _Op's x
+
+	if c.arith == 1 {
+		// Op(r, y) ~ x gives _Op(r, x) ~ y, in Op's cell.
+		*(*Port)(unsafe.Add(p, 8)) = b
+		w.stack = w.stack[:len(w.stack)-1]
+		h.allocs++
+		h.frees++
+		w.count++
+		w.Link(NodePort(c.rule.waiting, l), second)
+		return true
+	}
+
+	// _Op(r, x) ~ y gives r ~ y op x.
+	if second&tagMask != tagInt {
+		return false
+	}
+	x, y := int64(second)>>3, int64(b)>>3
+	var v int64
+	switch c.rule.op {
+	case OpAdd:
+		v = y + x
+	case OpSub:
+		v = y - x
+	default:
+		v = y * x
+	}
+	res, ok := tagged(v)
+	if !ok {
+		return false
+	}
+	out := *(*Port)(p)
+	w.stack = w.stack[:len(w.stack)-1]
+	h.release(l, c.tmpl.words[0])
+	h.frees++
+	w.count++
+	w.Link(out, res)
+	return true
 }
 
 // runLimits are the limits that runCompiled checks after every
