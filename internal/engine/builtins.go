@@ -221,8 +221,8 @@ func (b *builtins) rules(ids map[string]TypeID) []*Rule {
 		second := &Rule{Name: op.name, Left: waiting, Right: TypeInt, Template: done}
 		switch op.op {
 		case OpAdd, OpSub, OpMul:
-			first.arith, first.op, first.waiting = 1, op.op, waiting
-			second.arith, second.op = 2, op.op
+			first.arithStep, first.op, first.waiting = 1, op.op, waiting
+			second.arithStep, second.op = 2, op.op
 		}
 		rs = append(rs, first, second)
 	}

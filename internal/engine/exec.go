@@ -445,10 +445,10 @@ pairs:
 		r := w.stack[len(w.stack)-1]
 		c := &w.tab.cells[uint(r.A.principalType())<<(w.tab.shift&63)|uint(r.B.principalType())]
 		pr := c.prog
-		if pr == nil && c.arith != 0 {
-			// A built-in rule of Add, Sub or Mul: its program is kept in
-			// the template for the cases that arith leaves to it.
-			if w.arith(c, r) {
+		if pr == nil && c.arithStep != 0 {
+			// A built-in rule of Add, Sub or Mul. Its program stays in
+			// the template for the cases that runArith leaves to it.
+			if w.runArith(c, r) {
 				if len(w.stack) >= lim.pause || lim.full {
 					if err := w.afterInteraction(lim); err != nil {
 						return Redex{}, err
@@ -954,13 +954,12 @@ pairs:
 	return Redex{}, nil
 }
 
-// arith carries out the pair r, on top of the stack, with a built-in
-// rule of Add, Sub or Mul (c.arith) straight in Go, as Inpla does, and
-// reports true. It reports false, and changes nothing, when an integer
-// is boxed or the result does not fit in an INT word: the rule's program
-// handles those. It takes the agents' cells and wires like the program
-// and counts the same interaction, agents and wires.
-func (w *Worker) arith(c *ruleCell, r Redex) bool {
+// runArith carries out the pair r, on top of the stack, with a built-in
+// rule of Add, Sub or Mul straight in Go, as Inpla does, and reports true.
+// It reports false and changes nothing when an integer is boxed or the
+// result needs a box, which the rule's program then handles. Cells,
+// wires and counts change as the program would change them.
+func (w *Worker) runArith(c *ruleCell, r Redex) bool {
 	a, b := r.A, r.B
 	if c.swap {
 		a, b = b, a
@@ -973,7 +972,7 @@ func (w *Worker) arith(c *ruleCell, r Redex) bool {
 	p := h.word(l)
 	second := *(*Port)(unsafe.Add(p, 8)) // Op's y, or _Op's x
 
-	if c.arith == 1 {
+	if c.arithStep == 1 {
 		// Op(r, y) ~ x gives _Op(r, x) ~ y, in Op's cell.
 		*(*Port)(unsafe.Add(p, 8)) = b
 		w.stack = w.stack[:len(w.stack)-1]
@@ -989,16 +988,7 @@ func (w *Worker) arith(c *ruleCell, r Redex) bool {
 		return false
 	}
 	x, y := int64(second)>>3, int64(b)>>3
-	var v int64
-	switch c.rule.op {
-	case OpAdd:
-		v = y + x
-	case OpSub:
-		v = y - x
-	default:
-		v = y * x
-	}
-	res, ok := tagged(v)
+	res, ok := tagged(binary(c.rule.op, y, x))
 	if !ok {
 		return false
 	}

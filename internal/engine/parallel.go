@@ -442,16 +442,16 @@ func (s *Scheduler) Finish() Result {
 	// A stopped run can leave hundreds of millions of pairs. The largest
 	// stack is handed over instead of copied, and the rest are copied
 	// once into room made for all of them.
-	big := s.workers[0]
+	largest := s.workers[0]
 	total := len(s.pool) + len(s.deferred)
 	for _, w := range s.workers {
 		total += len(w.stack)
-		if len(w.stack) > len(big.stack) {
-			big = w
+		if len(w.stack) > len(largest.stack) {
+			largest = w
 		}
 	}
-	res.Left = big.stack
-	big.stack = nil
+	res.Left = largest.stack
+	largest.stack = nil
 	if cap(res.Left) < total {
 		res.Left = append(make([]Redex, 0, total), res.Left...)
 	}
@@ -564,5 +564,5 @@ func (w *Worker) HandOver(rs []Redex) {
 		w.stack = rs
 		return
 	}
-	w.stack = append(w.stack, rs...)
+	w.PushAll(rs)
 }

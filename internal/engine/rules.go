@@ -25,13 +25,13 @@ type Rule struct {
 	// Builtin rules are found after user rules and before wildcard rules.
 	Builtin bool
 
-	// arith marks the built-in rules of Add, Sub and Mul, which the
-	// reducer loop carries out without their programs: 1 for
+	// arithStep marks the built-in rules of Add, Sub and Mul, which the
+	// reducer loop carries out without their programs. It is 1 for
 	// Op(r, y) >< (int x) => _Op(r, x) ~ y, where waiting is _Op, and 2
 	// for _Op(r, int x) >< (int y) => r ~ (y op x).
-	arith   uint8
-	op      Op
-	waiting TypeID
+	arithStep uint8
+	op        Op
+	waiting   TypeID
 }
 
 // Table maps pairs of type ids to rules in a dense matrix, filled for
@@ -59,7 +59,9 @@ type ruleCell struct {
 	// prog.na and prog.nb, repeated here to spare the reducer loop a
 	// dependent load before it reads the pair's ports.
 	na, nb uint8
-	arith  uint8 // rule.arith, when the rule has a program; prog is then nil
+	// arithStep is rule.arithStep for a rule with a program, and prog
+	// is then nil.
+	arithStep uint8
 }
 
 // NewTable returns an empty table.
@@ -163,10 +165,10 @@ func (t *Table) Build(ntype int) {
 				c.prog = r.Template.prog
 				if p := c.prog; p != nil {
 					c.na, c.nb = uint8(p.na), uint8(p.nb)
-					if r.arith != 0 {
-						// The reducer loop tests arith only where prog
+					if r.arithStep != 0 {
+						// The reducer loop tests arithStep only where prog
 						// is nil, so other pairs pay nothing for it.
-						c.arith, c.prog = r.arith, nil
+						c.arithStep, c.prog = r.arithStep, nil
 					}
 				}
 			}
