@@ -93,18 +93,26 @@ func (ip *Interpreter) free(name string, half *locSet) {
 	}
 	// One end of the wire is gone. The cell goes when the other does,
 	// if that happens in this statement.
-	if l := nm.cell.Loc(); half.has(l) {
+	ip.endGone(nm.cell, half)
+}
+
+// endGone records that one end of the empty wire cell p is gone. It frees
+// the cell when half shows that its other end went earlier in the same
+// walk, and otherwise adds the cell to half.
+func (ip *Interpreter) endGone(p engine.Port, half *locSet) {
+	l := p.Loc()
+	if half.has(l) {
 		half.remove(l)
-		n.w.FreeVar(nm.cell)
-	} else {
-		half.add(l)
+		ip.net.w.FreeVar(p)
+		return
 	}
+	half.add(l)
 }
 
 // heldName returns the first of names whose wire ends, past any wires
 // joined to it, at an auxiliary port in the term of an interface name
 // outside names, or at such a name itself, and that name. Freeing it
-// would leave that term a wire with no end, so free refuses, as Inpla
+// would leave that term a wire with no end, so free rejects it, as Inpla
 // does. It walks the other terms once.
 func (ip *Interpreter) heldName(names []string) (held, holder string, ok bool) {
 	n := ip.net
@@ -206,11 +214,8 @@ func (ip *Interpreter) freeFrom(stack []engine.Port, half *locSet) {
 				n.dropName(other)
 				delete(owner, l)
 				w.FreeVar(p)
-			} else if half.has(l) {
-				half.remove(l)
-				w.FreeVar(p)
 			} else {
-				half.add(l)
+				ip.endGone(p, half)
 			}
 		case p.IsInt():
 			w.DropInt(p)
