@@ -19,8 +19,6 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
-
-	"golang.org/x/term"
 )
 
 // benchResult is one line of annette bench's report: a program at one
@@ -88,7 +86,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	progress := io.Discard
-	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if isTerminal(stderr) {
 		progress = stderr
 	}
 	var results []benchResult
