@@ -1429,7 +1429,7 @@ func TestParallelAgentLimitShortRun(t *testing.T) {
 	}
 }
 
-// TestParallelCancelResume cancels parallel tree sums part way and
+// TestParallelCancelResume cancels parallel tree sums partway and
 // reduces them again: the pairs left by the cancelled run, which the
 // network takes over from the workers' stacks, finish the sum.
 func TestParallelCancelResume(t *testing.T) {

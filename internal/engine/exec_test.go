@@ -343,8 +343,8 @@ func TestExecInPlace(t *testing.T) {
 		})
 		// Make(r, s) >< Box(x) => r ~ Two(x, s): the new Two takes
 		// Make's cell, the left one.
-		mk := n.define("Make", false, "r", "s")
-		n.rule("make", mk, n.box, nil, AltSpec{
+		maker := n.define("Make", false, "r", "s")
+		n.rule("make", maker, n.box, nil, AltSpec{
 			Nodes: []NodeDecl{decl(n.two)},
 			Wires: [][2]End{
 				wire(ext(0), node(0, 0)),
@@ -355,7 +355,7 @@ func TestExecInPlace(t *testing.T) {
 
 		flipped, built := n.w.NewVar(), n.w.NewVar()
 		n.w.Push(n.agent(flip, flipped), n.agent(n.two, n.w.Int(1), n.w.Int(2)))
-		n.w.Push(n.agent(mk, built, n.w.Int(5)), n.agent(n.box, n.w.Int(9)))
+		n.w.Push(n.agent(maker, built, n.w.Int(5)), n.agent(n.box, n.w.Int(9)))
 		if err := n.run(); err != nil {
 			t.Fatal(err)
 		}
@@ -372,7 +372,7 @@ func TestExecInPlace(t *testing.T) {
 		if r, _ := n.net.Rules.lookup(flip, n.two); !hasNew(r.Template.prog, 2) {
 			t.Error("Flip's program does not write its Two in the right agent's cell")
 		}
-		if r, _ := n.net.Rules.lookup(mk, n.box); !hasNew(r.Template.prog, 1) {
+		if r, _ := n.net.Rules.lookup(maker, n.box); !hasNew(r.Template.prog, 1) {
 			t.Error("Make's program does not write its Two in the left agent's cell")
 		}
 	})
