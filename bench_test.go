@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/annette-go/annette"
@@ -101,4 +102,40 @@ func benchParallelTree(b *testing.B, workers int, mode annette.ExecutionMode) fl
 	rate := float64(total) / b.Elapsed().Seconds()
 	b.ReportMetric(rate, "interactions/s")
 	return rate
+}
+
+// streamProgram feeds a list of 1,000,000 numbers from a generator to a
+// summer. On two workers the two often run on different cores, so each
+// list cell is made on one core and freed on the other.
+const streamProgram = `
+Gen(r, int s) >< (int n)
+| n == 0 => r ~ []
+| _      => r ~ s:rest, Gen(rest, s + 1) ~ (n - 1);
+Sum(r, int acc) >< [] => r ~ acc;
+Sum(r, int acc) >< (int x):xs => Sum(r, acc + x) ~ xs;
+Gen(xs, 1) ~ 1000000, Sum(total, 0) ~ xs;
+total;
+`
+
+// BenchmarkParallelStream runs streamProgram on 1 and 2 workers.
+func BenchmarkParallelStream(b *testing.B) {
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			var total int64
+			for b.Loop() {
+				var out strings.Builder
+				ip, err := annette.NewInterpreter(annette.InterpreterConfig{
+					Stdout: &out, Workers: workers, Mode: annette.Parallel,
+				})
+				must(b, err)
+				must(b, ip.Run("stream.in", []byte(streamProgram)))
+				total += ip.Network().Stats().Interactions
+				must(b, ip.Close())
+				if !strings.Contains(out.String(), "500000500000") {
+					b.Fatalf("output %q lacks the sum 500000500000", out.String())
+				}
+			}
+			reportRate(b, total)
+		})
+	}
 }

@@ -745,9 +745,9 @@ pairs:
 							h.free[1] = *c
 							*c = 0
 						} else {
-							// The current range, unless cells have come back
-							// from other heaps (bumpAlloc takes those first).
-							if h.bump+1 > h.end || h.inbox[1].Load() != 0 {
+							// The current range. At its end bumpAlloc takes
+							// the cells that other heaps sent back.
+							if h.bump+1 > h.end {
 								break fast
 							}
 							l = h.bump
@@ -766,7 +766,7 @@ pairs:
 							if l != 0 {
 								h.free[n] = *(*uint64)(h.word(l))
 							} else {
-								if h.bump+uint64(n) > h.end || h.inbox[n].Load() != 0 {
+								if h.bump+uint64(n) > h.end {
 									break fast
 								}
 								l = h.bump

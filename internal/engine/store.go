@@ -196,25 +196,43 @@ func (h *Heap) alloc(n int) uint64 {
 	return h.bumpAlloc(n)
 }
 
-// bumpAlloc allocates n words from the current range.
+// bumpAlloc allocates n words from the current range. It is called when
+// the free list of n-word cells is empty.
+//
+// Cells that other heaps freed wait in the inbox until the current range
+// is used up. Taking them as soon as the free list runs dry would read
+// the inbox word at every allocation from the range. That cache line
+// would then move between the cores at every cell sent back. Waiting
+// costs at most one range of extra memory.
 //
 //go:noinline
 func (h *Heap) bumpAlloc(n int) uint64 {
-	// Cells that other heaps freed: the first is the result and the rest
-	// become the free list, which is empty here. The load spares the
-	// swap's locked instruction while the inbox is empty.
-	if h.inbox[n].Load() != 0 {
-		if l := h.inbox[n].Swap(0); l != 0 {
+	if h.bump+uint64(n) > h.end {
+		if h.takeInbox(); h.free[n] != 0 {
+			l := h.free[n]
 			h.free[n] = *h.cell(l)
 			return l
 		}
-	}
-	if h.bump+uint64(n) > h.end {
 		h.refill()
 	}
 	l := h.bump
 	h.bump += uint64(n)
 	return l
+}
+
+// takeInbox moves the cells that other heaps sent back onto the free
+// lists that are empty. The swap takes a whole list, and the pusher's
+// compare-and-swap published the links written into its cells. A
+// non-empty free list keeps its inbox for a later range: cells of that
+// size are not taken from the range meanwhile, so none pile up.
+func (h *Heap) takeInbox() {
+	for k := range h.inbox {
+		// The load spares the swap's locked instruction while the inbox
+		// is empty.
+		if h.free[k] == 0 && h.inbox[k].Load() != 0 {
+			h.free[k] = h.inbox[k].Swap(0)
+		}
+	}
 }
 
 func (h *Heap) refill() {

@@ -29,25 +29,51 @@ func TestStoreRemoteFreeReturnsCell(t *testing.T) {
 	s := NewStore()
 	h1, h2 := NewHeap(s), NewHeap(s)
 	a := h1.alloc(3)
-	h2.release(a, 3)
-	if h2.free[3] != 0 {
-		t.Errorf("h2 took h1's cell %d on its own free list", h2.free[3])
+	b := h1.alloc(1)
+	c := h1.alloc(2)
+	d := h1.alloc(2)
+	h1.release(d, 2) // h1's own list of 2-word cells is not empty
+	for _, x := range []struct {
+		loc uint64
+		n   int
+	}{{a, 3}, {b, 1}, {c, 2}} {
+		h2.release(x.loc, x.n)
+	}
+	if h2.free[3] != 0 || h2.free[1] != 0 || h2.free[2] != 0 {
+		t.Errorf("h2 took h1's cells on its own free lists: %v", h2.free[:4])
 	}
 	if got := h1.inbox[3].Load(); got != a {
 		t.Errorf("h1's inbox holds %d, want %d", got, a)
 	}
-	// h1's free list is empty, so the next allocation takes the inbox.
+	// The cells wait in the inbox while h1's current range lasts.
+	if got := h1.alloc(3); got == a {
+		t.Errorf("h1 took its returned cell %d before its range ended", a)
+	}
+	// At the end of the range, every inbox whose free list is empty is
+	// taken, whatever the size being allocated.
+	h1.bump = h1.end
 	if got := h1.alloc(3); got != a {
 		t.Errorf("h1 allocated %d, want its returned cell %d", got, a)
 	}
 	if got := h1.inbox[3].Load(); got != 0 {
-		t.Errorf("h1's inbox still holds %d", got)
+		t.Errorf("h1's inbox of 3-word cells still holds %d", got)
+	}
+	if got := h1.free[1]; got != b {
+		t.Errorf("h1's free list of wire cells starts at %d, want %d", got, b)
+	}
+	// The list of 2-word cells was not empty: its inbox waits.
+	if got := h1.inbox[2].Load(); got != c {
+		t.Errorf("h1's inbox of 2-word cells holds %d, want %d", got, c)
+	}
+	if got := h1.alloc(2); got != d {
+		t.Errorf("h1 allocated %d, want its own freed cell %d", got, d)
 	}
 }
 
 // TestStoreRemoteFreeConcurrent frees one heap's cells from several
-// goroutines while the owner allocates, and checks that every cell comes
-// back exactly once. Run it with -race.
+// goroutines while the owner allocates and ends its ranges early, so that
+// it takes its inbox while cells arrive. Every cell must come back
+// exactly once. Run it with -race.
 func TestStoreRemoteFreeConcurrent(t *testing.T) {
 	const perWorker, workers = 2000, 4
 	s := NewStore()
@@ -67,23 +93,34 @@ func TestStoreRemoteFreeConcurrent(t *testing.T) {
 			}
 		}()
 	}
-	// The owner allocates meanwhile: from its range at first, from the
-	// inbox once cells arrive.
 	got := map[uint64]bool{}
-	for range perWorker {
-		got[owner.alloc(2)] = true
+	allocs := 0
+	take := func() {
+		l := owner.alloc(2)
+		if got[l] {
+			t.Fatalf("cell %d handed out twice", l)
+		}
+		got[l] = true
+		allocs++
+	}
+	for i := range perWorker {
+		if i%100 == 0 {
+			owner.bump = owner.end // the range ends: take the inbox
+		}
+		take()
 	}
 	wg.Wait()
+	owner.bump = owner.end
 	for range len(cells) {
-		got[owner.alloc(2)] = true
+		take()
 	}
 	for _, l := range cells {
 		if !got[l] {
 			t.Fatalf("cell %d never came back to its owner", l)
 		}
 	}
-	if len(got) != len(cells)+perWorker {
-		t.Errorf("%d distinct cells allocated, want %d", len(got), len(cells)+perWorker)
+	if len(got) != allocs {
+		t.Errorf("%d distinct cells in %d allocations", len(got), allocs)
 	}
 }
 
