@@ -104,10 +104,12 @@ func benchParallelTree(b *testing.B, workers int, mode annette.ExecutionMode) fl
 	return rate
 }
 
-// streamProgram feeds a list of 1,000,000 numbers from a generator to a
-// summer. On two workers the two often run on different cores, so each
-// list cell is made on one core and freed on the other.
-const streamProgram = `
+// streamPrograms feed a list of numbers from a generator to a summer. On
+// two workers the two often run on different cores, so each list cell is
+// made on one core and freed on the other. In "map" the built-in Map
+// runs between them, and a worker's stack holds most of the list.
+var streamPrograms = []struct{ name, src, sum string }{
+	{"sum", `
 Gen(r, int s) >< (int n)
 | n == 0 => r ~ []
 | _      => r ~ s:rest, Gen(rest, s + 1) ~ (n - 1);
@@ -115,27 +117,40 @@ Sum(r, int acc) >< [] => r ~ acc;
 Sum(r, int acc) >< (int x):xs => Sum(r, acc + x) ~ xs;
 Gen(xs, 1) ~ 1000000, Sum(total, 0) ~ xs;
 total;
-`
+`, "500000500000"},
+	{"map", `
+Gen(r, int s) >< (int n)
+| n == 0 => r ~ []
+| _      => r ~ s:rest, Gen(rest, s + 1) ~ (n - 1);
+Sum(r, int acc) >< [] => r ~ acc;
+Sum(r, int acc) >< (int x):xs => Sum(r, acc + x) ~ xs;
+inc(r) >< (int x) => r ~ x + 1;
+Gen(xs, 0) ~ 200000, Map(ys, %inc) ~ xs, Sum(total, 0) ~ ys;
+total;
+`, "20000100000"},
+}
 
-// BenchmarkParallelStream runs streamProgram on 1 and 2 workers.
+// BenchmarkParallelStream runs streamPrograms on 1 and 2 workers.
 func BenchmarkParallelStream(b *testing.B) {
-	for _, workers := range []int{1, 2} {
-		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			var total int64
-			for b.Loop() {
-				var out strings.Builder
-				ip, err := annette.NewInterpreter(annette.InterpreterConfig{
-					Stdout: &out, Workers: workers, Mode: annette.Parallel,
-				})
-				must(b, err)
-				must(b, ip.Run("stream.in", []byte(streamProgram)))
-				total += ip.Network().Stats().Interactions
-				must(b, ip.Close())
-				if !strings.Contains(out.String(), "500000500000") {
-					b.Fatalf("output %q lacks the sum 500000500000", out.String())
+	for _, prog := range streamPrograms {
+		for _, workers := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/workers=%d", prog.name, workers), func(b *testing.B) {
+				var total int64
+				for b.Loop() {
+					var out strings.Builder
+					ip, err := annette.NewInterpreter(annette.InterpreterConfig{
+						Stdout: &out, Workers: workers, Mode: annette.Parallel,
+					})
+					must(b, err)
+					must(b, ip.Run("stream.in", []byte(prog.src)))
+					total += ip.Network().Stats().Interactions
+					must(b, ip.Close())
+					if !strings.Contains(out.String(), prog.sum) {
+						b.Fatalf("output %q lacks the sum %s", out.String(), prog.sum)
+					}
 				}
-			}
-			reportRate(b, total)
-		})
+				reportRate(b, total)
+			})
+		}
 	}
 }
