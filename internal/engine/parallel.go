@@ -65,6 +65,8 @@ type Scheduler struct {
 	retried    bool       // deferred pairs were put back once
 	retryMark  int64      // total interactions at that time
 	published  []int64    // interactions of each worker, as of its last idle wait
+	takenAt    []int64    // each worker's count when it last took pairs from the pool, or -1
+	batch      int        // pairs that share gives away, from 1 to maxShareBatch
 	steals     []int64    // pairs each worker took from the pool
 	cancelStop func() bool
 }
@@ -82,7 +84,12 @@ func NewScheduler(ctx context.Context, workers []*Worker, start []Redex, lim Lim
 		limit:     lim.Interactions,
 		liveBase:  liveBase,
 		published: make([]int64, len(workers)),
+		takenAt:   make([]int64, len(workers)),
+		batch:     1,
 		steals:    make([]int64, len(workers)),
+	}
+	for i := range s.takenAt {
+		s.takenAt[i] = -1
 	}
 	s.cond = sync.NewCond(&s.mu)
 	if s.maxLive <= 0 {
@@ -317,27 +324,38 @@ func (s *Scheduler) giveBack(quota int64) {
 	}
 }
 
-// share moves the oldest pair of w's stack to the pool and wakes the
-// idle workers. The oldest pair is the one nearest the root of the
-// computation, so it tends to carry the most work. Giving away more, such
-// as half the stack, was measured to make workers trade small pairs back
-// and forth. The pairs' agents were written by w, and the mutex publishes
-// those writes to the worker that takes the pair.
+// share moves the oldest pairs of w's stack to the pool, s.batch of them
+// but never the last, and wakes the idle workers. The oldest pair is the
+// one nearest the root of the computation, so it tends to carry the most
+// work. Giving away more, such as half the stack, was measured to make
+// workers trade small pairs back and forth, so a share gives one pair
+// until a worker comes back idle soon after taking pairs (see idleWait).
+// The pairs' agents were written by w, and the mutex publishes those
+// writes to the worker that takes the pairs.
 func (s *Scheduler) share(w *Worker) {
 	s.mu.Lock()
-	s.pool = append(s.pool, w.stack[0])
+	n := min(s.batch, len(w.stack)-1)
+	s.pool = append(s.pool, w.stack[:n]...)
 	s.poolLen.Store(int32(len(s.pool)))
 	s.mu.Unlock()
 	if len(w.stack) <= shareShift {
-		w.stack = append(w.stack[:0], w.stack[1:]...)
+		w.stack = append(w.stack[:0], w.stack[n:]...)
 	} else {
 		// Shifting a long stack at every share made a stream of a few
 		// hundred thousand pairs run in seconds instead of milliseconds.
 		// Slicing costs the stack one element of capacity instead.
-		w.stack = w.stack[1:]
+		w.stack = w.stack[n:]
 	}
 	s.cond.Broadcast()
 }
+
+// shortRun is the number of interactions under which pairs taken from
+// the pool count as too little work, and maxShareBatch the most pairs
+// that share gives away at once.
+const (
+	shortRun      = 1024
+	maxShareBatch = 256
+)
 
 // shareShift is the longest stack that share shifts down to keep its
 // capacity.
@@ -350,6 +368,16 @@ func (s *Scheduler) idleWait(i int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.published[i] = w.count
+	if t := s.takenAt[i]; t >= 0 {
+		// Pairs that kept their taker busy only briefly cost more to
+		// move than they saved: give more at a time.
+		if w.count-t < shortRun {
+			s.batch = min(2*s.batch, maxShareBatch)
+		} else {
+			s.batch = 1
+		}
+		s.takenAt[i] = -1
+	}
 	s.idle++
 	s.idleHint.Store(int32(s.idle))
 	spun := false
@@ -367,6 +395,7 @@ func (s *Scheduler) idleWait(i int) bool {
 			s.pool = s.pool[:k]
 			s.poolLen.Store(int32(k))
 			s.steals[i] += int64(n)
+			s.takenAt[i] = w.count
 			s.idle--
 			s.idleHint.Store(int32(s.idle))
 			return true

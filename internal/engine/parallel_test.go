@@ -5,40 +5,47 @@ import (
 	"testing"
 )
 
-// TestShareOldestPair checks that share gives the oldest pair to the pool
-// and keeps the rest of the stack in order. A long stack is resliced, not
-// shifted, so that a share costs the same whatever the stack's length.
-func TestShareOldestPair(t *testing.T) {
-	for _, n := range []int{1, 2, shareShift, shareShift + 1, 1000} {
-		s := &Scheduler{}
+// TestShareOldestPairs checks that share gives the oldest pairs to the
+// pool, as many as the batch allows but never the last one, and keeps the
+// rest of the stack in order. A long stack is resliced, not shifted, so
+// that a share costs the same whatever the stack's length.
+func TestShareOldestPairs(t *testing.T) {
+	pair := func(i int) Redex {
+		return Redex{Port(uint64(i)<<3 | tagInt), Port(uint64(i+1)<<3 | tagInt)}
+	}
+	for _, tc := range []struct{ n, batch, given int }{
+		{2, 1, 1}, {shareShift, 1, 1}, {shareShift + 1, 1, 1}, {1000, 1, 1},
+		{2, 3, 1}, {4, 3, 3}, {1000, 3, 3},
+	} {
+		s := &Scheduler{batch: tc.batch}
 		s.cond = sync.NewCond(&s.mu)
 		w := &Worker{}
-		for i := range n {
-			w.stack = append(w.stack, Redex{Port(uint64(i)<<3 | tagInt), Port(uint64(i+1)<<3 | tagInt)})
+		for i := range tc.n {
+			w.stack = append(w.stack, pair(i))
 		}
-		oldest := w.stack[0]
-		var second *Redex
-		if n > 1 {
-			second = &w.stack[1]
-		}
+		next := &w.stack[tc.given]
 		s.share(w)
-		if len(s.pool) != 1 || s.pool[0] != oldest {
-			t.Errorf("n=%d: pool %v, want the oldest pair %v", n, s.pool, oldest)
+		if len(s.pool) != tc.given {
+			t.Fatalf("%+v: %d pairs in the pool, want %d", tc, len(s.pool), tc.given)
 		}
-		if got := s.poolLen.Load(); got != 1 {
-			t.Errorf("n=%d: poolLen %d, want 1", n, got)
-		}
-		if len(w.stack) != n-1 {
-			t.Fatalf("n=%d: %d pairs left, want %d", n, len(w.stack), n-1)
-		}
-		for i, r := range w.stack {
-			want := Redex{Port(uint64(i+1)<<3 | tagInt), Port(uint64(i+2)<<3 | tagInt)}
-			if r != want {
-				t.Fatalf("n=%d: pair %d is %v, want %v", n, i, r, want)
+		for i, r := range s.pool {
+			if r != pair(i) {
+				t.Errorf("%+v: pool pair %d is %v, want %v", tc, i, r, pair(i))
 			}
 		}
-		if n == 1000 && &w.stack[0] != second {
-			t.Errorf("n=%d: the stack was copied, want it resliced", n)
+		if got := s.poolLen.Load(); got != int32(tc.given) {
+			t.Errorf("%+v: poolLen %d, want %d", tc, got, tc.given)
+		}
+		if len(w.stack) != tc.n-tc.given {
+			t.Fatalf("%+v: %d pairs left, want %d", tc, len(w.stack), tc.n-tc.given)
+		}
+		for i, r := range w.stack {
+			if r != pair(i+tc.given) {
+				t.Fatalf("%+v: stack pair %d is %v, want %v", tc, i, r, pair(i+tc.given))
+			}
+		}
+		if tc.n == 1000 && &w.stack[0] != next {
+			t.Errorf("%+v: the stack was copied, want it resliced", tc)
 		}
 	}
 }
