@@ -343,7 +343,7 @@ func (s *Scheduler) share(w *Worker) {
 	} else {
 		// Shifting a long stack at every share made a stream of a few
 		// hundred thousand pairs run in seconds instead of milliseconds.
-		// Slicing costs the stack one element of capacity instead.
+		// Slicing costs the stack n elements of capacity instead.
 		w.stack = w.stack[n:]
 	}
 	s.cond.Broadcast()
