@@ -19,7 +19,9 @@ import (
 //     after each interaction. When some are idle and it holds more than
 //     one pair, it moves its oldest pair to the pool and wakes them. The
 //     oldest pair sits nearest the root of the computation and tends to
-//     carry the most work.
+//     carry the most work. When pairs taken from the pool keep a worker
+//     busy for only a few interactions, later shares move more pairs at
+//     a time.
 //   - The run is over when every worker is idle and the pool is empty:
 //     that state is only reached under the mutex, by the last worker to
 //     go idle, and no worker can create work while idle, so no pair is
