@@ -109,26 +109,25 @@ func benchParallelTree(b *testing.B, workers int, mode annette.ExecutionMode) fl
 // made on one core and freed on the other. In "map" the built-in Map
 // runs between them, and a worker's stack holds most of the list.
 var streamPrograms = []struct{ name, src, sum string }{
-	{"sum", `
-Gen(r, int s) >< (int n)
-| n == 0 => r ~ []
-| _      => r ~ s:rest, Gen(rest, s + 1) ~ (n - 1);
-Sum(r, int acc) >< [] => r ~ acc;
-Sum(r, int acc) >< (int x):xs => Sum(r, acc + x) ~ xs;
+	{"sum", streamRules + `
 Gen(xs, 1) ~ 1000000, Sum(total, 0) ~ xs;
 total;
 `, "500000500000"},
-	{"map", `
-Gen(r, int s) >< (int n)
-| n == 0 => r ~ []
-| _      => r ~ s:rest, Gen(rest, s + 1) ~ (n - 1);
-Sum(r, int acc) >< [] => r ~ acc;
-Sum(r, int acc) >< (int x):xs => Sum(r, acc + x) ~ xs;
+	{"map", streamRules + `
 inc(r) >< (int x) => r ~ x + 1;
 Gen(xs, 0) ~ 200000, Map(ys, %inc) ~ xs, Sum(total, 0) ~ ys;
 total;
 `, "20000100000"},
 }
+
+// streamRules are the generator and the summer of streamPrograms.
+const streamRules = `
+Gen(r, int s) >< (int n)
+| n == 0 => r ~ []
+| _      => r ~ s:rest, Gen(rest, s + 1) ~ (n - 1);
+Sum(r, int acc) >< [] => r ~ acc;
+Sum(r, int acc) >< (int x):xs => Sum(r, acc + x) ~ xs;
+`
 
 // BenchmarkParallelStream runs streamPrograms on 1 and 2 workers.
 func BenchmarkParallelStream(b *testing.B) {
