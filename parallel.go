@@ -40,7 +40,14 @@ type ParallelConfig struct {
 	// pairs from which a reduction goes parallel. Zero means one per
 	// worker, and at least 2: a computation with a single active pair at a
 	// time then stays sequential, while pipelines such as list sorts,
-	// which keep a few pairs active at once, gain from the workers. The sequential reducer checks it after every interaction.
+	// which keep a few pairs active at once, gain from the workers. The
+	// sequential reducer checks it after every interaction.
+	//
+	// NOTE: a stream of two stages keeps two pairs active, so with the
+	// default it runs in parallel on two workers but stays sequential on
+	// three or more. Setting the threshold to 2 makes it go parallel there
+	// too; whether the idle workers then cost more than they gain was not
+	// measured (the test machine has two cores).
 	SequentialThreshold int
 	// MinBatch is the smallest number of active pairs a worker gets in
 	// one Step round; a round with fewer pairs per worker uses fewer
