@@ -46,8 +46,8 @@ type ParallelConfig struct {
 	// NOTE: a stream of two stages keeps two pairs active, so with the
 	// default it runs in parallel on two workers but stays sequential on
 	// three or more. Setting the threshold to 2 makes it go parallel there
-	// too; whether the idle workers then cost more than they gain was not
-	// measured (the test machine has two cores).
+	// too. Whether the idle workers then cost more than they gain was not
+	// measured, because the test machine has two cores.
 	SequentialThreshold int
 	// MinBatch is the smallest number of active pairs a worker gets in
 	// one Step round; a round with fewer pairs per worker uses fewer
