@@ -79,11 +79,12 @@ type Network struct {
 	net *engine.Net
 	w   *engine.Worker
 
-	names  map[string]*freeName
-	order  []string          // interface names in creation order
-	dirty  bool              // types or rules changed since the table was built
-	stats  Stats             // totals over all runs
-	labels map[uint64]string // wire cell → label, see wireLabel
+	names   map[string]*freeName
+	order   []string          // interface names in creation order
+	dirty   bool              // types or rules changed since the table was built
+	changes uint64            // changes of types and rules; see ParallelNetwork.prepared
+	stats   Stats             // totals over all runs
+	labels  map[uint64]string // wire cell → label, see wireLabel
 
 	// others are the workers of a ParallelNetwork beside w. Their counts
 	// of interactions and agents add to w's.
@@ -109,7 +110,7 @@ type freeName struct {
 // tail) for lists, and "Tuple0", "Tuple2" … "Tuple5" for tuples (ports
 // main, e1 … eN).
 func NewNetwork(cfg Config) *Network {
-	n := &Network{cfg: cfg, net: engine.NewNet(), names: map[string]*freeName{}, dirty: true}
+	n := &Network{cfg: cfg, net: engine.NewNet(), names: map[string]*freeName{}, dirty: true, changes: 1}
 	n.w = engine.NewWorker(n.net, cfg.Seed)
 	n.builder.n = n
 	for _, t := range builtinTypes {
@@ -150,7 +151,7 @@ func (n *Network) DefineType(t Type) error {
 		}
 		return err
 	}
-	n.dirty = true
+	n.changed()
 	return nil
 }
 
@@ -176,7 +177,7 @@ func (n *Network) AddBuiltins() error {
 	if _, err := engine.InstallBuiltins(n.net); err != nil {
 		return err
 	}
-	n.dirty = true
+	n.changed()
 	return nil
 }
 
@@ -219,6 +220,13 @@ func (n *Network) Pending() int { return n.w.Pending() }
 // prepare makes the network ready to reduce: it checks that every port
 // of the agents built since the last run is connected, rebuilds the rule
 // table if needed and makes existing agent handles stale.
+// changed records a change of types or rules: the next run rebuilds the
+// rule table.
+func (n *Network) changed() {
+	n.dirty = true
+	n.changes++
+}
+
 func (n *Network) prepare() error {
 	if n.running {
 		return ErrRunning

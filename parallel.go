@@ -103,6 +103,11 @@ type ParallelNetwork struct {
 	closed  bool
 
 	totalSteals int64 // pairs moved between workers over every run
+
+	// prepared is Network.changes when the workers other than the
+	// Network's own were last prepared. The embedded Network's Reduce and
+	// Step prepare only its own worker.
+	prepared uint64
 }
 
 // NewParallelNetwork returns an empty network with parallel reducers.
@@ -169,14 +174,14 @@ func (p *ParallelNetwork) prepareAll() error {
 	if p.closed {
 		return errClosed
 	}
-	dirty := p.dirty
 	if err := p.prepare(); err != nil {
 		return err
 	}
-	if dirty {
+	if p.prepared != p.changes {
 		for _, w := range p.workers[1:] {
 			w.Prepare()
 		}
+		p.prepared = p.changes
 	}
 	return nil
 }

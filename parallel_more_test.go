@@ -1478,3 +1478,69 @@ func TestParallelCancelResume(t *testing.T) {
 		})
 	}
 }
+
+// TestParallelAfterEmbeddedStep runs the embedded Network's Step before
+// the ParallelNetwork's Reduce. Step prepares only the Network's own
+// worker for the rules, so Reduce must prepare the others. The P2 rule
+// waits for an integer from a Count chain and takes the general path.
+func TestParallelAfterEmbeddedStep(t *testing.T) {
+	leakCheck(t)
+	types := []annette.Type{
+		{Name: "Count", Ports: []string{"main", "r"}},
+		{Name: "P2", Ports: []string{"main", "s", "x"}},
+	}
+	rules := []annette.Rule{
+		annette.RewriteRule{Name: "count", Left: annette.Pat("Count", "r"), Right: annette.Pat("Int", "d"),
+			Cases: []annette.Case{
+				{Guard: annette.Ptr(annette.Op("<=", annette.V("d"), annette.N(0))), Body: []annette.Wire{annette.W(annette.V("r"), annette.N(7))}},
+				{Body: []annette.Wire{annette.W(annette.A("Count", annette.V("r")), annette.Op("-", annette.V("d"), annette.N(1)))}},
+			}},
+		annette.RewriteRule{Name: "p2", Left: annette.Pat("P2", "s", "int x"), Right: annette.Pat("Int", "y"),
+			Body: []annette.Wire{annette.W(annette.V("s"), annette.Op("+", annette.V("x"), annette.V("y")))}},
+	}
+	const n = 300
+	agent := func(net *annette.Network, typ string) annette.Agent {
+		a, err := net.AddAgent(typ, nil)
+		must(t, err)
+		return a
+	}
+	build := func(net *annette.Network) {
+		tail := agent(net, "Nil").Main()
+		for i := n - 1; i >= 0; i-- {
+			c, p, k := agent(net, "Cons"), agent(net, "P2"), agent(net, "Count")
+			must(t, net.Connect(c.Port("tail"), tail))
+			must(t, net.Connect(c.Port("head"), p.Port("s")))
+			must(t, net.Connect(p.Main(), net.Int(int64(i))))
+			must(t, net.Connect(k.Port("r"), p.Port("x")))
+			must(t, net.Connect(k.Main(), net.Int(int64(3+i%5))))
+			tail = c.Main()
+		}
+		must(t, net.Connect(net.Name("out"), tail))
+	}
+
+	seq := annette.NewNetwork(annette.Config{})
+	defineTypes(t, seq, types...)
+	addRules(t, seq, rules...)
+	build(seq)
+	want, err := seq.Reduce(context.Background())
+	must(t, err)
+	wantOut, _ := seq.Text("out")
+
+	for _, workers := range []int{2, 4} {
+		p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: workers, Mode: annette.Parallel}, types, rules...)
+		build(p.Network)
+		if _, err := p.Network.Step(context.Background()); err != nil {
+			t.Fatalf("%d workers: Network.Step: %v", workers, err)
+		}
+		if _, err := p.Reduce(context.Background()); err != nil {
+			t.Fatalf("%d workers: Reduce after Network.Step: %v", workers, err)
+		}
+		if got := p.Stats().Interactions; got != want.Interactions {
+			t.Errorf("%d workers: %d interactions, want %d", workers, got, want.Interactions)
+		}
+		if got, _ := p.Text("out"); got != wantOut {
+			t.Errorf("%d workers: out = %.60s, want %.60s", workers, got, wantOut)
+		}
+		closeNet(t, p)
+	}
+}

@@ -213,7 +213,7 @@ func (n *Network) addRule(r Rule, replace bool) error {
 	if _, err := n.net.Rules.Add(er, replace); err != nil {
 		return err
 	}
-	n.dirty = true
+	n.changed()
 	return nil
 }
 
