@@ -43,6 +43,8 @@ var (
 	// ErrRunning means the network was changed while a Step or Reduce
 	// ran, for example by an action rule.
 	ErrRunning = errors.New("cannot change the network while it is being reduced")
+	// ErrClosed means a ParallelNetwork was reduced after its Close.
+	ErrClosed = errors.New("parallel network is closed")
 )
 
 // RuleError reports an interaction that failed: a missing rule, an error

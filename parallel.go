@@ -151,7 +151,7 @@ func (p *ParallelNetwork) Pool() *WorkerPool { return p.pool }
 
 // Close stops the network's own pool, returning when its goroutines have
 // exited; a pool given in ParallelConfig stays open. The network stays
-// readable; reducing it afterwards returns an error. A second Close does
+// readable; reducing it afterwards returns ErrClosed. A second Close does
 // nothing. Close during a run, from an action rule, returns ErrRunning.
 func (p *ParallelNetwork) Close() error {
 	if p.closed {
@@ -167,12 +167,10 @@ func (p *ParallelNetwork) Close() error {
 	return nil
 }
 
-var errClosed = errors.New("annette: parallel network is closed")
-
 // prepareAll readies every worker's rule table and scratch space.
 func (p *ParallelNetwork) prepareAll() error {
 	if p.closed {
-		return errClosed
+		return ErrClosed
 	}
 	if err := p.prepare(); err != nil {
 		return err

@@ -191,3 +191,19 @@ func TestParallelStep(t *testing.T) {
 		p.Close()
 	}
 }
+
+// TestParallelClosedError checks that Reduce and Step after Close return
+// ErrClosed, and that the net stays readable.
+func TestParallelClosedError(t *testing.T) {
+	p := parallelTree(t, treeRewriteRules(), 4, 2, annette.Parallel)
+	must(t, p.Close())
+	if _, err := p.Reduce(context.Background()); !errors.Is(err, annette.ErrClosed) {
+		t.Errorf("Reduce after Close: %v, want ErrClosed", err)
+	}
+	if _, err := p.Step(context.Background()); !errors.Is(err, annette.ErrClosed) {
+		t.Errorf("Step after Close: %v, want ErrClosed", err)
+	}
+	if _, err := p.Text("total"); err != nil {
+		t.Errorf("Text after Close: %v", err)
+	}
+}
