@@ -34,6 +34,12 @@ type Rule interface {
 // read the integers it needs before making them. During the action, the
 // network itself is off limits: Close, Snapshot and the calls that change
 // it return ErrRunning, and Stats and Pending are not safe to call.
+//
+// An action that calls runtime.Goexit (as testing's FailNow does) stops a
+// parallel run with a *RuleError. A sequential run calls the action on
+// the goroutine that called Reduce or Step, and so does a ParallelNetwork
+// in Auto mode before it goes parallel: Goexit then ends that goroutine,
+// with the pair put back in the net.
 type ActionRule struct {
 	Name   string
 	Left   string
