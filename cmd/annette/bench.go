@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -45,7 +46,9 @@ counted runs, each in a new process. It reports the median wall time,
 the interactions, millions of interactions per second, the speedup over
 one worker and the peak memory. A PROGRAM is a file, or a name looked up
 as bench/programs/NAME.in; without any, every bench/programs/*.in that
-is not a -quick variant is run. Flags:
+is not a -quick variant is run. A program whose header comment says
+"Prints ` + "`RESULT`" + ` after N interactions", as those of bench/programs
+do, is checked at every run: another result or count is an error. Flags:
 `
 
 // cmdBench runs annette bench.
@@ -183,9 +186,50 @@ func statsCount(out string) (int64, bool) {
 	return 0, false
 }
 
+// headerClaim matches the sentence of a program's header comment that
+// states what the program prints and after how many interactions.
+var headerClaim = regexp.MustCompile("(?s)Prints `([^`]+)`.*?after[\\s/]+(\\d+)[\\s/]+interactions")
+
+// timingLine matches the line that annette run prints after each net.
+var timingLine = regexp.MustCompile(`^\(\d+ interactions`)
+
+// expected returns what the header of the program in file says it
+// prints, and false if the header says nothing of it.
+func expected(file string) (result string, interactions int64, ok bool) {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return "", 0, false
+	}
+	m := headerClaim.FindSubmatch(src)
+	if m == nil {
+		return "", 0, false
+	}
+	n, err := strconv.ParseInt(string(m[2]), 10, 64)
+	return string(m[1]), n, err == nil
+}
+
+// checkOutput compares what a run printed and its interaction count with
+// the program's header.
+func checkOutput(out string, n int64, result string, interactions int64) error {
+	var lines []string
+	for line := range strings.Lines(out) {
+		if line = strings.TrimSuffix(line, "\n"); !timingLine.MatchString(line) {
+			lines = append(lines, line)
+		}
+	}
+	if got := strings.Join(lines, "\n"); got != result {
+		return fmt.Errorf("printed %q, but its header says %q", got, result)
+	}
+	if n != interactions {
+		return fmt.Errorf("took %d interactions, but its header says %d", n, interactions)
+	}
+	return nil
+}
+
 // benchOne measures one program at one worker count.
 func benchOne(ctx context.Context, self, prog string, workers, runs int, progress io.Writer) (benchResult, error) {
 	r := benchResult{Program: prog, Workers: workers, Runs: runs, Go: runtime.Version(), Date: time.Now().Format("2006-01-02")}
+	result, interactions, check := expected(prog)
 	var times []float64
 	var peak int64
 	for i := 0; i <= runs; i++ {
@@ -199,8 +243,8 @@ func benchOne(ctx context.Context, self, prog string, workers, runs int, progres
 		// second.
 		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 		cmd.WaitDelay = time.Second
-		var errOut bytes.Buffer
-		cmd.Stdout = io.Discard
+		var out, errOut bytes.Buffer
+		cmd.Stdout = &out
 		cmd.Stderr = &errOut
 		start := time.Now()
 		err := cmd.Run()
@@ -214,6 +258,11 @@ func benchOne(ctx context.Context, self, prog string, workers, runs int, progres
 		}
 		if i > 0 && r.Interactions != 0 && n != r.Interactions {
 			return r, fmt.Errorf("interaction count changed between runs: %d, then %d", r.Interactions, n)
+		}
+		if check {
+			if err := checkOutput(out.String(), n, result, interactions); err != nil {
+				return r, err
+			}
 		}
 		r.Interactions = n
 		if i == 0 {

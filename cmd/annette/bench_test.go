@@ -53,3 +53,28 @@ func TestBenchUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchChecksHeader checks that bench compares each run with the
+// result and interaction count that the program's header states.
+func TestBenchChecksHeader(t *testing.T) {
+	t.Setenv("ANNETTE_TEST_MAIN", "1")
+	for _, tc := range []struct {
+		header  string
+		status  int
+		errText string
+	}{
+		{"// Prints `7` after 2 interactions.", exitOK, ""},
+		{"// Prints `8` after 2 interactions.", exitError, `printed "7", but its header says "8"`},
+		{"// Prints `7` after 3 interactions.", exitError, "took 2 interactions, but its header says 3"},
+		{"// No claim here.", exitOK, ""},
+	} {
+		prog := writeProgram(t, "add.in", tc.header+"\nr << Add(3, 4);\nr;\n")
+		var out, errb bytes.Buffer
+		if got := run([]string{"bench", "-n", "1", "-t", "1", prog}, strings.NewReader(""), &out, &errb); got != tc.status {
+			t.Errorf("%s: status %d, want %d (stderr %q)", tc.header, got, tc.status, errb.String())
+		}
+		if !strings.Contains(errb.String(), tc.errText) {
+			t.Errorf("%s: stderr %q lacks %q", tc.header, errb.String(), tc.errText)
+		}
+	}
+}
