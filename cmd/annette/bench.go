@@ -193,8 +193,8 @@ var headerClaim = regexp.MustCompile("(?s)Prints `([^`]+)`.*?after[\\s/]+(\\d+)[
 // timingLine matches the line that annette run prints after each net.
 var timingLine = regexp.MustCompile(`^\(\d+ interactions`)
 
-// expected returns what the header of the program in file says it
-// prints, and false if the header says nothing of it.
+// expected returns the result line and the interaction count stated in
+// the header of the program in file, and false if the header states none.
 func expected(file string) (result string, interactions int64, ok bool) {
 	src, err := os.ReadFile(file)
 	if err != nil {
@@ -218,10 +218,10 @@ func checkOutput(out string, n int64, result string, interactions int64) error {
 		}
 	}
 	if got := strings.Join(lines, "\n"); got != result {
-		return fmt.Errorf("printed %q, but its header says %q", got, result)
+		return fmt.Errorf("result %q does not match %q in the program's header", got, result)
 	}
 	if n != interactions {
-		return fmt.Errorf("took %d interactions, but its header says %d", n, interactions)
+		return fmt.Errorf("%d interactions do not match %d in the program's header", n, interactions)
 	}
 	return nil
 }

@@ -64,8 +64,8 @@ func TestBenchChecksHeader(t *testing.T) {
 		errText string
 	}{
 		{"// Prints `7` after 2 interactions.", exitOK, ""},
-		{"// Prints `8` after 2 interactions.", exitError, `printed "7", but its header says "8"`},
-		{"// Prints `7` after 3 interactions.", exitError, "took 2 interactions, but its header says 3"},
+		{"// Prints `8` after 2 interactions.", exitError, `result "7" does not match "8" in the program's header`},
+		{"// Prints `7` after 3 interactions.", exitError, "2 interactions do not match 3 in the program's header"},
 		{"// No claim here.", exitOK, ""},
 	} {
 		prog := writeProgram(t, "add.in", tc.header+"\nr << Add(3, 4);\nr;\n")
