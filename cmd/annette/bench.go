@@ -117,6 +117,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 			}
 			results = append(results, r)
 			if *asJSON {
+				// Clear the progress line first: on a terminal, stderr and
+				// stdout share the screen.
+				fmt.Fprintf(progress, "\r\033[K")
 				b, _ := json.Marshal(r)
 				fmt.Fprintf(stdout, "%s\n", b)
 			}
@@ -164,6 +167,9 @@ func benchPrograms(args []string, quick bool) ([]string, error) {
 		if _, err := os.Stat(a); err == nil {
 			out = append(out, a)
 			continue
+		}
+		if strings.ContainsRune(a, filepath.Separator) || strings.HasSuffix(a, ".in") {
+			return nil, fmt.Errorf("program %s not found", a)
 		}
 		p := filepath.Join("bench", "programs", a+".in")
 		if _, err := os.Stat(p); err != nil {
@@ -237,7 +243,11 @@ func benchOne(ctx context.Context, self, prog string, workers, runs int, progres
 		if i > 0 {
 			label = fmt.Sprintf("run %d/%d", i, runs)
 		}
-		fmt.Fprintf(progress, "\r\033[K%s, %d workers: %s", prog, workers, label)
+		unit := "workers"
+		if workers == 1 {
+			unit = "worker"
+		}
+		fmt.Fprintf(progress, "\r\033[K%s, %d %s: %s", prog, workers, unit, label)
 		cmd := exec.CommandContext(ctx, self, "run", "-t", strconv.Itoa(workers), "-stats", prog)
 		// On a signal the run stops as on Ctrl-C, or is killed after a
 		// second.
