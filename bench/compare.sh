@@ -56,10 +56,16 @@ done
 
 cd "$(dirname "$0")/.."
 if [[ -z "$annette" ]]; then
-  annette=$(mktemp -d)/annette
+  build_dir=$(mktemp -d)
+  trap 'rm -rf "$build_dir"' EXIT
+  annette=$build_dir/annette
   go build -o "$annette" ./cmd/annette
 fi
 runs=${RUNS:-3}
+if ! [[ "$runs" =~ ^[1-9][0-9]*$ ]]; then
+  echo "compare.sh: RUNS must be a whole number of at least 1, not '$runs'" >&2
+  exit 2
+fi
 if [[ ${#progs[@]} -eq 0 ]]; then
   progs=("$PWD"/bench/programs/*-quick.in)
   echo "compare.sh: timing the quick programs, whose times are mostly start-up" >&2
@@ -89,7 +95,8 @@ median_time() {
     fi
     times+=("$(echo "$end - $start" | bc -l)")
   done
-  printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+  printf '%s\n' "${times[@]}" | sort -g |
+    awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2] + a[NR/2+1]) / 2}'
   echo "$count"
 }
 
