@@ -55,7 +55,7 @@ do, is checked at every run: another result or count is an error. Flags:
 func cmdBench(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	workers := fs.String("t", "1,"+strconv.Itoa(runtime.GOMAXPROCS(0)), "comma-separated worker `counts`")
+	workers := fs.String("t", "1,"+strconv.Itoa(runtime.GOMAXPROCS(0)), "comma-separated worker `counts`, run in increasing order")
 	runs := fs.Int("n", 5, "counted `runs` per program and worker count")
 	asJSON := fs.Bool("json", false, "print one JSON object per line instead of a table")
 	quick := fs.Bool("quick", false, "run the -quick variants of the default programs")
@@ -72,6 +72,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 			err = errors.New("-n must be at least 1")
 		}
 		return badUsage("bench", err, stderr)
+	}
+	if *quick && fs.NArg() > 0 {
+		return badUsage("bench", errors.New("-quick selects the default programs; name the -quick files instead"), stderr)
 	}
 	programs, err := benchPrograms(fs.Args(), *quick)
 	if err != nil {
@@ -132,7 +135,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	return status
 }
 
-// parseCounts parses "1,2,4".
+// parseCounts parses "1,2,4". The counts come back in increasing order
+// without repeats, so that the one-worker time, when asked for, is
+// measured before the speedups that divide it.
 func parseCounts(s string) ([]int, error) {
 	var out []int
 	for _, f := range strings.Split(s, ",") {
@@ -145,7 +150,8 @@ func parseCounts(s string) ([]int, error) {
 		}
 		out = append(out, n)
 	}
-	return out, nil
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 // benchPrograms resolves the program arguments.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -46,6 +47,7 @@ func TestBenchUsage(t *testing.T) {
 		{"bench", "-t", "1,99999", "x"},
 		{"bench", "-n", "0", "x"},
 		{"bench", "no-such-program"},
+		{"bench", "-quick", "fib"},
 	} {
 		var out, errb bytes.Buffer
 		if got := run(args, strings.NewReader(""), &out, &errb); got != exitUsage {
@@ -76,5 +78,17 @@ func TestBenchChecksHeader(t *testing.T) {
 		if !strings.Contains(errb.String(), tc.errText) {
 			t.Errorf("%s: stderr %q lacks %q", tc.header, errb.String(), tc.errText)
 		}
+	}
+}
+
+// TestParseCounts checks that worker counts come back in increasing
+// order without repeats, so that -t 2,1 measures one worker first.
+func TestParseCounts(t *testing.T) {
+	got, err := parseCounts("2,1,2,4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{1, 2, 4}; !slices.Equal(got, want) {
+		t.Errorf("parseCounts(\"2,1,2,4\") = %v, want %v", got, want)
 	}
 }
