@@ -71,9 +71,11 @@ if [[ ${#progs[@]} -eq 0 ]]; then
   echo "compare.sh: timing the quick programs, whose times are mostly start-up" >&2
 fi
 
-# count_of OUTPUT prints the interaction count that a run printed.
+# count_of OUTPUT prints the interactions that a run printed, summed over
+# its nets, or nothing if it printed no count.
 count_of() {
-  sed -n 's/^(\([0-9][0-9]*\) interactions.*/\1/p' <<< "$1" | head -n 1
+  sed -n 's/^(\([0-9][0-9]*\) interactions.*/\1/p' <<< "$1" |
+    awk '{n += $1; seen = 1} END {if (seen) print n}'
 }
 
 # median_time CMD... runs CMD $runs times and prints the median wall

@@ -306,7 +306,7 @@ func printBenchTable(w io.Writer, results []benchResult) {
 		if r.Speedup > 0 {
 			speedup = fmt.Sprintf("%.2f", r.Speedup)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%d\t%.1f\t%s\t%.1f\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%.4f\t%d\t%.1f\t%s\t%.1f\t\n",
 			r.Program, r.Workers, r.MedianSec, r.Interactions, r.MIPS, speedup, r.PeakMiB)
 	}
 	tw.Flush()
