@@ -15,7 +15,8 @@
 # each are made and the median is kept.
 #
 # Every run must print its interaction count, and both programs must
-# print the same one; otherwise the script stops with an error.
+# print the same count and the same results; otherwise the script stops
+# with an error.
 set -euo pipefail
 
 # abs PATH prints PATH made absolute against the current directory.
@@ -78,10 +79,17 @@ count_of() {
     awk '{n += $1; seen = 1} END {if (seen) print n}'
 }
 
+# results_of OUTPUT prints a checksum of the result lines of a run: the
+# lines other than the counts and Inpla's banner.
+results_of() {
+  grep -v -e '^([0-9][0-9]* interactions' -e '^Inpla [0-9]' <<< "$1" | md5sum | cut -d ' ' -f 1
+}
+
 # median_time CMD... runs CMD $runs times and prints the median wall
-# time in seconds, then the interaction count of the last run. Inpla
-# 0.13.4 exits with status 255 on success, so the exit status is not
-# checked: a run counts only if it printed its interaction count.
+# time in seconds, then the interaction count and the checksum of the
+# results of the last run. Inpla 0.13.4 exits with status 255 on success,
+# so the exit status is not checked: a run counts only if it printed its
+# interaction count.
 median_time() {
   local times=() out count=""
   for ((i = 0; i < runs; i++)); do
@@ -100,16 +108,17 @@ median_time() {
   printf '%s\n' "${times[@]}" | sort -g |
     awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2] + a[NR/2+1]) / 2}'
   echo "$count"
+  results_of "$out"
 }
 
 printf '%-28s %7s %14s %10s %10s %8s\n' program threads interactions annette_s inpla_s ratio
 for prog in "${progs[@]}"; do
   for t in 1 2; do
-    { read -r a; read -r na; } < <(median_time "$annette" run -t "$t" "$prog")
+    { read -r a; read -r na; read -r ra; } < <(median_time "$annette" run -t "$t" "$prog")
     if [[ $t -eq 1 && -n "$inpla1" ]]; then
-      { read -r b; read -r nb; } < <(median_time "$inpla1" -f "$prog")
+      { read -r b; read -r nb; read -r rb; } < <(median_time "$inpla1" -f "$prog")
     else
-      { read -r b; read -r nb; } < <(median_time "$inpla" -t "$t" -f "$prog")
+      { read -r b; read -r nb; read -r rb; } < <(median_time "$inpla" -t "$t" -f "$prog")
     fi
     if [[ -z "$a" || -z "$b" ]]; then
       echo "compare.sh: a run of $(basename "$prog") failed" >&2
@@ -117,6 +126,10 @@ for prog in "${progs[@]}"; do
     fi
     if [[ "$na" != "$nb" ]]; then
       echo "compare.sh: $(basename "$prog"): annette did $na interactions, Inpla $nb" >&2
+      exit 1
+    fi
+    if [[ "$ra" != "$rb" ]]; then
+      echo "compare.sh: $(basename "$prog"): annette and Inpla printed different results" >&2
       exit 1
     fi
     printf '%-28s %7d %14s %10.3f %10.3f %8.2f\n' "$(basename "$prog")" "$t" "$na" "$a" "$b" "$(echo "$a / $b" | bc -l)"
