@@ -15,7 +15,7 @@
 # each are made and the median is kept.
 #
 # Every run must print its interaction count, and both programs must
-# print the same count and the same results; otherwise the script stops
+# print the same count and the same results. Otherwise the script stops
 # with an error.
 set -euo pipefail
 
@@ -64,7 +64,7 @@ if [[ -z "$annette" ]]; then
 fi
 runs=${RUNS:-3}
 if ! [[ "$runs" =~ ^[1-9][0-9]*$ ]]; then
-  echo "compare.sh: RUNS must be a whole number of at least 1, not '$runs'" >&2
+  echo "compare.sh: invalid RUNS '$runs': give a whole number of at least 1" >&2
   exit 2
 fi
 if [[ ${#progs[@]} -eq 0 ]]; then

@@ -74,7 +74,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		return badUsage("bench", err, stderr)
 	}
 	if *quick && fs.NArg() > 0 {
-		return badUsage("bench", errors.New("-quick selects the default programs; name the -quick files instead"), stderr)
+		return badUsage("bench", errors.New("-quick cannot be combined with named programs: name the -quick files instead"), stderr)
 	}
 	programs, err := benchPrograms(fs.Args(), *quick)
 	if err != nil {
@@ -136,7 +136,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 }
 
 // parseCounts parses "1,2,4". The counts come back in increasing order
-// without repeats, so that the one-worker time, when asked for, is
+// without repeats, so that the one-worker time, when requested, is
 // measured before the speedups that divide it.
 func parseCounts(s string) ([]int, error) {
 	var out []int
@@ -205,9 +205,9 @@ var headerClaim = regexp.MustCompile("(?s)Prints `([^`]+)`.*?after[\\s/]+(\\d+)[
 // timingLine matches the line that annette run prints after each net.
 var timingLine = regexp.MustCompile(`^\(\d+ interactions`)
 
-// expected returns the result line and the interaction count stated in
+// headerExpectation returns the result line and the interaction count stated in
 // the header of the program in file, and false if the header states none.
-func expected(file string) (result string, interactions int64, ok bool) {
+func headerExpectation(file string) (result string, interactions int64, ok bool) {
 	src, err := os.ReadFile(file)
 	if err != nil {
 		return "", 0, false
@@ -225,7 +225,8 @@ func expected(file string) (result string, interactions int64, ok bool) {
 func checkOutput(out string, n int64, result string, interactions int64) error {
 	var lines []string
 	for line := range strings.Lines(out) {
-		if line = strings.TrimSuffix(line, "\n"); !timingLine.MatchString(line) {
+		line = strings.TrimSuffix(line, "\n")
+		if !timingLine.MatchString(line) {
 			lines = append(lines, line)
 		}
 	}
@@ -241,7 +242,7 @@ func checkOutput(out string, n int64, result string, interactions int64) error {
 // benchOne measures one program at one worker count.
 func benchOne(ctx context.Context, self, prog string, workers, runs int, progress io.Writer) (benchResult, error) {
 	r := benchResult{Program: prog, Workers: workers, Runs: runs, Go: runtime.Version(), Date: time.Now().Format("2006-01-02")}
-	result, interactions, check := expected(prog)
+	result, interactions, check := headerExpectation(prog)
 	var times []float64
 	var peak int64
 	for i := 0; i <= runs; i++ {
