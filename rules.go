@@ -14,7 +14,8 @@ import (
 // not change when the two agents trade places. A pair of two agents of one
 // type has no left and right of its own. The reducer takes as left the
 // agent that reached the pair's wire first, and with more than one worker
-// that can change from run to run.
+// that can change from run to run. [RewriteRule.CheckSymmetric] looks for
+// a case that breaks this.
 type Rule interface {
 	compile(n *Network) (*engine.Rule, error)
 }
@@ -264,6 +265,27 @@ func (r RewriteRule) compile(n *Network) (*engine.Rule, error) {
 	if r.Name == "" {
 		r.Name = r.Left.Type + "><" + r.Right.Type
 	}
+	s, err := r.specs(n)
+	if err != nil {
+		return nil, err
+	}
+	t, err := engine.Compile(n.net.Types, s.left, s.right, s.attrs, s.alts)
+	if err != nil {
+		return nil, fmt.Errorf("rule %s: %w", r.Name, err)
+	}
+	return &engine.Rule{Name: r.Name, Left: s.left, Right: s.right, Kind: engine.RuleRewrite, Template: t}, nil
+}
+
+// ruleSpecs is a rewrite rule translated for engine.Compile.
+type ruleSpecs struct {
+	left, right engine.TypeID
+	attrs       []int
+	attrNames   []string // the name of each attribute, in the order of attrs
+	alts        []engine.AltSpec
+}
+
+// specs translates r, whose Name is set, for engine.Compile.
+func (r RewriteRule) specs(n *Network) (*ruleSpecs, error) {
 	c := ruleCompiler{n: n, rule: r.Name}
 	left, right := r.Left, r.Right
 	lid, err := c.pattern(left)
@@ -310,9 +332,67 @@ func (r RewriteRule) compile(n *Network) (*engine.Rule, error) {
 		}
 		alts = append(alts, alt)
 	}
-	t, err := engine.Compile(n.net.Types, lid, rid, c.attrs, alts)
-	if err != nil {
-		return nil, fmt.Errorf("rule %s: %w", r.Name, err)
+	names := make([]string, len(c.attrs))
+	for name, k := range c.attrNames {
+		names[k] = name
 	}
-	return &engine.Rule{Name: r.Name, Left: lid, Right: rid, Kind: engine.RuleRewrite, Template: t}, nil
+	return &ruleSpecs{left: lid, right: rid, attrs: c.attrs, attrNames: names, alts: alts}, nil
+}
+
+// CheckSymmetric looks for a case in which r, a rule between two agents
+// of one type, gives another net when its two agents trade places, which
+// makes results depend on the order of reduction (see [Rule]). It returns
+// an error that describes the case, or nil if it found none, if r is
+// between two types or if r does not compile in n. The check is exact for
+// a rule without integer attributes. For one with attributes it tries a
+// fixed set of small values, so it can miss a case that only other values
+// show. annette run warns about the rules of a program that fail it.
+func (r RewriteRule) CheckSymmetric(n *Network) error {
+	if why := r.asymmetry(n); why != "" {
+		name := r.Name
+		if name == "" {
+			name = r.Left.Type + "><" + r.Right.Type
+		}
+		return fmt.Errorf("rule %s is not symmetric: %s", name, why)
+	}
+	return nil
+}
+
+// asymmetry looks for a case in which r, a rule between two agents of
+// one type, gives another net when its two agents are exchanged (see
+// engine.Asymmetry). It returns a description of the case, or "" if it
+// found none or r is not such a rule.
+func (r RewriteRule) asymmetry(n *Network) string {
+	if r.Left.Type != r.Right.Type {
+		return ""
+	}
+	if r.Name == "" {
+		r.Name = r.Left.Type + "><" + r.Right.Type
+	}
+	s, err := r.specs(n)
+	if err != nil || s.left != s.right {
+		return ""
+	}
+	a := engine.Asymmetry(n.net.Types, s.left, s.attrs, s.alts)
+	switch {
+	case a == nil:
+		return ""
+	case a.Port >= 0:
+		i := a.Port % len(r.Left.Ports)
+		attr, plain := r.Left.Ports[i], r.Right.Ports[i]
+		if a.Port >= len(r.Left.Ports) {
+			attr, plain = plain, attr
+		}
+		return fmt.Sprintf("port %d is %q on one side and %q on the other", i+1, attr, plain)
+	case len(a.Attrs) == 0:
+		return "exchanging its two agents gives another net"
+	}
+	var b strings.Builder
+	for k, v := range a.Attrs {
+		if k > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s = %d", s.attrNames[k], v)
+	}
+	return "with " + b.String() + ", exchanging its two agents gives another net"
 }
