@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
 
@@ -17,13 +18,26 @@ const (
 	SnapshotVersion = 1
 )
 
+// mergeReader is the type of the two readers that the built-in Merger
+// makes. Their shared state holds a port of the net (see
+// engine.PortHolder), so a snapshot holds none.
+const mergeReader = "_Merge"
+
+// hasBuiltins reports whether AddBuiltins has defined the built-in agents
+// in n.
+func (n *Network) hasBuiltins() bool {
+	_, merger := n.TypeOf("Merger")
+	t, reader := n.TypeOf(mergeReader)
+	return merger && reader && t.Valued
+}
+
 type snapshot struct {
-	Format  string       `json:"format"`
-	Version int          `json:"version"`
-	Types   []snapType   `json:"types"`
-	Agents  []snapAgent  `json:"agents"`
-	Wires   [][2]snapEnd `json:"wires"`
-	Names   []string     `json:"names"`
+	Format  string      `json:"format"`
+	Version int         `json:"version"`
+	Types   []snapType  `json:"types"`
+	Agents  []snapAgent `json:"agents"`
+	Wires   []snapWire  `json:"wires"`
+	Names   []string    `json:"names"`
 }
 
 type snapType struct {
@@ -49,6 +63,46 @@ type snapEnd struct {
 
 func (e snapEnd) open() bool { return e.Agent == nil && e.Int == nil && e.Name == "" }
 
+// valid checks that e names one thing: a port of an agent, an integer, a
+// name, or nothing for an open end.
+func (e snapEnd) valid() error {
+	kinds := 0
+	for _, set := range []bool{e.Agent != nil, e.Int != nil, e.Name != ""} {
+		if set {
+			kinds++
+		}
+	}
+	switch {
+	case kinds > 1:
+		return fmt.Errorf("a wire end gives more than one of agent, int and name")
+	case e.Agent == nil && e.Port != "":
+		return fmt.Errorf("a wire end gives port %q without an agent", e.Port)
+	case e.Agent != nil && e.Port == "":
+		return fmt.Errorf("a wire end gives agent %d without a port", *e.Agent)
+	}
+	return nil
+}
+
+// snapWire is a wire: its two ends, the second of which may be open.
+type snapWire [2]snapEnd
+
+// UnmarshalJSON decodes a wire, which must have exactly two ends.
+// Decoding into the array type itself would drop a third end and take a
+// lone end for a wire with an open end.
+func (w *snapWire) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var ends []snapEnd
+	if err := dec.Decode(&ends); err != nil {
+		return err
+	}
+	if len(ends) != 2 {
+		return fmt.Errorf("a wire has %d ends, want 2 (an open end is written {})", len(ends))
+	}
+	*w = snapWire{ends[0], ends[1]}
+	return nil
+}
+
 // Snapshot returns the network as JSON: its agent types, its agents with
 // their Go values (encoded with encoding/json), its wires, its active
 // pairs and its interface names. Rules are Go code and are not part of a
@@ -68,7 +122,7 @@ func (n *Network) Snapshot() ([]byte, error) {
 	}
 	sw := snapWriter{n: n, ids: map[uint64]int{}, open: map[uint64]openEnd{}}
 	s := snapshot{Format: SnapshotFormat, Version: SnapshotVersion, Names: n.Names(),
-		Types: []snapType{}, Agents: []snapAgent{}, Wires: [][2]snapEnd{}}
+		Types: []snapType{}, Agents: []snapAgent{}, Wires: []snapWire{}}
 	for id := engine.TypeInt + 1; int(id) < n.net.Types.Len(); id++ {
 		info := n.net.Types.Info(id)
 		s.Types = append(s.Types, snapType{Name: info.Name, Ports: info.Ports, Valued: info.Valued})
@@ -94,7 +148,13 @@ func (n *Network) Snapshot() ([]byte, error) {
 		}
 		a := snapAgent{Type: info.Name}
 		if info.Valued {
-			if v := n.w.Value(p); v != nil {
+			v := n.w.Value(p)
+			if _, ok := v.(engine.PortHolder); ok {
+				// Such as a Merger's reader, which keeps the end of the
+				// output list in its state, where no wire leads.
+				return nil, fmt.Errorf("snapshot: a %s agent keeps ports of the net in its state, which a snapshot cannot contain; reduce the net until the Merger is done first", info.Name)
+			}
+			if v != nil {
 				b, err := json.Marshal(v)
 				if err != nil {
 					return nil, fmt.Errorf("snapshot: value of a %s agent: %w", info.Name, err)
@@ -108,7 +168,7 @@ func (n *Network) Snapshot() ([]byte, error) {
 	// a loaded net has every port connected; a name alone needs nothing.
 	for _, e := range sw.order {
 		if o, ok := sw.open[e]; ok && o.end.Name == "" {
-			s.Wires = append(s.Wires, [2]snapEnd{o.end, {}})
+			s.Wires = append(s.Wires, snapWire{o.end, {}})
 		}
 	}
 	s.Wires = append(s.Wires, sw.wires...)
@@ -129,7 +189,7 @@ type snapWriter struct {
 	agents []engine.Port
 	open   map[uint64]openEnd // wire cell → the end seen first
 	order  []uint64           // wire cells in the order first seen
-	wires  [][2]snapEnd
+	wires  []snapWire
 }
 
 type openEnd struct {
@@ -137,7 +197,7 @@ type openEnd struct {
 	passive bool
 }
 
-func (sw *snapWriter) wire(a, b snapEnd) { sw.wires = append(sw.wires, [2]snapEnd{a, b}) }
+func (sw *snapWriter) wire(a, b snapEnd) { sw.wires = append(sw.wires, snapWire{a, b}) }
 
 // principal returns the end for the principal port word p, numbering the
 // agent the first time it is met.
@@ -194,7 +254,7 @@ func (n *Network) LoadSnapshot(data []byte) error {
 	if err := dec.Decode(&s); err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return fmt.Errorf("snapshot: data after the JSON object")
 	}
 	if s.Format != SnapshotFormat {
@@ -372,6 +432,9 @@ func (n *Network) validateSnapshot(s *snapshot) error {
 		if a.Type == "Int" {
 			return fmt.Errorf("agent %d: integers are wire ends, not agents", i)
 		}
+		if a.Type == mergeReader && n.hasBuiltins() {
+			return fmt.Errorf("agent %d: invalid type %s: only the built-in Merger makes such agents, and no snapshot contains one", i, a.Type)
+		}
 		used[i] = map[string]int{}
 	}
 	nameUsed := map[string]bool{}
@@ -408,6 +471,11 @@ func (n *Network) validateSnapshot(s *snapshot) error {
 		return nil
 	}
 	for _, w := range s.Wires {
+		for _, e := range w {
+			if err := e.valid(); err != nil {
+				return err
+			}
+		}
 		if w[0].open() {
 			w[0], w[1] = w[1], w[0]
 		}

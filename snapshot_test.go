@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/annette-go/annette"
+	"github.com/annette-go/annette/internal/engine"
 )
 
 // reloaded returns a network with the unary rules holding a snapshot of n.
@@ -142,6 +144,21 @@ func TestSnapshotErrors(t *testing.T) {
 			"port main of agent 0, a P, is in no wire"},
 		{"bad type name", `{"format":"annette-net","version":1,"types":[{"name":"P q","ports":["main"]},{"name":"P","ports":["main"]}],"names":["x"],
 			"wires":[[{"name":"x"},{"int":1}]]}`, "snapshot"},
+		{"three ends", `{"format":"annette-net","version":1,"names":["x"],"wires":[[{"name":"x"},{"int":1},{"agent":7,"port":"zz"}]]}`,
+			"a wire has 3 ends, want 2"},
+		{"one end", `{"format":"annette-net","version":1,"names":["x"],"wires":[[{"name":"x"}]]}`, "a wire has 1 ends, want 2"},
+		{"closing bracket after", `{"format":"annette-net","version":1,"names":["x"],"wires":[[{"name":"x"},{"int":1}]]}]]`,
+			"data after the JSON object"},
+		{"closing brace after", `{"format":"annette-net","version":1,"names":["x"],"wires":[[{"name":"x"},{"int":1}]]}}`,
+			"data after the JSON object"},
+		{"int and name", `{"format":"annette-net","version":1,"names":["x","y"],"wires":[[{"name":"x"},{"int":1,"name":"y"}]]}`,
+			"more than one of agent, int and name"},
+		{"agent and int", `{"format":"annette-net","version":1,"agents":[{"type":"Nil"}],"names":["x"],
+			"wires":[[{"name":"x"},{"agent":0,"port":"main","int":5}]]}`, "more than one of agent, int and name"},
+		{"port without agent", `{"format":"annette-net","version":1,"names":["x"],"wires":[[{"name":"x"},{"port":"main","int":5}]]}`,
+			`port "main" without an agent`},
+		{"agent without port", `{"format":"annette-net","version":1,"agents":[{"type":"Nil"}],"names":["x"],"wires":[[{"name":"x"},{"agent":0}]]}`,
+			"agent 0 without a port"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := annette.NewNetwork(annette.Config{})
@@ -163,4 +180,82 @@ func TestSnapshotErrors(t *testing.T) {
 			mustReduce(t, n)
 		})
 	}
+}
+
+// TestSnapshotMerger checks that a net with a Merger in progress gives an
+// error instead of a snapshot that loses the end of the output list,
+// which the Merger's readers keep in their state. A snapshot naming a
+// reader must be rejected instead of making Reduce fail.
+func TestSnapshotMerger(t *testing.T) {
+	var out bytes.Buffer
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Stdout: &out, Workers: 1})
+	must(t, err)
+	defer ip.Close()
+	must(t, ip.Run("m.in", []byte("Merger(r) ~ (xs, [1, 2]);\n")))
+	if _, err := ip.Network().Snapshot(); err == nil || !strings.Contains(err.Error(), "a _Merge agent keeps ports of the net in its state") {
+		t.Errorf("Snapshot error = %v, want one about the _Merge agent's state", err)
+	}
+
+	hostile := `{"format":"annette-net","version":1,"types":[],"agents":[{"type":"_Merge"},{"type":"Nil"}],
+		"wires":[[{"agent":0,"port":"main"},{"agent":1,"port":"main"}]],"names":[]}`
+	n := annette.NewNetwork(annette.Config{})
+	must(t, n.AddBuiltins())
+	if err := n.LoadSnapshot([]byte(hostile)); err == nil || !strings.Contains(err.Error(), "only the built-in Merger makes such agents") {
+		t.Errorf("LoadSnapshot error = %v, want one about the Merger's readers", err)
+	}
+
+	// A reader made through the Go API lacks the state too: its pair
+	// fails instead of crashing the process.
+	reader, err := n.AddAgent("_Merge", nil)
+	must(t, err)
+	empty, err := n.AddAgent("Nil", nil)
+	must(t, err)
+	must(t, n.Connect(reader.Main(), empty.Main()))
+	if _, err := n.Reduce(context.Background()); !errors.Is(err, engine.ErrNoMergeState) {
+		t.Errorf("Reduce error = %v, want ErrNoMergeState", err)
+	}
+}
+
+// FuzzLoadSnapshot feeds LoadSnapshot arbitrary bytes, on a network with
+// Go rules and on one with the built-in agents. Whatever loads must
+// reduce, read back and snapshot again without a panic, and a snapshot
+// written by Snapshot must load into a fresh network of the same kind.
+func FuzzLoadSnapshot(f *testing.F) {
+	n := unaryNet(f, annette.Config{})
+	must(f, n.Connect(n.Name("x"), unary(f, n, 2)))
+	two, err := n.Snapshot()
+	must(f, err)
+	f.Add(two)
+	f.Add([]byte(`{"format":"annette-net","version":1,"types":[],"agents":[{"type":"Cons"},{"type":"Nil"}],"names":["x"],
+		"wires":[[{"name":"x"},{"agent":0,"port":"main"}],[{"agent":0,"port":"head"},{"int":4}],[{"agent":0,"port":"tail"},{"agent":1,"port":"main"}]]}`))
+	f.Add([]byte(`{"format":"annette-net","version":1,"types":[],"agents":[{"type":"_Merge"},{"type":"Nil"}],
+		"wires":[[{"agent":0,"port":"main"},{"agent":1,"port":"main"}]],"names":[]}`))
+	f.Add([]byte(`{"format":"annette-net","version":1,"names":["x","y"],"wires":[[{"name":"x"},{"name":"y"}]]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		builtins := func(tb testing.TB) *annette.Network {
+			m := annette.NewNetwork(annette.Config{MaxInteractions: 10000, MaxMemory: 64 << 20})
+			must(tb, m.AddBuiltins())
+			return m
+		}
+		unaryLimited := func(tb testing.TB) *annette.Network {
+			return unaryNet(tb, annette.Config{MaxInteractions: 10000, MaxMemory: 64 << 20})
+		}
+		for _, fresh := range []func(testing.TB) *annette.Network{unaryLimited, builtins} {
+			m := fresh(t)
+			if m.LoadSnapshot(data) != nil {
+				continue
+			}
+			_, _ = m.Reduce(context.Background())
+			for _, name := range m.Names() {
+				_, _ = m.Text(name)
+			}
+			again, err := m.Snapshot()
+			if err != nil {
+				continue
+			}
+			if err := fresh(t).LoadSnapshot(again); err != nil {
+				t.Errorf("a snapshot written by Snapshot does not load: %v\n%s", err, again)
+			}
+		}
+	})
 }

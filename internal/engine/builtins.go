@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -546,6 +547,10 @@ func (b *builtins) mapCons(w *Worker, m, cons Port) error {
 // both lists are already built, the first list comes first, as in Inpla;
 // with parallel workers, the readers may interleave.
 
+// ErrNoMergeState is the error of a _Merge agent that meets a list but
+// was not made by a Merger, so it lacks the state the two readers share.
+var ErrNoMergeState = errors.New("the _Merge agent was not made by Merger ~ (xs, ys) and has no merge state")
+
 // merge is the state two _Merge readers share.
 type merge struct {
 	mu   sync.Mutex // guards tail and open
@@ -583,7 +588,10 @@ func (b *builtins) mergerStart(w *Worker, m, pair Port) error {
 // output, and the reader waits for xs. The cons is reused as the output
 // cell; the reader agent is reused for xs.
 func (b *builtins) mergeCons(w *Worker, reader, cons Port) error {
-	st := w.Value(reader).(*merge)
+	st, ok := w.Value(reader).(*merge)
+	if !ok {
+		return ErrNoMergeState
+	}
 	xs := w.Aux(cons, 1)
 	next := w.NewVar()
 	w.SetAux(cons, 1, next)
@@ -598,7 +606,10 @@ func (b *builtins) mergeCons(w *Worker, reader, cons Port) error {
 // mergeNil carries out _Merge ~ []: the reader is done; the last one to
 // finish ends the output with the [].
 func (b *builtins) mergeNil(w *Worker, reader, empty Port) error {
-	st := w.Value(reader).(*merge)
+	st, ok := w.Value(reader).(*merge)
+	if !ok {
+		return ErrNoMergeState
+	}
 	w.FreeAgent(reader)
 	st.mu.Lock()
 	defer st.mu.Unlock()
