@@ -36,7 +36,10 @@ type Config struct {
 	// a runaway program was measured at about 1.3 times the limit in all.
 	// Zero means no limit but the store's own: a store holds at most 64
 	// GiB, and a run stops with ErrMemoryLimit at 60 GiB whatever the
-	// limit.
+	// limit. The store never shrinks: cells freed go to free lists. So
+	// a run that starts above the limit, as after a run stopped by it or
+	// after building a large net, stops only once the store and stacks
+	// grow further, and can use the cells freed since.
 	MaxMemory int64
 	// Seed seeds the generator behind the rand expression. Runs with the
 	// same seed draw the same numbers.
@@ -291,6 +294,7 @@ func (n *Network) Step(ctx context.Context) (bool, error) {
 	if n.cfg.MaxInteractions > 0 && n.interactions() >= n.cfg.MaxInteractions && n.w.Pending() > 0 {
 		return false, &LimitError{Err: ErrInteractionLimit, Limit: n.cfg.MaxInteractions}
 	}
+	floor := n.memoryInUse()
 	start := time.Now()
 	ok, err := n.w.Step()
 	n.w.NotePeak(n.live())
@@ -300,7 +304,7 @@ func (n *Network) Step(ctx context.Context) (bool, error) {
 		if n.cfg.MaxLiveAgents > 0 && n.live() > n.cfg.MaxLiveAgents {
 			return true, &LimitError{Err: ErrAgentLimit, Limit: n.cfg.MaxLiveAgents}
 		}
-		if err := n.w.CheckMemory(n.cfg.MaxMemory / 8); err != nil {
+		if err := n.w.CheckMemory(n.cfg.MaxMemory/8, floor); err != nil {
 			return true, convertError(err)
 		}
 	}

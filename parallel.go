@@ -269,8 +269,17 @@ func (n *Network) limits() engine.Limits {
 		lim.LiveAgents = n.cfg.MaxLiveAgents
 	}
 	lim.StoreWords = n.cfg.MaxMemory / 8
+	lim.MemoryFloor = n.memoryInUse()
 	lim.LiveOffset = n.live() - n.w.Live()
 	return lim
+}
+
+// memoryInUse returns the words that count towards the memory limit now:
+// the store and every worker's stacks of pending pairs. A run that starts
+// above the limit, as after a run stopped by it, stops only when this
+// grows (see engine.Limits.MemoryFloor).
+func (n *Network) memoryInUse() int64 {
+	return n.net.Store.Words() + n.sum((*engine.Worker).StackWords)
 }
 
 // runParallel hands every pending pair to the workers and runs them
@@ -280,7 +289,8 @@ func (p *ParallelNetwork) runParallel(ctx context.Context) error {
 	for _, w := range p.workers {
 		w.SetShared(true)
 	}
-	lim := engine.Limits{Interactions: p.cfg.MaxInteractions, LiveAgents: p.cfg.MaxLiveAgents, StoreWords: p.cfg.MaxMemory / 8}
+	lim := engine.Limits{Interactions: p.cfg.MaxInteractions, LiveAgents: p.cfg.MaxLiveAgents,
+		StoreWords: p.cfg.MaxMemory / 8, MemoryFloor: p.memoryInUse()}
 	s := engine.NewScheduler(ctx, p.workers, start, lim, p.live())
 	runErr := p.runAll(len(p.workers), func(i int) { s.RunWorker(i) })
 	res := s.Finish()
@@ -327,6 +337,7 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	if err := p.prepareAll(); err != nil {
 		return 0, err
 	}
+	floor := p.memoryInUse()
 	p.running = true
 	defer func() { p.running = false }()
 	batch := p.w.TakeRedexes()
@@ -402,7 +413,7 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	}
 	// Every pair is back on p.w, so its stacks are all the run's.
 	if res.Err == nil {
-		res.Err = p.w.CheckMemory(p.cfg.MaxMemory / 8)
+		res.Err = p.w.CheckMemory(p.cfg.MaxMemory/8, floor)
 	}
 	return done, convertError(res.Err)
 }

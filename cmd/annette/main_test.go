@@ -198,6 +198,34 @@ func TestReplLimitPerStatement(t *testing.T) {
 	}
 }
 
+// TestReplAfterMemoryLimit checks that after a statement stopped by the
+// memory limit and a free of what it built, the next statements can run
+// on the freed cells, at one and at two workers. The store never shrinks,
+// so a limit checked against its size alone stopped every later
+// statement.
+func TestReplAfterMemoryLimit(t *testing.T) {
+	input := strings.Join([]string{
+		"Grow(r) >< Go => r ~ S(w), Grow(w) ~ Go;",
+		"Inc(r) >< (int n) => r ~ n + 1;",
+		"Grow(z) ~ Go;",
+		"free z;",
+		"Inc(c) ~ 1; c;",
+		"Grow(q) ~ Go;",
+	}, "\n") + "\n"
+	for _, workers := range []string{"1", "2"} {
+		var out, errb bytes.Buffer
+		if got := run([]string{"repl", "-t", workers, "-max-memory", "4"}, strings.NewReader(input), &out, &errb); got != exitOK {
+			t.Fatalf("-t %s: status = %d, want 0 (stderr %q)", workers, got, errb.String())
+		}
+		if n := strings.Count(errb.String(), "memory limit reached (limit 4 MiB)"); n != 2 {
+			t.Errorf("-t %s: stderr = %q, want the memory limit error of both Grow statements", workers, errb.String())
+		}
+		if !strings.HasSuffix(strings.TrimSpace(out.String()), "\n2") {
+			t.Errorf("-t %s: stdout = %q, want the Inc statement to print 2", workers, out.String())
+		}
+	}
+}
+
 // TestReplFailedNetFreed checks that the agents of a net whose reduction
 // failed are freed with their names, while a net that shares a wire with
 // it stays as it was.

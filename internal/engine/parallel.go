@@ -40,7 +40,8 @@ type Scheduler struct {
 	// Set by NewScheduler, read-only during the run.
 	workers  []*Worker
 	maxLive  int64
-	maxWords int64 // store size limit in words
+	maxWords int64 // store size limit in words, for the error
+	stopAt   int64 // words past which the run stops: maxWords or the memory floor
 	limit    int64 // interaction limit, 0 for none
 	liveBase int64 // live agents of the net before the run
 
@@ -83,6 +84,7 @@ func NewScheduler(ctx context.Context, workers []*Worker, start []Redex, lim Lim
 		workers:   workers,
 		maxLive:   lim.LiveAgents,
 		maxWords:  MemoryLimit(lim.StoreWords),
+		stopAt:    max(MemoryLimit(lim.StoreWords), lim.MemoryFloor),
 		limit:     lim.Interactions,
 		liveBase:  liveBase,
 		published: make([]int64, len(workers)),
@@ -244,7 +246,7 @@ func (s *Scheduler) runWorker(i int) {
 				words := stackWords(cap(w.stack))
 				stacks := s.stacks.Add(words - stackMark)
 				stackMark = words
-				if w.Net.Store.Words()+stacks > s.maxWords {
+				if w.Net.Store.Words()+stacks > s.stopAt {
 					s.giveBack(quota)
 					s.fail(&LimitError{Err: ErrMemoryLimit, Limit: s.maxWords * 8})
 					return

@@ -69,6 +69,11 @@ type Limits struct {
 	LiveAgents   int64 // agents allocated and not yet freed, LiveOffset included
 	LiveOffset   int64 // live agents that other workers account for
 	StoreWords   int64 // words the store and the pending pairs may take, at most the store's capacity (see MemoryLimit); checked every 256 interactions
+	// MemoryFloor is the words in use when the run starts. The store never
+	// shrinks, so after a run stopped by StoreWords the next run starts
+	// above it. A run stops only when memory passes both StoreWords and
+	// MemoryFloor, so that it can still use the cells freed since.
+	MemoryFloor int64
 	// Pause makes Run return ErrPaused once the stack holds at least this
 	// many pairs (checked after every interaction), so that a caller can
 	// hand them to parallel workers. Zero means never.
@@ -298,13 +303,20 @@ func stackWords(n int) int64 { return 4 * int64(n) }
 // MemoryWords returns the words that count towards the memory limit of
 // a run of w alone: the whole store and w's stacks of pending pairs.
 func (w *Worker) MemoryWords() int64 {
-	return w.Net.Store.Words() + stackWords(cap(w.stack)+cap(w.deferred))
+	return w.Net.Store.Words() + w.StackWords()
+}
+
+// StackWords returns the words that w's stacks of pending pairs count
+// towards the memory limit.
+func (w *Worker) StackWords() int64 {
+	return stackWords(cap(w.stack) + cap(w.deferred))
 }
 
 // CheckMemory returns ErrMemoryLimit in a *LimitError when MemoryWords
-// is above MemoryLimit(limit), and nil otherwise.
-func (w *Worker) CheckMemory(limit int64) error {
-	if words := MemoryLimit(limit); w.MemoryWords() > words {
+// is above both MemoryLimit(limit) and floor (see Limits.MemoryFloor),
+// and nil otherwise.
+func (w *Worker) CheckMemory(limit, floor int64) error {
+	if words := MemoryLimit(limit); w.MemoryWords() > max(words, floor) {
 		return &LimitError{Err: ErrMemoryLimit, Limit: words * 8}
 	}
 	return nil
@@ -319,7 +331,7 @@ func (w *Worker) checkRun(ctx context.Context, lim Limits, maxCount int64) error
 	}
 	// The pending pairs count too: a rule that only multiplies active
 	// pairs grows the stack, not the store.
-	if err := w.CheckMemory(lim.StoreWords); err != nil {
+	if err := w.CheckMemory(lim.StoreWords, lim.MemoryFloor); err != nil {
 		return err
 	}
 	select {
