@@ -122,6 +122,10 @@ func (ip *Interpreter) Close() error {
 	return nil
 }
 
+// UnusedConsts returns the constants of InterpreterConfig.Consts that no
+// program or statement has named so far.
+func (ip *Interpreter) UnusedConsts() []string { return ip.checker.UnusedConfigConsts() }
+
 // Exited reports whether the program ran an exit statement.
 func (ip *Interpreter) Exited() bool { return ip.exited }
 

@@ -62,15 +62,29 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "bench":
 		return cmdBench(args[1:], stdout, stderr)
 	case "version":
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "annette: version takes no arguments, found %q\n", args[1])
+			return exitUsage
+		}
 		fmt.Fprintf(stdout, "annette %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return exitOK
 	case "help", "-h", "-help", "--help":
-		if len(args) == 2 && slices.Contains([]string{"run", "repl", "bench"}, args[1]) {
+		switch {
+		case len(args) == 1:
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		case len(args) == 2 && slices.Contains([]string{"run", "repl", "bench"}, args[1]):
 			// "annette help run" is "annette run -h".
 			return run([]string{args[1], "-h"}, stdin, stdout, stderr)
+		case len(args) == 2 && slices.Contains([]string{"version", "help"}, args[1]):
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		case len(args) == 2:
+			fmt.Fprintf(stderr, "annette: unknown command %q\n\n%s", args[1], usage)
+			return exitUsage
 		}
-		fmt.Fprint(stdout, usage)
-		return exitOK
+		fmt.Fprintf(stderr, "annette: %s takes at most one command, found %q\n", args[0], args[1:])
+		return exitUsage
 	}
 	if a := args[0]; a == "-f" || strings.HasSuffix(a, ".in") {
 		// Inpla takes a program with -f, or people try the file alone.

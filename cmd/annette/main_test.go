@@ -27,6 +27,10 @@ func TestRunCommands(t *testing.T) {
 		{[]string{"help"}, exitOK, "Usage:", ""},
 		{[]string{"help", "run"}, exitOK, "usage: annette run", ""},
 		{[]string{"help", "bench"}, exitOK, "usage: annette bench", ""},
+		{[]string{"help", "version"}, exitOK, "Usage:", ""},
+		{[]string{"help", "nope"}, exitUsage, "", `unknown command "nope"`},
+		{[]string{"help", "run", "repl"}, exitUsage, "", "takes at most one command"},
+		{[]string{"version", "extra"}, exitUsage, "", `version takes no arguments, found "extra"`},
 		{nil, exitUsage, "", "Usage:"},
 		{[]string{"frobnicate"}, exitUsage, "", `unknown command "frobnicate"`},
 		{[]string{"prog.in"}, exitUsage, "", "use: annette run FILE"},
@@ -223,6 +227,20 @@ func TestReplAfterMemoryLimit(t *testing.T) {
 		if !strings.HasSuffix(strings.TrimSpace(out.String()), "\n2") {
 			t.Errorf("-t %s: stdout = %q, want the Inc statement to print 2", workers, out.String())
 		}
+	}
+}
+
+// TestReplUnusedConst checks that a constant given with -d that no
+// statement names gets a warning when the session ends, and a named one
+// none.
+func TestReplUnusedConst(t *testing.T) {
+	var out, errb bytes.Buffer
+	input := "b ~ N;\nb;\n"
+	if got := run([]string{"repl", "-t", "1", "-d", "SZIE=5", "-d", "N=2"}, strings.NewReader(input), &out, &errb); got != exitOK {
+		t.Fatalf("status = %d, want 0 (stderr %q)", got, errb.String())
+	}
+	if want := "annette: warning: constant SZIE was set with -d but no statement named it\n"; errb.String() != want {
+		t.Errorf("stderr = %q, want %q", errb.String(), want)
 	}
 }
 

@@ -68,7 +68,14 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) (status i
 	} else {
 		lines = &plainLines{r: bufio.NewReader(stdin)}
 	}
-	return repl(ip, lines, stderr)
+	status = repl(ip, lines, stderr)
+	// As annette run warns before a program, the session warns at its
+	// end: a constant given with -d that no statement named is most
+	// likely a typing slip in its name.
+	for _, name := range ip.UnusedConsts() {
+		fmt.Fprintf(stderr, "annette: warning: constant %s was set with -d but no statement named it\n", name)
+	}
+	return status
 }
 
 // isTerminal reports whether w is a terminal.
@@ -123,7 +130,7 @@ func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 	}
 	for !ip.Exited() {
 		text, err := lines.ReadLine(started || inComment)
-		if errors.Is(err, errLineTooLong) {
+		if errors.Is(err, errLineTooLong) || errors.Is(err, errLineNotUTF8) {
 			fmt.Fprintf(stderr, "annette: %v\n", err)
 			err = errDiscard
 		}

@@ -78,14 +78,19 @@ func (t *terminalLines) ReadLine(more bool) (string, error) {
 		// A pasted line is a line like any other here.
 		err = nil
 	}
+	invalid := t.in.invalid
 	if err == nil {
 		// A Ctrl-C byte read by now went into the line or into an escape
 		// sequence that the editor skipped, and ended nothing.
 		t.in.interrupted = false
+		t.in.invalid = false
 	}
 	if err == nil && utf8.RuneCountInString(line) >= maxLine {
 		// The editor silently drops the keys past its limit.
 		return "", errLineTooLong
+	}
+	if err == nil && invalid {
+		return "", errLineNotUTF8
 	}
 	if errors.Is(err, io.EOF) {
 		// The editor reports Ctrl-C as the end of input too, so the
@@ -109,7 +114,11 @@ const maxLine = 4096
 
 // errLineTooLong is returned by terminalLines.ReadLine for a line that
 // reached the editor's limit and so lost its end.
-var errLineTooLong = fmt.Errorf("a line typed at the prompt takes fewer than %d characters, so the statement was dropped: put longer input in a file and load it with use \"FILE\";", maxLine)
+var errLineTooLong = fmt.Errorf("a line typed at the prompt must be shorter than %d characters, so the statement was dropped: put longer input in a file and load it with use \"FILE\";", maxLine)
+
+// errLineNotUTF8 is returned by terminalLines.ReadLine for a line typed
+// with bytes that are not UTF-8, which the editor would drop unseen.
+var errLineNotUTF8 = errors.New("the line typed contains bytes that are not UTF-8, so the statement was dropped")
 
 // restoreOnSignal makes a SIGTERM, SIGHUP or SIGINT (sent by kill, since
 // in raw mode Ctrl-C is a key) that arrives while the terminal is in raw
@@ -149,8 +158,28 @@ func restoreOnSignal(fd int, state *term.State) (stop func()) {
 type keyReader struct {
 	r           io.Reader
 	interrupted bool   // a Ctrl-C byte was read since the last line
+	invalid     bool   // bytes that are not UTF-8 were read since the last line
 	partial     []byte // the start of a code that a read cut off
+	utf         []byte // the start of a character that a read cut off
 	out         []byte // rewritten input not yet returned
+}
+
+// noteUTF8 sets k.invalid if data, read after the earlier reads, holds
+// bytes that are not UTF-8. A character cut off at the end waits for the
+// next read.
+func (k *keyReader) noteUTF8(data []byte) {
+	b := append(k.utf, data...)
+	end := len(b)
+	for i := max(0, len(b)-utf8.UTFMax+1); i < len(b); i++ {
+		if utf8.RuneStart(b[i]) && !utf8.FullRune(b[i:]) {
+			end = i
+			break
+		}
+	}
+	if !utf8.Valid(b[:end]) {
+		k.invalid = true
+	}
+	k.utf = append([]byte(nil), b[end:]...)
 }
 
 // homeEnd maps other terminals' Home and End codes (VT220, rxvt and
@@ -173,6 +202,7 @@ func (k *keyReader) Read(p []byte) (int, error) {
 		if bytes.IndexByte(buf[:n], keyInterrupt) >= 0 {
 			k.interrupted = true
 		}
+		k.noteUTF8(buf[:n])
 		data := append(k.partial, buf[:n]...)
 		k.partial = nil
 		if err == nil {
@@ -276,6 +306,9 @@ func (h *fileHistory) rewrite() {
 func (h *fileHistory) keep(line string) bool {
 	if strings.TrimSpace(line) == "" || len(h.lines) > 0 && h.lines[len(h.lines)-1] == line {
 		return false
+	}
+	if utf8.RuneCountInString(line) >= maxLine {
+		return false // cut off by the editor, and dropped (see ReadLine)
 	}
 	h.lines = append(h.lines, line)
 	return true

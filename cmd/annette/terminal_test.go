@@ -40,6 +40,8 @@ func readAll(t *testing.T, lines *terminalLines) []string {
 		switch {
 		case errors.Is(err, errDiscard), errors.Is(err, errLineTooLong):
 			got = append(got, "^C")
+		case errors.Is(err, errLineNotUTF8):
+			got = append(got, "!utf8")
 		case errors.Is(err, io.EOF):
 			return got
 		case err != nil:
@@ -73,6 +75,9 @@ func TestTerminalLines(t *testing.T) {
 		{"home split across reads", []string{"bc\x1b", "OHa\x1b[", "4~d\r"}, []string{"abcd"}},
 		{"escape at the end of input", []string{"ab\r", "\x1b"}, []string{"ab"}},
 		{"line too long", []string{strings.Repeat("x", 5000) + "\r", "y\r"}, []string{"^C", "y"}},
+		{"not utf-8", []string{"x ~ \xff\xfe;\r", "y\r"}, []string{"!utf8", "y"}},
+		{"utf-8 split across reads", []string{"x ~ \xc3", "\xa9;\r", "\xe2\x82", "\xac\r"}, []string{"x ~ é;", "€"}},
+		{"cut utf-8 then ascii", []string{"a\xc3", "b\r", "c\r"}, []string{"!utf8", "c"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,16 +112,18 @@ func TestTerminalPrompt(t *testing.T) {
 }
 
 // TestTerminalHistoryFile checks that the history starts with the file's
-// lines, leaves out empty and repeated ones, and adds what is typed.
+// lines, leaves out empty and repeated ones and lines too long for the
+// editor, and adds what is typed.
 func TestTerminalHistoryFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "history")
 	if err := os.WriteFile(path, []byte("a;\nb;\n\nb;\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	lines := newTerminalLines(-1, &keys{chunks: []string{"\x1b[A\x1b[A\r", "c;\r", "c;\r", "\r"}}, &out, path)
+	long := strings.Repeat("x", 5000) + "\r" // cut off by the editor, so dropped
+	lines := newTerminalLines(-1, &keys{chunks: []string{"\x1b[A\x1b[A\r", "c;\r", long, "c;\r", "\r"}}, &out, path)
 	got := readAll(t, lines)
-	if want := []string{"a;", "c;", "c;", ""}; fmt.Sprint(got) != fmt.Sprint(want) {
+	if want := []string{"a;", "c;", "^C", "c;", ""}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("lines %q, want %q", got, want)
 	}
 	data, err := os.ReadFile(path)
