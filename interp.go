@@ -41,6 +41,13 @@ type InterpreterConfig struct {
 	Workers int
 	// Mode is the execution mode of a parallel interpreter.
 	Mode ExecutionMode
+	// NoReduce leaves the active pairs of every net statement in the
+	// network, unreduced. annette dot uses it to draw nets as built.
+	NoReduce bool
+	// StepLimit, when positive, stops each net statement after that many
+	// interactions, leaving its other active pairs in the network without
+	// an error.
+	StepLimit int64
 }
 
 // Interpreter runs programs written in the text language (Inpla's
@@ -322,9 +329,18 @@ func (ip *Interpreter) runNet(s *lang.NetStmt) error {
 		// runaway statement does not use up the budget of later ones.
 		ip.net.cfg.MaxInteractions = ip.net.interactions() + ip.cfg.MaxInteractions
 	}
+	// A step limit below the interaction limit stops the statement
+	// without an error.
+	stepStop := ip.cfg.StepLimit > 0 && (ip.cfg.MaxInteractions <= 0 || ip.cfg.StepLimit < ip.cfg.MaxInteractions)
+	if stepStop {
+		ip.net.cfg.MaxInteractions = ip.net.interactions() + ip.cfg.StepLimit
+	}
 	b := netBuilder{ip: ip, n: ip.net}
 	if err := b.build(s.Net); err != nil {
 		return &ProgramError{Pos: s.Pos(), Err: err}
+	}
+	if ip.cfg.NoReduce {
+		return nil
 	}
 	var st Stats
 	var err error
@@ -339,6 +355,9 @@ func (ip *Interpreter) runNet(s *lang.NetStmt) error {
 		st = ps.Stats
 	default:
 		st, err = ip.net.Reduce(ip.ctx)
+	}
+	if stepStop && errors.Is(err, ErrInteractionLimit) {
+		err = nil
 	}
 	if err != nil {
 		var le *LimitError

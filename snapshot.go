@@ -114,6 +114,24 @@ func (w *snapWire) UnmarshalJSON(b []byte) error {
 // with ports that Reduce would report as not connected, gives an error,
 // and so does a call during a run (from an action rule): ErrRunning.
 func (n *Network) Snapshot() ([]byte, error) {
+	s, err := n.snapshot(false)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(s); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// snapshot returns the contents of a snapshot of n. With held set, an
+// agent whose Go value keeps ports of the net (see engine.PortHolder) is
+// taken as it is, and the net beyond those ports is left out; without
+// it, such an agent is an error.
+func (n *Network) snapshot(held bool) (*snapshot, error) {
 	if n.running {
 		return nil, ErrRunning
 	}
@@ -149,7 +167,7 @@ func (n *Network) Snapshot() ([]byte, error) {
 		a := snapAgent{Type: info.Name}
 		if info.Valued {
 			v := n.w.Value(p)
-			if _, ok := v.(engine.PortHolder); ok {
+			if _, ok := v.(engine.PortHolder); ok && !held {
 				// Such as a Merger's reader, which keeps the end of the
 				// output list in its state, where no wire leads.
 				return nil, fmt.Errorf("snapshot: a %s agent keeps ports of the net in its state, which a snapshot cannot contain; reduce the net until the Merger is done first", info.Name)
@@ -172,13 +190,7 @@ func (n *Network) Snapshot() ([]byte, error) {
 		}
 	}
 	s.Wires = append(s.Wires, sw.wires...)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", " ")
-	if err := enc.Encode(s); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return &s, nil
 }
 
 func ptr[T any](v T) *T { return &v }

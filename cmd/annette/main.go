@@ -42,6 +42,7 @@ Commands:
 	run       run a program file in the text language (Inpla's language)
 	repl      read and run statements interactively
 	bench     time programs at several worker counts
+	dot       draw the net of a program with Graphviz (DOT output)
 	version   print the version of annette and of Go
 	help      print this help, or with a command its flags
 
@@ -61,6 +62,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdRepl(args[1:], stdin, stdout, stderr)
 	case "bench":
 		return cmdBench(args[1:], stdout, stderr)
+	case "dot":
+		return cmdDot(args[1:], stdin, stdout, stderr)
 	case "version":
 		if len(args) > 1 {
 			fmt.Fprintf(stderr, "annette: version takes no arguments, found %q\n", args[1])
@@ -73,7 +76,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		case len(args) == 1:
 			fmt.Fprint(stdout, usage)
 			return exitOK
-		case len(args) == 2 && slices.Contains([]string{"run", "repl", "bench"}, args[1]):
+		case len(args) == 2 && slices.Contains([]string{"run", "repl", "bench", "dot"}, args[1]):
 			// "annette help run" is "annette run -h".
 			return run([]string{args[1], "-h"}, stdin, stdout, stderr)
 		case len(args) == 2 && slices.Contains([]string{"version", "help"}, args[1]):

@@ -28,6 +28,7 @@ func TestRunCommands(t *testing.T) {
 		{[]string{"help", "run"}, exitOK, "usage: annette run", ""},
 		{[]string{"help", "bench"}, exitOK, "usage: annette bench", ""},
 		{[]string{"help", "version"}, exitOK, "Usage:", ""},
+		{[]string{"help", "dot"}, exitOK, "usage: annette dot", ""},
 		{[]string{"help", "nope"}, exitUsage, "", `unknown command "nope"`},
 		{[]string{"help", "run", "repl"}, exitUsage, "", "takes at most one command"},
 		{[]string{"version", "extra"}, exitUsage, "", `version takes no arguments, found "extra"`},

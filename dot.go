@@ -1,0 +1,112 @@
+package annette
+
+import (
+	"bufio"
+	"fmt"
+	"html"
+	"io"
+	"strconv"
+)
+
+// WriteDot writes the network to w as an undirected graph in Graphviz's
+// DOT language, for drawing with a command such as dot -Tsvg. It draws
+// what a snapshot holds (see Snapshot): the agents that the interface
+// names and the active pairs lead to, and the wires between them.
+//
+// Each agent is a box with its type on top, where its principal port
+// is, and its auxiliary ports below, named as its type names them. A Go
+// value is shown in JSON after the type, cut to 40 characters.
+// Integers are ellipses, interface names are bold text, and an open wire
+// end is a dot. The wire of an active pair is thick and red, so the
+// pairs that the next interactions rewrite stand out.
+func (n *Network) WriteDot(w io.Writer) error {
+	s, err := n.snapshot(true)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	fmt.Fprintln(bw, "graph net {")
+	fmt.Fprintln(bw, "\tnode [fontname=\"Helvetica\", fontsize=11];")
+	fmt.Fprintln(bw, "\tedge [fontname=\"Helvetica\"];")
+
+	types := map[string][]string{}
+	for _, t := range s.Types {
+		ports := t.Ports
+		if len(ports) == 0 {
+			ports = []string{"main"}
+		}
+		types[t.Name] = ports
+	}
+	for i, a := range s.Agents {
+		ports := types[a.Type]
+		title := html.EscapeString(a.Type)
+		if len(a.Value) > 0 {
+			v := string(a.Value)
+			if len([]rune(v)) > 40 {
+				v = string([]rune(v)[:39]) + "…"
+			}
+			title += " <I>" + html.EscapeString(v) + "</I>"
+		}
+		fmt.Fprintf(bw, "\ta%d [shape=plaintext, label=<<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\">", i)
+		span := max(1, len(ports)-1)
+		fmt.Fprintf(bw, "<TR><TD PORT=\"p0\" COLSPAN=\"%d\"><B>%s</B></TD></TR>", span, title)
+		if len(ports) > 1 {
+			fmt.Fprint(bw, "<TR>")
+			for k, name := range ports[1:] {
+				fmt.Fprintf(bw, "<TD PORT=\"p%d\"><FONT POINT-SIZE=\"9\">%s</FONT></TD>", k+1, html.EscapeString(name))
+			}
+			fmt.Fprint(bw, "</TR>")
+		}
+		fmt.Fprintln(bw, "</TABLE>>];")
+	}
+	for i, name := range s.Names {
+		fmt.Fprintf(bw, "\tn%d [shape=plaintext, label=<<B>%s</B>>];\n", i, html.EscapeString(name))
+	}
+
+	nameID := make(map[string]int, len(s.Names))
+	for i, name := range s.Names {
+		nameID[name] = i
+	}
+	ints, opens := 0, 0
+	// node returns the DOT end of e, and whether it is a principal port.
+	node := func(e snapEnd) (string, bool) {
+		switch {
+		case e.Agent != nil:
+			k := 0
+			for j, p := range types[s.Agents[*e.Agent].Type] {
+				if p == e.Port {
+					k = j
+				}
+			}
+			// Wires leave a principal port upwards and an auxiliary
+			// port downwards, as nets are drawn by hand.
+			side := ":s"
+			if k == 0 {
+				side = ":n"
+			}
+			return "a" + strconv.Itoa(*e.Agent) + ":p" + strconv.Itoa(k) + side, k == 0
+		case e.Int != nil:
+			id := "i" + strconv.Itoa(ints)
+			ints++
+			fmt.Fprintf(bw, "\t%s [shape=ellipse, label=\"%d\"];\n", id, *e.Int)
+			return id, true
+		case e.Name != "":
+			return "n" + strconv.Itoa(nameID[e.Name]), false
+		}
+		id := "o" + strconv.Itoa(opens)
+		opens++
+		fmt.Fprintf(bw, "\t%s [shape=point];\n", id)
+		return id, false
+	}
+	for _, wire := range s.Wires {
+		a, pa := node(wire[0])
+		b, pb := node(wire[1])
+		style := ""
+		if pa && pb {
+			style = " [color=red, penwidth=2.5]"
+		}
+		fmt.Fprintf(bw, "\t%s -- %s%s;\n", a, b, style)
+	}
+	fmt.Fprintln(bw, "}")
+	return bw.Flush()
+}

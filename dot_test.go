@@ -1,0 +1,121 @@
+package annette_test
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/annette-go/annette"
+)
+
+// dotNodes and dotEdges match the node and edge statements of WriteDot.
+var (
+	dotNodes = regexp.MustCompile(`(?m)^\t([aino]\d+) \[`)
+	dotEdges = regexp.MustCompile(`(?m)^\t(\S+) -- (\S+?)(?: \[.*\])?;$`)
+)
+
+// checkDot checks that out is one graph whose edges join declared nodes,
+// and returns the number of edges drawn as active pairs.
+func checkDot(t *testing.T, out string) (pairs int) {
+	t.Helper()
+	if !strings.HasPrefix(out, "graph net {\n") || !strings.HasSuffix(out, "}\n") {
+		t.Fatalf("output is not one graph:\n%s", out)
+	}
+	declared := map[string]bool{}
+	for _, m := range dotNodes.FindAllStringSubmatch(out, -1) {
+		declared[m[1]] = true
+	}
+	for _, m := range dotEdges.FindAllStringSubmatch(out, -1) {
+		for _, end := range m[1:3] {
+			if id, _, _ := strings.Cut(end, ":"); !declared[id] {
+				t.Errorf("edge %s -- %s names undeclared node %s", m[1], m[2], id)
+			}
+		}
+		if strings.Contains(m[0], "color=red") {
+			pairs++
+		}
+	}
+	return pairs
+}
+
+// TestWriteDotProgram draws a program's nets as built and checks the
+// agents, integers, names and active pairs drawn.
+func TestWriteDotProgram(t *testing.T) {
+	src := `Inc(r) >< (int n) => r ~ n + 1;
+Inc(a) ~ 1, Inc(b) ~ 2;
+c ~ [5, 6];
+`
+	var out bytes.Buffer
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Stdout: &out, Workers: 1, NoReduce: true})
+	must(t, err)
+	defer ip.Close()
+	must(t, ip.Run("d.in", []byte(src)))
+	if out.Len() != 0 {
+		t.Errorf("NoReduce printed %q, want nothing", out.String())
+	}
+	var dot bytes.Buffer
+	must(t, ip.Network().WriteDot(&dot))
+	got := dot.String()
+	if pairs := checkDot(t, got); pairs != 2 {
+		t.Errorf("%d active pairs drawn, want 2:\n%s", pairs, got)
+	}
+	for _, want := range []string{"<B>Inc</B>", "<B>Cons</B>", "<B>Nil</B>", `label="5"`, `label="2"`, "<B>a</B>", "<B>c</B>"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %s:\n%s", want, got)
+		}
+	}
+}
+
+// TestWriteDotEscapes checks that type names, port names and Go values
+// that HTML gives a meaning to are escaped, and that a long value is cut.
+func TestWriteDotEscapes(t *testing.T) {
+	n := newNet(t, annette.Config{}, []annette.Type{
+		{Name: "A<&>", Ports: []string{"main", "x\"y"}, Valued: true},
+	})
+	a, err := n.AddAgent("A<&>", "<b>"+strings.Repeat("z", 60))
+	must(t, err)
+	connect(t, n, a.Main(), n.Name("top"))
+	connect(t, n, a.Port("x\"y"), n.Int(7))
+	var dot bytes.Buffer
+	must(t, n.WriteDot(&dot))
+	got := dot.String()
+	checkDot(t, got)
+	for _, want := range []string{"A&lt;&amp;&gt;", "x&#34;y", `&#34;\u003cb\u003ezzz`, "…"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %s:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "<b>") || strings.Contains(got, strings.Repeat("z", 45)) {
+		t.Errorf("output has an unescaped or uncut value:\n%s", got)
+	}
+}
+
+// TestInterpreterStepLimit checks that StepLimit stops each net statement
+// after that many interactions without an error, leaving its other pairs.
+func TestInterpreterStepLimit(t *testing.T) {
+	src := `Down(r) >< (int n)
+| n == 0 => r ~ 0
+| _      => Down(r) ~ n - 1;
+Down(a) ~ 10;
+Down(b) ~ 2;
+`
+	var out bytes.Buffer
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Stdout: &out, Workers: 1, StepLimit: 4})
+	must(t, err)
+	defer ip.Close()
+	must(t, ip.Run("s.in", []byte(src)))
+	// The second statement ends its own pair in three interactions and
+	// takes the fourth from the pair the first statement left.
+	if got := normalizeTiming(out.String()); got != "(4 interactions, 0.00 sec)\n(4 interactions, 0.00 sec)\n" {
+		t.Errorf("output %q, want two statements of 4 interactions", got)
+	}
+	if st := ip.Network().Stats(); st.Interactions != 8 {
+		t.Errorf("interactions = %d, want 8", st.Interactions)
+	}
+	var dot bytes.Buffer
+	must(t, ip.Network().WriteDot(&dot))
+	if pairs := checkDot(t, dot.String()); pairs != 1 || !strings.Contains(dot.String(), `label="5"`) {
+		t.Errorf("%d active pairs left, want Down ~ 5 alone:\n%s", pairs, dot.String())
+	}
+}
