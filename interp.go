@@ -411,15 +411,9 @@ func (ip *Interpreter) ensureType(name string, arity int) error {
 
 // text returns the term connected to name as Inpla prints it.
 func (ip *Interpreter) text(name string) (string, error) {
-	t, err := ip.net.readContext(ip.ctx, name)
+	s, err := ip.net.textContext(ip.ctx, name, PrintOptions{MaxList: 31, OpenTail: true})
 	if errors.Is(err, ErrUnknownName) {
 		return "<NON-DEFINED>", nil
 	}
-	if err != nil {
-		return "", err
-	}
-	s := t.Format(PrintOptions{MaxList: 31, OpenTail: true})
-	// Formatting a huge term takes a while too: an interrupt meanwhile
-	// stops the print.
-	return s, ip.ctx.Err()
+	return s, err
 }

@@ -77,11 +77,7 @@ func (n *Network) readContext(ctx context.Context, name string) (*Term, error) {
 // Text returns the term connected to the interface name in the notation
 // of the text language.
 func (n *Network) Text(name string) (string, error) {
-	t, err := n.Read(name)
-	if err != nil {
-		return "", err
-	}
-	return t.String(), nil
+	return n.textContext(context.Background(), name, PrintOptions{})
 }
 
 // readPort reads the term at port word p, in preorder so that wire labels
