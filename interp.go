@@ -278,6 +278,7 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 		for _, n := range s.Names {
 			names = append(names, n.Name)
 		}
+		names = ip.withNamedEnds(names)
 		// One set of half-reached wire cells for the whole command, so
 		// that a wire between two freed names is freed too.
 		if target, holder, ok := ip.heldName(names); ok {

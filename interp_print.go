@@ -109,6 +109,40 @@ func (ip *Interpreter) endGone(p engine.Port, half *locSet) {
 	half.add(l)
 }
 
+// withNamedEnds adds to names every interface name that one of them
+// reads as: after x ~ y, x reads as y and y as <EMPTY>, and freeing x
+// frees y too, as it frees the names inside the term it removes. Freeing
+// y alone stays an error (see heldName), as in Inpla.
+func (ip *Interpreter) withNamedEnds(names []string) []string {
+	n := ip.net
+	freeing := map[string]bool{}
+	for _, name := range names {
+		freeing[name] = true
+	}
+	var byCell map[uint64]string
+	for _, name := range names {
+		nm, ok := n.names[name]
+		if !ok || n.w.Cell(nm.cell) == engine.None {
+			continue
+		}
+		end := n.w.Resolve(nm.cell)
+		if !end.IsVar() {
+			continue
+		}
+		if byCell == nil {
+			byCell = make(map[uint64]string, len(n.names))
+			for other, om := range n.names {
+				byCell[om.cell.Loc()] = other
+			}
+		}
+		if other, ok := byCell[end.Loc()]; ok && !freeing[other] {
+			freeing[other] = true
+			names = append(names, other)
+		}
+	}
+	return names
+}
+
 // heldName returns the first of names whose wire ends, past any wires
 // joined to it, at an auxiliary port in the term of an interface name
 // outside names, or at such a name itself, and that name. Freeing it

@@ -270,8 +270,8 @@ func TestProgramsGeneralRewrite(t *testing.T) {
 }
 
 // TestWeakPendingInteger checks the weak strategy with integers that wait:
-// one brought by another pair of the same round is used in the next round,
-// and one that no pair can bring is an error naming the rule.
+// one that a parked pair brings makes that pair run, and one that no pair
+// can bring is an error naming the rule.
 func TestWeakPendingInteger(t *testing.T) {
 	src := `Get(r, int a) >< (int b) => r ~ a + b;
 Id(r) >< (int n) => r ~ n;
