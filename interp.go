@@ -183,7 +183,8 @@ func (ip *Interpreter) Exec(s lang.Stmt) error {
 	if u, ok := s.(*lang.UseCmd); ok {
 		src, err := ip.readFile()(u.Path)
 		if err != nil {
-			return &ProgramError{Pos: u.PathPos, Err: err}
+			// The wording of a use in a program (see lang.ExpandUses).
+			return &ProgramError{Pos: u.PathPos, Err: fmt.Errorf("cannot read %s: %w", u.Path, err)}
 		}
 		ip.inExec = true
 		err = ip.Run(u.Path, src)

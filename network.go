@@ -51,7 +51,7 @@ type Type struct {
 	// Name is the type's name, unique in the network.
 	Name string
 	// Ports lists the port names; the first is the principal port. Nil
-	// gives a single principal port called "main".
+	// or an empty list gives a single principal port called "main".
 	Ports []string
 	// Valued marks a type whose agents carry a Go value.
 	Valued bool
@@ -171,8 +171,11 @@ func (n *Network) TypeOf(name string) (Type, bool) {
 // AddBuiltins defines the built-in agents of the text language on n, with
 // their rules: Eraser, Dup, Add, Sub, Mul, Div, Mod, Append, Zip, Map and
 // Merger, plus internal helper types whose names start with "_". Their
-// ports are named as Type shows; Add(r, y) ~ x, for example, connects r
-// to x + y. It fails if a type of the same name is already defined.
+// ports, principal port first, are: Eraser (main); Dup (main, a, b); Add,
+// Sub, Mul, Div and Mod (main, result, operand), so that Add(r, y) ~ x
+// connects r to x + y; Append (main, result, ys); Zip (main, result, ys);
+// Map (main, result, fn); Merger (main, result). TypeOf gives the same.
+// It fails if a type of the same name is already defined.
 func (n *Network) AddBuiltins() error {
 	if n.running {
 		return ErrRunning

@@ -73,10 +73,10 @@ type ParallelConfig struct {
 // ParallelStats reports what a parallel run did.
 type ParallelStats struct {
 	Stats
-	Workers   int     // workers that took part
+	Workers   int     // the network's workers, whether or not each carried out an interaction (see PerWorker)
 	Parallel  bool    // whether the run used the parallel reducer at all
 	PerWorker []int64 // interactions by each worker during the run
-	Steals    int64   // active pairs moved from one worker to another
+	Steals    int64   // times a worker took pairs from another; a pair can move more than once, as when it waits for an integer
 }
 
 // ParallelNetwork is a [Network] reduced by several goroutines at once.
@@ -139,8 +139,9 @@ func NewParallelNetwork(cfg Config, pcfg ParallelConfig) *ParallelNetwork {
 	return p
 }
 
-// SetMode changes the execution mode for the next runs, like Annette's
-// setParallelExecution.
+// SetMode changes the execution mode for the next runs: Auto, Parallel
+// or Sequential (see ExecutionMode). It is the counterpart of the
+// TypeScript library Annette's setParallelExecution.
 func (p *ParallelNetwork) SetMode(m ExecutionMode) { p.pcfg.Mode = m }
 
 // Workers returns the number of workers.
@@ -450,8 +451,8 @@ func (p *ParallelNetwork) round(batch []engine.Redex, deadline time.Time) engine
 // over every run.
 func (p *ParallelNetwork) PerWorker() []int64 { return p.perWorker() }
 
-// Steals returns the number of active pairs moved between workers so
-// far, over every run.
+// Steals returns the number of times a worker took active pairs from
+// another so far, over every run (see ParallelStats.Steals).
 func (p *ParallelNetwork) Steals() int64 { return p.totalSteals }
 
 // perWorker returns the interactions of each worker so far.

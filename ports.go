@@ -100,8 +100,10 @@ func (p Port) String() string {
 	return "invalid port"
 }
 
-// Name returns the interface port called name, creating it on first use.
-// After reduction, [Network.Read] reads back what is connected to it.
+// Name returns the interface port called name, creating the name on
+// first use, even if the port is then not connected (as when Connect
+// returns an error). After reduction, [Network.Read] reads back what is
+// connected to it.
 func (n *Network) Name(name string) Port {
 	if name == "" {
 		return Port{err: errorf("interface name is empty")}

@@ -202,7 +202,8 @@ func (e Expr) format(b *strings.Builder) {
 
 // AddRule adds a rule. It fails if a rule for the same pair of types
 // exists already, in either orientation; use [Network.ReplaceRule] to
-// replace one.
+// replace one. It does not check that a rule between two agents of one
+// type is symmetric: [RewriteRule.CheckSymmetric] does.
 func (n *Network) AddRule(r Rule) error { return n.addRule(r, false) }
 
 // ReplaceRule adds a rule, replacing the rule for the same pair of types
@@ -345,7 +346,8 @@ func (r RewriteRule) specs(n *Network) (*ruleSpecs, error) {
 // an error that describes the case, or nil if it found none, if r is
 // between two types or if r does not compile in n. The check is exact for
 // a rule without integer attributes. For one with attributes it tries a
-// fixed set of small values, so it can miss a case that only other values
+// fixed set of small values and the numbers in the rule's expressions
+// with their neighbours, so it can miss a case that only other values
 // show. annette run warns about the rules of a program that fail it.
 func (r RewriteRule) CheckSymmetric(n *Network) error {
 	if why := r.asymmetry(n); why != "" {

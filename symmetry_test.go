@@ -40,6 +40,7 @@ func TestSymmetryWarnings(t *testing.T) {
 		{"Z(int x) >< Z(int y) => Out ~ (x - y);", "with x = 1, y = 0,"},
 		{"H(r, int x) >< H(s, int y) | x > 2 => r ~ 1, s ~ 0 | _ => r ~ 0, s ~ 0;", "with x = 3, y = 0,"},
 		{"L(a, b) >< L(c, d) => a ~ c, b ~ Era, d ~ Era2;", "rule for L >< L is not symmetric"},
+		{"G(r, int a) >< G(s, int b) | a > 100 => r ~ 1, s ~ 2 | _ => r ~ 0, s ~ 0;", "with a = 101, b = 0,"},
 	} {
 		var out, errOut bytes.Buffer
 		ip, err := annette.NewInterpreter(annette.InterpreterConfig{Stdout: &out, Stderr: &errOut, Workers: 1})

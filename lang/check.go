@@ -451,6 +451,7 @@ func sideKey(p *Pattern) string {
 
 func (c *Checker) rule(r *Rule) {
 	c.bound = nil // bindsName's results hold for one rule's bodies
+	errs := len(c.errs)
 	l, rt := r.Left, r.Right
 	switch {
 	case l.Kind == PatWildcard && rt.Kind == PatWildcard:
@@ -489,14 +490,27 @@ func (c *Checker) rule(r *Rule) {
 	if key[1] < key[0] {
 		key[0], key[1] = key[1], key[0]
 	}
-	if prev, ok := c.rules[key]; ok {
-		c.warnf(r.Pos(),
-			"rule for %s >< %s replaces the rule at %s",
-			sideKey(l), sideKey(rt), prev.relativeTo(r.Pos()))
-	}
-	c.setRule(key, r.Pos())
+	prev, replaces := c.rules[key]
 
 	c.ruleBody(r.Body, ctx)
+	if len(c.errs) > errs {
+		return // a rejected rule replaces nothing
+	}
+	if replaces {
+		c.warnf(r.Pos(),
+			"rule for %s >< %s replaces the rule at %s",
+			sideName(l), sideName(rt), prev.relativeTo(r.Pos()))
+	}
+	c.setRule(key, r.Pos())
+}
+
+// sideName names a rule side in messages as sideKey does, but an
+// integer as Int, the name run-time errors give it.
+func sideName(p *Pattern) string {
+	if p.Kind == PatInt {
+		return "Int"
+	}
+	return sideKey(p)
 }
 
 // patternAgent checks the agent of a rule side like any other use.

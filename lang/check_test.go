@@ -301,3 +301,17 @@ func TestCheckUnusedConfigConsts(t *testing.T) {
 		t.Errorf("unused constants %v, want [SIZ]", got)
 	}
 }
+
+// TestCheckReplaceWarning checks the warning of a rule that replaces
+// another: an integer side is named Int, as at run time, and a rule that
+// is rejected replaces nothing, so it gets no warning.
+func TestCheckReplaceWarning(t *testing.T) {
+	errs, warns := checkSrc(t, "Inc(r) >< (int n) => r ~ n;\nInc(r) >< (int n) => r ~ n + 1;\n", nil)
+	if len(errs) != 0 || len(warns) != 1 || warns[0].Msg != "rule for Inc >< Int replaces the rule at 1:1" {
+		t.Errorf("warnings %v, errors %v, want one warning naming Inc >< Int", warns, errs)
+	}
+	errs, warns = checkSrc(t, "L >< Go => L ~ Go;\nL(a) >< Go => L(a) ~ Go;\n", nil)
+	if len(errs) == 0 || len(warns) != 0 {
+		t.Errorf("warnings %v, errors %v, want the arity error alone", warns, errs)
+	}
+}

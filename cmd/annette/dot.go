@@ -25,7 +25,9 @@ active pairs before any interaction (thick red wires). -steps N carries
 out up to N interactions per net statement, and -reduce reduces to
 normal form as annette run does. What the program prints is discarded.
 Only the agents that interface names and active pairs lead to are
-drawn. Flags:
+drawn. When a statement fails, for example on a pair with no rule or at
+-max-interactions, the error is reported and the net is drawn as that
+statement left it, with exit status 1. Flags:
 `
 
 // cmdDot runs "annette dot".
@@ -35,8 +37,9 @@ func cmdDot(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Var(consts, "d", "bind the constant `NAME=VALUE`; wins over the program's const (repeatable)")
 	steps := fs.Int64("steps", 0, "carry out up to `N` interactions per net statement before drawing")
 	reduce := fs.Bool("reduce", false, "reduce each net statement to normal form before drawing")
+	maxSteps := fs.Int64("max-interactions", 1_000_000, "stop a net statement with an error after this many interactions (0: no limit), and draw the net it left")
 	maxAgents := fs.Int64("max-agents", 5000, "stop with an error when the net to draw has more agents than this (0: no limit); Graphviz lays out a few thousand at most")
-	maxMiB := fs.Int64("max-memory", defaultMaxMemoryMiB(), "stop with an error when the net's store passes this many `MiB` (0: no limit)")
+	maxMiB := fs.Int64("max-memory", defaultMaxMemoryMiB(), "stop with an error when the net's store passes this many `MiB`; 0 means no limit, and the default is half of this machine's memory")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), dotUsage)
 		fs.PrintDefaults()
@@ -45,8 +48,8 @@ func cmdDot(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return status
 	}
 	switch {
-	case *steps < 0 || *maxAgents < 0 || *maxMiB < 0:
-		return badUsage("dot", errors.New("-steps, -max-agents and -max-memory must not be negative"), stderr)
+	case *steps < 0 || *maxSteps < 0 || *maxAgents < 0 || *maxMiB < 0:
+		return badUsage("dot", errors.New("-steps, -max-interactions, -max-agents and -max-memory must not be negative"), stderr)
 	case *steps > 0 && *reduce:
 		return badUsage("dot", errors.New("give -steps or -reduce, not both"), stderr)
 	case *maxMiB > maxMemoryMiB:
@@ -69,7 +72,7 @@ func cmdDot(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	ip, err := annette.NewInterpreter(annette.InterpreterConfig{
-		Config:    annette.Config{MaxMemory: *maxMiB << 20},
+		Config:    annette.Config{MaxInteractions: *maxSteps, MaxMemory: *maxMiB << 20},
 		Stderr:    stderr,
 		Consts:    consts,
 		Workers:   1,
@@ -85,9 +88,15 @@ func cmdDot(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer cancel()
 	ip.SetContext(ctx)
+	status := exitOK
 	if err := interrupted(ctx, ip.Run(file, src)); err != nil {
 		printError(stderr, err)
-		return exitError
+		var pe *annette.ProgramError
+		if !errors.As(err, &pe) {
+			return exitError // nothing ran
+		}
+		// The net as the failed statement left it shows why it failed.
+		status = exitError
 	}
 	net := ip.Network()
 	if live := net.Stats().Live; *maxAgents > 0 && live > *maxAgents {
@@ -103,5 +112,5 @@ func cmdDot(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "annette: writing the drawing failed: %v\n", out.err)
 		return exitError
 	}
-	return exitOK
+	return status
 }

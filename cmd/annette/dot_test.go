@@ -70,3 +70,29 @@ func TestDotErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestDotDrawsFailedNet checks that a statement that fails, here at the
+// interaction limit or on a pair with no rule, is reported and its net
+// drawn as it stands, with exit status 1.
+func TestDotDrawsFailedNet(t *testing.T) {
+	loop := writeProgram(t, "loop.in", "L(r) >< Go => L(r) ~ Go;\nL(x) ~ Go;\n")
+	stuck := writeProgram(t, "stuck.in", "a ~ Foo(b);\nFoo(x) ~ Bar;\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"dot", "-reduce", "-max-interactions", "100", loop}, "loop.in:2:1: interaction limit reached (limit 100)"},
+		{[]string{"dot", "-reduce", stuck}, "stuck.in:2:1: no rule for Foo >< Bar"},
+	} {
+		var out, errb bytes.Buffer
+		if got := run(tc.args, strings.NewReader(""), &out, &errb); got != exitError {
+			t.Errorf("%q: status %d, want %d", tc.args, got, exitError)
+		}
+		if !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%q: stderr %q, want %q", tc.args, errb.String(), tc.want)
+		}
+		if got := out.String(); !strings.HasPrefix(got, "graph net {") || strings.Count(got, "color=red") != 1 {
+			t.Errorf("%q: want a drawing with the active pair left:\n%s", tc.args, got)
+		}
+	}
+}

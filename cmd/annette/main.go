@@ -99,6 +99,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // version returns the module version recorded in the binary, or "devel".
+// go build in a checkout records a version made of the commit's date and
+// hash, unless -buildvcs=false is set.
 func version() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version

@@ -34,8 +34,13 @@ type Asymmetric struct {
 }
 
 // symValues are the attribute values tried, chosen to take both sides of
-// comparisons with each other and with small constants.
+// comparisons with each other and with small constants. The constants of
+// the rule's expressions, and their neighbours, are tried too, so that a
+// guard such as a > 100 is seen to hold and to fail.
 var symValues = [...]int64{0, 1, 2, -1, 3, 7, -4, 100}
+
+// symMaxValues bounds the values tried for each attribute.
+const symMaxValues = 32
 
 // symMaxTries bounds the attribute assignments tried for one rule, and
 // symBudget the guards, expressions and wires they evaluate in all, so
@@ -55,11 +60,24 @@ func Asymmetry(reg *Registry, t TypeID, attrs []int, alts []AltSpec) *Asymmetric
 		return nil
 	}
 	n := reg.Info(t).Arity()
+	values := symValues[:]
 	for _, as := range alts {
 		codes := append(append([]*Code{as.Guard}, as.Lets...), as.Exprs...)
 		for _, c := range codes {
-			if c != nil && slices.ContainsFunc(c.Instrs, func(in Instr) bool { return in.Op == OpRand }) {
-				return nil
+			if c == nil {
+				continue
+			}
+			for _, in := range c.Instrs {
+				switch {
+				case in.Op == OpRand:
+					return nil
+				case in.Op == OpConst && len(values) < symMaxValues-2:
+					for _, v := range []int64{in.Arg - 1, in.Arg, in.Arg + 1} {
+						if !slices.Contains(values, v) {
+							values = append(values, v)
+						}
+					}
+				}
 			}
 		}
 	}
@@ -87,7 +105,7 @@ func Asymmetry(reg *Registry, t TypeID, attrs []int, alts []AltSpec) *Asymmetric
 	limit := max(1, min(symMaxTries, symBudget/cost))
 	tries, sampled := 1, false
 	for range attrs {
-		tries *= len(symValues)
+		tries *= len(values)
 		if tries > limit {
 			tries, sampled = limit, true
 			break
@@ -101,13 +119,13 @@ func Asymmetry(reg *Registry, t TypeID, attrs []int, alts []AltSpec) *Asymmetric
 				rng ^= rng << 13
 				rng ^= rng >> 7
 				rng ^= rng << 17
-				env[k] = symValues[rng%uint64(len(symValues))]
+				env[k] = values[rng%uint64(len(values))]
 			}
 		} else {
 			v := i
 			for k := range env {
-				env[k] = symValues[v%len(symValues)]
-				v /= len(symValues)
+				env[k] = values[v%len(values)]
+				v /= len(values)
 			}
 		}
 		for k := range env2 {
