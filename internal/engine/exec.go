@@ -979,7 +979,7 @@ func (w *Worker) runArith(c *ruleCell, r Redex) bool {
 		h.allocs++
 		h.frees++
 		w.count++
-		w.Link(NodePort(c.rule.waiting, l), second)
+		w.linkQuick(second, NodePort(c.rule.waiting, l))
 		return true
 	}
 
@@ -997,8 +997,33 @@ func (w *Worker) runArith(c *ruleCell, r Redex) bool {
 	h.release(l, c.tmpl.words[0])
 	h.frees++
 	w.count++
-	w.Link(out, res)
+	w.linkQuick(out, res)
 	return true
+}
+
+// linkQuick is Link with the two commonest cases of a sequential run
+// carried out in place: x is a wire whose cell is empty, which takes y,
+// or whose cell of this heap holds a principal port, which makes a pair
+// with y, also principal. Everything else goes to Link.
+func (w *Worker) linkQuick(x, y Port) {
+	if !w.Shared && x&tagMask == tagVar && y&tagMask >= tagNode {
+		h := w.heap
+		ch := h.chunkOf(x.varLoc())
+		c := &ch.w[x.varLoc()&chunkMask]
+		z := Port(*c)
+		if z == 0 {
+			*c = uint64(y)
+			return
+		}
+		if z&tagMask >= tagNode && ch.owner == h {
+			*c = h.free[1]
+			h.free[1] = x.varLoc()
+			h.vars--
+			w.stack = append(w.stack, Redex{z, y})
+			return
+		}
+	}
+	w.Link(x, y)
 }
 
 // runLimits are the limits that runCompiled checks after every
