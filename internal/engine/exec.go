@@ -1002,9 +1002,9 @@ func (w *Worker) runArith(c *ruleCell, r Redex) bool {
 }
 
 // linkQuick is Link with the two commonest cases of a sequential run
-// carried out in place: x is a wire whose cell is empty, which takes y,
-// or whose cell of this heap holds a principal port, which makes a pair
-// with y, also principal. Everything else goes to Link.
+// carried out in place. In both, x is a wire and y a principal port. An
+// empty cell takes y, and a cell of this heap that holds a principal
+// port makes a pair with y. Everything else goes to Link.
 func (w *Worker) linkQuick(x, y Port) {
 	if !w.Shared && x&tagMask == tagVar && y&tagMask >= tagNode {
 		h := w.heap
