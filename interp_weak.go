@@ -27,7 +27,8 @@ import (
 // in proportion to its length at every check, as in Inpla.
 func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 	var st Stats
-	demand := n.interfaceCells()
+	demand := &locSet{}
+	n.addInterfaceCells(demand)
 	todo := n.w.TakeRedexes()
 	var parked []engine.Redex
 	var waitErr error
@@ -83,6 +84,8 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 		// such as a Merger's reader once the list it feeds reaches a
 		// name, is reduced now.
 		if progress {
+			// A rule may have joined an interface name to another wire.
+			n.addInterfaceCells(demand)
 			kept := parked[:0]
 			for _, q := range parked {
 				if n.weakLive(q, demand) {
@@ -112,20 +115,24 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 	}
 }
 
-// interfaceCells returns the wire cells that stand for interface names
-// in a term: each name's own cell, and the cells of the names it reads
-// as, through wires between names.
-func (n *Network) interfaceCells() *locSet {
-	cells := &locSet{}
+// addInterfaceCells adds to cells the wire cells that stand for
+// interface names in a term: each name's own cell, and the cells that a
+// name leads to through filled wire cells, such as the cell of another
+// name after x ~ y.
+func (n *Network) addInterfaceCells(cells *locSet) {
 	for _, nm := range n.names {
 		p := nm.cell
-		for p.IsVar() && !cells.has(p.Loc()) {
+		for steps := 0; p.IsVar() && steps < maxNameChain; steps++ {
 			cells.add(p.Loc())
 			p = n.w.Cell(p)
 		}
 	}
-	return cells
 }
+
+// maxNameChain bounds the filled wire cells followed from one interface
+// name. Such chains are a few cells long; the bound only stops a walk
+// around wires that lead back into themselves.
+const maxNameChain = 1 << 16
 
 // weakLive reports whether a cell of demand occurs in the term of either
 // agent of r: below it through auxiliary ports, the ports a Merger's
