@@ -37,6 +37,18 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 		n.w.PushAll(parked)
 		n.w.PushAll(todo)
 	}
+	// unpark moves the parked pairs that demand now makes live to todo.
+	unpark := func() {
+		kept := parked[:0]
+		for _, q := range parked {
+			if n.weakLive(q, demand) {
+				todo = append(todo, q)
+			} else {
+				kept = append(kept, q)
+			}
+		}
+		parked = kept
+	}
 	for {
 		for len(todo) > 0 {
 			if err := ctx.Err(); err != nil {
@@ -64,15 +76,7 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 					waitErr = err
 				}
 				n.wantWires(r, demand)
-				kept := parked[:0]
-				for _, q := range parked {
-					if n.weakLive(q, demand) {
-						todo = append(todo, q)
-					} else {
-						kept = append(kept, q)
-					}
-				}
-				parked = kept
+				unpark()
 				continue
 			}
 			if err != nil {
@@ -86,15 +90,7 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 		if progress {
 			// A rule may have joined an interface name to another wire.
 			n.addInterfaceCells(demand)
-			kept := parked[:0]
-			for _, q := range parked {
-				if n.weakLive(q, demand) {
-					todo = append(todo, q)
-				} else {
-					kept = append(kept, q)
-				}
-			}
-			parked = kept
+			unpark()
 			if len(todo) > 0 {
 				continue
 			}

@@ -57,15 +57,7 @@ func cmdDot(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case fs.NArg() > 1:
 		return badUsage("dot", errors.New("give one program file"), stderr)
 	}
-	file := fs.Arg(0)
-	var src []byte
-	var err error
-	if file == "" || file == "-" {
-		file = "<stdin>"
-		src, err = readSource(stdin)
-	} else {
-		src, err = readFile(file)
-	}
+	file, src, err := readProgram(fs.Arg(0), stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "annette: %v\n", err)
 		return exitError

@@ -176,19 +176,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) (status in
 		fmt.Fprintln(stderr, "annette run: give one program file")
 		return exitUsage
 	}
-	var src []byte
-	var err error
-	if file == "" || file == "-" {
-		file = "<stdin>"
-		src, err = readSource(stdin)
-	} else {
-		src, err = readFile(file)
-		if errors.Is(err, os.ErrNotExist) && !strings.HasSuffix(file, ".in") {
-			if alt, err2 := readFile(file + ".in"); err2 == nil {
-				file, src, err = file+".in", alt, nil
-			}
-		}
-	}
+	file, src, err := readProgram(file, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "annette: %v\n", err)
 		return exitError
@@ -211,6 +199,24 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) (status in
 		return exitError
 	}
 	return exitOK
+}
+
+// readProgram reads the program named on the command line: standard
+// input for "" or "-", else the file, or the file with ".in" added when
+// the name lacks it and only that exists. It returns the name that
+// messages give the program.
+func readProgram(file string, stdin io.Reader) (string, []byte, error) {
+	if file == "" || file == "-" {
+		src, err := readSource(stdin)
+		return "<stdin>", src, err
+	}
+	src, err := readFile(file)
+	if errors.Is(err, os.ErrNotExist) && !strings.HasSuffix(file, ".in") {
+		if alt, err2 := readFile(file + ".in"); err2 == nil {
+			return file + ".in", alt, nil
+		}
+	}
+	return file, src, err
 }
 
 // readFile reads a program file of at most maxSource bytes.
