@@ -29,25 +29,43 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 	var st Stats
 	demand := &locSet{}
 	n.addInterfaceCells(demand)
+	scratch := &weakScratch{}
 	todo := n.w.TakeRedexes()
 	var parked []engine.Redex
+	// closed collects the pairs whose terms have no open wire: no name
+	// can reach them, so they are never checked again in this statement.
+	var closed []engine.Redex
 	var waitErr error
 	progress := false // an interaction since the waiting pairs were last tried
 	putBack := func() {
+		n.w.PushAll(closed)
 		n.w.PushAll(parked)
 		n.w.PushAll(todo)
+	}
+	// park parks r, or closes it.
+	park := func(r engine.Redex, shut bool) {
+		if shut {
+			closed = append(closed, r)
+		} else {
+			parked = append(parked, r)
+		}
 	}
 	// unpark moves the parked pairs that demand now makes live to todo.
 	unpark := func() {
 		kept := parked[:0]
+		var shut []engine.Redex
 		for _, q := range parked {
-			if n.weakLive(q, demand) {
+			switch live, c := n.weakLive(q, demand, scratch); {
+			case live:
 				todo = append(todo, q)
-			} else {
+			case c:
+				shut = append(shut, q)
+			default:
 				kept = append(kept, q)
 			}
 		}
 		parked = kept
+		closed = append(closed, shut...)
 	}
 	for {
 		for len(todo) > 0 {
@@ -57,8 +75,8 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 			}
 			r := todo[len(todo)-1]
 			todo = todo[:len(todo)-1]
-			if !n.weakLive(r, demand) {
-				parked = append(parked, r)
+			if live, shut := n.weakLive(r, demand, scratch); !live {
+				park(r, shut)
 				continue
 			}
 			// Step alone with the pair: the stack is empty here.
@@ -99,6 +117,7 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 		// interactions happen.
 		waiting := n.w.TakeRedexes()
 		if len(waiting) == 0 || !progress {
+			n.w.PushAll(closed)
 			n.w.PushAll(parked)
 			n.w.PushAll(waiting)
 			if len(waiting) > 0 {
@@ -132,42 +151,67 @@ const maxNameChain = 1 << 16
 
 // weakLive reports whether a cell of demand occurs in the term of either
 // agent of r: below it through auxiliary ports, the ports a Merger's
-// readers keep, and the filled wire cells they lead through.
-func (n *Network) weakLive(r engine.Redex, demand *locSet) bool {
+// readers keep, and the filled wire cells they lead through. The walk is
+// breadth first, so that a name at an agent's own port is found before a
+// long list under the other agent is walked. closed reports that the
+// term has no open wire, so that no name can ever reach it.
+// s is scratch space that the caller keeps from one check to the next.
+// A set of its own for each check allocated a page of bits for every
+// 32,768 words of the store that the walk touched.
+func (n *Network) weakLive(r engine.Redex, demand *locSet, s *weakScratch) (live, closed bool) {
 	w := n.w
-	var seen locSet
-	stack := []engine.Port{r.A, r.B}
-	for len(stack) > 0 {
-		p := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if !p.IsNode() || p.Loc() == 0 || seen.has(p.Loc()) {
+	defer s.reset()
+	s.queue = append(s.queue[:0], r.A, r.B)
+	closed = true
+	for i := 0; i < len(s.queue); i++ {
+		p := s.queue[i]
+		if !p.IsNode() || p.Loc() == 0 || s.seen.has(p.Loc()) {
 			continue
 		}
-		seen.add(p.Loc())
+		s.seen.add(p.Loc())
+		s.added = append(s.added, p.Loc())
 		ports := make([]engine.Port, 0, n.net.Types.Info(p.Type()).Arity())
 		for i := range n.net.Types.Info(p.Type()).Arity() {
 			ports = append(ports, w.Aux(p, i))
 		}
 		if h, ok := w.Value(p).(engine.PortHolder); ok {
 			ports = append(ports, h.HeldPorts()...)
+			closed = false
 		}
 		for _, q := range ports {
 			for q.IsVar() {
 				if demand.has(q.Loc()) {
-					return true
+					return true, false
 				}
 				z := w.Cell(q)
 				if z == engine.None {
+					closed = false
 					break
 				}
 				q = z
 			}
 			if q.IsNode() {
-				stack = append(stack, q)
+				s.queue = append(s.queue, q)
 			}
 		}
 	}
-	return false
+	return false, closed
+}
+
+// weakScratch is the memory that weakLive reuses from one check to the
+// next.
+type weakScratch struct {
+	seen  locSet
+	added []uint64 // the locations in seen, to clear them
+	queue []engine.Port
+}
+
+// reset empties s for the next check.
+func (s *weakScratch) reset() {
+	for _, l := range s.added {
+		s.seen.remove(l)
+	}
+	s.added = s.added[:0]
 }
 
 // wantWires adds to demand the open wires at the auxiliary ports of the
