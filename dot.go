@@ -6,6 +6,8 @@ import (
 	"html"
 	"io"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // WriteDot writes the network to w as an undirected graph in Graphviz's
@@ -39,13 +41,13 @@ func (n *Network) WriteDot(w io.Writer) error {
 	}
 	for i, a := range s.Agents {
 		ports := types[a.Type]
-		title := html.EscapeString(a.Type)
+		title := dotEscape(a.Type)
 		if len(a.Value) > 0 {
 			v := string(a.Value)
 			if len([]rune(v)) > 40 {
 				v = string([]rune(v)[:39]) + "…"
 			}
-			title += " <I>" + html.EscapeString(v) + "</I>"
+			title += " <I>" + dotEscape(v) + "</I>"
 		}
 		fmt.Fprintf(bw, "\ta%d [shape=plaintext, label=<<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\">", i)
 		span := max(1, len(ports)-1)
@@ -53,14 +55,14 @@ func (n *Network) WriteDot(w io.Writer) error {
 		if len(ports) > 1 {
 			fmt.Fprint(bw, "<TR>")
 			for k, name := range ports[1:] {
-				fmt.Fprintf(bw, "<TD PORT=\"p%d\"><FONT POINT-SIZE=\"9\">%s</FONT></TD>", k+1, html.EscapeString(name))
+				fmt.Fprintf(bw, "<TD PORT=\"p%d\"><FONT POINT-SIZE=\"9\">%s</FONT></TD>", k+1, dotEscape(name))
 			}
 			fmt.Fprint(bw, "</TR>")
 		}
 		fmt.Fprintln(bw, "</TABLE>>];")
 	}
 	for i, name := range s.Names {
-		fmt.Fprintf(bw, "\tn%d [shape=plaintext, label=<<B>%s</B>>];\n", i, html.EscapeString(name))
+		fmt.Fprintf(bw, "\tn%d [shape=plaintext, label=<<B>%s</B>>];\n", i, dotEscape(name))
 	}
 
 	nameID := make(map[string]int, len(s.Names))
@@ -109,4 +111,25 @@ func (n *Network) WriteDot(w io.Writer) error {
 	}
 	fmt.Fprintln(bw, "}")
 	return bw.Flush()
+}
+
+// dotEscape returns s as text for one of Graphviz's HTML labels. Names
+// may hold any bytes, but such a label is XML: bytes that are not UTF-8
+// become U+FFFD, and control characters, which XML does not allow even
+// as references, are written as \xNN.
+func dotEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteRune(utf8.RuneError)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteString(html.EscapeString(s[i : i+size]))
+		}
+		i += size
+	}
+	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/annette-go/annette"
 )
@@ -117,5 +118,33 @@ Down(b) ~ 2;
 	must(t, ip.Network().WriteDot(&dot))
 	if pairs := checkDot(t, dot.String()); pairs != 1 || !strings.Contains(dot.String(), `label="5"`) {
 		t.Errorf("%d active pairs left, want Down ~ 5 alone:\n%s", pairs, dot.String())
+	}
+}
+
+// TestWriteDotOddBytes checks that names with control characters and
+// bytes that are not UTF-8, which the API accepts, still give labels
+// that Graphviz's XML parser takes.
+func TestWriteDotOddBytes(t *testing.T) {
+	n := newNet(t, annette.Config{}, []annette.Type{{Name: "T\x01", Ports: []string{"main", "p\xff"}}})
+	a, err := n.AddAgent("T\x01", nil)
+	must(t, err)
+	connect(t, n, a.Main(), n.Name("x\x00y"))
+	connect(t, n, a.Port("p\xff"), n.Int(1))
+	var dot bytes.Buffer
+	must(t, n.WriteDot(&dot))
+	got := dot.String()
+	checkDot(t, got)
+	for _, want := range []string{`T\x01`, "p\uFFFD", `x\x00y`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	for _, c := range got {
+		if c < 0x20 && c != '\n' && c != '\t' {
+			t.Fatalf("output holds control character %#x:\n%q", c, got)
+		}
+	}
+	if !utf8.Valid(dot.Bytes()) {
+		t.Errorf("output is not UTF-8:\n%q", got)
 	}
 }

@@ -158,10 +158,10 @@ func (s *snapshot) encode() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// snapshot returns the contents of a snapshot of n. With held set, an
-// agent whose Go value keeps ports of the net (see engine.PortHolder) is
-// taken as it is, and the net beyond those ports is left out; without
-// it, such an agent is an error.
+// snapshot returns the contents of a snapshot of n. An agent whose Go
+// value keeps ports of the net (see engine.PortHolder) is an error,
+// unless held is set: it is then taken as it is, and the net beyond
+// those ports is left out.
 func (n *Network) snapshot(held bool) (*snapshot, error) {
 	if n.running {
 		return nil, ErrRunning
@@ -377,6 +377,10 @@ func (n *Network) load(s *snapshot) error {
 		return n.Name(e.Name), nil
 	}
 	for _, w := range s.Wires {
+		if w[0].open() {
+			// validateSnapshot takes an open end on either side.
+			w[0], w[1] = w[1], w[0]
+		}
 		p, err := port(w[0])
 		if err != nil {
 			return err

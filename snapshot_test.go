@@ -157,6 +157,8 @@ func TestSnapshotErrors(t *testing.T) {
 			"wires":[[{"name":"x"},{"agent":0,"port":"main","int":5}]]}`, "more than one of agent, int and name"},
 		{"port without agent", `{"format":"annette-net","version":1,"names":["x"],"wires":[[{"name":"x"},{"port":"main","int":5}]]}`,
 			`port "main" without an agent`},
+		{"open end on both sides", `{"format":"annette-net","version":1,"names":["x"],"wires":[[{"name":"x"},{"int":1}],[{},{}]]}`,
+			"a wire has no end"},
 		{"agent without port", `{"format":"annette-net","version":1,"agents":[{"type":"Nil"}],"names":["x"],"wires":[[{"name":"x"},{"agent":0}]]}`,
 			"agent 0 without a port"},
 	} {
@@ -258,4 +260,17 @@ func FuzzLoadSnapshot(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSnapshotOpenEndFirst checks that a wire may give its open end
+// first: the format does not fix the order of a wire's ends.
+func TestSnapshotOpenEndFirst(t *testing.T) {
+	data := `{"format":"annette-net","version":1,"types":[{"name":"A","ports":["main","x"]}],
+		"agents":[{"type":"A"}],
+		"wires":[[{"agent":0,"port":"main"},{"name":"o"}],[{},{"agent":0,"port":"x"}]],"names":["o"]}`
+	n := annette.NewNetwork(annette.Config{})
+	must(t, n.LoadSnapshot([]byte(data)))
+	if got := mustText(t, n, "o"); got != "A(<a1>)" {
+		t.Errorf("o = %s, want A(<a1>)", got)
+	}
 }
