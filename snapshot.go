@@ -83,25 +83,12 @@ func (e snapEnd) valid() error {
 	return nil
 }
 
-// snapWire is a wire: its two ends, the second of which may be open.
-type snapWire [2]snapEnd
-
-// UnmarshalJSON decodes a wire, which must have exactly two ends.
-// Decoding into the array type itself would drop a third end and take a
-// lone end for a wire with an open end.
-func (w *snapWire) UnmarshalJSON(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var ends []snapEnd
-	if err := dec.Decode(&ends); err != nil {
-		return err
-	}
-	if len(ends) != 2 {
-		return fmt.Errorf("a wire has %d ends, want 2 (an open end is written {})", len(ends))
-	}
-	*w = snapWire{ends[0], ends[1]}
-	return nil
-}
+// snapWire is a wire: its two ends, either of which may be open. A
+// slice rather than an array, so that decoding keeps a third end or a
+// lone end for validateSnapshot to reject (an array drops the third and
+// takes a lone end for a wire with an open end), and so that the
+// decoder's check of unknown fields reaches the ends.
+type snapWire []snapEnd
 
 // Snapshot returns the network as JSON: its agent types, its agents with
 // their Go values (encoded with encoding/json), its wires, its active
@@ -517,12 +504,16 @@ func (n *Network) validateSnapshot(s *snapshot) error {
 		}
 		return nil
 	}
-	for _, w := range s.Wires {
-		for _, e := range w {
+	for _, wire := range s.Wires {
+		if len(wire) != 2 {
+			return fmt.Errorf("a wire has %d ends, want 2 (an open end is written {})", len(wire))
+		}
+		for _, e := range wire {
 			if err := e.valid(); err != nil {
 				return err
 			}
 		}
+		w := [2]snapEnd{wire[0], wire[1]}
 		if w[0].open() {
 			w[0], w[1] = w[1], w[0]
 		}
