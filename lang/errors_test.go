@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -16,6 +17,9 @@ import (
 // or /* WARNING "regexp" */ is placed just before the token at which the
 // error or warning is reported. The expected position is that of the
 // first non-blank character after the comment, or the end of the file.
+// A comment written right after a token, with no blank between, at the
+// end of a line, marks the position just after that token instead: the
+// end of a line that lacks its ';'.
 // The text between the quotes is a regular expression, taken as written
 // (no escapes are processed), that the message must match.
 //
@@ -42,6 +46,9 @@ func readMarkers(t *testing.T, file string, src []byte) []*marker {
 		off := m[1]
 		for off < len(src) && (src[off] == ' ' || src[off] == '\t' || src[off] == '\n' || src[off] == '\r') {
 			off++
+		}
+		if m[0] > 0 && !strings.ContainsRune(" \t\n\r", rune(src[m[0]-1])) && strings.Contains(string(src[m[1]:off]), "\n") {
+			off = m[0]
 		}
 		ms = append(ms, &marker{kind: string(src[m[2]:m[3]]), re: re, pos: offsetPos(file, src, off)})
 	}

@@ -195,10 +195,35 @@ func (p *parser) got(k tokKind) bool {
 func (p *parser) want(k tokKind, context string) token {
 	t := p.tok
 	if t.kind != k {
+		if k == tSemi {
+			p.missingSemi(context)
+		}
 		p.failExpected(k.String() + context)
 	}
 	p.next()
 	return t
+}
+
+// missingSemi reports a missing ';' at the end of the line that lacks
+// it, when the token found instead starts a later line: the mistake is
+// where the statement ends, not where the next one starts.
+func (p *parser) missingSemi(context string) {
+	t := p.tok
+	if p.i == 0 {
+		return
+	}
+	prev := p.toks[p.i-1]
+	if prev.kind == tString || prev.pos.File != t.pos.File || prev.pos.Line >= t.pos.Line {
+		return
+	}
+	end := prev.pos
+	end.Col += prev.end - prev.off
+	found := t.describe()
+	if t.kind != tEOF {
+		found += " at " + t.pos.relativeTo(end)
+	}
+	p.report(end, "expected "+tSemi.String()+context+", found "+found, t.kind == tEOF)
+	panic(bailout{})
 }
 
 // wantClose consumes the token that closes the bracket opened at open.

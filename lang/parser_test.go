@@ -258,12 +258,12 @@ func TestSyntaxErrors(t *testing.T) {
 
 func TestErrorFormat(t *testing.T) {
 	_, err := ParseFile("prog.in", []byte("x ~ A\n"), 0)
-	want := "prog.in:2:1: expected ';' after net, found end of input"
+	want := "prog.in:1:6: expected ';' after net, found end of input"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}
 	var e *Error
-	if !errors.As(err, &e) || e.Pos != (Pos{File: "prog.in", Line: 2, Col: 1}) {
+	if !errors.As(err, &e) || e.Pos != (Pos{File: "prog.in", Line: 1, Col: 6}) {
 		t.Errorf("errors.As gives %v", e)
 	}
 }
