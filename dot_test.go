@@ -148,3 +148,20 @@ func TestWriteDotOddBytes(t *testing.T) {
 		t.Errorf("output is not UTF-8:\n%q", got)
 	}
 }
+
+// TestWriteDotMerger checks that a net with a Merger in progress, which
+// Snapshot refuses, can still be drawn: its readers are drawn without
+// the end of the output list that they keep.
+func TestWriteDotMerger(t *testing.T) {
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Workers: 1, StepLimit: 2})
+	must(t, err)
+	defer ip.Close()
+	must(t, ip.Run("m.in", []byte("Merger(r) ~ ([1, 2], [3]);\n")))
+	var dot bytes.Buffer
+	must(t, ip.Network().WriteDot(&dot))
+	got := dot.String()
+	checkDot(t, got)
+	if !strings.Contains(got, "<B>_Merge") {
+		t.Errorf("no Merger reader drawn:\n%s", got)
+	}
+}
