@@ -37,9 +37,10 @@ type Config struct {
 	// Zero means no limit but the store's own: a store holds at most 64
 	// GiB, and a run stops with ErrMemoryLimit at 60 GiB whatever the
 	// limit. The store never shrinks: cells freed go to free lists. So
-	// a run that starts above the limit, as after a run stopped by it or
-	// after building a large net, stops only once the store and stacks
-	// grow further, and can use the cells freed since.
+	// once a run has stopped on the limit, or a net was built above it,
+	// later runs may use the cells freed since: they stop once the store
+	// and stacks take an eighth of the limit, plus a chunk per worker,
+	// more than the store did then.
 	MaxMemory int64
 	// Seed seeds the generator behind the rand expression. Runs with the
 	// same seed draw the same numbers.
@@ -93,6 +94,7 @@ type Network struct {
 	// of interactions and agents add to w's.
 	others     []*engine.Worker
 	lastSteals int64 // pairs moved between workers in the last parallel run
+	memBase    int64 // store words when memory was last found above the limit (see memoryFloor)
 
 	// running is set while a Step or Reduce runs. Building the net or
 	// changing types and rules then returns ErrRunning, which an action
@@ -281,7 +283,7 @@ func (n *Network) Reduce(ctx context.Context) (Stats, error) {
 		Elapsed:      time.Since(start),
 		StoreBytes:   n.net.Store.Words() * 8,
 	}
-	return s, convertError(err)
+	return s, n.runError(err)
 }
 
 // Step carries out one interaction and reports whether there was one.
@@ -297,7 +299,7 @@ func (n *Network) Step(ctx context.Context) (bool, error) {
 	if n.cfg.MaxInteractions > 0 && n.interactions() >= n.cfg.MaxInteractions && n.w.Pending() > 0 {
 		return false, &LimitError{Err: ErrInteractionLimit, Limit: n.cfg.MaxInteractions}
 	}
-	floor := n.memoryInUse()
+	floor := n.memoryFloor()
 	start := time.Now()
 	ok, err := n.w.Step()
 	n.w.NotePeak(n.live())
@@ -308,10 +310,10 @@ func (n *Network) Step(ctx context.Context) (bool, error) {
 			return true, &LimitError{Err: ErrAgentLimit, Limit: n.cfg.MaxLiveAgents}
 		}
 		if err := n.w.CheckMemory(n.cfg.MaxMemory/8, floor); err != nil {
-			return true, convertError(err)
+			return true, n.runError(err)
 		}
 	}
-	return ok, convertError(err)
+	return ok, n.runError(err)
 }
 
 // Names returns the interface names in the order they were created.

@@ -247,7 +247,7 @@ func (p *ParallelNetwork) Reduce(ctx context.Context) (ParallelStats, error) {
 	if err != nil {
 		p.logf("run stopped", "err", err)
 	}
-	return st, convertError(err)
+	return st, p.runError(err)
 }
 
 // runSequential reduces with the network's own worker; with pause > 0 it
@@ -270,17 +270,45 @@ func (n *Network) limits() engine.Limits {
 		lim.LiveAgents = n.cfg.MaxLiveAgents
 	}
 	lim.StoreWords = n.cfg.MaxMemory / 8
-	lim.MemoryFloor = n.memoryInUse()
+	lim.MemoryFloor = n.memoryFloor()
 	lim.LiveOffset = n.live() - n.w.Live()
 	return lim
 }
 
-// memoryInUse returns the words that count towards the memory limit now:
-// the store and every worker's stacks of pending pairs. A run that starts
-// above the limit, as after a run stopped by it, stops only when this
-// grows (see engine.Limits.MemoryFloor).
-func (n *Network) memoryInUse() int64 {
-	return n.net.Store.Words() + n.sum((*engine.Worker).StackWords)
+// memoryFloor returns the memory floor of a run that starts now (see
+// engine.Limits.MemoryFloor). Once memory has been found above the limit,
+// when a run stopped on it or started with a net built larger, later
+// runs may use the store's size then (memBase) plus an eighth of the
+// limit and a chunk for each worker: the cells freed since, room for
+// stacks, and the chunk that a worker takes when the freed cells are
+// another worker's, which it cannot reuse. The base
+// moves only at such a finding, so that many short runs, such as the
+// weak strategy's steps, cannot raise the floor one after another.
+// Counting the stacks at a run's start instead made any growth of a stack
+// fail a run that started with empty stacks and a full store.
+func (n *Network) memoryFloor() int64 {
+	if n.cfg.MaxMemory <= 0 {
+		return 0
+	}
+	limit := engine.MemoryLimit(n.cfg.MaxMemory / 8)
+	if w := n.net.Store.Words(); n.memBase == 0 && w > limit {
+		n.memBase = w
+	}
+	if n.memBase == 0 {
+		return 0
+	}
+	return n.memBase + limit/8 + int64(1+len(n.others))*engine.ChunkWords
+}
+
+// runError converts the error of a run for the caller, and records the
+// store's size as the base of later runs' memory floor when the run
+// stopped on the memory limit.
+func (n *Network) runError(err error) error {
+	err = convertError(err)
+	if errors.Is(err, ErrMemoryLimit) {
+		n.memBase = n.net.Store.Words()
+	}
+	return err
 }
 
 // runParallel hands every pending pair to the workers and runs them
@@ -291,7 +319,7 @@ func (p *ParallelNetwork) runParallel(ctx context.Context) error {
 		w.SetShared(true)
 	}
 	lim := engine.Limits{Interactions: p.cfg.MaxInteractions, LiveAgents: p.cfg.MaxLiveAgents,
-		StoreWords: p.cfg.MaxMemory / 8, MemoryFloor: p.memoryInUse()}
+		StoreWords: p.cfg.MaxMemory / 8, MemoryFloor: p.memoryFloor()}
 	s := engine.NewScheduler(ctx, p.workers, start, lim, p.live())
 	runErr := p.runAll(len(p.workers), func(i int) { s.RunWorker(i) })
 	res := s.Finish()
@@ -338,7 +366,7 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	if err := p.prepareAll(); err != nil {
 		return 0, err
 	}
-	floor := p.memoryInUse()
+	floor := p.memoryFloor()
 	p.running = true
 	defer func() { p.running = false }()
 	batch := p.w.TakeRedexes()
@@ -416,7 +444,7 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	if res.Err == nil {
 		res.Err = p.w.CheckMemory(p.cfg.MaxMemory/8, floor)
 	}
-	return done, convertError(res.Err)
+	return done, p.runError(res.Err)
 }
 
 // round runs the pairs of batch once over the workers, as one Step round

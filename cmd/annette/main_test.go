@@ -230,6 +230,33 @@ func TestReplAfterMemoryLimit(t *testing.T) {
 	}
 }
 
+// TestReplStackAfterMemoryLimit checks that after a memory limit error
+// and a free, a statement whose stack of pairs grows while its store
+// does not still runs. Counting the stacks at the start of a statement
+// made it fail with the memory limit.
+func TestReplStackAfterMemoryLimit(t *testing.T) {
+	input := strings.Join([]string{
+		"G(r) >< Go => r ~ S(x), G(x) ~ Go;",
+		"Fan(r) >< (int n) => if n == 0 then r ~ Z else r ~ S(a), Fan(a) ~ n-1, Fan(b) ~ n-1, Eraser ~ b;",
+		"Fan(t) ~ 10;", "free t;",
+		"G(a) ~ Go;", "free a;",
+		"Fan(t) ~ 10;", "free t;",
+		"Fan(t) ~ 3;",
+	}, "\n") + "\n"
+	for _, workers := range []string{"1", "2"} {
+		var out, errb bytes.Buffer
+		if got := run([]string{"repl", "-t", workers, "-max-memory", "16"}, strings.NewReader(input), &out, &errb); got != exitOK {
+			t.Fatalf("-t %s: status = %d, want 0 (stderr %q)", workers, got, errb.String())
+		}
+		if n := strings.Count(errb.String(), "memory limit reached"); n != 1 {
+			t.Errorf("-t %s: stderr = %q, want the memory limit error of the G statement alone", workers, errb.String())
+		}
+		if n := strings.Count(out.String(), "interactions"); n != 3 {
+			t.Errorf("-t %s: stdout = %q, want three Fan statements run", workers, out.String())
+		}
+	}
+}
+
 // TestReplUnusedConst checks that a constant given with -d that no
 // statement names gets a warning when the session ends, and a named one
 // none.

@@ -43,6 +43,10 @@ const (
 	freeMask = 31
 )
 
+// ChunkWords is the size in words of the chunks that each heap takes
+// from the store to allocate from.
+const ChunkWords = chunkWords
+
 // Store owns the memory of one net. Its methods are safe for concurrent
 // use; the hot path goes through a [Heap].
 type Store struct {

@@ -69,10 +69,12 @@ type Limits struct {
 	LiveAgents   int64 // agents allocated and not yet freed, LiveOffset included
 	LiveOffset   int64 // live agents that other workers account for
 	StoreWords   int64 // words the store and the pending pairs may take, at most the store's capacity (see MemoryLimit); checked every 256 interactions
-	// MemoryFloor is the words in use when the run starts. The store never
-	// shrinks, so after a run stopped by StoreWords the next run starts
-	// above it. A run stops only when memory passes both StoreWords and
-	// MemoryFloor, so that it can still use the cells freed since.
+	// MemoryFloor raises StoreWords for a run that starts with its store
+	// near or above it. The store never shrinks, so after a run stopped by
+	// StoreWords the next run starts above it. A run stops only when memory
+	// passes both StoreWords and MemoryFloor, so that it can still use the
+	// cells freed since. The caller sets it a margin above the store's size
+	// at the start.
 	MemoryFloor int64
 	// Pause makes Run return ErrPaused once the stack holds at least this
 	// many pairs (checked after every interaction), so that a caller can
