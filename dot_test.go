@@ -2,6 +2,7 @@ package annette_test
 
 import (
 	"bytes"
+	"context"
 	"regexp"
 	"strings"
 	"testing"
@@ -163,5 +164,24 @@ func TestWriteDotMerger(t *testing.T) {
 	checkDot(t, got)
 	if !strings.Contains(got, "<B>_Merge") {
 		t.Errorf("no Merger reader drawn:\n%s", got)
+	}
+}
+
+// TestStepLimitStaysInProgram checks that the interpreter's step limit
+// applies to the program's statements only: Go code that reduces the
+// network afterwards runs to the end.
+func TestStepLimitStaysInProgram(t *testing.T) {
+	src := "Down(r) >< (int n)\n| n == 0 => r ~ 0\n| _ => Down(r) ~ n - 1;\nDown(a) ~ 50;\n"
+	for _, workers := range []int{1, 2} {
+		ip, err := annette.NewInterpreter(annette.InterpreterConfig{Workers: workers, StepLimit: 10})
+		must(t, err)
+		must(t, ip.Run("s.in", []byte(src)))
+		if _, err := ip.Network().Reduce(context.Background()); err != nil {
+			t.Errorf("%d workers: Reduce after the program: %v", workers, err)
+		}
+		if got := mustText(t, ip.Network(), "a"); got != "0" {
+			t.Errorf("%d workers: a = %s, want 0", workers, got)
+		}
+		ip.Close()
 	}
 }

@@ -326,6 +326,10 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 // runNet builds a net statement, reduces the network and prints the
 // interaction count.
 func (ip *Interpreter) runNet(s *lang.NetStmt) error {
+	// The limits below are this statement's: the network gets its own
+	// back, for Go code that reduces it after the program.
+	saved := ip.net.cfg.MaxInteractions
+	defer func() { ip.net.cfg.MaxInteractions = saved }()
 	if ip.cfg.MaxInteractions > 0 {
 		// The limit applies to each net statement, so that in a REPL a
 		// runaway statement does not use up the budget of later ones.

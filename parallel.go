@@ -300,13 +300,19 @@ func (n *Network) memoryFloor() int64 {
 	return n.memBase + limit/8 + int64(1+len(n.others))*engine.ChunkWords
 }
 
-// runError converts the error of a run for the caller, and records the
-// store's size as the base of later runs' memory floor when the run
-// stopped on the memory limit.
+// runError converts the error of a run for the caller. It reports the
+// interaction limit as configured, and records the store's size as the
+// base of later runs' memory floor when the run stopped on the memory
+// limit.
 func (n *Network) runError(err error) error {
 	err = convertError(err)
 	if errors.Is(err, ErrMemoryLimit) {
 		n.memBase = n.net.Store.Words()
+	}
+	var le *LimitError
+	if errors.As(err, &le) && errors.Is(le.Err, ErrInteractionLimit) && n.cfg.MaxInteractions > 0 {
+		// A run's own limit is what is left of the configured one.
+		le.Limit = n.cfg.MaxInteractions
 	}
 	return err
 }
