@@ -95,6 +95,7 @@ type Network struct {
 	others     []*engine.Worker
 	lastSteals int64 // pairs moved between workers in the last parallel run
 	memBase    int64 // store words when memory was last found above the limit (see memoryFloor)
+	shut       bool  // the ParallelNetwork around n is closed: runs return ErrClosed
 
 	// running is set while a Step or Reduce runs. Building the net or
 	// changing types and rules then returns ErrRunning, which an action
@@ -238,6 +239,9 @@ func (n *Network) changed() {
 func (n *Network) prepare() error {
 	if n.running {
 		return ErrRunning
+	}
+	if n.shut {
+		return ErrClosed
 	}
 	if err := n.builder.check(); err != nil {
 		return err

@@ -162,6 +162,7 @@ func (p *ParallelNetwork) Close() error {
 		return ErrRunning
 	}
 	p.closed = true
+	p.Network.shut = true // the embedded Network's Reduce and Step too
 	if p.ownPool {
 		return p.pool.Close()
 	}

@@ -203,6 +203,12 @@ func TestParallelClosedError(t *testing.T) {
 	if _, err := p.Step(context.Background()); !errors.Is(err, annette.ErrClosed) {
 		t.Errorf("Step after Close: %v, want ErrClosed", err)
 	}
+	if _, err := p.Network.Reduce(context.Background()); !errors.Is(err, annette.ErrClosed) {
+		t.Errorf("the embedded Network's Reduce after Close: %v, want ErrClosed", err)
+	}
+	if _, err := p.Network.Step(context.Background()); !errors.Is(err, annette.ErrClosed) {
+		t.Errorf("the embedded Network's Step after Close: %v, want ErrClosed", err)
+	}
 	if _, err := p.Text("total"); err != nil {
 		t.Errorf("Text after Close: %v", err)
 	}
