@@ -213,3 +213,24 @@ func TestParallelClosedError(t *testing.T) {
 		t.Errorf("Text after Close: %v", err)
 	}
 }
+
+// TestParallelMemoryCountsWaitingPairs checks that the memory limit of a
+// parallel run counts the pairs that wait for an integer, which pile up
+// in the scheduler's lists: the run stops while the store itself is well
+// below the limit. Uncounted, they let a run reach four times the limit.
+func TestParallelMemoryCountsWaitingPairs(t *testing.T) {
+	const limit = 8 << 20
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{
+		Config: annette.Config{MaxMemory: limit}, Workers: 2, Mode: annette.Parallel,
+	})
+	must(t, err)
+	defer ip.Close()
+	src := "P(r, int k) >< Q => r ~ k;\nGen >< Go => Gen ~ Go, P(a, a) ~ Q;\nGen ~ Go;\n"
+	err = ip.Run("defer.in", []byte(src))
+	if !errors.Is(err, annette.ErrMemoryLimit) {
+		t.Fatalf("Run: %v, want the memory limit", err)
+	}
+	if store := ip.Network().Stats().StoreBytes; store > limit*3/4 {
+		t.Errorf("store at the stop: %d bytes, want well below the limit %d: the waiting pairs were not counted", store, limit)
+	}
+}

@@ -57,7 +57,11 @@ type Scheduler struct {
 	live     atomic.Int64 // live agents, as last published by the workers
 	peak     atomic.Int64 // largest value seen in live
 	stacks   atomic.Int64 // words of the workers' pair stacks, as last published
-	_        [cacheLine]byte
+	// shared is the words of the pool and the deferred list, as counted
+	// towards the memory limit. It is stored under mu, after the lists
+	// change, and loaded without it by the workers' memory checks.
+	shared atomic.Int64
+	_      [cacheLine]byte
 
 	mu         sync.Mutex // guards the fields below and is the lock of cond
 	cond       *sync.Cond // signalled when pool gains pairs or the run stops
@@ -218,6 +222,7 @@ func (s *Scheduler) runWorker(i int) {
 			case err == ErrPending:
 				s.mu.Lock()
 				s.deferred = append(s.deferred, r)
+				s.noteShared()
 				s.mu.Unlock()
 			case err != nil:
 				if r != (Redex{}) {
@@ -246,7 +251,7 @@ func (s *Scheduler) runWorker(i int) {
 				words := stackWords(cap(w.stack))
 				stacks := s.stacks.Add(words - stackMark)
 				stackMark = words
-				if w.Net.Store.Words()+stacks > s.stopAt {
+				if w.Net.Store.Words()+stacks+s.shared.Load() > s.stopAt {
 					s.giveBack(quota)
 					s.fail(&LimitError{Err: ErrMemoryLimit, Limit: s.maxWords * 8})
 					return
@@ -283,6 +288,7 @@ func (s *Scheduler) retire(i int) bool {
 	s.published[i] = w.count
 	s.pool = append(s.pool, w.stack...)
 	s.poolLen.Store(int32(len(s.pool)))
+	s.noteShared()
 	w.stack = w.stack[:0]
 	s.idle++
 	s.idleHint.Store(int32(s.idle))
@@ -328,6 +334,14 @@ func (s *Scheduler) giveBack(quota int64) {
 	}
 }
 
+// noteShared records the words that the pool and the deferred list hold,
+// for the memory limit. Pairs that wait for an integer can pile up in the
+// deferred list without bound: a helper saw a run reach four times the
+// limit before it was counted. The caller holds mu.
+func (s *Scheduler) noteShared() {
+	s.shared.Store(stackWords(cap(s.pool) + cap(s.deferred)))
+}
+
 // share moves the oldest pairs of w's stack to the pool, s.batch of them
 // but never the last, and wakes the idle workers. The oldest pair is the
 // one nearest the root of the computation, so it tends to carry the most
@@ -341,6 +355,7 @@ func (s *Scheduler) share(w *Worker) {
 	n := min(s.batch, len(w.stack)-1)
 	s.pool = append(s.pool, w.stack[:n]...)
 	s.poolLen.Store(int32(len(s.pool)))
+	s.noteShared()
 	s.mu.Unlock()
 	if len(w.stack) <= shareShift {
 		w.stack = append(w.stack[:0], w.stack[n:]...)
@@ -417,6 +432,7 @@ func (s *Scheduler) idleWait(i int) bool {
 					s.pool = append(s.pool, s.deferred...)
 					s.poolLen.Store(int32(len(s.pool)))
 					s.deferred = s.deferred[:0]
+					s.noteShared()
 					continue
 				}
 				r := s.deferred[0]
