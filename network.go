@@ -33,7 +33,9 @@ type Config struct {
 	// then be passed by up to a chunk per worker, and a limit below a
 	// chunk per worker can stop a run that one worker would finish. It does
 	// not count the Go runtime's own memory or garbage not yet collected:
-	// a runaway program was measured at about 1.3 times the limit in all.
+	// a runaway program was measured at about 1.3 times the limit in all,
+	// and one that only multiplies active pairs at 1.5 times, since a stack
+	// that doubles between two checks briefly needs three times its size.
 	// Zero means no limit but the store's own: a store holds at most 64
 	// GiB, and a run stops with ErrMemoryLimit at 60 GiB whatever the
 	// limit. The store never shrinks: cells freed go to free lists. So
