@@ -9,8 +9,8 @@ import (
 // a program that grows forever stops with an error before the system runs
 // out of memory. The limit applies to the net's store and pair stacks. A
 // runaway program was measured at about 1.3 times the limit in all (1.5
-// for one that only multiplies active pairs), so
-// half leaves room for the rest of the process and the system.
+// for one that only multiplies active pairs), so half leaves room for the
+// rest of the process and the system.
 func defaultMaxMemoryMiB() int64 {
 	var si syscall.Sysinfo_t
 	if err := syscall.Sysinfo(&si); err != nil {
