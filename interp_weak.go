@@ -131,9 +131,9 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 }
 
 // addInterfaceCells adds to cells the wire cells that stand for
-// interface names in a term: each name's own cell, and the cells that a
-// name leads to through filled wire cells, such as the cell of another
-// name after x ~ y.
+// interface names in a term. Those are each name's own cell and the
+// cells that the name leads to through filled wire cells, such as the
+// cell of another name after x ~ y.
 func (n *Network) addInterfaceCells(cells *locSet) {
 	for _, nm := range n.names {
 		p := nm.cell

@@ -38,11 +38,11 @@ type Config struct {
 	// that doubles between two checks briefly needs three times its size.
 	// Zero means no limit but the store's own: a store holds at most 64
 	// GiB, and a run stops with ErrMemoryLimit at 60 GiB whatever the
-	// limit. The store never shrinks: cells freed go to free lists. So
-	// once a run has stopped on the limit, or a net was built above it,
-	// later runs may use the cells freed since: they stop once the store
-	// and stacks take an eighth of the limit, plus a chunk per worker,
-	// more than the store did then.
+	// limit. The store never shrinks: cells freed go to free lists. Once
+	// a run has stopped on the limit, or a net was built above it, later
+	// runs may use the cells freed since. They stop once the store and
+	// stacks take an eighth of the limit, plus a chunk per worker, more
+	// than the store did then.
 	MaxMemory int64
 	// Seed seeds the generator behind the rand expression. Runs with the
 	// same seed draw the same numbers.

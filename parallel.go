@@ -277,11 +277,11 @@ func (n *Network) limits() engine.Limits {
 }
 
 // memoryFloor returns the memory floor of a run that starts now (see
-// engine.Limits.MemoryFloor). Once memory has been found above the limit,
-// when a run stopped on it or started with a net built larger, later
-// runs may use the store's size then (memBase) plus an eighth of the
-// limit and a chunk for each worker: the cells freed since, room for
-// stacks, and the chunk that a worker takes when the freed cells are
+// engine.Limits.MemoryFloor). Memory is found above the limit when a run
+// stops on it or starts with a net built larger. Later runs may then use
+// the store's size at that point (memBase), plus an eighth of the limit
+// and a chunk for each worker. That covers the cells freed since, room
+// for stacks, and the chunk that a worker takes when the freed cells are
 // another worker's, which it cannot reuse. The base
 // moves only at such a finding, so that many short runs, such as the
 // weak strategy's steps, cannot raise the floor one after another.

@@ -83,11 +83,11 @@ func (e snapEnd) valid() error {
 	return nil
 }
 
-// snapWire is a wire: its two ends, either of which may be open. A
+// snapWire is a wire: its two ends, either of which may be open. It is a
 // slice rather than an array, so that decoding keeps a third end or a
-// lone end for validateSnapshot to reject (an array drops the third and
-// takes a lone end for a wire with an open end), and so that the
-// decoder's check of unknown fields reaches the ends.
+// lone end for validateSnapshot to reject. An array drops the third end
+// and takes a lone end for a wire with an open end. A slice also lets the
+// decoder's check of unknown fields reach the ends.
 type snapWire []snapEnd
 
 // Snapshot returns the network as JSON: its agent types, its agents with

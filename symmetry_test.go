@@ -9,10 +9,10 @@ import (
 )
 
 // TestSymmetryWarnings checks which rules between two agents of one type
-// get the warning that exchanging the agents changes the result: every
-// asymmetric rule below, and none of the symmetric ones, whose bodies
-// differ from their exchanged forms only in the names of new wires, the
-// order of new agents or the order of guards.
+// get the warning that exchanging the agents changes the result. Every
+// asymmetric rule below gets it. None of the symmetric ones does: their
+// bodies differ from their exchanged forms only in the names of new
+// wires, the order of new agents or the order of guards.
 func TestSymmetryWarnings(t *testing.T) {
 	for _, tc := range []struct {
 		rule string
@@ -61,10 +61,10 @@ func TestSymmetryWarnings(t *testing.T) {
 	}
 }
 
-// TestCheckSymmetric checks the Go form of the check on a rule that hands
-// each port of the left agent a new agent linked to the same port of the
-// right one, which a test of big agents uses on purpose, and on its
-// symmetric counterpart.
+// TestCheckSymmetric checks the Go form of the check. The asymmetric rule
+// hands a port of the left agent a new agent linked to the same port of
+// the right one, as a test of big agents does on purpose; its symmetric
+// counterpart gives both sides one.
 func TestCheckSymmetric(t *testing.T) {
 	n := newNet(t, annette.Config{}, []annette.Type{
 		{Name: "B", Ports: []string{"main", "p", "q"}},
