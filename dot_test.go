@@ -17,10 +17,14 @@ var (
 	dotEdges = regexp.MustCompile(`(?m)^\t(\S+) -- (\S+?)(?: \[.*\])?;$`)
 )
 
-// checkDot checks that out is one graph whose edges join declared nodes,
-// and returns the number of edges drawn as active pairs.
-func checkDot(t *testing.T, out string) (pairs int) {
+// drawDot draws n with WriteDot, checks that the output is one graph
+// whose edges join declared nodes, and returns it with the number of
+// edges drawn as active pairs.
+func drawDot(t *testing.T, n *annette.Network) (out string, pairs int) {
 	t.Helper()
+	var dot bytes.Buffer
+	must(t, n.WriteDot(&dot))
+	out = dot.String()
 	if !strings.HasPrefix(out, "graph net {\n") || !strings.HasSuffix(out, "}\n") {
 		t.Fatalf("output is not one graph:\n%s", out)
 	}
@@ -38,7 +42,7 @@ func checkDot(t *testing.T, out string) (pairs int) {
 			pairs++
 		}
 	}
-	return pairs
+	return out, pairs
 }
 
 // TestWriteDotProgram draws a program's nets as built and checks the
@@ -56,10 +60,8 @@ c ~ [5, 6];
 	if out.Len() != 0 {
 		t.Errorf("NoReduce printed %q, want nothing", out.String())
 	}
-	var dot bytes.Buffer
-	must(t, ip.Network().WriteDot(&dot))
-	got := dot.String()
-	if pairs := checkDot(t, got); pairs != 2 {
+	got, pairs := drawDot(t, ip.Network())
+	if pairs != 2 {
 		t.Errorf("%d active pairs drawn, want 2:\n%s", pairs, got)
 	}
 	for _, want := range []string{"<B>Inc</B>", "<B>Cons</B>", "<B>Nil</B>", `label="5"`, `label="2"`, "<B>a</B>", "<B>c</B>"} {
@@ -79,10 +81,7 @@ func TestWriteDotEscapes(t *testing.T) {
 	must(t, err)
 	connect(t, n, a.Main(), n.Name("top"))
 	connect(t, n, a.Port("x\"y"), n.Int(7))
-	var dot bytes.Buffer
-	must(t, n.WriteDot(&dot))
-	got := dot.String()
-	checkDot(t, got)
+	got, _ := drawDot(t, n)
 	for _, want := range []string{"A&lt;&amp;&gt;", "x&#34;y", `&#34;\u003cb\u003ezzz`, "…"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %s:\n%s", want, got)
@@ -115,10 +114,9 @@ Down(b) ~ 2;
 	if st := ip.Network().Stats(); st.Interactions != 8 {
 		t.Errorf("interactions = %d, want 8", st.Interactions)
 	}
-	var dot bytes.Buffer
-	must(t, ip.Network().WriteDot(&dot))
-	if pairs := checkDot(t, dot.String()); pairs != 1 || !strings.Contains(dot.String(), `label="5"`) {
-		t.Errorf("%d active pairs left, want Down ~ 5 alone:\n%s", pairs, dot.String())
+	got, pairs := drawDot(t, ip.Network())
+	if pairs != 1 || !strings.Contains(got, `label="5"`) {
+		t.Errorf("%d active pairs left, want Down ~ 5 alone:\n%s", pairs, got)
 	}
 }
 
@@ -131,10 +129,7 @@ func TestWriteDotOddBytes(t *testing.T) {
 	must(t, err)
 	connect(t, n, a.Main(), n.Name("x\x00y"))
 	connect(t, n, a.Port("p\xff"), n.Int(1))
-	var dot bytes.Buffer
-	must(t, n.WriteDot(&dot))
-	got := dot.String()
-	checkDot(t, got)
+	got, _ := drawDot(t, n)
 	for _, want := range []string{`T\x01`, "p\uFFFD", `x\x00y`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
@@ -145,7 +140,7 @@ func TestWriteDotOddBytes(t *testing.T) {
 			t.Fatalf("output holds control character %#x:\n%q", c, got)
 		}
 	}
-	if !utf8.Valid(dot.Bytes()) {
+	if !utf8.Valid([]byte(got)) {
 		t.Errorf("output is not UTF-8:\n%q", got)
 	}
 }
@@ -158,10 +153,7 @@ func TestWriteDotMerger(t *testing.T) {
 	must(t, err)
 	defer ip.Close()
 	must(t, ip.Run("m.in", []byte("Merger(r) ~ ([1, 2], [3]);\n")))
-	var dot bytes.Buffer
-	must(t, ip.Network().WriteDot(&dot))
-	got := dot.String()
-	checkDot(t, got)
+	got, _ := drawDot(t, ip.Network())
 	if !strings.Contains(got, "<B>_Merge") {
 		t.Errorf("no Merger reader drawn:\n%s", got)
 	}

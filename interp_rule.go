@@ -34,10 +34,10 @@ func (ip *Interpreter) defineRule(r *lang.Rule) error {
 		}
 		return fail(err)
 	}
-	if why := rule.asymmetry(ip.net); why != "" {
+	if reason := rule.asymmetry(ip.net); reason != "" {
 		ip.warn(lang.ErrorList{{Pos: r.Pos(), Msg: fmt.Sprintf(
 			"rule for %s >< %s is not symmetric: %s, so results can change with the order of reduction and the number of workers",
-			left.Type, left.Type, why)}})
+			left.Type, left.Type, reason)}})
 	}
 	return nil
 }

@@ -52,7 +52,7 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 	}
 	// unpark moves the parked pairs that demand now makes live to todo.
 	unpark := func() {
-		kept := parked[:0]
+		stillParked := parked[:0]
 		var shut []engine.Redex
 		for _, q := range parked {
 			switch live, c := n.weakLive(q, demand, scratch); {
@@ -61,10 +61,10 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 			case c:
 				shut = append(shut, q)
 			default:
-				kept = append(kept, q)
+				stillParked = append(stillParked, q)
 			}
 		}
-		parked = kept
+		parked = stillParked
 		closed = append(closed, shut...)
 	}
 	for {

@@ -350,12 +350,12 @@ func (r RewriteRule) specs(n *Network) (*ruleSpecs, error) {
 // with their neighbours, so it can miss a case that only other values
 // show. annette run warns about the rules of a program that fail it.
 func (r RewriteRule) CheckSymmetric(n *Network) error {
-	if why := r.asymmetry(n); why != "" {
+	if reason := r.asymmetry(n); reason != "" {
 		name := r.Name
 		if name == "" {
 			name = r.Left.Type + "><" + r.Right.Type
 		}
-		return fmt.Errorf("rule %s is not symmetric: %s", name, why)
+		return fmt.Errorf("rule %s is not symmetric: %s", name, reason)
 	}
 	return nil
 }

@@ -147,9 +147,9 @@ func (s *snapshot) encode() ([]byte, error) {
 
 // snapshot returns the contents of a snapshot of n. An agent whose Go
 // value keeps ports of the net (see engine.PortHolder) is an error,
-// unless held is set: it is then taken as it is, and the net beyond
-// those ports is left out.
-func (n *Network) snapshot(held bool) (*snapshot, error) {
+// unless withHeldPorts is set. Such an agent is then taken as it is, and
+// the net beyond those ports is left out.
+func (n *Network) snapshot(withHeldPorts bool) (*snapshot, error) {
 	if n.running {
 		return nil, ErrRunning
 	}
@@ -185,7 +185,7 @@ func (n *Network) snapshot(held bool) (*snapshot, error) {
 		a := snapAgent{Type: info.Name}
 		if info.Valued {
 			v := n.w.Value(p)
-			if _, ok := v.(engine.PortHolder); ok && !held {
+			if _, ok := v.(engine.PortHolder); ok && !withHeldPorts {
 				// Such as a Merger's reader, which keeps the end of the
 				// output list in its state, where no wire leads.
 				return nil, fmt.Errorf("snapshot: a %s agent keeps ports of the net in its state, which a snapshot cannot contain; reduce the net until the Merger is done first", info.Name)

@@ -62,8 +62,8 @@ func TestSymmetryWarnings(t *testing.T) {
 }
 
 // TestCheckSymmetric checks the Go form of the check. The asymmetric rule
-// hands a port of the left agent a new agent linked to the same port of
-// the right one, as a test of big agents does on purpose; its symmetric
+// gives a port of the left agent a new agent linked to the same port of
+// the right one, as a test of big agents does on purpose. Its symmetric
 // counterpart gives both sides one.
 func TestCheckSymmetric(t *testing.T) {
 	n := newNet(t, annette.Config{}, []annette.Type{

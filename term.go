@@ -227,25 +227,14 @@ func (t *Term) Format(opt PrintOptions) string {
 					}
 				}
 			}
-			switch {
-			case t.Type == "Cons" && len(t.Args) == 2:
+			if t.Type == "Cons" && len(t.Args) == 2 {
 				parts := listParts(t, opt)
 				for i := len(parts) - 1; i >= 0; i-- {
 					stack = append(stack, parts[i])
 				}
-			case t.Type == "Nil" && len(t.Args) == 0:
-				b.WriteString("[]")
-			case strings.HasPrefix(t.Type, "Tuple") && len(t.Args) != 1 && isTupleType(t.Type, len(t.Args)):
-				b.WriteByte('(')
-				args(")")
-			case len(t.Args) == 0:
-				b.WriteString(t.Type)
-				if r, _ := utf8.DecodeRuneInString(t.Type); unicode.IsLower(r) {
-					b.WriteString("()")
-				}
-			default:
-				b.WriteString(t.Type)
-				b.WriteByte('(')
+				continue
+			}
+			if writeAgentOpening(&b, t.Type, len(t.Args)) {
 				args(")")
 			}
 		default:
@@ -253,6 +242,32 @@ func (t *Term) Format(opt PrintOptions) string {
 		}
 	}
 	return b.String()
+}
+
+// writeAgentOpening writes what the text notation prints for an agent
+// of type name with arity auxiliary ports before its arguments. That is
+// [] for the empty list, ( for a tuple, the name alone for an agent
+// without ports (with () after a lower-case name), and name( otherwise.
+// It reports whether the arguments and a closing parenthesis follow. Both
+// printers handle lists before they call it.
+func writeAgentOpening(b *strings.Builder, name string, arity int) (args bool) {
+	switch {
+	case name == "Nil" && arity == 0:
+		b.WriteString("[]")
+		return false
+	case strings.HasPrefix(name, "Tuple") && arity != 1 && isTupleType(name, arity):
+		b.WriteByte('(')
+		return true
+	case arity == 0:
+		b.WriteString(name)
+		if r, _ := utf8.DecodeRuneInString(name); unicode.IsLower(r) {
+			b.WriteString("()")
+		}
+		return false
+	}
+	b.WriteString(name)
+	b.WriteByte('(')
+	return true
 }
 
 func isCons(t *Term) bool { return t.Kind == AgentTerm && t.Type == "Cons" && len(t.Args) == 2 }

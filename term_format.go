@@ -5,8 +5,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/annette-go/annette/internal/engine"
 )
@@ -133,24 +131,13 @@ func (n *Network) formatStream(ctx context.Context, p engine.Port, opt PrintOpti
 				}
 			}
 		}
-		switch {
-		case n.isCons(q):
+		if n.isCons(q) {
 			if err := n.pushList(q, opt, &seen, push, lit); err != nil {
 				return "", err
 			}
-		case info.Name == "Nil" && arity == 0:
-			b.WriteString("[]")
-		case strings.HasPrefix(info.Name, "Tuple") && arity != 1 && isTupleType(info.Name, arity):
-			b.WriteByte('(')
-			args()
-		case arity == 0:
-			b.WriteString(info.Name)
-			if r, _ := utf8.DecodeRuneInString(info.Name); unicode.IsLower(r) {
-				b.WriteString("()")
-			}
-		default:
-			b.WriteString(info.Name)
-			b.WriteByte('(')
+			continue
+		}
+		if writeAgentOpening(&b, info.Name, arity) {
 			args()
 		}
 	}
@@ -205,16 +192,16 @@ func (n *Network) pushList(q engine.Port, opt PrintOptions, seen *locSet, push f
 	if err != nil {
 		return err
 	}
-	// The cells of the spine, and the heads to print, in order.
-	shown := cells
+	// The heads to print, collected along the spine in order.
+	printed := cells
 	brackets := n.printsInBrackets(tail, opt)
 	cut := brackets && opt.MaxList > 0 && cells > opt.MaxList
 	if cut {
-		shown = opt.MaxList
+		printed = opt.MaxList
 	}
-	heads := make([]engine.Port, 0, shown)
+	heads := make([]engine.Port, 0, printed)
 	c := q
-	for i := range shown {
+	for i := range printed {
 		if i > 0 {
 			c = n.w.Resolve(n.w.Aux(c, 1))
 			seen.add(c.Loc())

@@ -72,8 +72,8 @@ func TestDotErrors(t *testing.T) {
 }
 
 // TestDotDrawsFailedNet checks that a statement that fails, here at the
-// interaction limit or on a pair with no rule, is reported and its net
-// drawn as it stands, with exit status 1.
+// interaction limit or on a pair with no rule, is reported and that the
+// net it left is drawn, with exit status 1.
 func TestDotDrawsFailedNet(t *testing.T) {
 	loop := writeProgram(t, "loop.in", "L(r) >< Go => L(r) ~ Go;\nL(x) ~ Go;\n")
 	stuck := writeProgram(t, "stuck.in", "a ~ Foo(b);\nFoo(x) ~ Bar;\n")
