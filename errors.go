@@ -41,7 +41,8 @@ var (
 	// ErrConnected means a port was connected twice.
 	ErrConnected = errors.New("port is already connected")
 	// ErrRunning means the network was changed while a Step or Reduce
-	// ran, for example by an action rule.
+	// ran, for example by an action rule, or that a Step or Reduce was
+	// called while another one ran.
 	ErrRunning = errors.New("cannot change the network while it is being reduced")
 	// ErrClosed means a ParallelNetwork was reduced after its Close.
 	ErrClosed = errors.New("parallel network is closed")
@@ -59,10 +60,14 @@ type RuleError struct {
 }
 
 func (e *RuleError) Error() string {
-	if e.Rule == "" {
-		return e.Err.Error() + ": " + e.Left + " >< " + e.Right
+	cause := "rule failed"
+	if e.Err != nil {
+		cause = e.Err.Error()
 	}
-	return "rule " + e.Rule + " (" + e.Left + " >< " + e.Right + "): " + e.Err.Error()
+	if e.Rule == "" {
+		return cause + ": " + e.Left + " >< " + e.Right
+	}
+	return "rule " + e.Rule + " (" + e.Left + " >< " + e.Right + "): " + cause
 }
 
 // Unwrap returns the cause.
@@ -77,10 +82,14 @@ type LimitError struct {
 }
 
 func (e *LimitError) Error() string {
-	if errors.Is(e.Err, ErrMemoryLimit) {
-		return e.Err.Error() + " (limit " + strconv.FormatInt(e.Limit>>20, 10) + " MiB)"
+	cause := "limit reached"
+	if e.Err != nil {
+		cause = e.Err.Error()
 	}
-	return e.Err.Error() + " (limit " + strconv.FormatInt(e.Limit, 10) + ")"
+	if errors.Is(e.Err, ErrMemoryLimit) {
+		return cause + " (limit " + strconv.FormatInt(e.Limit>>20, 10) + " MiB)"
+	}
+	return cause + " (limit " + strconv.FormatInt(e.Limit, 10) + ")"
 }
 
 // Unwrap returns ErrInteractionLimit, ErrAgentLimit or ErrMemoryLimit.

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/annette-go/annette/internal/engine"
@@ -101,8 +102,10 @@ type Network struct {
 
 	// running is set while a Step or Reduce runs. Building the net or
 	// changing types and rules then returns ErrRunning, which an action
-	// rule that tries it gets.
-	running bool
+	// rule that tries it gets. A run claims it with a compare-and-swap,
+	// so that a second run started from another goroutine gets
+	// ErrRunning too.
+	running atomic.Bool
 	builder builder
 }
 
@@ -144,7 +147,7 @@ var builtinTypes = []Type{
 // name repeats or the type has more auxiliary ports than the engine
 // supports (16).
 func (n *Network) DefineType(t Type) error {
-	if n.running {
+	if n.running.Load() {
 		return ErrRunning
 	}
 	if strings.ContainsAny(t.Name, " \t\n(),~*") {
@@ -182,7 +185,7 @@ func (n *Network) TypeOf(name string) (Type, bool) {
 // Map (main, result, fn); Merger (main, result). TypeOf gives the same.
 // It fails if a type of the same name is already defined.
 func (n *Network) AddBuiltins() error {
-	if n.running {
+	if n.running.Load() {
 		return ErrRunning
 	}
 	if _, err := engine.InstallBuiltins(n.net); err != nil {
@@ -238,10 +241,22 @@ func (n *Network) changed() {
 	n.changes++
 }
 
-func (n *Network) prepare() error {
-	if n.running {
+// claim marks n as running for a Reduce or Step and prepares it. It
+// returns ErrRunning if another run holds n; on any error n is left not
+// running.
+func (n *Network) claim() error {
+	if !n.running.CompareAndSwap(false, true) {
 		return ErrRunning
 	}
+	if err := n.prepare(); err != nil {
+		n.running.Store(false)
+		return err
+	}
+	return nil
+}
+
+// prepare readies n's worker for a run that has claimed n.
+func (n *Network) prepare() error {
 	if n.shut {
 		return ErrClosed
 	}
@@ -268,11 +283,10 @@ func (n *Network) prepare() error {
 // gone: for ErrNoRule, add the missing rule (AddRule) and call Reduce
 // again to go on from where the run stopped.
 func (n *Network) Reduce(ctx context.Context) (Stats, error) {
-	if err := n.prepare(); err != nil {
+	if err := n.claim(); err != nil {
 		return Stats{}, err
 	}
-	n.running = true
-	defer func() { n.running = false }()
+	defer n.running.Store(false)
 	start := time.Now()
 	c0, a0 := n.interactions(), n.allocs()
 	// The totals are kept even if an action ends the goroutine.
@@ -297,11 +311,10 @@ func (n *Network) Step(ctx context.Context) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	if err := n.prepare(); err != nil {
+	if err := n.claim(); err != nil {
 		return false, err
 	}
-	n.running = true
-	defer func() { n.running = false }()
+	defer n.running.Store(false)
 	if n.cfg.MaxInteractions > 0 && n.interactions() >= n.cfg.MaxInteractions && n.w.Pending() > 0 {
 		return false, &LimitError{Err: ErrInteractionLimit, Limit: n.cfg.MaxInteractions}
 	}

@@ -66,7 +66,10 @@ type ParallelConfig struct {
 	// Pool runs the workers. Nil gives the network a pool of its own
 	// with Workers goroutines, closed by Close. A pool given here stays
 	// open after Close; if it has fewer goroutines than Workers, the
-	// network uses as many workers as the pool has goroutines.
+	// network uses as many workers as the pool has goroutines, and the
+	// default SequentialThreshold follows that number. While other tasks
+	// hold the pool's goroutines, Reduce and Step wait for them, or
+	// return the error of their context when it ends first.
 	Pool *WorkerPool
 }
 
@@ -115,7 +118,11 @@ func NewParallelNetwork(cfg Config, pcfg ParallelConfig) *ParallelNetwork {
 	if pcfg.Workers <= 0 {
 		pcfg.Workers = runtime.GOMAXPROCS(0)
 	}
+	if pcfg.Pool != nil && pcfg.Pool.Workers() < pcfg.Workers {
+		pcfg.Workers = pcfg.Pool.Workers()
+	}
 	if pcfg.SequentialThreshold <= 0 {
+		// One pair per worker that runs, not per worker requested.
 		pcfg.SequentialThreshold = max(2, pcfg.Workers)
 	}
 	if pcfg.MinBatch <= 0 {
@@ -126,9 +133,6 @@ func NewParallelNetwork(cfg Config, pcfg ParallelConfig) *ParallelNetwork {
 	if p.pool == nil {
 		p.pool = NewWorkerPool(PoolConfig{Workers: pcfg.Workers, Logger: pcfg.Logger})
 		p.ownPool = true
-	} else if p.pool.Workers() < pcfg.Workers {
-		pcfg.Workers = p.pool.Workers()
-		p.pcfg.Workers = pcfg.Workers
 	}
 	p.workers = append(p.workers, n.w)
 	for i := 1; i < pcfg.Workers; i++ {
@@ -158,7 +162,7 @@ func (p *ParallelNetwork) Close() error {
 	if p.closed {
 		return nil
 	}
-	if p.running {
+	if p.running.Load() {
 		return ErrRunning
 	}
 	p.closed = true
@@ -169,12 +173,13 @@ func (p *ParallelNetwork) Close() error {
 	return nil
 }
 
-// prepareAll readies every worker's rule table and scratch space.
-func (p *ParallelNetwork) prepareAll() error {
+// claimAll marks the network as running, as Network.claim does, and
+// readies every worker's rule table and scratch space.
+func (p *ParallelNetwork) claimAll() error {
 	if p.closed {
 		return ErrClosed
 	}
-	if err := p.prepare(); err != nil {
+	if err := p.claim(); err != nil {
 		return err
 	}
 	if p.prepared != p.changes {
@@ -197,11 +202,10 @@ func (p *ParallelNetwork) Reduce(ctx context.Context) (ParallelStats, error) {
 	if err := ctx.Err(); err != nil {
 		return ParallelStats{}, err
 	}
-	if err := p.prepareAll(); err != nil {
+	if err := p.claimAll(); err != nil {
 		return ParallelStats{}, err
 	}
-	p.running = true
-	defer func() { p.running = false }()
+	defer p.running.Store(false)
 	start := time.Now()
 	c0 := p.interactions()
 	// The totals are kept even if an action ends the goroutine.
@@ -328,7 +332,7 @@ func (p *ParallelNetwork) runParallel(ctx context.Context) error {
 	lim := engine.Limits{Interactions: p.cfg.MaxInteractions, LiveAgents: p.cfg.MaxLiveAgents,
 		StoreWords: p.cfg.MaxMemory / 8, MemoryFloor: p.memoryFloor()}
 	s := engine.NewScheduler(ctx, p.workers, start, lim, p.live())
-	runErr := p.runAll(len(p.workers), func(i int) { s.RunWorker(i) })
+	runErr := p.runAll(ctx, len(p.workers), func(i int) { s.RunWorker(i) })
 	res := s.Finish()
 	if runErr != nil && (res.Err == nil || errors.Is(res.Err, engine.ErrWorkerLost)) {
 		// A worker's goroutine panicked or called runtime.Goexit: the
@@ -350,9 +354,10 @@ func (p *ParallelNetwork) runParallel(ctx context.Context) error {
 
 // runAll calls f(i) for every worker i < k, all at once on the pool's
 // goroutines, and returns when all have returned. The pool's goroutines
-// beyond k do nothing.
-func (p *ParallelNetwork) runAll(k int, f func(i int)) error {
-	return p.pool.RunOnAll(context.Background(), func(_ context.Context, i int) error {
+// beyond k do nothing. If ctx ends while a shared pool's goroutines are
+// busy with other tasks, no f runs and runAll returns ctx.Err().
+func (p *ParallelNetwork) runAll(ctx context.Context, k int, f func(i int)) error {
+	return p.pool.RunOnAll(ctx, func(_ context.Context, i int) error {
 		if i < k {
 			f(i)
 		}
@@ -366,16 +371,19 @@ func (p *ParallelNetwork) runAll(k int, f func(i int)) error {
 // as do those left when ParallelConfig.MaxBatchWait ends the round early.
 // It returns the number of interactions of the round. (Network.Step,
 // the sequential counterpart, carries out a single interaction.)
+//
+// When ctx ends during the round, every worker stops before its next
+// pair and Step returns ctx.Err(): the pairs not started stay in the
+// network. In Sequential mode the round runs on one worker.
 func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	if err := p.prepareAll(); err != nil {
+	if err := p.claimAll(); err != nil {
 		return 0, err
 	}
+	defer p.running.Store(false)
 	floor := p.memoryFloor()
-	p.running = true
-	defer func() { p.running = false }()
 	batch := p.w.TakeRedexes()
 	if len(batch) == 0 {
 		return 0, nil
@@ -416,7 +424,7 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 		p.w.PushAll(waiting)
 		p.stats.Interactions += p.interactions() - before
 	}()
-	res := p.round(batch, deadline)
+	res := p.round(ctx, batch, deadline)
 	waiting = res.Left
 	// Pairs of the round that waited for an integer used none of the
 	// limit: give their share to pairs held back, as a sequential run
@@ -431,7 +439,7 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 		}
 		next := heldBack[:min(room, int64(len(heldBack)))]
 		heldBack = heldBack[len(next):]
-		res = p.round(next, deadline)
+		res = p.round(ctx, next, deadline)
 		waiting = append(waiting, res.Left...)
 	}
 	p.w.PushAll(heldBack)
@@ -456,9 +464,14 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 
 // round runs the pairs of batch once over the workers, as one Step round
 // does, and puts the pairs they make back on the network's own worker.
-// The returned Left holds the pairs that failed or wait for an integer.
-func (p *ParallelNetwork) round(batch []engine.Redex, deadline time.Time) engine.Result {
+// The returned Left holds the pairs that failed, wait for an integer or
+// were not started when ctx ended. Sequential mode runs the round on the
+// network's own worker.
+func (p *ParallelNetwork) round(ctx context.Context, batch []engine.Redex, deadline time.Time) engine.Result {
 	k := min(len(p.workers), max(1, len(batch)/p.pcfg.MinBatch))
+	if p.pcfg.Mode == Sequential {
+		k = 1
+	}
 	workers := p.workers[:k]
 	for _, w := range workers {
 		w.SetShared(k > 1)
@@ -466,9 +479,9 @@ func (p *ParallelNetwork) round(batch []engine.Redex, deadline time.Time) engine
 	var res engine.Result
 	var runErr error
 	if k == 1 {
-		res = engine.Step(workers, batch, deadline, func(f func(int)) { f(0) })
+		res = engine.Step(ctx, workers, batch, deadline, func(f func(int)) { f(0) })
 	} else {
-		res = engine.Step(workers, batch, deadline, func(f func(int)) { runErr = p.runAll(k, f) })
+		res = engine.Step(ctx, workers, batch, deadline, func(f func(int)) { runErr = p.runAll(ctx, k, f) })
 	}
 	if res.Err == nil {
 		res.Err = runErr

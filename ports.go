@@ -108,7 +108,7 @@ func (n *Network) Name(name string) Port {
 	if name == "" {
 		return Port{err: errorf("interface name is empty")}
 	}
-	if n.running {
+	if n.running.Load() {
 		return Port{err: ErrRunning}
 	}
 	if _, ok := n.names[name]; !ok {
@@ -127,7 +127,7 @@ func (n *Network) Name(name string) Port {
 // with another error. Ports from Name for the
 // name stop working; calling Name again creates a new, empty name.
 func (n *Network) Take(name string) (Port, error) {
-	if n.running {
+	if n.running.Load() {
 		return Port{}, ErrRunning
 	}
 	nm, ok := n.names[name]
@@ -152,7 +152,7 @@ func (n *Network) Int(v int64) Port { return Port{kind: portInt, value: v, n: n}
 // Reduce. A network's store holds at most 64 GiB: near that, AddAgent
 // returns a *LimitError with ErrMemoryLimit.
 func (n *Network) AddAgent(typ string, value any) (Agent, error) {
-	if n.running {
+	if n.running.Load() {
 		return Agent{}, ErrRunning
 	}
 	id, ok := n.net.Types.Lookup(typ)
@@ -296,7 +296,7 @@ func (b *builder) validate(p Port) error {
 // an active pair. Each agent port and each interface name can be
 // connected once.
 func (n *Network) Connect(p, q Port) error {
-	if n.running {
+	if n.running.Load() {
 		return ErrRunning
 	}
 	if p.kind == portInt && q.kind == portInt {

@@ -1,6 +1,7 @@
 package annette
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -211,8 +212,11 @@ func (n *Network) AddRule(r Rule) error { return n.addRule(r, false) }
 func (n *Network) ReplaceRule(r Rule) error { return n.addRule(r, true) }
 
 func (n *Network) addRule(r Rule, replace bool) error {
-	if n.running {
+	if n.running.Load() {
 		return ErrRunning
+	}
+	if r == nil {
+		return errors.New("annette: missing rule: AddRule and ReplaceRule need a RewriteRule or an ActionRule, not nil")
 	}
 	er, err := r.compile(n)
 	if err != nil {
@@ -350,6 +354,9 @@ func (r RewriteRule) specs(n *Network) (*ruleSpecs, error) {
 // with their neighbours, so it can miss a case that only other values
 // show. annette run warns about the rules of a program that fail it.
 func (r RewriteRule) CheckSymmetric(n *Network) error {
+	if n == nil {
+		return errors.New("annette: CheckSymmetric needs the network that defines the rule's types")
+	}
 	if reason := r.asymmetry(n); reason != "" {
 		name := r.Name
 		if name == "" {

@@ -150,7 +150,7 @@ func (s *snapshot) encode() ([]byte, error) {
 // unless withHeldPorts is set. Such an agent is then taken as it is, and
 // the net beyond those ports is left out.
 func (n *Network) snapshot(withHeldPorts bool) (*snapshot, error) {
-	if n.running {
+	if n.running.Load() {
 		return nil, ErrRunning
 	}
 	if err := n.builder.check(); err != nil {
@@ -275,7 +275,7 @@ func (sw *snapWriter) follow(e snapEnd, p engine.Port, passive bool) {
 // every agent must be in exactly one wire and a name in at most one, and
 // on error n is unchanged.
 func (n *Network) LoadSnapshot(data []byte) error {
-	if n.running {
+	if n.running.Load() {
 		return ErrRunning
 	}
 	var s snapshot

@@ -532,11 +532,18 @@ func (s *Scheduler) Finish() Result {
 // has carried out a pair stops once the deadline has passed and returns
 // the rest of its slice in Left. A worker that run never calls, or whose
 // goroutine unwinds (runtime.Goexit in a rule's Go code), returns the
-// pairs of its slice that it had not started.
-func Step(workers []*Worker, batch []Redex, deadline time.Time, run func(func(i int))) Result {
+// pairs of its slice that it had not started. When ctx ends, each worker
+// stops before its next pair and returns the rest of its slice in Left,
+// and the result's error is ctx.Err().
+func Step(ctx context.Context, workers []*Worker, batch []Redex, deadline time.Time, run func(func(i int))) Result {
 	n := len(workers)
 	errs := make([]error, n)
 	left := make([][]Redex, n)
+	// stopped is set once ctx has ended. The workers load it before each
+	// pair; a pair already started runs to its end.
+	var stopped atomic.Bool
+	defer context.AfterFunc(ctx, func() { stopped.Store(true) })()
+	cut := make([]bool, n) // worker i stopped on ctx
 	// next[i] is the index in batch of worker i's first pair not started;
 	// returned[i] is set when worker i's function returns. run returns
 	// after every worker's function has ended, which publishes both.
@@ -551,6 +558,11 @@ func Step(workers []*Worker, batch []Redex, deadline time.Time, run func(func(i 
 		lo, hi := i*len(batch)/n, (i+1)*len(batch)/n
 		progressed := false // the worker has carried out a pair of the round
 		for k, r := range batch[lo:hi] {
+			if stopped.Load() {
+				left[i] = append(left[i], batch[lo+k:hi]...)
+				cut[i] = true
+				return
+			}
 			if bounded && progressed && time.Now().After(deadline) {
 				left[i] = append(left[i], batch[lo+k:hi]...)
 				return
@@ -592,6 +604,9 @@ func Step(workers []*Worker, batch []Redex, deadline time.Time, run func(func(i 
 	for i := range workers {
 		if res.Err == nil {
 			res.Err = errs[i]
+		}
+		if res.Err == nil && cut[i] {
+			res.Err = ctx.Err()
 		}
 		res.Left = append(res.Left, left[i]...)
 		if !returned[i] {

@@ -1,0 +1,243 @@
+package annette_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/annette-go/annette"
+)
+
+// gateTypes are the nullary types of the pairs that addGatePairs adds.
+var gateTypes = []annette.Type{{Name: "Gl"}, {Name: "Gr"}}
+
+// gateRule is the action rule Gl >< Gr => ; that counts its calls, closes
+// started on its first call and then waits for release (if not nil) or
+// sleeps for delay.
+func gateRule(calls *atomic.Int64, started chan<- struct{}, release <-chan struct{}, delay time.Duration) annette.Rule {
+	var once sync.Once
+	return annette.ActionRule{Name: "gate", Left: "Gl", Right: "Gr", Action: func(*annette.RuleContext) error {
+		calls.Add(1)
+		once.Do(func() { close(started) })
+		if release != nil {
+			<-release
+		}
+		time.Sleep(delay)
+		return nil
+	}}
+}
+
+// addGatePairs adds k pairs Gl ~ Gr to n.
+func addGatePairs(t testing.TB, n *annette.Network, k int) {
+	t.Helper()
+	for range k {
+		connect(t, n, addAgent(t, n, "Gl").Main(), addAgent(t, n, "Gr").Main())
+	}
+}
+
+// within fails t if done is not closed within a minute: a guard against
+// a hang, not a measure of speed.
+func within(t *testing.T, done <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatalf("%s did not return within a minute", what)
+	}
+}
+
+// TestStepCancelMidRound cancels a Step round of slow pairs after its
+// first pair: Step must return context.Canceled with the pairs it did not
+// start still in the net, and later rounds must run each pair once.
+func TestStepCancelMidRound(t *testing.T) {
+	leakCheck(t)
+	const pairs = 200
+	for _, mode := range []annette.ExecutionMode{annette.Auto, annette.Sequential} {
+		var calls atomic.Int64
+		started := make(chan struct{})
+		p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2, MinBatch: 1, Mode: mode},
+			gateTypes, gateRule(&calls, started, nil, time.Millisecond))
+		addGatePairs(t, p.Network, pairs)
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			<-started
+			cancel()
+		}()
+		done, err := p.Step(ctx)
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("mode %d: Step = %v, want context.Canceled", mode, err)
+		}
+		if done >= pairs {
+			t.Errorf("mode %d: Step ran %d of %d pairs after the cancel", mode, done, pairs)
+		}
+		if got := int64(done) + int64(p.Pending()); got != pairs {
+			t.Errorf("mode %d: %d done + %d pending, want %d", mode, done, p.Pending(), pairs)
+		}
+		total := int64(done)
+		for p.Pending() > 0 {
+			k, err := p.Step(context.Background())
+			must(t, err)
+			total += int64(k)
+		}
+		if total != pairs || calls.Load() != pairs {
+			t.Errorf("mode %d: %d interactions and %d calls, want %d", mode, total, calls.Load(), pairs)
+		}
+		closeNet(t, p)
+	}
+}
+
+// TestStepSequentialOneWorker checks that a Step round in Sequential mode
+// runs on the network's own worker only.
+func TestStepSequentialOneWorker(t *testing.T) {
+	var calls atomic.Int64
+	p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2, MinBatch: 1, Mode: annette.Sequential},
+		gateTypes, gateRule(&calls, make(chan struct{}), nil, 0))
+	defer closeNet(t, p)
+	addGatePairs(t, p.Network, 100)
+	done, err := p.Step(context.Background())
+	must(t, err)
+	if done != 100 {
+		t.Errorf("Step = %d interactions, want 100", done)
+	}
+	if pw := p.PerWorker(); pw[1] != 0 {
+		t.Errorf("PerWorker = %v, want none on worker 1", pw)
+	}
+}
+
+// TestBusySharedPoolHonoursContext runs Reduce and Step on a network
+// whose shared pool is busy with another task: both must return the
+// context's error when it ends, with the net unchanged, and run normally
+// once the pool is free.
+func TestBusySharedPoolHonoursContext(t *testing.T) {
+	leakCheck(t)
+	pool := annette.NewWorkerPool(annette.PoolConfig{Workers: 2})
+	defer pool.Close()
+	var calls atomic.Int64
+	p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2, Mode: annette.Parallel, MinBatch: 1, Pool: pool},
+		gateTypes, gateRule(&calls, make(chan struct{}), nil, 0))
+	defer closeNet(t, p)
+	addGatePairs(t, p.Network, 10)
+
+	release, busy := make(chan struct{}), make(chan struct{})
+	taskDone := make(chan struct{})
+	go func() {
+		defer close(taskDone)
+		must(t, pool.Submit(context.Background(), func(context.Context, int) error {
+			close(busy)
+			<-release
+			return nil
+		}))
+	}()
+	<-busy
+	returned := make(chan struct{})
+	go func() {
+		defer close(returned)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		if _, err := p.Reduce(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Reduce = %v, want context.DeadlineExceeded", err)
+		}
+		ctx2, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel2()
+		if _, err := p.Step(ctx2); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Step = %v, want context.DeadlineExceeded", err)
+		}
+	}()
+	within(t, returned, "Reduce and Step on a busy pool")
+	close(release)
+	<-taskDone
+	if got := p.Pending(); got != 10 || calls.Load() != 0 {
+		t.Errorf("after the timeouts: %d pending, %d calls; want 10 and 0", got, calls.Load())
+	}
+	st, err := p.Reduce(context.Background())
+	must(t, err)
+	if st.Interactions != 10 {
+		t.Errorf("Reduce = %d interactions, want 10", st.Interactions)
+	}
+}
+
+// TestSecondRunGetsErrRunning starts a Reduce that waits in an action
+// rule and checks that Reduce and Step called meanwhile from another
+// goroutine return ErrRunning and change nothing.
+func TestSecondRunGetsErrRunning(t *testing.T) {
+	leakCheck(t)
+	for _, workers := range []int{1, 2} {
+		var calls atomic.Int64
+		started, release := make(chan struct{}), make(chan struct{})
+		p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: workers, Mode: annette.Parallel},
+			gateTypes, gateRule(&calls, started, release, 0))
+		addGatePairs(t, p.Network, 4)
+		first := make(chan struct{})
+		go func() {
+			defer close(first)
+			st, err := p.Reduce(context.Background())
+			must(t, err)
+			if st.Interactions != 4 {
+				t.Errorf("%d workers: first Reduce = %d interactions, want 4", workers, st.Interactions)
+			}
+		}()
+		<-started
+		if _, err := p.Reduce(context.Background()); !errors.Is(err, annette.ErrRunning) {
+			t.Errorf("%d workers: second Reduce = %v, want ErrRunning", workers, err)
+		}
+		if _, err := p.Step(context.Background()); !errors.Is(err, annette.ErrRunning) {
+			t.Errorf("%d workers: Step = %v, want ErrRunning", workers, err)
+		}
+		if _, err := p.Network.Reduce(context.Background()); !errors.Is(err, annette.ErrRunning) {
+			t.Errorf("%d workers: embedded Network.Reduce = %v, want ErrRunning", workers, err)
+		}
+		close(release)
+		within(t, first, "the first Reduce")
+		if calls.Load() != 4 {
+			t.Errorf("%d workers: %d calls, want 4", workers, calls.Load())
+		}
+		closeNet(t, p)
+	}
+}
+
+// TestThresholdFollowsPoolSize gives a network more workers than its
+// shared pool has. The network runs with the pool's size, and the
+// default SequentialThreshold follows that size. Four independent chains
+// then go parallel in Auto mode, as on a network with two workers.
+func TestThresholdFollowsPoolSize(t *testing.T) {
+	pool := annette.NewWorkerPool(annette.PoolConfig{Workers: 2})
+	defer pool.Close()
+	p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 8, Pool: pool}, chainTypes, chainRule)
+	defer closeNet(t, p)
+	if p.Workers() != 2 {
+		t.Fatalf("Workers = %d, want the pool's 2", p.Workers())
+	}
+	for i := range 4 {
+		startChain(t, p.Network, 2000, string(rune('a'+i)))
+	}
+	st, err := p.Reduce(context.Background())
+	must(t, err)
+	if !st.Parallel {
+		t.Error("four chains on two workers stayed sequential")
+	}
+	if st.Interactions != 4*2001 {
+		t.Errorf("interactions = %d, want %d", st.Interactions, 4*2001)
+	}
+}
+
+// TestZeroValueErrors checks that errors with zero fields and a nil rule
+// give messages instead of panics.
+func TestZeroValueErrors(t *testing.T) {
+	if msg := (&annette.RuleError{}).Error(); msg == "" {
+		t.Error("zero RuleError has an empty message")
+	}
+	if msg := (&annette.LimitError{}).Error(); msg == "" {
+		t.Error("zero LimitError has an empty message")
+	}
+	n := annette.NewNetwork(annette.Config{})
+	if err := n.AddRule(nil); err == nil {
+		t.Error("AddRule(nil) = nil, want an error")
+	}
+	r := annette.RewriteRule{Left: Pat("Nil"), Right: Pat("Nil")}
+	if err := r.CheckSymmetric(nil); err == nil {
+		t.Error("CheckSymmetric(nil) = nil, want an error")
+	}
+}
