@@ -276,7 +276,7 @@ func (n *Network) prepare() error {
 // interaction fails (a *RuleError), a limit of the Config is reached (a
 // *LimitError) or ctx is done (ctx.Err()); the network is then left in a
 // consistent state and Reduce can be called again. The context is checked
-// every 256 interactions.
+// every 256 interactions and after each call of an ActionRule.
 //
 // A pair whose interaction failed stays in the net, untouched, so the
 // next Reduce tries it first and fails the same way until the cause is

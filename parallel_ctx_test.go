@@ -241,3 +241,59 @@ func TestZeroValueErrors(t *testing.T) {
 		t.Error("CheckSymmetric(nil) = nil, want an error")
 	}
 }
+
+// loopActionRule is the action rule Gl >< Gr => Gl ~ Gr, which never
+// ends: it counts its calls, closes started on the first and sleeps for
+// delay.
+func loopActionRule(calls *atomic.Int64, started chan<- struct{}, delay time.Duration) annette.Rule {
+	var once sync.Once
+	return annette.ActionRule{Name: "loop", Left: "Gl", Right: "Gr", Action: func(c *annette.RuleContext) error {
+		calls.Add(1)
+		once.Do(func() { close(started) })
+		time.Sleep(delay)
+		l, err := c.NewAgent("Gl", nil)
+		if err != nil {
+			return err
+		}
+		r, err := c.NewAgent("Gr", nil)
+		if err != nil {
+			return err
+		}
+		return c.Link(l.Main(), r.Main())
+	}}
+}
+
+// TestCancelAfterSlowAction cancels runs of a slow action rule and
+// counts the calls made after the cancel: each worker may finish the call
+// it is in and start at most one more, instead of going on to the next
+// check 256 interactions later.
+func TestCancelAfterSlowAction(t *testing.T) {
+	leakCheck(t)
+	for _, mode := range []annette.ExecutionMode{annette.Sequential, annette.Auto, annette.Parallel} {
+		for _, workers := range []int{1, 2, 8} {
+			var calls atomic.Int64
+			started := make(chan struct{})
+			p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: workers, Mode: mode},
+				gateTypes, loopActionRule(&calls, started, 200*time.Microsecond))
+			addGatePairs(t, p.Network, 4)
+			ctx, cancel := context.WithCancel(context.Background())
+			var atCancel atomic.Int64
+			go func() {
+				<-started
+				time.Sleep(5 * time.Millisecond)
+				atCancel.Store(calls.Load())
+				cancel()
+			}()
+			if _, err := p.Reduce(ctx); !errors.Is(err, context.Canceled) {
+				t.Errorf("mode %d, %d workers: Reduce = %v, want context.Canceled", mode, workers, err)
+			}
+			if extra := calls.Load() - atCancel.Load(); extra > int64(2*workers) {
+				t.Errorf("mode %d, %d workers: %d calls after the cancel, want at most %d", mode, workers, extra, 2*workers)
+			}
+			if got := p.Pending(); got != 4 {
+				t.Errorf("mode %d, %d workers: %d pairs pending, want 4", mode, workers, got)
+			}
+			closeNet(t, p)
+		}
+	}
+}

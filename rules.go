@@ -263,7 +263,7 @@ func (r ActionRule) compile(n *Network) (*engine.Rule, error) {
 		return nil, errIntInt(r.Name)
 	}
 	rc := &actionRunner{n: n, name: r.Name, action: r.Action}
-	return &engine.Rule{Name: r.Name, Left: left, Right: right, Kind: engine.RuleNative, Native: rc.run}, nil
+	return &engine.Rule{Name: r.Name, Left: left, Right: right, Kind: engine.RuleNative, Native: rc.run, Slow: true}, nil
 }
 
 func (r RewriteRule) compile(n *Network) (*engine.Rule, error) {

@@ -477,6 +477,9 @@ pairs:
 			if err := w.afterInteraction(lim); err != nil {
 				return Redex{}, err
 			}
+			if rule.Slow && lim.stopped() {
+				return Redex{}, errStopped
+			}
 			continue
 		}
 		w.stack = w.stack[:len(w.stack)-1]
@@ -1044,7 +1047,30 @@ type runLimits struct {
 	// that does not grow the net: set when idle is, or when the live
 	// count is above maxLive already.
 	full bool
+
+	// done is the context's channel of a sequential run and stop the
+	// scheduler's flag of a parallel one, checked after each slow rule.
+	done <-chan struct{}
+	stop *atomic.Bool
 }
+
+// stopped reports whether the run must end: its context is done (a
+// sequential run) or the scheduler has stopped (a parallel one).
+func (lim *runLimits) stopped() bool {
+	if lim.stop != nil {
+		return lim.stop.Load()
+	}
+	select {
+	case <-lim.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// errStopped stops runCompiled after a slow rule when the run must end
+// (see runLimits.stopped).
+var errStopped = errors.New("the run was stopped")
 
 // errShare stops runCompiled so that the parallel worker can give a
 // pair to an idle worker.

@@ -25,6 +25,11 @@ type Rule struct {
 	// Builtin rules are found after user rules and before wildcard rules.
 	Builtin bool
 
+	// Slow marks a native rule that runs a user's Go function, which can
+	// take long: a run checks its context after each call, instead of
+	// every 256 interactions.
+	Slow bool
+
 	// arithStep marks the built-in rules of Add, Sub and Mul, which the
 	// reducer loop carries out without their programs. It is 1 for
 	// Op(r, y) >< (int x) => _Op(r, x) ~ y, where waiting is _Op, and 2

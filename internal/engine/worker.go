@@ -252,7 +252,7 @@ func (w *Worker) reduce(ctx context.Context, lim Limits) error {
 	// The net as it starts counts towards the peak: the compiled loop
 	// records the peak only after interactions that grow the net.
 	w.NotePeak(w.heap.allocs - w.heap.frees + lim.LiveOffset)
-	rl := &runLimits{pause: pause, maxLive: maxLive, offset: lim.LiveOffset, limit: lim.LiveAgents}
+	rl := &runLimits{pause: pause, maxLive: maxLive, offset: lim.LiveOffset, limit: lim.LiveAgents, done: done}
 	for {
 		for len(w.stack) > 0 {
 			if w.count >= check {
@@ -277,6 +277,8 @@ func (w *Worker) reduce(ctx context.Context, lim Limits) error {
 					}
 					continue
 				}
+			} else if err == errStopped {
+				return ctx.Err()
 			} else if r == (Redex{}) {
 				return err // a limit or ErrPaused
 			}
