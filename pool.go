@@ -1,7 +1,7 @@
 package annette
 
 // This file defines WorkerPool, the bounded set of goroutines that the
-// parallel reducer and effect handlers run on.
+// parallel reducer and the tasks of its callers run on.
 
 import (
 	"cmp"
@@ -71,7 +71,7 @@ type PoolStatus struct {
 // Submit), and the worker goes on with the next task.
 // golang.org/x/sync/errgroup lets such a panic crash the program because
 // it only runs the caller's own code, but this pool runs user code on the
-// library's behalf: action rules and effect handlers. Turning their panics
+// library's behalf: action rules and submitted tasks. Turning their panics
 // into errors lets a run end with an error that names the cause while the
 // pool stays usable. A task that calls runtime.Goexit ends with an error
 // and its worker goroutine is replaced.
@@ -520,8 +520,7 @@ func (p *WorkerPool) debug(ctx context.Context, msg string, args ...any) {
 //
 // A failing task does not cancel the others: Wait returns the errors of
 // all failed tasks joined with [errors.Join], in the order of the Go calls,
-// because independent tasks such as effect handlers each need their
-// failure reported. A task that must stop the rest cancels a context it
+// because independent tasks each need their failure reported. A task that must stop the rest cancels a context it
 // shares with them.
 type Group struct {
 	// Set by NewGroup and never changed.
