@@ -66,6 +66,12 @@ type Interpreter struct {
 	exited  bool
 	inExec  bool // Run is reading a file for Exec's use statement
 	ctx     context.Context
+
+	// selfRules holds the types T of the rules T >< T of the program
+	// that Run is running, defined yet or not: a wildcard rule for T
+	// does not apply to T >< T then, so it gets no warning about that
+	// pair.
+	selfRules map[string]bool
 }
 
 // ProgramError is an error of a running program, at the statement that
@@ -162,6 +168,17 @@ func (ip *Interpreter) Run(filename string, src []byte) error {
 		// it never names is most likely a typing slip in its name.
 		for _, name := range ip.checker.UnusedConfigConsts() {
 			fmt.Fprintf(ip.errOut, "warning: constant %s is set before the program (-d) but the program never names it\n", name)
+		}
+	}
+	saved := ip.selfRules
+	ip.selfRules = map[string]bool{}
+	for t := range saved {
+		ip.selfRules[t] = true
+	}
+	defer func() { ip.selfRules = saved }()
+	for _, s := range prog.Stmts {
+		if r, ok := s.(*lang.Rule); ok && r.Left.Kind == lang.PatAgent && r.Right.Kind == lang.PatAgent && r.Left.Agent == r.Right.Agent {
+			ip.selfRules[r.Left.Agent] = true
 		}
 	}
 	for _, s := range prog.Stmts {

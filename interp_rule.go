@@ -34,6 +34,13 @@ func (ip *Interpreter) defineRule(r *lang.Rule) error {
 		}
 		return fail(err)
 	}
+	if t := rule.wildType(); t != "" && !ip.selfRules[t] {
+		if reason := ip.net.wildcardMeetsItself(rule); reason != "" {
+			ip.warn(lang.ErrorList{{Pos: r.Pos(), Msg: fmt.Sprintf(
+				"rule for %s >< %s also applies to %s >< %s, where it is not symmetric: %s, so results can change with the order of reduction and the number of workers; a rule for %s >< %s would take its place there",
+				left.Type, right.Ports[0], t, t, reason, t, t)}})
+		}
+	}
 	if reason := rule.asymmetry(ip.net); reason != "" {
 		ip.warn(lang.ErrorList{{Pos: r.Pos(), Msg: fmt.Sprintf(
 			"rule for %s >< %s is not symmetric: %s, so results can change with the order of reduction and the number of workers",

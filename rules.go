@@ -3,6 +3,7 @@ package annette
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/annette-go/annette/internal/engine"
@@ -346,16 +347,21 @@ func (r RewriteRule) specs(n *Network) (*ruleSpecs, error) {
 
 // CheckSymmetric looks for a case in which r, a rule between two agents
 // of one type, gives another net when its two agents trade places, which
-// makes results depend on the order of reduction (see [Rule]). It returns
-// an error that describes the case, or nil if it found none, if r is
-// between two types or if r does not compile in n. The check is exact for
-// a rule without integer attributes. For one with attributes it tries a
-// fixed set of small values and the numbers in the rule's expressions
-// with their neighbours, so it can miss a case that only other values
-// show. annette run warns about the rules of a program that fail it.
+// makes results depend on the order of reduction (see [Rule]). A wildcard
+// rule T >< x is checked for the pair of two T agents, to which it
+// applies unless n has a rule for T >< T. It returns an error that
+// describes the case. It returns nil if it found none, if r is between
+// two types or if r does not compile in n. The check is exact for a rule without
+// integer attributes. For one with attributes it tries a fixed set of
+// small values and the numbers in the rule's expressions with their
+// neighbours, so it can miss a case that only other values show. annette
+// run warns about the rules of a program that fail it.
 func (r RewriteRule) CheckSymmetric(n *Network) error {
 	if n == nil {
 		return errors.New("annette: CheckSymmetric needs the network that defines the rule's types")
+	}
+	if reason := n.wildcardMeetsItself(r); reason != "" {
+		return fmt.Errorf("wildcard rule %s applies to %s >< %s, where it is not symmetric: %s", r.ruleName(), r.wildType(), r.wildType(), reason)
 	}
 	if reason := r.asymmetry(n); reason != "" {
 		name := r.Name
@@ -365,6 +371,97 @@ func (r RewriteRule) CheckSymmetric(n *Network) error {
 		return fmt.Errorf("rule %s is not symmetric: %s", name, reason)
 	}
 	return nil
+}
+
+// wildcardAsymmetry looks for a case in which r, a wildcard rule T >< x,
+// gives another net when it meets two agents of type T and they trade
+// places. For that pair the rule is the ordinary rule T >< T in which x
+// stands for the second agent, with its ports left as they are, and
+// asymmetry checks that rule. It returns "" if r is not a wildcard rule
+// or is symmetric there. The caller checks that no rule for T >< T
+// exists, which would take precedence.
+func (r RewriteRule) wildcardAsymmetry(n *Network) string {
+	side, x := r.Left, r.Right
+	if side.Type == Wildcard {
+		side, x = x, side
+	}
+	if x.Type != Wildcard || side.Type == Wildcard || side.Type == "Int" || len(x.Ports) != 1 {
+		return ""
+	}
+	// Names with '#' cannot clash with the rule's own names.
+	name := x.Ports[0]
+	ports := make([]string, len(side.Ports))
+	args := make([]Expr, len(side.Ports))
+	for i := range ports {
+		ports[i] = name + "#" + strconv.Itoa(i)
+		args[i] = V(ports[i])
+	}
+	agent := A(side.Type, args...)
+	subst := func(ws []Wire) []Wire {
+		out := make([]Wire, len(ws))
+		for i, w := range ws {
+			out[i] = Wire{replaceName(w.X, name, agent), replaceName(w.Y, name, agent)}
+		}
+		return out
+	}
+	same := RewriteRule{Name: r.Name, Left: side, Right: Pattern{Type: side.Type, Ports: ports}, Body: subst(r.Body)}
+	for _, c := range r.Cases {
+		c.Body = subst(c.Body)
+		same.Cases = append(same.Cases, c)
+	}
+	return same.asymmetry(n)
+}
+
+// wildcardMeetsItself returns the reason why r, a wildcard rule T >< x,
+// is not symmetric for the pair of two T agents (see
+// wildcardAsymmetry), or "" if it is, if r is not a wildcard rule or if
+// n has a rule for T >< T, which takes precedence.
+func (n *Network) wildcardMeetsItself(r RewriteRule) string {
+	t := r.wildType()
+	if t == "" {
+		return ""
+	}
+	if id, ok := n.net.Types.Lookup(t); ok && n.net.Rules.Find(id, id) != nil {
+		return ""
+	}
+	return r.wildcardAsymmetry(n)
+}
+
+// wildType returns T for a wildcard rule T >< x, and "" for other rules.
+func (r RewriteRule) wildType() string {
+	switch {
+	case r.Right.Type == Wildcard && r.Left.Type != Wildcard:
+		return r.Left.Type
+	case r.Left.Type == Wildcard && r.Right.Type != Wildcard:
+		return r.Right.Type
+	}
+	return ""
+}
+
+// ruleName returns r's name, or its two types for a rule without one.
+func (r RewriteRule) ruleName() string {
+	if r.Name != "" {
+		return r.Name
+	}
+	return r.Left.Type + "><" + r.Right.Type
+}
+
+// replaceName returns e with every occurrence of the name x replaced by
+// with.
+func replaceName(e Expr, x string, with Expr) Expr {
+	switch e.kind {
+	case exprName:
+		if e.name == x {
+			return with
+		}
+	case exprAgent:
+		args := make([]Expr, len(e.args))
+		for i, a := range e.args {
+			args[i] = replaceName(a, x, with)
+		}
+		e.args = args
+	}
+	return e
 }
 
 // asymmetry looks for a case in which r, a rule between two agents of

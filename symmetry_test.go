@@ -41,6 +41,13 @@ func TestSymmetryWarnings(t *testing.T) {
 		{"H(r, int x) >< H(s, int y) | x > 2 => r ~ 1, s ~ 0 | _ => r ~ 0, s ~ 0;", "with x = 3, y = 0,"},
 		{"L(a, b) >< L(c, d) => a ~ c, b ~ Era, d ~ Era2;", "rule for L >< L is not symmetric"},
 		{"G(r, int a) >< G(s, int b) | a > 100 => r ~ 1, s ~ 2 | _ => r ~ 0, s ~ 0;", "with a = 101, b = 0,"},
+
+		// Wildcard rules, which apply to two agents of their type unless
+		// the program has a rule for that pair.
+		{"Tw(r) >< x => r ~ x;", "rule for Tw >< x also applies to Tw >< Tw, where it is not symmetric"},
+		{"Tz(r) >< x => r ~ Tagged(x);", "rule for Tz >< x also applies to Tz >< Tz"},
+		{"En >< x => x ~ Foo;", ""},
+		{"Tv(r) >< x => r ~ Tagged(x);\nTv(r) >< Tv(s) => r ~ s;", ""},
 	} {
 		var out, errOut bytes.Buffer
 		ip, err := annette.NewInterpreter(annette.InterpreterConfig{Stdout: &out, Stderr: &errOut, Workers: 1})
@@ -90,5 +97,16 @@ func TestCheckSymmetric(t *testing.T) {
 	bad := annette.RewriteRule{Left: Pat("B", "a", "b"), Right: Pat("B", "c", "d")}
 	if err := bad.CheckSymmetric(n); err != nil {
 		t.Errorf("CheckSymmetric of a rule with unused ports = %v, want nil", err)
+	}
+	// A wildcard rule is checked for the pair of two agents of its type.
+	wild := annette.RewriteRule{Left: Pat("S", "r"), Right: annette.Any("x"), Body: []annette.Wire{W(V("r"), V("x"))}}
+	err = wild.CheckSymmetric(n)
+	if err == nil || !strings.Contains(err.Error(), "applies to S >< S, where it is not symmetric") {
+		t.Errorf("CheckSymmetric of S >< x = %v, want an error naming S >< S", err)
+	}
+	// A rule for S >< S takes precedence over the wildcard rule there.
+	addRules(t, n, annette.RewriteRule{Left: Pat("S", "a"), Right: Pat("S", "b"), Body: []annette.Wire{W(V("a"), V("b"))}})
+	if err := wild.CheckSymmetric(n); err != nil {
+		t.Errorf("CheckSymmetric of S >< x with a rule for S >< S = %v, want nil", err)
 	}
 }
