@@ -1,6 +1,9 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // RuleKind is the way a rule is carried out.
 type RuleKind uint8
@@ -151,6 +154,13 @@ func (t *Table) Add(r *Rule, replace bool) (*Rule, error) {
 
 // Build fills the matrix for ntype type ids. It must be called after
 // rules or types change and before a reducer uses the table.
+//
+// The rows are laid out with a stride of a power of two, and the matrix
+// is allocated with room for as many rows as the stride. When only new
+// types have come since the last Build, and they fit in that room, Build
+// fills just their rows and columns: a program that brings a new type
+// in each of many statements pays for the new cells only, not for the
+// whole matrix each time.
 func (t *Table) Build(ntype int) {
 	if t.cells != nil && t.ntype == ntype {
 		return
@@ -159,8 +169,18 @@ func (t *Table) Build(ntype int) {
 	for 1<<shift < ntype {
 		shift++
 	}
-	cells := make([]ruleCell, ntype<<shift)
+	old := 0 // types whose cells are filled already
+	var cells []ruleCell
+	if t.cells != nil && ntype > t.ntype && shift == t.shift && cap(t.cells) >= ntype<<shift {
+		old = t.ntype
+		cells = t.cells[:ntype<<shift]
+	} else {
+		cells = make([]ruleCell, ntype<<shift, 1<<shift<<shift)
+	}
 	set := func(a, b TypeID, idx int, swap bool) {
+		if int(a) < old && int(b) < old {
+			return
+		}
 		c := &cells[int(a)<<shift|int(b)]
 		if c.rule == nil {
 			r := t.rules[idx]
@@ -180,22 +200,46 @@ func (t *Table) Build(ntype int) {
 		}
 	}
 	// Lookup order: user rules, then builtin rules, then wildcard rules.
-	// set keeps the first rule written to a cell.
-	for _, m := range []map[[2]TypeID]int{t.user, t.builtin} {
-		for k, idx := range m {
-			set(k[0], k[1], idx, false)
-			set(k[1], k[0], idx, true)
+	// set keeps the first rule written to a cell. Rules name only types
+	// that existed at the last Build when old > 0: adding a rule clears
+	// the matrix.
+	if old == 0 {
+		for _, m := range []map[[2]TypeID]int{t.user, t.builtin} {
+			for k, idx := range m {
+				set(k[0], k[1], idx, false)
+				set(k[1], k[0], idx, true)
+			}
 		}
 	}
-	// Built-in wildcard rules (Eraser, Dup) come before user ones.
+	// Built-in wildcard rules (Eraser, Dup) come before user ones. A
+	// wildcard rule fills the row of its type (it is the left side) and
+	// then, where nothing was written, its column. So a cell whose two
+	// types both have wildcard rules of one class gets the rule of its
+	// left type, unswapped.
+	wild := make([]TypeID, 0, len(t.wild))
+	for a := range t.wild {
+		if int(a) < ntype {
+			wild = append(wild, a)
+		}
+	}
+	slices.Sort(wild)
+	first := TypeID(max(1, old)) // the first new type
 	for _, builtin := range []bool{true, false} {
-		for a := 1; a < ntype; a++ {
-			for b := 1; b < ntype; b++ {
-				if i, ok := t.wild[TypeID(a)]; ok && b != int(TypeInt) && t.rules[i].Builtin == builtin {
-					set(TypeID(a), TypeID(b), i, false)
+		for _, a := range wild {
+			if i := t.wild[a]; t.rules[i].Builtin == builtin {
+				for b := first; int(b) < ntype; b++ {
+					if b != TypeInt {
+						set(a, b, i, false)
+					}
 				}
-				if i, ok := t.wild[TypeID(b)]; ok && a != int(TypeInt) && t.rules[i].Builtin == builtin {
-					set(TypeID(a), TypeID(b), i, true)
+			}
+		}
+		for _, b := range wild {
+			if i := t.wild[b]; t.rules[i].Builtin == builtin {
+				for a := first; int(a) < ntype; a++ {
+					if a != TypeInt {
+						set(a, b, i, true)
+					}
 				}
 			}
 		}

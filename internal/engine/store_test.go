@@ -186,3 +186,42 @@ func TestRunStoreFull(t *testing.T) {
 		t.Fatalf("run with a full store: %v, want ErrMemoryLimit", err)
 	}
 }
+
+// TestTableGrowsInPlace checks that a matrix built again for more types,
+// with the rules unchanged, has the cells of a matrix built for those
+// types at once, wildcard rules of both classes included.
+func TestTableGrowsInPlace(t *testing.T) {
+	native := func(w *Worker, a, b Port) error { return nil }
+	rules := []*Rule{
+		{Name: "exact", Left: 3, Right: 4, Kind: RuleNative, Native: native},
+		{Name: "int", Left: 5, Right: TypeInt, Kind: RuleNative, Native: native},
+		{Name: "era", Left: 6, Right: TypeNone, Kind: RuleNative, Native: native, Builtin: true},
+		{Name: "dup", Left: 7, Right: TypeNone, Kind: RuleNative, Native: native, Builtin: true},
+		{Name: "tag", Left: 2, Right: TypeNone, Kind: RuleNative, Native: native},
+		{Name: "self", Left: 2, Right: 2, Kind: RuleNative, Native: native},
+	}
+	grown, fresh := NewTable(), NewTable()
+	for _, tab := range []*Table{grown, fresh} {
+		for _, r := range rules {
+			if _, err := tab.Add(r, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, n := range []int{9, 12, 16, 17, 30} {
+		grown.Build(n)
+		fresh.cells = nil
+		fresh.Build(n)
+		for a := range TypeID(n) {
+			for b := range TypeID(n) {
+				g, f := grown.cell(a, b), fresh.cell(a, b)
+				if g.rule != f.rule || g.swap != f.swap {
+					t.Errorf("%d types: cell (%d, %d) = %v swap %v, want %v swap %v", n, a, b, g.rule, g.swap, f.rule, f.swap)
+				}
+			}
+		}
+	}
+	if got := grown.cell(8, 6).rule; got == nil || got.Name != "era" {
+		t.Errorf("cell (8, 6) = %v, want the wildcard rule era", got)
+	}
+}
