@@ -158,9 +158,8 @@ func (t *Table) Add(r *Rule, replace bool) (*Rule, error) {
 // The rows are laid out with a stride of a power of two, and the matrix
 // is allocated with room for as many rows as the stride. When only new
 // types have come since the last Build, and they fit in that room, Build
-// fills just their rows and columns: a program that brings a new type
-// in each of many statements pays for the new cells only, not for the
-// whole matrix each time.
+// fills just their rows and columns. A program that brings a new type in
+// each of many statements then pays for the new cells only.
 func (t *Table) Build(ntype int) {
 	if t.cells != nil && t.ntype == ntype {
 		return
