@@ -252,13 +252,27 @@ func (ip *Interpreter) percentType(name string) (engine.TypeID, error) {
 }
 
 // dropName removes name from the interface; its cell stays, as an
-// ordinary wire.
+// ordinary wire. Its entry in order becomes "", and order is compacted
+// when half of it is such entries, so that dropping each of many names
+// costs constant time on average.
 func (n *Network) dropName(name string) {
+	nm, ok := n.names[name]
+	if !ok {
+		return
+	}
 	delete(n.names, name)
-	for i, o := range n.order {
-		if o == name {
-			n.order = append(n.order[:i], n.order[i+1:]...)
-			break
+	n.order[nm.pos] = ""
+	n.dropped++
+	if n.dropped <= len(n.order)/2 {
+		return
+	}
+	kept := n.order[:0]
+	for _, o := range n.order {
+		if o != "" {
+			n.names[o].pos = len(kept)
+			kept = append(kept, o)
 		}
 	}
+	clear(n.order[len(kept):])
+	n.order, n.dropped = kept, 0
 }

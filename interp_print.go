@@ -171,7 +171,7 @@ func (ip *Interpreter) heldName(names []string) (held, holder string, ok bool) {
 	holders := map[string]string{} // held name -> first holder found
 	var seen locSet
 	for _, other := range n.order {
-		if freeing[other] {
+		if other == "" || freeing[other] {
 			continue
 		}
 		stack := []engine.Port{w.Resolve(n.names[other].cell)}

@@ -87,7 +87,8 @@ type Network struct {
 	w   *engine.Worker
 
 	names   map[string]*freeName
-	order   []string          // interface names in creation order
+	order   []string          // interface names in creation order, "" where a name was dropped
+	dropped int               // the "" entries of order
 	dirty   bool              // types or rules changed since the table was built
 	changes uint64            // changes of types and rules; see ParallelNetwork.prepared
 	stats   Stats             // totals over all runs
@@ -114,6 +115,7 @@ type Network struct {
 type freeName struct {
 	cell      engine.Port
 	connected bool
+	pos       int // index in Network.order
 }
 
 // NewNetwork returns an empty network. It defines the integer type "Int"
@@ -336,7 +338,15 @@ func (n *Network) Step(ctx context.Context) (bool, error) {
 }
 
 // Names returns the interface names in the order they were created.
-func (n *Network) Names() []string { return append([]string(nil), n.order...) }
+func (n *Network) Names() []string {
+	out := make([]string, 0, len(n.order)-n.dropped)
+	for _, name := range n.order {
+		if name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
 
 // errorf builds an error for a network operation.
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

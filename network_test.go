@@ -2,6 +2,8 @@ package annette_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -112,5 +114,40 @@ func TestDefineTypeBuiltinName(t *testing.T) {
 	err := n.DefineType(annette.Type{Name: "Nil"})
 	if err == nil || !strings.Contains(err.Error(), "Nil is a built-in type of every network") {
 		t.Errorf("DefineType(Nil) = %v, want an error saying Nil is built in", err)
+	}
+}
+
+// TestNamesAfterTakes takes interface names in an order that leaves
+// gaps, past the point where the list is compacted, and checks that
+// Names keeps creation order and that a name made again comes last.
+func TestNamesAfterTakes(t *testing.T) {
+	n := annette.NewNetwork(annette.Config{})
+	defineTypes(t, n, annette.Type{Name: "Z"})
+	var want []string
+	for i := range 10 {
+		name := fmt.Sprintf("n%d", i)
+		connect(t, n, n.Name(name), addAgent(t, n, "Z").Main())
+		want = append(want, name)
+	}
+	take := func(name string) {
+		t.Helper()
+		if _, err := n.Take(name); err != nil {
+			t.Fatalf("Take(%s): %v", name, err)
+		}
+		want = slices.DeleteFunc(want, func(s string) bool { return s == name })
+		if got := n.Names(); !slices.Equal(got, want) {
+			t.Fatalf("after Take(%s): Names = %v, want %v", name, got, want)
+		}
+	}
+	for _, name := range []string{"n1", "n3", "n0", "n9", "n5", "n6"} {
+		take(name) // the sixth of ten makes the list compact itself
+	}
+	connect(t, n, n.Name("n3"), addAgent(t, n, "Z").Main())
+	want = append(want, "n3")
+	if got := n.Names(); !slices.Equal(got, want) {
+		t.Fatalf("after n3 again: Names = %v, want %v", got, want)
+	}
+	for _, name := range []string{"n8", "n3", "n2", "n4", "n7"} {
+		take(name)
 	}
 }

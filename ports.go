@@ -112,7 +112,7 @@ func (n *Network) Name(name string) Port {
 		return Port{err: ErrRunning}
 	}
 	if _, ok := n.names[name]; !ok {
-		n.names[name] = &freeName{cell: n.w.NewVar()}
+		n.names[name] = &freeName{cell: n.w.NewVar(), pos: len(n.order)}
 		n.order = append(n.order, name)
 	}
 	return Port{kind: portName, name: name, n: n}

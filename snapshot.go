@@ -164,6 +164,9 @@ func (n *Network) snapshot(withHeldPorts bool) (*snapshot, error) {
 		s.Types = append(s.Types, snapType{Name: info.Name, Ports: info.Ports, Valued: info.Valued})
 	}
 	for _, name := range n.order {
+		if name == "" {
+			continue // dropped
+		}
 		cell := n.names[name].cell
 		if p := n.w.Cell(cell); p != engine.None {
 			sw.follow(snapEnd{Name: name}, p, false)
