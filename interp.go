@@ -170,6 +170,9 @@ func (ip *Interpreter) Run(filename string, src []byte) error {
 			fmt.Fprintf(ip.errOut, "warning: constant %s is set before the program (-d) but the program never names it\n", name)
 		}
 	}
+	if err := ip.checkRules(prog.Stmts); err != nil {
+		return err
+	}
 	saved := ip.selfRules
 	ip.selfRules = map[string]bool{}
 	for t := range saved {

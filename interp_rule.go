@@ -11,28 +11,13 @@ import (
 // it, replacing any earlier rule for the pair (the checker has already
 // warned about that).
 func (ip *Interpreter) defineRule(r *lang.Rule) error {
-	fail := func(err error) error { return &ProgramError{Pos: r.Pos(), Err: err} }
-	left, err := ip.pattern(r.Left)
+	rule, err := ip.convertRule(r)
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	right, err := ip.pattern(r.Right)
-	if err != nil {
-		return fail(err)
-	}
-	rc := ruleConv{ip: ip}
-	var cases []Case
-	if err := rc.flatten(r.Body, nil, &cases); err != nil {
-		return fail(err)
-	}
-	rule := RewriteRule{Name: r.Pos().String(), Left: left, Right: right, Cases: cases}
+	left, right := rule.Left, rule.Right
 	if err := ip.net.ReplaceRule(rule); err != nil {
-		// The network names the rule by its position, which the
-		// ProgramError gives already: name it by its agents instead.
-		if inner := errors.Unwrap(err); inner != nil {
-			err = fmt.Errorf("rule %s >< %s: %w", left.Type, right.Type, inner)
-		}
-		return fail(err)
+		return ip.ruleError(r, rule, err)
 	}
 	if t := rule.wildType(); t != "" && !ip.selfRules[t] {
 		if reason := ip.net.wildcardMeetsItself(rule); reason != "" {
@@ -45,6 +30,58 @@ func (ip *Interpreter) defineRule(r *lang.Rule) error {
 		ip.warn(lang.ErrorList{{Pos: r.Pos(), Msg: fmt.Sprintf(
 			"rule for %s >< %s is not symmetric: %s, so results can change with the order of reduction and the number of workers",
 			left.Type, left.Type, reason)}})
+	}
+	return nil
+}
+
+// convertRule converts r to a RewriteRule named by its position. Errors
+// are ProgramErrors at r.
+func (ip *Interpreter) convertRule(r *lang.Rule) (RewriteRule, error) {
+	fail := func(err error) error { return &ProgramError{Pos: r.Pos(), Err: err} }
+	left, err := ip.pattern(r.Left)
+	if err != nil {
+		return RewriteRule{}, fail(err)
+	}
+	right, err := ip.pattern(r.Right)
+	if err != nil {
+		return RewriteRule{}, fail(err)
+	}
+	rc := ruleConv{ip: ip}
+	var cases []Case
+	if err := rc.flatten(r.Body, nil, &cases); err != nil {
+		return RewriteRule{}, fail(err)
+	}
+	return RewriteRule{Name: r.Pos().String(), Left: left, Right: right, Cases: cases}, nil
+}
+
+// ruleError returns err, the network's error for rule, converted from r,
+// as a ProgramError at r. The network names the rule by its position,
+// which the ProgramError gives already, so the message names it by its
+// agents instead.
+func (ip *Interpreter) ruleError(r *lang.Rule, rule RewriteRule, err error) error {
+	if inner := errors.Unwrap(err); inner != nil {
+		err = fmt.Errorf("rule %s >< %s: %w", rule.Left.Type, rule.Right.Type, inner)
+	}
+	return &ProgramError{Pos: r.Pos(), Err: err}
+}
+
+// checkRules compiles the rules among stmts without adding them, so that
+// an error in any of them stops a program before its first statement
+// runs, as the checker's errors do. Compiling defines the agent types
+// the rules name.
+func (ip *Interpreter) checkRules(stmts []lang.Stmt) error {
+	for _, s := range stmts {
+		r, ok := s.(*lang.Rule)
+		if !ok {
+			continue
+		}
+		rule, err := ip.convertRule(r)
+		if err != nil {
+			return err
+		}
+		if _, err := rule.compile(ip.net); err != nil {
+			return ip.ruleError(r, rule, err)
+		}
 	}
 	return nil
 }
