@@ -21,6 +21,13 @@ type netBuilder struct {
 	n    *Network
 	env  map[string]int64       // where/let bindings
 	vars map[string]engine.Port // name → its cell for this statement
+
+	// dry makes term evaluate the statement's integer expressions into
+	// vals, in the order that building meets them, and build nothing.
+	// A statement whose expression fails then leaves the network as it
+	// was, and rand draws its numbers in the same order as before.
+	dry  bool
+	vals map[*lang.ExprTerm]int64
 }
 
 func (b *netBuilder) build(net *lang.Net) error {
@@ -38,6 +45,15 @@ func (b *netBuilder) build(net *lang.Net) error {
 	for i, c := range net.Conns {
 		conns[i] = connection(c)
 	}
+	b.dry, b.vals = true, map[*lang.ExprTerm]int64{}
+	for _, c := range conns {
+		for _, t := range []lang.Term{c.Left, c.Right} {
+			if _, err := b.term(t); err != nil {
+				return err
+			}
+		}
+	}
+	b.dry = false
 
 	// Count the occurrences of each name and decide what its cell is.
 	counts := map[string]int{}
@@ -148,9 +164,10 @@ func (b *netBuilder) term(t lang.Term) (engine.Port, error) {
 		if err != nil {
 			return 0, err
 		}
-		if j.slot < 0 {
+		switch {
+		case j.slot < 0:
 			root = word
-		} else {
+		case !b.dry:
 			b.n.w.SetAux(j.parent, j.slot, word)
 		}
 	}
@@ -163,19 +180,32 @@ func (b *netBuilder) node(t lang.Term, stack []fillJob) (engine.Port, []fillJob,
 	w := b.n.w
 	switch t := t.(type) {
 	case *lang.Name:
+		if b.dry {
+			return 0, stack, nil
+		}
 		if v, bound := b.env[t.Name]; bound {
 			return w.Int(v), stack, nil
 		}
 		return b.vars[t.Name], stack, nil
 	case *lang.ExprTerm:
+		if v, ok := b.vals[t]; ok && !b.dry {
+			return w.Int(v), stack, nil
+		}
 		v, err := b.ip.evalExpr(t.X, b.env)
 		if err != nil {
 			return 0, stack, err
+		}
+		if b.dry {
+			b.vals[t] = v
+			return 0, stack, nil
 		}
 		return w.Int(v), stack, nil
 	case *lang.Agent:
 		if !t.Parens {
 			if v, ok := b.ip.checker.Const(t.Name); ok {
+				if b.dry {
+					return 0, stack, nil
+				}
 				return w.Int(v), stack, nil
 			}
 		}
@@ -187,6 +217,9 @@ func (b *netBuilder) node(t lang.Term, stack []fillJob) (engine.Port, []fillJob,
 	case *lang.Cons:
 		return b.listRest(t.Heads, t.Tail, stack)
 	case *lang.Percent:
+		if b.dry {
+			return 0, stack, nil
+		}
 		p, err := b.ip.percentNet(w, t.Agent)
 		return p, stack, err
 	}
@@ -195,11 +228,14 @@ func (b *netBuilder) node(t lang.Term, stack []fillJob) (engine.Port, []fillJob,
 
 // agent allocates an agent and queues its arguments.
 func (b *netBuilder) agent(name string, args []lang.Term, stack []fillJob) (engine.Port, []fillJob, error) {
-	if err := b.ip.ensureType(name, len(args)); err != nil {
-		return 0, stack, err
+	var p engine.Port
+	if !b.dry {
+		if err := b.ip.ensureType(name, len(args)); err != nil {
+			return 0, stack, err
+		}
+		id, _ := b.n.net.Types.Lookup(name)
+		p = b.n.w.NewAgent(id)
 	}
-	id, _ := b.n.net.Types.Lookup(name)
-	p := b.n.w.NewAgent(id)
 	for i := len(args) - 1; i >= 0; i-- {
 		stack = append(stack, fillJob{parent: p, slot: i, t: args[i]})
 	}
@@ -216,8 +252,11 @@ func (b *netBuilder) listRest(elems []lang.Term, tail lang.Term, stack []fillJob
 		p, st, err := b.agent(lang.AgentNil, nil, stack)
 		return p, st, err
 	}
-	id, _ := b.n.net.Types.Lookup(lang.AgentCons)
-	p := b.n.w.NewAgent(id)
+	var p engine.Port
+	if !b.dry {
+		id, _ := b.n.net.Types.Lookup(lang.AgentCons)
+		p = b.n.w.NewAgent(id)
+	}
 	stack = append(stack,
 		fillJob{parent: p, slot: 1, list: true, elems: elems[1:], tail: tail},
 		fillJob{parent: p, slot: 0, t: elems[0]})
