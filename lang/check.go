@@ -69,9 +69,16 @@ func BuiltinArity(agent string) (int, bool) {
 const IntType = "Int"
 
 // CheckConstName returns an error if name cannot be a constant because
-// it names the type of integers or a built-in agent, and nil otherwise.
+// a character after its first letter cannot be part of a name, or
+// because it names the type of integers or a built-in agent. It returns
+// nil otherwise.
 // Other names are checked against the program when it uses them.
 func CheckConstName(name string) error {
+	for i := 1; i < len(name); i++ {
+		if !isIdentChar(name[i]) {
+			return fmt.Errorf("constant name %q is not a name of the language: %q cannot follow its first letter", name, name[i:i+1])
+		}
+	}
 	if name == IntType {
 		return fmt.Errorf("%s names the type of integers, so it cannot be a constant", name)
 	}

@@ -104,6 +104,8 @@ func TestRunProgram(t *testing.T) {
 		{"memory limit on pairs parallel", []string{"run", "-t", "2", "-max-memory", "16", pairs}, "", exitError, "", "memory limit reached"},
 		{"too many threads", []string{"run", "-t", "100000", ok}, "", exitUsage, "", "at most 4096 threads"},
 		{"lower-case -d", []string{"run", "-d", "n=5", consts}, "", exitUsage, "", "must start with an upper-case letter"},
+		{"-d name with a dash", []string{"run", "-d", "A-B=5", consts}, "", exitUsage, "", `"-" cannot follow its first letter`},
+		{"-d set twice", []string{"run", "-d", "M=5", "-d", "M=6", consts}, "", exitUsage, "", "constant M is set twice, to 5 and to 6"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer

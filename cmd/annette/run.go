@@ -40,6 +40,9 @@ func (c constFlags) Set(s string) error {
 	if err != nil {
 		return fmt.Errorf("value of %s is not a 64-bit integer: %q", name, val)
 	}
+	if old, dup := c[name]; dup && old != v {
+		return fmt.Errorf("constant %s is set twice, to %d and to %d", name, old, v)
+	}
 	c[name] = v
 	return nil
 }
