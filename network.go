@@ -27,7 +27,9 @@ type Config struct {
 	MaxLiveAgents int64
 	// MaxMemory stops a run with ErrMemoryLimit once the network's store
 	// and its stacks of pending active pairs take more than this many
-	// bytes. A stack counts twice its size, because growing it copies it.
+	// bytes. A run also stops before it starts if the rule table, which
+	// has a cell for every pair of agent types, would take more (32 GiB
+	// when MaxMemory is 0). A stack counts twice its size, because growing it copies it.
 	// It is checked every 256 interactions (per worker in a parallel
 	// run), so a run may pass it by a few kilobytes. In a parallel run,
 	// each worker takes store memory in chunks of 256 KiB. The limit can
@@ -266,10 +268,35 @@ func (n *Network) prepare() error {
 		return err
 	}
 	if n.dirty {
+		if err := n.checkTable(); err != nil {
+			return err
+		}
 		n.w.Prepare()
 		n.dirty = false
 	}
 	n.builder.reset()
+	return nil
+}
+
+// maxTableBytes bounds the rule table when Config.MaxMemory is not set:
+// half the largest store.
+const maxTableBytes = 32 << 30
+
+// checkTable returns an error wrapping a *LimitError for ErrMemoryLimit
+// if the rule table for n's agent types would take more memory than
+// Config.MaxMemory, or than maxTableBytes without it. The table has a
+// cell for every pair of types, so tens of thousands of types take
+// gigabytes.
+func (n *Network) checkTable() error {
+	limit := int64(maxTableBytes)
+	if n.cfg.MaxMemory > 0 {
+		limit = n.cfg.MaxMemory
+	}
+	types := n.net.Types.Len()
+	if b := engine.TableBytes(types); b > limit {
+		return fmt.Errorf("annette: the rule table for %d agent types would take %d MiB: %w",
+			types, b>>20, &LimitError{Err: ErrMemoryLimit, Limit: limit})
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package annette_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -149,5 +150,19 @@ func TestNamesAfterTakes(t *testing.T) {
 	}
 	for _, name := range []string{"n8", "n3", "n2", "n4", "n7"} {
 		take(name)
+	}
+}
+
+// TestRuleTableLimit defines more agent types than a small memory limit
+// leaves room for in the rule table, which has a cell for every pair of
+// types: Reduce must return the memory limit error instead of allocating.
+func TestRuleTableLimit(t *testing.T) {
+	n := annette.NewNetwork(annette.Config{MaxMemory: 1 << 20})
+	for i := range 300 {
+		defineTypes(t, n, annette.Type{Name: fmt.Sprintf("T%d", i)})
+	}
+	_, err := n.Reduce(context.Background())
+	if !errors.Is(err, annette.ErrMemoryLimit) || !strings.Contains(err.Error(), "rule table for") {
+		t.Fatalf("Reduce = %v, want the memory limit error of the rule table", err)
 	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"slices"
+	"unsafe"
 )
 
 // RuleKind is the way a rule is carried out.
@@ -150,6 +151,16 @@ func (t *Table) Add(r *Rule, replace bool) (*Rule, error) {
 	}
 	t.cells = nil // rebuilt on the next Build
 	return prev, nil
+}
+
+// TableBytes returns the memory that Build takes for ntype type ids,
+// with its room for new types.
+func TableBytes(ntype int) int64 {
+	shift := uint(0)
+	for 1<<shift < ntype {
+		shift++
+	}
+	return int64(unsafe.Sizeof(ruleCell{})) << (2 * shift)
 }
 
 // Build fills the matrix for ntype type ids. It must be called after
