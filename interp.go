@@ -79,6 +79,8 @@ type Interpreter struct {
 type ProgramError struct {
 	Pos lang.Pos
 	Err error
+
+	unbuilt bool // the statement failed before any of it was built
 }
 
 func (e *ProgramError) Error() string {
@@ -224,6 +226,11 @@ func (ip *Interpreter) Exec(s lang.Stmt) error {
 	}
 	err = ip.exec(s)
 	var pe *ProgramError
+	if errors.As(err, &pe) && pe.unbuilt {
+		// Nothing of the statement exists: neither do the agents and
+		// names that the checker learned from it.
+		ip.checker.UndoStmt()
+	}
 	if errors.As(err, &pe) {
 		// A failed net leaves its active pairs behind; the next statement
 		// starts without them, as in Inpla, instead of failing again.
@@ -363,7 +370,7 @@ func (ip *Interpreter) runNet(s *lang.NetStmt) error {
 	}
 	b := netBuilder{ip: ip, n: ip.net}
 	if err := b.build(s.Net); err != nil {
-		return &ProgramError{Pos: s.Pos(), Err: err}
+		return &ProgramError{Pos: s.Pos(), Err: err, unbuilt: !b.built}
 	}
 	if ip.cfg.NoReduce {
 		return nil

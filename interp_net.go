@@ -28,6 +28,8 @@ type netBuilder struct {
 	// was, and rand draws its numbers in the same order as before.
 	dry  bool
 	vals map[*lang.ExprTerm]int64
+
+	built bool // build has started to change the network
 }
 
 func (b *netBuilder) build(net *lang.Net) error {
@@ -53,7 +55,7 @@ func (b *netBuilder) build(net *lang.Net) error {
 			}
 		}
 	}
-	b.dry = false
+	b.dry, b.built = false, true
 
 	// Count the occurrences of each name and decide what its cell is.
 	counts := map[string]int{}

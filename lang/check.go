@@ -195,6 +195,16 @@ func (c *Checker) CheckStmt(s Stmt) (warnings ErrorList, err error) {
 	return c.result(c.warns, c.errs)
 }
 
+// UndoStmt reverts what the statement last checked by CheckStmt added to
+// the checker (agent arities, constants, interface names), for a
+// statement that failed before any of it ran.
+func (c *Checker) UndoStmt() {
+	for i := len(c.undo) - 1; i >= 0; i-- {
+		c.undo[i]()
+	}
+	c.undo = nil
+}
+
 func (c *Checker) result(warns, errs ErrorList) (ErrorList, error) {
 	warns.Sort()
 	if c.cfg.AllErrors {

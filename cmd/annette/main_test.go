@@ -275,9 +275,10 @@ func TestReplUnusedConst(t *testing.T) {
 
 // TestReplFailedExpressionBuildsNothing checks that a statement whose
 // integer expression fails leaves no agent and no name behind, even
-// where parts of it come before the expression.
+// where parts of it come before the expression, and that the arity it
+// gave Baz is forgotten.
 func TestReplFailedExpressionBuildsNothing(t *testing.T) {
-	input := "g ~ Baz(x), x ~ 1/0, y ~ Q;\nifce; memstat;\n"
+	input := "g ~ Baz(x), x ~ 1/0, y ~ Q;\nifce; memstat;\nh ~ Baz;\nh;\n"
 	var out, errb bytes.Buffer
 	if got := run([]string{"repl", "-t", "1"}, strings.NewReader(input), &out, &errb); got != exitOK {
 		t.Fatalf("status = %d, want 0 (stderr %q)", got, errb.String())
@@ -285,8 +286,10 @@ func TestReplFailedExpressionBuildsNothing(t *testing.T) {
 	if !strings.Contains(errb.String(), "division by zero") {
 		t.Errorf("stderr = %q, want a division by zero", errb.String())
 	}
-	if want := "<NO-INTERFACE>\nUsing 0 agent nodes and 0 name nodes."; !strings.Contains(out.String(), want) {
-		t.Errorf("stdout = %q, want it to contain %q", out.String(), want)
+	for _, want := range []string{"<NO-INTERFACE>\nUsing 0 agent nodes and 0 name nodes.", "\nBaz\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stdout = %q, want it to contain %q", out.String(), want)
+		}
 	}
 }
 
