@@ -307,13 +307,13 @@ func (n *Network) dropName(name string) {
 	if n.dropped <= len(n.order)/2 {
 		return
 	}
-	kept := n.order[:0]
+	live := n.order[:0]
 	for _, o := range n.order {
 		if o != "" {
-			n.names[o].pos = len(kept)
-			kept = append(kept, o)
+			n.names[o].pos = len(live)
+			live = append(live, o)
 		}
 	}
-	clear(n.order[len(kept):])
-	n.order, n.dropped = kept, 0
+	clear(n.order[len(live):])
+	n.order, n.dropped = live, 0
 }

@@ -40,12 +40,12 @@ func addGatePairs(t testing.TB, n *annette.Network, k int) {
 
 // within fails t if done is not closed within a minute: a guard against
 // a hang, not a measure of speed.
-func within(t *testing.T, done <-chan struct{}, what string) {
+func within(t *testing.T, done <-chan struct{}, call string) {
 	t.Helper()
 	select {
 	case <-done:
 	case <-time.After(time.Minute):
-		t.Fatalf("%s did not return within a minute", what)
+		t.Fatalf("%s did not return within a minute", call)
 	}
 }
 
@@ -264,9 +264,9 @@ func loopActionRule(calls *atomic.Int64, started chan<- struct{}, delay time.Dur
 }
 
 // TestCancelAfterSlowAction cancels runs of a slow action rule and
-// counts the calls made after the cancel: each worker may finish the call
-// it is in and start at most one more, instead of going on to the next
-// check 256 interactions later.
+// counts the calls made after the cancel. Each worker may finish the call
+// it is in and start at most one more. A run that checked its context
+// only every 256 interactions would make many more.
 func TestCancelAfterSlowAction(t *testing.T) {
 	leakCheck(t)
 	for _, mode := range []annette.ExecutionMode{annette.Sequential, annette.Auto, annette.Parallel} {
