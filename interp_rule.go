@@ -23,7 +23,7 @@ func (ip *Interpreter) defineRule(r *lang.Rule) error {
 		if reason := ip.net.wildcardMeetsItself(rule); reason != "" {
 			ip.warn(lang.ErrorList{{Pos: r.Pos(), Msg: fmt.Sprintf(
 				"rule for %s >< %s also applies to %s >< %s, where it is not symmetric: %s, so results can change with the order of reduction and the number of workers; a rule for %s >< %s would take its place there",
-				left.Type, right.Ports[0], t, t, reason, t, t)}})
+				sideText(left), sideText(right), t, t, reason, t, t)}})
 		}
 	}
 	if reason := rule.asymmetry(ip.net); reason != "" {
@@ -32,6 +32,15 @@ func (ip *Interpreter) defineRule(r *lang.Rule) error {
 			left.Type, left.Type, reason)}})
 	}
 	return nil
+}
+
+// sideText returns the type of a rule side, or the name of a wildcard
+// side, as the rule is written.
+func sideText(p Pattern) string {
+	if p.Type == Wildcard && len(p.Ports) == 1 {
+		return p.Ports[0]
+	}
+	return p.Type
 }
 
 // convertRule converts r to a RewriteRule named by its position. Errors

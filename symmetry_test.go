@@ -46,6 +46,7 @@ func TestSymmetryWarnings(t *testing.T) {
 		// the program has a rule for that pair.
 		{"Tw(r) >< x => r ~ x;", "rule for Tw >< x also applies to Tw >< Tw, where it is not symmetric"},
 		{"Tz(r) >< x => r ~ Tagged(x);", "rule for Tz >< x also applies to Tz >< Tz"},
+		{"x >< Tl(r) => r ~ x;", "rule for x >< Tl also applies to Tl >< Tl"},
 		{"En >< x => x ~ Foo;", ""},
 		{"Tv(r) >< x => r ~ Tagged(x);\nTv(r) >< Tv(s) => r ~ s;", ""},
 	} {
