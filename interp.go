@@ -67,10 +67,9 @@ type Interpreter struct {
 	inExec  bool // Run is reading a file for Exec's use statement
 	ctx     context.Context
 
-	// selfRules holds the types T of the rules T >< T of the program
-	// that Run is running, defined yet or not: a wildcard rule for T
-	// does not apply to T >< T then, so it gets no warning about that
-	// pair.
+	// selfRules contains the types T of the rules T >< T of the program
+	// that Run is running, defined yet or not. A wildcard rule for T does
+	// not apply to T >< T then, so it gets no warning about that pair.
 	selfRules map[string]bool
 }
 

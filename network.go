@@ -246,8 +246,8 @@ func (n *Network) changed() {
 }
 
 // claim marks n as running for a Reduce or Step and prepares it. It
-// returns ErrRunning if another run holds n; on any error n is left not
-// running.
+// returns ErrRunning if another run has claimed n. After any error, n is
+// left not running.
 func (n *Network) claim() error {
 	if !n.running.CompareAndSwap(false, true) {
 		return ErrRunning
@@ -294,7 +294,7 @@ func (n *Network) checkTable() error {
 	}
 	types := n.net.Types.Len()
 	if b := engine.TableBytes(types); b > limit {
-		return fmt.Errorf("annette: the rule table for %d agent types would take %d MiB: %w",
+		return fmt.Errorf("annette: the rule table for %d agent types would take %d MiB (use fewer agent types or raise the memory limit): %w",
 			types, b>>20, &LimitError{Err: ErrMemoryLimit, Limit: limit})
 	}
 	return nil

@@ -68,8 +68,8 @@ type ParallelConfig struct {
 	// open after Close; if it has fewer goroutines than Workers, the
 	// network uses as many workers as the pool has goroutines, and the
 	// default SequentialThreshold follows that number. While other tasks
-	// hold the pool's goroutines, Reduce and Step wait for them, or
-	// return the error of their context when it ends first.
+	// use the pool's goroutines, Reduce and Step wait for them, or return
+	// the error of their context when it ends first.
 	Pool *WorkerPool
 }
 
@@ -464,7 +464,7 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 
 // round runs the pairs of batch once over the workers, as one Step round
 // does, and puts the pairs they make back on the network's own worker.
-// The returned Left holds the pairs that failed, wait for an integer or
+// The returned Left contains the pairs that failed, wait for an integer or
 // were not started when ctx ended. Sequential mode runs the round on the
 // network's own worker.
 func (p *ParallelNetwork) round(ctx context.Context, batch []engine.Redex, deadline time.Time) engine.Result {

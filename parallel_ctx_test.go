@@ -150,7 +150,7 @@ func TestBusySharedPoolHonoursContext(t *testing.T) {
 	close(release)
 	<-taskDone
 	if got := p.Pending(); got != 10 || calls.Load() != 0 {
-		t.Errorf("after the timeouts: %d pending, %d calls; want 10 and 0", got, calls.Load())
+		t.Errorf("after the timeouts: %d pending and %d calls, want 10 and 0", got, calls.Load())
 	}
 	st, err := p.Reduce(context.Background())
 	must(t, err)

@@ -268,9 +268,7 @@ func (r ActionRule) compile(n *Network) (*engine.Rule, error) {
 }
 
 func (r RewriteRule) compile(n *Network) (*engine.Rule, error) {
-	if r.Name == "" {
-		r.Name = r.Left.Type + "><" + r.Right.Type
-	}
+	r.Name = r.ruleName()
 	s, err := r.specs(n)
 	if err != nil {
 		return nil, err
@@ -364,11 +362,7 @@ func (r RewriteRule) CheckSymmetric(n *Network) error {
 		return fmt.Errorf("wildcard rule %s applies to %s >< %s, where it is not symmetric: %s", r.ruleName(), r.wildType(), r.wildType(), reason)
 	}
 	if reason := r.asymmetry(n); reason != "" {
-		name := r.Name
-		if name == "" {
-			name = r.Left.Type + "><" + r.Right.Type
-		}
-		return fmt.Errorf("rule %s is not symmetric: %s", name, reason)
+		return fmt.Errorf("rule %s is not symmetric: %s", r.ruleName(), reason)
 	}
 	return nil
 }
@@ -472,9 +466,7 @@ func (r RewriteRule) asymmetry(n *Network) string {
 	if r.Left.Type != r.Right.Type {
 		return ""
 	}
-	if r.Name == "" {
-		r.Name = r.Left.Type + "><" + r.Right.Type
-	}
+	r.Name = r.ruleName()
 	s, err := r.specs(n)
 	if err != nil || s.left != s.right {
 		return ""

@@ -542,7 +542,7 @@ func Step(ctx context.Context, workers []*Worker, batch []Redex, deadline time.T
 	errs := make([]error, n)
 	left := make([][]Redex, n)
 	// stopped is set once ctx has ended. The workers load it before each
-	// pair; a pair already started runs to its end.
+	// pair, and a pair already started runs to its end.
 	var stopped atomic.Bool
 	defer context.AfterFunc(ctx, func() { stopped.Store(true) })()
 	cut := make([]bool, n) // worker i stopped on ctx
