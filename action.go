@@ -32,6 +32,9 @@ type RuleContext struct {
 	used    []uint32 // per new agent, bit i set when port i is used
 	links   [][2]linkEnd
 	gen     uint64 // counts the uses of this context; handles carry it
+
+	calls     []*EffectCall // effects asked for, submitted at commit
+	callsUsed []bool        // per call, whether its result port is linked (always true for Emit)
 }
 
 // Left returns the agent of the rule's Left type.
@@ -86,6 +89,59 @@ func (c *RuleContext) IntAt(p Port) (int64, error) {
 	return v, nil
 }
 
+// Emit asks for a side effect whose result the net does not need, such
+// as a log line. The network's [EffectHandler] runs it once the action
+// has returned without error, off the reduction path; the run that
+// carries out this interaction returns only after it has been handled.
+// Emit fails with ErrNoEffectHandler when the network has no
+// EffectHandler or none is registered for e.Type. If the action returns
+// an error, the effect is dropped.
+func (c *RuleContext) Emit(e Effect) error {
+	_, err := c.effect(e, false)
+	return err
+}
+
+// Request asks for a side effect whose result comes back into the net,
+// as Emit does, and returns a port that stands for the result. Link the
+// port like any other before the action returns. When the handler
+// returns, its result (an integer, or a *Term of agents and integers) is
+// built and takes the port's place, which may make an active pair;
+// until then, the wire from the port stays open and the rest of the net
+// is reduced around it.
+func (c *RuleContext) Request(e Effect) (Port, error) {
+	i, err := c.effect(e, true)
+	if err != nil {
+		return Port{err: err}, err
+	}
+	return Port{kind: portResult, a: Agent{n: c.n, ctx: c, epoch: c.gen}, n: c.n, name: e.Type, takenIndex: i}, nil
+}
+
+// effect records an effect and returns its index in c.calls.
+func (c *RuleContext) effect(e Effect, result bool) (int, error) {
+	h := c.n.cfg.Effects
+	if h == nil {
+		return 0, fmt.Errorf("%w: the network's Config.Effects is nil", ErrNoEffectHandler)
+	}
+	if err := h.check(e.Type); err != nil {
+		return 0, err
+	}
+	call := &EffectCall{Effect: e, Rule: c.rule, Left: c.typeName(c.a), Right: c.typeName(c.b), WantsResult: result, sess: c.n.fx}
+	if result {
+		call.cell = c.w.NewVar()
+	}
+	c.calls = append(c.calls, call)
+	c.callsUsed = append(c.callsUsed, !result)
+	return len(c.calls) - 1, nil
+}
+
+// typeName returns the type name of an agent of the active pair.
+func (c *RuleContext) typeName(p engine.Port) string {
+	if !p.IsNode() {
+		return "Int"
+	}
+	return c.n.net.Types.Info(p.Type()).Name
+}
+
 // Link records a wire between p and q. Ports may be auxiliary ports of the
 // two old agents (which stand for the wires hanging from them), ports of
 // agents made with NewAgent, and integers from Int.
@@ -108,8 +164,8 @@ func (c *RuleContext) Link(p, q Port) error {
 // recording costs no write barriers: an old agent's auxiliary port (its
 // index in ext), a port of a new agent, or an integer.
 type linkEnd struct {
-	kind  uint8 // endExt, endNewAux, endNewMain or endInt
-	node  int32 // new agent: index in nodes; old port: index in ext
+	kind  uint8 // endExt, endNewAux, endNewMain, endInt or endResult
+	node  int32 // new agent: index in nodes; old port: index in ext; result: index in calls
 	index int32 // new agent's auxiliary port, from 0
 	value int64 // the integer of endInt
 }
@@ -119,6 +175,7 @@ const (
 	endNewAux
 	endNewMain
 	endInt
+	endResult
 )
 
 // end converts a port that use accepted.
@@ -126,6 +183,8 @@ func (c *RuleContext) end(p Port) linkEnd {
 	switch {
 	case p.kind == portInt:
 		return linkEnd{kind: endInt, value: p.value}
+	case p.kind == portResult:
+		return linkEnd{kind: endResult, node: int32(p.takenIndex)}
 	case p.a.id < 0:
 		i, _ := c.extIndexUnchecked(p)
 		return linkEnd{kind: endExt, node: int32(i)}
@@ -137,6 +196,10 @@ func (c *RuleContext) end(p Port) linkEnd {
 
 // unuse undoes use(p) after the other port of a Link was rejected.
 func (c *RuleContext) unuse(p Port) {
+	if p.kind == portResult {
+		c.callsUsed[p.takenIndex] = false
+		return
+	}
 	if p.kind != portAgent {
 		return
 	}
@@ -195,6 +258,15 @@ func (c *RuleContext) use(p Port) error {
 		}
 		c.used[p.a.id] |= bit
 		return nil
+	case portResult:
+		if p.a.ctx != c || p.a.epoch != c.gen {
+			return fmt.Errorf("%s does not belong to this call of the rule", p)
+		}
+		if c.callsUsed[p.takenIndex] {
+			return fmt.Errorf("%s is linked twice", p)
+		}
+		c.callsUsed[p.takenIndex] = true
+		return nil
 	}
 	return fmt.Errorf("%s cannot be linked in an action rule", p)
 }
@@ -207,6 +279,8 @@ func (c *RuleContext) word(e linkEnd) engine.Port {
 		return c.w.Int(e.value)
 	case endExt:
 		return c.ext[e.node]
+	case endResult:
+		return c.calls[e.node].cell
 	}
 	return c.nodes[e.node]
 }
@@ -237,6 +311,11 @@ func (c *RuleContext) check() error {
 			if c.used[k]&(1<<i) == 0 {
 				return fmt.Errorf("port %s of the new %s agent is not linked", info.Ports[i], info.Name)
 			}
+		}
+	}
+	for i, used := range c.callsUsed {
+		if !used {
+			return fmt.Errorf("the result port of effect %s is not linked", c.calls[i].Type)
 		}
 	}
 	return nil
@@ -281,12 +360,23 @@ func (c *RuleContext) commit() {
 			w.Link(c.word(l[0]), c.word(l[1]))
 		}
 	}
+	if len(c.calls) > 0 {
+		// Counted before they are submitted, so that a run never sees
+		// an effect's result before the effect itself.
+		c.n.fx.add(len(c.calls))
+		c.n.cfg.Effects.submit(c.calls)
+	}
 }
 
 // abort frees the agents the action created.
 func (c *RuleContext) abort() {
 	for _, p := range c.nodes {
 		c.w.FreeAgent(p)
+	}
+	for _, call := range c.calls {
+		if call.WantsResult {
+			c.w.FreeVar(call.cell)
+		}
 	}
 }
 
@@ -310,6 +400,7 @@ func (r *actionRunner) run(w *engine.Worker, a, b engine.Port) (err error) {
 	*c = RuleContext{
 		n: r.n, w: w, rule: r.name, a: a, b: b, gen: c.gen + 1,
 		ext: c.ext[:0], extUsed: c.extUsed[:0], nodes: c.nodes[:0], used: c.used[:0], links: c.links[:0],
+		calls: c.calls[:0], callsUsed: c.callsUsed[:0],
 	}
 	for _, p := range [2]engine.Port{a, b} {
 		if p.IsNode() {
@@ -333,6 +424,7 @@ func (r *actionRunner) run(w *engine.Worker, a, b engine.Port) (err error) {
 			w.NoteExit(a, b, errActionGoexit)
 		}
 		c.w, c.n = nil, nil
+		clear(c.calls) // submitted calls belong to the handler now
 		r.pool.Put(c)
 	}()
 	actionErr := r.action(c)

@@ -80,6 +80,33 @@
 //	stats, err := pn.Reduce(ctx)
 //	fmt.Println(stats.PerWorker, pn.Pool().Status())
 //
+// # Effects
+//
+// An action rule that must reach outside the net (write a log line,
+// read a database, call a service) requests an [Effect] instead of
+// doing it itself: [RuleContext.Emit] for an effect whose result the net
+// does not need, [RuleContext.Request] for one whose result comes back
+// into the net through a port that the rule links like any other. An
+// [EffectHandler], given to the network in [Config.Effects], runs the
+// effects on goroutines of its own, batched by type and ordered by
+// priority, while the workers go on reducing the rest of the net.
+// Handlers are registered by type ("db:read", then "db", then "*").
+//
+//	h := annette.NewEffectHandler(annette.EffectConfig{})
+//	defer h.Close()
+//	h.Handle("price", func(ctx context.Context, c *annette.EffectCall) (any, error) {
+//		return lookUpPrice(ctx, c.Payload.(string)) // an int64 goes back into the net
+//	})
+//	n := annette.NewNetwork(annette.Config{Effects: h})
+//	// in an action rule:
+//	//	res, err := c.Request(annette.Effect{Type: "price", Payload: item})
+//	//	c.Link(c.Left().Port("ret"), res)
+//
+// Reduce returns once the net is in normal form and every effect has
+// been handled. Results are integers or trees of agents ([Term]); a
+// handler that fails or panics ends the run with an *[EffectError]
+// naming the effect, the rule and its agent types.
+//
 // # Programs as text
 //
 // An [Interpreter] runs programs written in Inpla's text language (package

@@ -50,6 +50,10 @@ type Config struct {
 	// Seed seeds the generator behind the rand expression. Runs with the
 	// same seed draw the same numbers.
 	Seed uint64
+	// Effects runs the effects that action rules ask for with
+	// RuleContext.Emit and Request. Nil means none: Emit and Request
+	// then return ErrNoEffectHandler. The network does not close it.
+	Effects *EffectHandler
 }
 
 // Type describes an agent type.
@@ -75,6 +79,7 @@ type Stats struct {
 	PeakLive     int64         // largest number of agents alive at once
 	Elapsed      time.Duration // wall time
 	StoreBytes   int64         // memory the network's store has allocated, in bytes
+	Effects      int64         // effects whose handling the run waited for and took back (see EffectHandler)
 }
 
 // Network is an interaction net with its agent types and rules, reduced
@@ -110,6 +115,8 @@ type Network struct {
 	// ErrRunning too.
 	running atomic.Bool
 	builder builder
+
+	fx *effectSession // effects in flight, when Config.Effects is set
 }
 
 // freeName is a named interface port: a wire cell whose one end is held
@@ -128,6 +135,9 @@ func NewNetwork(cfg Config) *Network {
 	n := &Network{cfg: cfg, net: engine.NewNet(), names: map[string]*freeName{}, dirty: true, changes: 1}
 	n.w = engine.NewWorker(n.net, cfg.Seed)
 	n.builder.n = n
+	if cfg.Effects != nil {
+		n.fx = newEffectSession(cfg.Effects)
+	}
 	for _, t := range builtinTypes {
 		if err := n.DefineType(t); err != nil {
 			panic("annette: " + err.Error())
@@ -307,6 +317,12 @@ func (n *Network) checkTable() error {
 // consistent state and Reduce can be called again. The context is checked
 // every 256 interactions and after each call of an ActionRule.
 //
+// When action rules ask for effects (RuleContext.Emit and Request),
+// Reduce reduces what it can while the Config's EffectHandler runs them,
+// feeds their results into the net as they come, and returns once the
+// net is in normal form and no effect is in flight. An effect that
+// failed ends the run with an *EffectError.
+//
 // A pair whose interaction failed stays in the net, untouched, so the
 // next Reduce tries it first and fails the same way until the cause is
 // gone: for ErrNoRule, add the missing rule (AddRule) and call Reduce
@@ -323,8 +339,9 @@ func (n *Network) Reduce(ctx context.Context) (Stats, error) {
 		n.stats.Interactions += n.interactions() - c0
 		n.stats.Elapsed += time.Since(start)
 	}()
-	err := n.w.Run(ctx, n.limits())
+	effects, err := n.runWithEffects(ctx, func() error { return n.w.Run(ctx, n.limits()) })
 	s := Stats{
+		Effects:      effects,
 		Interactions: n.interactions() - c0,
 		Allocated:    n.allocs() - a0,
 		Live:         n.live(),
@@ -336,6 +353,8 @@ func (n *Network) Reduce(ctx context.Context) (Stats, error) {
 }
 
 // Step carries out one interaction and reports whether there was one.
+// It first feeds the results of handled effects into the net; when no
+// active pair is left but effects are in flight, it waits for them.
 func (n *Network) Step(ctx context.Context) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -346,6 +365,9 @@ func (n *Network) Step(ctx context.Context) (bool, error) {
 	defer n.running.Store(false)
 	if n.cfg.MaxInteractions > 0 && n.interactions() >= n.cfg.MaxInteractions && n.w.Pending() > 0 {
 		return false, &LimitError{Err: ErrInteractionLimit, Limit: n.cfg.MaxInteractions}
+	}
+	if err := n.awaitStep(ctx); err != nil {
+		return false, err
 	}
 	floor := n.memoryFloor()
 	start := time.Now()
@@ -362,6 +384,44 @@ func (n *Network) Step(ctx context.Context) (bool, error) {
 		}
 	}
 	return ok, n.runError(err)
+}
+
+// runWithEffects calls run, and then, while effects that rules asked
+// for are in flight, waits for their results, feeds them into the net and
+// calls run again. It returns the number of effects taken back.
+func (n *Network) runWithEffects(ctx context.Context, run func() error) (int64, error) {
+	if n.fx == nil {
+		return 0, run()
+	}
+	// Results that arrived after an earlier run stopped come first.
+	taken, err := n.deliverEffects(ctx, false)
+	total := int64(taken)
+	for err == nil {
+		if err = run(); err != nil || n.fx.inFlight() == 0 {
+			break
+		}
+		taken, err = n.deliverEffects(ctx, true)
+		total += int64(taken)
+	}
+	return total, err
+}
+
+// awaitStep readies a step: it feeds the results of handled effects into
+// the net, and when no active pair is left but effects are in flight, it
+// waits for them until one brings a pair or none is left.
+func (n *Network) awaitStep(ctx context.Context) error {
+	if n.fx == nil {
+		return nil
+	}
+	if _, err := n.deliverEffects(ctx, false); err != nil {
+		return err
+	}
+	for n.w.Pending() == 0 && n.fx.inFlight() > 0 {
+		if _, err := n.deliverEffects(ctx, true); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Names returns the interface names in the order they were created.

@@ -215,27 +215,28 @@ func (p *ParallelNetwork) Reduce(ctx context.Context) (ParallelStats, error) {
 	}()
 	before := p.perWorker()
 	a0 := p.allocs()
-	var err error
 	parallel := false
-	switch p.pcfg.Mode {
-	case Sequential:
-		err = p.runSequential(ctx, 0)
-	case Parallel:
-		parallel = true
-		err = p.runParallel(ctx)
-	default:
-		if len(p.workers) == 1 {
-			err = p.runSequential(ctx, 0)
-			break
+	effects, err := p.runWithEffects(ctx, func() error {
+		switch p.pcfg.Mode {
+		case Sequential:
+			return p.runSequential(ctx, 0)
+		case Parallel:
+			parallel = true
+			return p.runParallel(ctx)
 		}
-		err = p.runSequential(ctx, p.pcfg.SequentialThreshold)
+		if len(p.workers) == 1 {
+			return p.runSequential(ctx, 0)
+		}
+		err := p.runSequential(ctx, p.pcfg.SequentialThreshold)
 		if errors.Is(err, engine.ErrPaused) {
 			p.logf("switching to parallel reduction", "pending", p.w.Pending())
 			parallel = true
 			err = p.runParallel(ctx)
 		}
-	}
+		return err
+	})
 	st := ParallelStats{Workers: len(p.workers), Parallel: parallel}
+	st.Effects = effects
 	after := p.perWorker()
 	for i := range after {
 		d := after[i] - before[i]
@@ -372,6 +373,10 @@ func (p *ParallelNetwork) runAll(ctx context.Context, k int, f func(i int)) erro
 // It returns the number of interactions of the round. (Network.Step,
 // the sequential counterpart, carries out a single interaction.)
 //
+// Effects work as in Network.Step: results that have arrived are fed
+// into the net before the round, and when no pair is left but effects
+// are in flight, Step waits for them.
+//
 // When ctx ends during the round, every worker stops before its next
 // pair and Step returns ctx.Err(): the pairs not started stay in the
 // network. In Sequential mode the round runs on one worker.
@@ -383,6 +388,9 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	defer p.running.Store(false)
+	if err := p.awaitStep(ctx); err != nil {
+		return 0, err
+	}
 	floor := p.memoryFloor()
 	batch := p.w.TakeRedexes()
 	if len(batch) == 0 {

@@ -58,6 +58,7 @@ const (
 	portName             // the interface name
 	portInt              // a fresh integer
 	portTaken            // the far end of a name taken with Network.Take
+	portResult           // the result of an effect asked for with RuleContext.Request
 )
 
 // Port is one port to connect: a port of an agent, a named interface port
@@ -91,6 +92,8 @@ func (p Port) String() string {
 		return p.name
 	case portTaken:
 		return "taken name " + p.name
+	case portResult:
+		return "result of effect " + p.name
 	case portInt:
 		return fmt.Sprint(p.value)
 	}
@@ -288,6 +291,8 @@ func (b *builder) validate(p Port) error {
 		if p.n != b.n {
 			return errOtherNetwork
 		}
+	case portResult:
+		return errorf("%s belongs to an action rule; use RuleContext.Link", p)
 	}
 	return nil
 }

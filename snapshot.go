@@ -156,6 +156,9 @@ func (n *Network) snapshot(withHeldPorts bool) (*snapshot, error) {
 	if err := n.builder.check(); err != nil {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
+	if err := n.checkNoEffects(); err != nil {
+		return nil, err
+	}
 	sw := snapWriter{n: n, ids: map[uint64]int{}, open: map[uint64]openEnd{}}
 	s := snapshot{Format: SnapshotFormat, Version: SnapshotVersion, Names: n.Names(),
 		Types: []snapType{}, Agents: []snapAgent{}, Wires: []snapWire{}}
@@ -280,6 +283,9 @@ func (sw *snapWriter) follow(e snapEnd, p engine.Port, passive bool) {
 func (n *Network) LoadSnapshot(data []byte) error {
 	if n.running.Load() {
 		return ErrRunning
+	}
+	if err := n.checkNoEffects(); err != nil {
+		return err
 	}
 	var s snapshot
 	dec := json.NewDecoder(bytes.NewReader(data))

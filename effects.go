@@ -1,0 +1,799 @@
+package annette
+
+// This file defines effects: side effects that action rules ask for, run
+// by an EffectHandler off the reduction path, with results that come back
+// into the net.
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/annette-go/annette/internal/engine"
+)
+
+// Effect is a side effect that an action rule requests with
+// [RuleContext.Emit] or [RuleContext.Request]: writing a log line, a
+// lookup in a database, a call to a service. The rule only records it;
+// an [EffectHandler] runs it on goroutines of its own while the
+// reduction goes on.
+type Effect struct {
+	// Type chooses the handler: "kind" or "kind:subkind". An effect of
+	// type "db:read" goes to the handler registered for "db:read", or
+	// else to the one for "db", or else to the one for "*".
+	Type string
+	// Payload is the effect's data, passed to the handler as it is.
+	Payload any
+	// Priority orders the effects waiting for one handler: higher
+	// first, and among equal priorities the earlier first.
+	Priority int
+}
+
+// EffectCall is an effect as its handler receives it.
+type EffectCall struct {
+	Effect
+	Rule        string // name of the rule that asked for it
+	Left, Right string // the agent types of that rule's active pair
+	// Seq numbers the effects a handler has received, from 1, in the
+	// order the rules asked for them. In a parallel run, that order
+	// depends on the scheduling.
+	Seq uint64
+	// WantsResult reports whether the effect came from Request, whose
+	// result goes back into the net, or from Emit, whose result is
+	// dropped.
+	WantsResult bool
+
+	sess *effectSession
+	cell engine.Port // the held end of the result's wire, for Request
+}
+
+// EffectFunc handles one effect. Its result, for an effect from
+// Request, goes back into the net: an integer (any Go integer type, or
+// a *Term of kind IntTerm) or a *Term of agents and integers, which is
+// built in place of the result's port. The context ends when the
+// EffectHandler is closed.
+type EffectFunc func(ctx context.Context, call *EffectCall) (any, error)
+
+// BatchEffectFunc handles a batch of effects at once, for handlers that
+// gain from grouping, such as a database write of many rows. It returns
+// one result per call, in the same order (nil, or a shorter slice, when
+// no call wants one), or an error that fails every call of the batch.
+type BatchEffectFunc func(ctx context.Context, calls []*EffectCall) ([]any, error)
+
+// EffectConfig configures an [EffectHandler]. The zero value gives one
+// goroutine per core, batches of up to 64 effects and no waiting.
+type EffectConfig struct {
+	// Workers is the number of goroutines that run handlers. Zero means
+	// runtime.GOMAXPROCS(0). The handler always has a pool of its own:
+	// a handler that waits on the network, for a database or a service,
+	// must not hold a goroutine that the reduction needs.
+	Workers int
+	// MaxBatch is the largest number of effects handed to one handler
+	// at a time. Zero means 64.
+	MaxBatch int
+	// BatchWait is how long effects wait for more of their handler to
+	// fill a batch, while the reduction is still busy. Zero means no
+	// waiting: a handler that is free starts at once, and effects that
+	// arrive while it runs form its next batch. A network that has
+	// nothing left to reduce but results to wait for starts every batch
+	// at once, whatever BatchWait is.
+	BatchWait time.Duration
+	// Logger receives debug records of failed effects. Nil means no
+	// logging.
+	Logger *slog.Logger
+}
+
+// EffectHandler runs the effects that action rules ask for. Register a
+// handler for each effect type with Handle or HandleBatch, give the
+// EffectHandler to networks in [Config.Effects], and Close it when the
+// networks are done with it. Several networks may share one.
+//
+// Effects of one registered type are batched: a handler gets the
+// effects waiting for it, highest priority first, up to MaxBatch at a
+// time. The calls of one handler never overlap, so a handler needs no
+// locking of its own. Different handlers run at the same time, on
+// the EffectHandler's pool.
+//
+// A run of a network (Reduce, and Step when nothing else is left) waits
+// for the effects its rules asked for and feeds the results of Request
+// back into the net, then goes on reducing. It returns once the net is
+// in normal form and every effect has been handled; the first effect
+// that failed ends it with an *[EffectError].
+//
+// The methods are safe for concurrent use.
+type EffectHandler struct {
+	cfg    EffectConfig
+	pool   *WorkerPool
+	ctx    context.Context // ends at Close; handlers get it
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	routes map[string]*effectRoute // by registered type
+	closed bool
+	tasks  sync.WaitGroup // batches and timers in flight
+
+	emitted, handled, failed, batches atomic.Int64
+}
+
+// effectRoute is one registered handler and the effects waiting for it.
+// Its fields other than pattern and the functions are guarded by the
+// EffectHandler's mu.
+type effectRoute struct {
+	pattern string
+	fn      EffectFunc
+	batchFn BatchEffectFunc
+	queue   []*EffectCall // waiting, in no order; taken by priority
+	seq     uint64        // effects received
+	running bool          // a batch of this route is queued or running
+	timer   *time.Timer   // armed while queue waits for BatchWait
+}
+
+// EffectStats counts what an EffectHandler did since it was made.
+type EffectStats struct {
+	Emitted int64 // effects rules asked for
+	Handled int64 // effects whose handler returned without error
+	Failed  int64 // effects whose handler failed or panicked, or that Close cut off
+	Batches int64 // calls of handlers (a single-effect handler's batch counts once)
+}
+
+// ErrNoEffectHandler is returned by Emit and Request when the network
+// has no EffectHandler, or when none is registered for the effect's type.
+var ErrNoEffectHandler = errors.New("no effect handler")
+
+// ErrEffectsClosed is the error of effects asked for after their
+// EffectHandler was closed, or cut off by its Close.
+var ErrEffectsClosed = errors.New("effect handler is closed")
+
+// EffectError reports an effect that failed: its handler returned an
+// error or panicked, or its result could not be built into the net.
+type EffectError struct {
+	Type        string // the effect's type
+	Rule        string // the rule that asked for it
+	Left, Right string // the agent types of that rule's pair
+	Err         error  // the cause; a *PanicError if the handler panicked
+}
+
+func (e *EffectError) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("effect %s asked by rule %s (%s >< %s): %v", e.Type, e.Rule, e.Left, e.Right, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *EffectError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
+
+// NewEffectHandler returns an EffectHandler with no handlers registered.
+func NewEffectHandler(cfg EffectConfig) *EffectHandler {
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 64
+	}
+	h := &EffectHandler{cfg: cfg, routes: map[string]*effectRoute{}}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.pool = NewWorkerPool(PoolConfig{Workers: cfg.Workers, Logger: cfg.Logger})
+	return h
+}
+
+// Handle registers fn for effects of the given type: "kind:subkind",
+// "kind" (every subkind without a handler of its own) or "*" (every
+// effect without another handler). A second registration for a type
+// replaces the first for the effects that arrive afterwards.
+func (h *EffectHandler) Handle(typ string, fn EffectFunc) error {
+	if fn == nil {
+		return errors.New("annette: Handle with a nil function")
+	}
+	return h.register(typ, fn, nil)
+}
+
+// HandleBatch registers fn for effects of the given type, as Handle
+// does, for a handler that takes a whole batch in one call.
+func (h *EffectHandler) HandleBatch(typ string, fn BatchEffectFunc) error {
+	if fn == nil {
+		return errors.New("annette: HandleBatch with a nil function")
+	}
+	return h.register(typ, nil, fn)
+}
+
+func (h *EffectHandler) register(typ string, fn EffectFunc, batchFn BatchEffectFunc) error {
+	if err := checkEffectType(typ, true); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return ErrEffectsClosed
+	}
+	if r, ok := h.routes[typ]; ok {
+		// Effects already queued keep their route; the new functions
+		// take over from the next batch.
+		r.fn, r.batchFn = fn, batchFn
+		return nil
+	}
+	h.routes[typ] = &effectRoute{pattern: typ, fn: fn, batchFn: batchFn}
+	return nil
+}
+
+// checkEffectType checks an effect type, or with pattern set a type
+// that Handle registers ("*" allowed).
+func checkEffectType(typ string, pattern bool) error {
+	if pattern && typ == "*" {
+		return nil
+	}
+	kind, sub, hasSub := strings.Cut(typ, ":")
+	if kind == "" || hasSub && (sub == "" || strings.Contains(sub, ":")) || strings.Contains(kind, "*") {
+		return fmt.Errorf("annette: invalid effect type %q: want \"kind\" or \"kind:subkind\"", typ)
+	}
+	return nil
+}
+
+// route returns the route for an effect type: the exact type, then its
+// kind, then "*". The caller holds h.mu.
+func (h *EffectHandler) route(typ string) *effectRoute {
+	if r, ok := h.routes[typ]; ok {
+		return r
+	}
+	if kind, _, ok := strings.Cut(typ, ":"); ok {
+		if r, ok := h.routes[kind]; ok {
+			return r
+		}
+	}
+	return h.routes["*"]
+}
+
+// check returns an error if no handler would take an effect of type typ.
+func (h *EffectHandler) check(typ string) error {
+	if err := checkEffectType(typ, false); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return ErrEffectsClosed
+	}
+	if h.route(typ) == nil {
+		return fmt.Errorf("%w for effect type %q", ErrNoEffectHandler, typ)
+	}
+	return nil
+}
+
+// submit queues calls, which an interaction has just committed, and
+// starts the batches that can start. A call whose route went away, or
+// that arrives after Close, fails at once.
+func (h *EffectHandler) submit(calls []*EffectCall) {
+	var start []*effectRoute
+	h.mu.Lock()
+	for _, c := range calls {
+		h.emitted.Add(1)
+		r := h.route(c.Type)
+		if h.closed || r == nil {
+			err := ErrEffectsClosed
+			if !h.closed {
+				err = fmt.Errorf("%w for effect type %q", ErrNoEffectHandler, c.Type)
+			}
+			h.failed.Add(1)
+			c.sess.finish(c, nil, err)
+			continue
+		}
+		r.seq++
+		c.Seq = r.seq
+		r.queue = append(r.queue, c)
+		if !r.running && (h.cfg.BatchWait <= 0 || len(r.queue) >= h.cfg.MaxBatch || c.sess.idle.Load()) {
+			h.claim(r)
+			start = append(start, r)
+		} else if !r.running && r.timer == nil {
+			h.arm(r)
+		}
+	}
+	h.mu.Unlock()
+	for _, r := range start {
+		h.start(r)
+	}
+}
+
+// arm starts r's BatchWait timer. The caller holds h.mu.
+func (h *EffectHandler) arm(r *effectRoute) {
+	h.tasks.Add(1)
+	r.timer = time.AfterFunc(h.cfg.BatchWait, func() {
+		defer h.tasks.Done()
+		h.mu.Lock()
+		// A timer that Stop could not stop in time finds r.timer
+		// replaced or nil, or r already running; it then does nothing.
+		if r.timer == nil || r.running || h.closed || len(r.queue) == 0 {
+			h.mu.Unlock()
+			return
+		}
+		r.timer = nil
+		r.running = true
+		h.tasks.Add(1) // for start's task, while the timer's count holds Close
+		h.mu.Unlock()
+		h.start(r)
+	})
+}
+
+// claim marks r as running, for a batch that start will run, and stops
+// its timer. The caller holds h.mu, so the count it adds for start's
+// task is taken before Close can begin to wait.
+func (h *EffectHandler) claim(r *effectRoute) {
+	if r.timer != nil && r.timer.Stop() {
+		h.tasks.Done()
+	}
+	r.timer = nil
+	r.running = true
+	h.tasks.Add(1)
+}
+
+// flush starts a batch on every route that has effects waiting, without
+// waiting for BatchWait: a network waits for their results.
+func (h *EffectHandler) flush() {
+	var start []*effectRoute
+	h.mu.Lock()
+	for _, r := range h.routes {
+		if !r.running && len(r.queue) > 0 && !h.closed {
+			h.claim(r)
+			start = append(start, r)
+		}
+	}
+	h.mu.Unlock()
+	for _, r := range start {
+		h.start(r)
+	}
+}
+
+// start runs batches of r on the pool until r's queue is empty, or until
+// the rest should wait for BatchWait. r.running is set, so r has at most
+// one task queued or running, and the pool's queue never fills with
+// tasks of one route. The caller has called claim.
+func (h *EffectHandler) start(r *effectRoute) {
+	err := h.pool.Submit(h.ctx, func(ctx context.Context, _ int) error {
+		defer h.tasks.Done()
+		for {
+			batch := h.take(r)
+			if batch == nil {
+				return nil
+			}
+			h.runBatch(ctx, r, batch)
+		}
+	})
+	if err != nil {
+		// Close has begun: it fails what is queued.
+		h.tasks.Done()
+		h.mu.Lock()
+		r.running = false
+		h.mu.Unlock()
+		h.failQueued()
+	}
+}
+
+// take removes the next batch from r's queue, highest priority first and
+// then oldest first, or returns nil and clears r.running when the queue
+// is empty, or when BatchWait should let it fill while its networks are
+// busy.
+func (h *EffectHandler) take(r *effectRoute) []*EffectCall {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(r.queue) == 0 || h.closed {
+		r.running = false
+		return nil
+	}
+	if h.cfg.BatchWait > 0 && len(r.queue) < h.cfg.MaxBatch && !anyIdle(r.queue) {
+		r.running = false
+		if r.timer == nil {
+			h.arm(r)
+		}
+		return nil
+	}
+	slices.SortFunc(r.queue, func(a, b *EffectCall) int {
+		if c := cmp.Compare(b.Priority, a.Priority); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Seq, b.Seq)
+	})
+	n := min(len(r.queue), h.cfg.MaxBatch)
+	batch := slices.Clone(r.queue[:n])
+	r.queue = slices.Delete(r.queue, 0, n)
+	return batch
+}
+
+// anyIdle reports whether a network that asked for one of the calls
+// waits for results with nothing else to do.
+func anyIdle(calls []*EffectCall) bool {
+	for _, c := range calls {
+		if c.sess.idle.Load() {
+			return true
+		}
+	}
+	return false
+}
+
+// runBatch calls r's handler on a batch and hands each result to the
+// session of the network that asked for it.
+func (h *EffectHandler) runBatch(ctx context.Context, r *effectRoute, batch []*EffectCall) {
+	h.mu.Lock()
+	fn, batchFn := r.fn, r.batchFn
+	h.mu.Unlock()
+	h.batches.Add(1)
+	if batchFn != nil {
+		results, err := callBatch(ctx, batchFn, batch)
+		if err == nil && len(results) > len(batch) {
+			err = fmt.Errorf("batch handler for %s returned %d results for %d effects", r.pattern, len(results), len(batch))
+		}
+		for i, c := range batch {
+			var v any
+			if err == nil && i < len(results) {
+				v = results[i]
+			}
+			h.finish(c, v, err)
+		}
+		return
+	}
+	for _, c := range batch {
+		v, err := callOne(ctx, fn, c)
+		h.finish(c, v, err)
+	}
+}
+
+func (h *EffectHandler) finish(c *EffectCall, v any, err error) {
+	if err != nil {
+		h.failed.Add(1)
+		if h.cfg.Logger != nil {
+			h.cfg.Logger.Debug("annette: effect failed", "type", c.Type, "rule", c.Rule, "err", err)
+		}
+	} else {
+		h.handled.Add(1)
+	}
+	c.sess.finish(c, v, err)
+}
+
+// callOne calls fn, turning a panic into a *PanicError.
+func callOne(ctx context.Context, fn EffectFunc, c *EffectCall) (v any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			v, err = nil, &PanicError{Value: p, Stack: debug.Stack()}
+		}
+	}()
+	return fn(ctx, c)
+}
+
+// callBatch calls fn, turning a panic into a *PanicError.
+func callBatch(ctx context.Context, fn BatchEffectFunc, calls []*EffectCall) (v []any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			v, err = nil, &PanicError{Value: p, Stack: debug.Stack()}
+		}
+	}()
+	return fn(ctx, calls)
+}
+
+// failQueued fails every queued effect with ErrEffectsClosed, once
+// Close has begun.
+func (h *EffectHandler) failQueued() {
+	h.mu.Lock()
+	var cut []*EffectCall
+	if h.closed {
+		for _, r := range h.routes {
+			cut = append(cut, r.queue...)
+			r.queue = nil
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range cut {
+		h.finish(c, nil, ErrEffectsClosed)
+	}
+}
+
+// Stats returns the handler's counts so far.
+func (h *EffectHandler) Stats() EffectStats {
+	return EffectStats{
+		Emitted: h.emitted.Load(),
+		Handled: h.handled.Load(),
+		Failed:  h.failed.Load(),
+		Batches: h.batches.Load(),
+	}
+}
+
+// Pool returns the pool that runs the handlers, for its Status.
+func (h *EffectHandler) Pool() *WorkerPool { return h.pool }
+
+// Close ends the context given to handlers, fails the effects still
+// waiting with ErrEffectsClosed, waits for the handlers that are
+// running, and stops the pool. A network waiting for results gets the
+// failures as an *EffectError. Close returns when every goroutine of the
+// EffectHandler has exited; a second Close does nothing.
+func (h *EffectHandler) Close() error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil
+	}
+	h.closed = true
+	for _, r := range h.routes {
+		if r.timer != nil && r.timer.Stop() {
+			h.tasks.Done()
+		}
+		r.timer = nil
+	}
+	h.mu.Unlock()
+	h.cancel()
+	h.failQueued()
+	h.tasks.Wait()
+	return h.pool.Close()
+}
+
+// effectSession holds a network's effects in flight: asked for by its
+// rules and not yet taken back by one of its runs. Workers add to it
+// while they reduce; the handler's goroutines complete it; the run's
+// goroutine takes the results.
+type effectSession struct {
+	h *EffectHandler
+
+	mu          sync.Mutex
+	outstanding int            // asked for, not yet taken back
+	done        []effectResult // handled, waiting for a run to take them
+	// signal gets a value, without blocking, each time done grows: a
+	// run that waits for results selects on it.
+	signal chan struct{}
+	// idle is set while a run waits for results with nothing else to
+	// reduce; batches then start without waiting for BatchWait.
+	idle atomic.Bool
+}
+
+type effectResult struct {
+	call  *EffectCall
+	value any
+	err   error
+}
+
+func newEffectSession(h *EffectHandler) *effectSession {
+	return &effectSession{h: h, signal: make(chan struct{}, 1)}
+}
+
+// add counts calls as outstanding, before they are submitted.
+func (s *effectSession) add(n int) {
+	s.mu.Lock()
+	s.outstanding += n
+	s.mu.Unlock()
+}
+
+// finish records the result of c. The send on signal publishes it to a
+// run waiting in await; the mutex orders it with take.
+func (s *effectSession) finish(c *EffectCall, v any, err error) {
+	s.mu.Lock()
+	s.done = append(s.done, effectResult{call: c, value: v, err: err})
+	s.mu.Unlock()
+	select {
+	case s.signal <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the results handled so far and the number of effects
+// still in flight after them.
+func (s *effectSession) take() ([]effectResult, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	done := s.done
+	s.done = nil
+	s.outstanding -= len(done)
+	return done, s.outstanding
+}
+
+// inFlight returns the number of effects asked for and not yet taken.
+func (s *effectSession) inFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.outstanding
+}
+
+// deliverEffects feeds the handled effects' results into the net, on the
+// network's own worker, while no worker runs. With wait set and nothing
+// handled yet, it first waits for at least one effect, or for ctx. It
+// returns the number of effects taken back, and an *EffectError for the
+// first failed one (joined with the others' errors).
+func (n *Network) deliverEffects(ctx context.Context, wait bool) (int, error) {
+	s := n.fx
+	if s == nil {
+		return 0, nil
+	}
+	done, left := s.take()
+	if len(done) == 0 && left > 0 && wait {
+		s.idle.Store(true)
+		s.h.flush()
+		select {
+		case <-s.signal:
+		case <-ctx.Done():
+		}
+		s.idle.Store(false)
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		done, _ = s.take()
+	}
+	var errs []error
+	for _, r := range done {
+		c := r.call
+		err := r.err
+		if err == nil && c.WantsResult {
+			err = n.buildResult(r.value, c.cell)
+		}
+		if err != nil {
+			errs = append(errs, &EffectError{Type: c.Type, Rule: c.Rule, Left: c.Left, Right: c.Right, Err: err})
+		}
+	}
+	n.stats.Effects += int64(len(done))
+	return len(done), errors.Join(errs...)
+}
+
+// buildResult builds the result v of an effect and links it to the held
+// end of the result's wire. On error nothing is built and the wire stays
+// open.
+func (n *Network) buildResult(v any, cell engine.Port) error {
+	t, err := resultTerm(v)
+	if err != nil {
+		return err
+	}
+	if err := n.checkTerm(t); err != nil {
+		return err
+	}
+	n.w.Link(n.buildTerm(t), cell)
+	return nil
+}
+
+// resultTerm converts a handler's result to a term.
+func resultTerm(v any) (*Term, error) {
+	switch x := v.(type) {
+	case *Term:
+		if x == nil {
+			break
+		}
+		return x, nil
+	case Term:
+		return &x, nil
+	case int:
+		return &Term{Kind: IntTerm, Int: int64(x)}, nil
+	case int8:
+		return &Term{Kind: IntTerm, Int: int64(x)}, nil
+	case int16:
+		return &Term{Kind: IntTerm, Int: int64(x)}, nil
+	case int32:
+		return &Term{Kind: IntTerm, Int: int64(x)}, nil
+	case int64:
+		return &Term{Kind: IntTerm, Int: x}, nil
+	case uint8:
+		return &Term{Kind: IntTerm, Int: int64(x)}, nil
+	case uint16:
+		return &Term{Kind: IntTerm, Int: int64(x)}, nil
+	case uint32:
+		return &Term{Kind: IntTerm, Int: int64(x)}, nil
+	case uint:
+		if uint64(x) > 1<<63-1 {
+			return nil, fmt.Errorf("result %d does not fit in an int64", x)
+		}
+		return &Term{Kind: IntTerm, Int: int64(x)}, nil
+	case uint64:
+		if x > 1<<63-1 {
+			return nil, fmt.Errorf("result %d does not fit in an int64", x)
+		}
+		return &Term{Kind: IntTerm, Int: int64(x)}, nil
+	}
+	if v == nil {
+		return nil, errors.New("the handler returned no result for a Request")
+	}
+	return nil, fmt.Errorf("result of type %T: want an integer or a *Term", v)
+}
+
+// checkTerm checks that t can be built: a tree of agents of known types
+// with the right number of arguments and of integers.
+func (n *Network) checkTerm(t *Term) error {
+	type frame struct {
+		t    *Term
+		exit bool
+	}
+	onPath := map[*Term]bool{}
+	stack := []frame{{t: t}}
+	for len(stack) > 0 {
+		f := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if f.exit {
+			delete(onPath, f.t)
+			continue
+		}
+		t := f.t
+		if t == nil {
+			return errors.New("result term has a nil argument")
+		}
+		if onPath[t] {
+			return errors.New("result term contains itself")
+		}
+		switch t.Kind {
+		case IntTerm:
+			continue
+		case AgentTerm:
+		default:
+			return fmt.Errorf("result term of kind %s: want agents and integers", t.Kind)
+		}
+		id, ok := n.net.Types.Lookup(t.Type)
+		if !ok || id == engine.TypeInt {
+			return fmt.Errorf("result term: unknown agent type %q", t.Type)
+		}
+		info := n.net.Types.Info(id)
+		if len(t.Args) != info.Arity() {
+			return fmt.Errorf("result term: %s takes %d arguments, got %d", t.Type, info.Arity(), len(t.Args))
+		}
+		if t.Value != nil && !info.Valued {
+			return fmt.Errorf("result term: agent type %s carries no value", t.Type)
+		}
+		onPath[t] = true
+		stack = append(stack, frame{t: t, exit: true})
+		for _, a := range t.Args {
+			stack = append(stack, frame{t: a})
+		}
+	}
+	return nil
+}
+
+// buildTerm builds a term that checkTerm accepted and returns the port
+// word of its root.
+func (n *Network) buildTerm(t *Term) engine.Port {
+	w := n.w
+	make1 := func(t *Term) engine.Port {
+		if t.Kind == IntTerm {
+			return w.Int(t.Int)
+		}
+		id, _ := n.net.Types.Lookup(t.Type)
+		p := w.NewAgent(id)
+		if t.Value != nil {
+			w.SetValue(p, t.Value)
+		}
+		return p
+	}
+	type slot struct {
+		parent engine.Port
+		i      int
+		t      *Term
+	}
+	root := make1(t)
+	var stack []slot
+	for i, a := range t.Args {
+		stack = append(stack, slot{root, i, a})
+	}
+	for len(stack) > 0 {
+		s := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		p := make1(s.t)
+		w.SetAux(s.parent, s.i, p)
+		for i, a := range s.t.Args {
+			stack = append(stack, slot{p, i, a})
+		}
+	}
+	return root
+}
+
+// checkNoEffects returns an error if effects that the network's rules
+// asked for are still in flight: their results would have no place in a
+// snapshot, nor in a net loaded from one.
+func (n *Network) checkNoEffects() error {
+	if n.fx == nil {
+		return nil
+	}
+	if k := n.fx.inFlight(); k > 0 {
+		return fmt.Errorf("snapshot: %d effects are in flight; Reduce first to take their results", k)
+	}
+	return nil
+}

@@ -1,0 +1,547 @@
+package annette_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/annette-go/annette"
+)
+
+// effectTreeRules are the tree-sum rules with the leaf rule replaced by
+// an action that requests the "leaf:value" effect for the leaf's value and
+// links the result to the sum, and with a "log" effect emitted at each
+// fork.
+func effectTreeRules() []annette.Rule {
+	rules := treeRewriteRules()
+	for i, r := range rules {
+		if rw, ok := r.(annette.RewriteRule); ok && rw.Name == "fold-leaf" {
+			rules[i] = annette.ActionRule{Name: "fold-leaf", Left: "Fold", Right: "Leaf", Action: func(c *annette.RuleContext) error {
+				v, err := c.IntAt(c.Right().Port("v"))
+				if err != nil {
+					return err
+				}
+				res, err := c.Request(annette.Effect{Type: "leaf:value", Payload: v})
+				if err != nil {
+					return err
+				}
+				return c.Link(c.Left().Port("s"), res)
+			}}
+		}
+		if rw, ok := r.(annette.RewriteRule); ok && rw.Name == "fold-fork" {
+			rules[i] = annette.ActionRule{Name: "fold-fork", Left: "Fold", Right: "Fork", Action: func(c *annette.RuleContext) error {
+				if err := c.Emit(annette.Effect{Type: "log", Payload: "fork"}); err != nil {
+					return err
+				}
+				plus, _ := c.NewAgent("Plus", nil)
+				f1, _ := c.NewAgent("Fold", nil)
+				f2, _ := c.NewAgent("Fold", nil)
+				for _, l := range [][2]annette.Port{
+					{plus.Port("s"), c.Left().Port("s")},
+					{plus.Main(), f1.Port("s")},
+					{plus.Port("y"), f2.Port("s")},
+					{f1.Main(), c.Right().Port("l")},
+					{f2.Main(), c.Right().Port("r")},
+				} {
+					if err := c.Link(l[0], l[1]); err != nil {
+						return err
+					}
+				}
+				return nil
+			}}
+		}
+	}
+	return rules
+}
+
+// leafEffects returns an EffectHandler that handles "leaf:value" with
+// three times the payload and counts "log" effects.
+func leafEffects(t *testing.T, cfg annette.EffectConfig, logs *atomic.Int64) *annette.EffectHandler {
+	t.Helper()
+	h := annette.NewEffectHandler(cfg)
+	t.Cleanup(func() { h.Close() })
+	must(t, h.Handle("leaf:value", func(_ context.Context, c *annette.EffectCall) (any, error) {
+		return 3 * c.Payload.(int64), nil
+	}))
+	must(t, h.Handle("log", func(context.Context, *annette.EffectCall) (any, error) {
+		logs.Add(1)
+		return nil, nil
+	}))
+	return h
+}
+
+// effectTree builds the tree sum of the given depth on n.
+func effectTree(t *testing.T, n *annette.Network, depth int64) {
+	t.Helper()
+	defineTypes(t, n, treeTypes...)
+	addRules(t, n, effectTreeRules()...)
+	g, err := n.AddAgent("Grow", nil)
+	must(t, err)
+	f, err := n.AddAgent("Fold", nil)
+	must(t, err)
+	must(t, n.Connect(g.Main(), n.Int(depth)))
+	must(t, n.Connect(g.Port("t"), f.Main()))
+	must(t, n.Connect(f.Port("s"), n.Name("total")))
+}
+
+func TestEffectsTreeSequential(t *testing.T) {
+	leakCheck(t)
+	var logs atomic.Int64
+	h := leafEffects(t, annette.EffectConfig{}, &logs)
+	n := annette.NewNetwork(annette.Config{Effects: h})
+	const depth = 8
+	effectTree(t, n, depth)
+	st, err := n.Reduce(context.Background())
+	must(t, err)
+	got, _ := n.Text("total")
+	if want := fmt.Sprint(3 << depth); got != want {
+		t.Errorf("total = %s, want %s", got, want)
+	}
+	if st.Interactions != treeInteractions(depth) {
+		t.Errorf("interactions = %d, want %d", st.Interactions, treeInteractions(depth))
+	}
+	leaves, forks := int64(1)<<depth, int64(1)<<depth-1
+	if st.Effects != leaves+forks || logs.Load() != forks {
+		t.Errorf("effects = %d, logs = %d; want %d and %d", st.Effects, logs.Load(), leaves+forks, forks)
+	}
+	if s := h.Stats(); s.Emitted != leaves+forks || s.Handled != leaves+forks || s.Failed != 0 {
+		t.Errorf("stats = %+v", s)
+	}
+}
+
+// TestEffectsTreeParallel checks the tree sum with effects against the
+// sequential oracle at several worker counts, in Reduce and in Step.
+func TestEffectsTreeParallel(t *testing.T) {
+	leakCheck(t)
+	const depth = 9
+	want := fmt.Sprint(3 << depth)
+	for _, workers := range []int{1, 2, 3, 4, 8} {
+		for _, mode := range []annette.ExecutionMode{annette.Auto, annette.Parallel} {
+			for _, step := range []bool{false, true} {
+				t.Run(fmt.Sprintf("w%d/mode%d/step=%v", workers, mode, step), func(t *testing.T) {
+					var logs atomic.Int64
+					h := leafEffects(t, annette.EffectConfig{Workers: 2, MaxBatch: 7}, &logs)
+					p := annette.NewParallelNetwork(annette.Config{Effects: h}, annette.ParallelConfig{Workers: workers, Mode: mode})
+					defer p.Close()
+					effectTree(t, p.Network, depth)
+					var count int64
+					if step {
+						for {
+							k, err := p.Step(context.Background())
+							must(t, err)
+							if k == 0 {
+								break
+							}
+							count += int64(k)
+						}
+					} else {
+						st, err := p.Reduce(context.Background())
+						must(t, err)
+						count = st.Interactions
+					}
+					got, _ := p.Text("total")
+					if got != want || count != treeInteractions(depth) {
+						t.Errorf("total %s in %d interactions, want %s in %d", got, count, want, treeInteractions(depth))
+					}
+					if logs.Load() != 1<<depth-1 {
+						t.Errorf("logs = %d, want %d", logs.Load(), 1<<depth-1)
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestEffectsSequentialStep(t *testing.T) {
+	var logs atomic.Int64
+	h := leafEffects(t, annette.EffectConfig{}, &logs)
+	n := annette.NewNetwork(annette.Config{Effects: h})
+	const depth = 5
+	effectTree(t, n, depth)
+	steps := int64(0)
+	for {
+		ok, err := n.Step(context.Background())
+		must(t, err)
+		if !ok {
+			break
+		}
+		steps++
+	}
+	got, _ := n.Text("total")
+	if got != fmt.Sprint(3<<depth) || steps != treeInteractions(depth) {
+		t.Errorf("total %s in %d steps", got, steps)
+	}
+}
+
+// askNet is a network with one rule, Ask(r) >< Key, whose action runs
+// act, and the net Ask(out) ~ Key(value).
+func askNet(t *testing.T, h *annette.EffectHandler, value any, act func(c *annette.RuleContext) error) *annette.Network {
+	t.Helper()
+	n := annette.NewNetwork(annette.Config{Effects: h})
+	defineTypes(t, n,
+		annette.Type{Name: "Ask", Ports: []string{"main", "r"}},
+		annette.Type{Name: "Key", Valued: true},
+		annette.Type{Name: "Pair", Ports: []string{"main", "a", "b"}},
+		annette.Type{Name: "Box", Ports: []string{"main", "x"}, Valued: true},
+	)
+	addRules(t, n, annette.ActionRule{Name: "ask", Left: "Ask", Right: "Key", Action: act})
+	a, err := n.AddAgent("Ask", nil)
+	must(t, err)
+	k, err := n.AddAgent("Key", value)
+	must(t, err)
+	must(t, n.Connect(a.Port("r"), n.Name("out")))
+	must(t, n.Connect(a.Main(), k.Main()))
+	return n
+}
+
+// requestTo returns an action that requests an effect of type typ with
+// the Key's value as payload and links the result to Ask's port r.
+func requestTo(typ string) func(c *annette.RuleContext) error {
+	return func(c *annette.RuleContext) error {
+		res, err := c.Request(annette.Effect{Type: typ, Payload: c.Right().Value()})
+		if err != nil {
+			return err
+		}
+		return c.Link(c.Left().Port("r"), res)
+	}
+}
+
+func TestEffectResultTerm(t *testing.T) {
+	h := annette.NewEffectHandler(annette.EffectConfig{})
+	defer h.Close()
+	must(t, h.Handle("make", func(_ context.Context, c *annette.EffectCall) (any, error) {
+		return &annette.Term{Kind: annette.AgentTerm, Type: "Pair", Args: []*annette.Term{
+			{Kind: annette.IntTerm, Int: 7},
+			{Kind: annette.AgentTerm, Type: "Box", Value: c.Payload, Args: []*annette.Term{{Kind: annette.AgentTerm, Type: "Nil"}}},
+		}}, nil
+	}))
+	n := askNet(t, h, "hello", requestTo("make"))
+	st, err := n.Reduce(context.Background())
+	must(t, err)
+	got, _ := n.Read("out")
+	if got.Type != "Pair" || got.Args[0].Int != 7 || got.Args[1].Type != "Box" || got.Args[1].Value != "hello" || got.Args[1].Args[0].Type != "Nil" {
+		t.Errorf("out = %v (%+v)", got, got.Args[1])
+	}
+	if st.Effects != 1 || st.Interactions != 1 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+// TestEffectResultMakesPair checks that a result linked to a principal
+// port makes an active pair that the run then reduces.
+func TestEffectResultMakesPair(t *testing.T) {
+	h := annette.NewEffectHandler(annette.EffectConfig{})
+	defer h.Close()
+	must(t, h.Handle("num", func(_ context.Context, c *annette.EffectCall) (any, error) {
+		return int32(c.Payload.(int) * 10), nil
+	}))
+	n := askNet(t, h, 4, func(c *annette.RuleContext) error {
+		res, err := c.Request(annette.Effect{Type: "num", Payload: c.Right().Value()})
+		if err != nil {
+			return err
+		}
+		// Box(x) >< (int v) => x ~ v + 1, in Go.
+		b, _ := c.NewAgent("Box", nil)
+		if err := c.Link(b.Main(), res); err != nil {
+			return err
+		}
+		return c.Link(b.Port("x"), c.Left().Port("r"))
+	})
+	addRules(t, n, annette.ActionRule{Name: "box", Left: "Box", Right: "Int", Action: func(c *annette.RuleContext) error {
+		return c.Link(c.Left().Port("x"), c.Int(c.Right().Value().(int64)+1))
+	}})
+	st, err := n.Reduce(context.Background())
+	must(t, err)
+	if got, _ := n.Text("out"); got != "41" || st.Interactions != 2 {
+		t.Errorf("out = %s after %d interactions, want 41 after 2", got, st.Interactions)
+	}
+}
+
+func TestEffectRouting(t *testing.T) {
+	h := annette.NewEffectHandler(annette.EffectConfig{})
+	defer h.Close()
+	route := func(name string) annette.EffectFunc {
+		return func(context.Context, *annette.EffectCall) (any, error) {
+			return &annette.Term{Kind: annette.AgentTerm, Type: "Box", Value: name, Args: []*annette.Term{{Kind: annette.IntTerm}}}, nil
+		}
+	}
+	must(t, h.Handle("db:read", route("db:read")))
+	must(t, h.Handle("db", route("db")))
+	must(t, h.Handle("*", route("*")))
+	for typ, want := range map[string]string{"db:read": "db:read", "db:write": "db", "db": "db", "net:get": "*", "other": "*"} {
+		n := askNet(t, h, nil, requestTo(typ))
+		_, err := n.Reduce(context.Background())
+		must(t, err)
+		got, _ := n.Read("out")
+		if got.Value != want {
+			t.Errorf("effect %s went to %v, want %s", typ, got.Value, want)
+		}
+	}
+}
+
+func TestEffectErrors(t *testing.T) {
+	boom := errors.New("boom")
+	h := annette.NewEffectHandler(annette.EffectConfig{})
+	defer h.Close()
+	must(t, h.Handle("fail", func(context.Context, *annette.EffectCall) (any, error) { return nil, boom }))
+	must(t, h.Handle("panic", func(context.Context, *annette.EffectCall) (any, error) { panic("handler blew up") }))
+	must(t, h.Handle("string", func(context.Context, *annette.EffectCall) (any, error) { return "text", nil }))
+	must(t, h.Handle("nil", func(context.Context, *annette.EffectCall) (any, error) { return nil, nil }))
+	must(t, h.Handle("badterm", func(context.Context, *annette.EffectCall) (any, error) {
+		return &annette.Term{Kind: annette.AgentTerm, Type: "Pair", Args: []*annette.Term{{Kind: annette.IntTerm}}}, nil
+	}))
+	must(t, h.Handle("ok", func(context.Context, *annette.EffectCall) (any, error) { return 1, nil }))
+
+	for _, tc := range []struct {
+		typ  string
+		want string
+		is   error
+	}{
+		{"fail", "effect fail asked by rule ask (Ask >< Key): boom", boom},
+		{"panic", "panic: handler blew up", nil},
+		{"string", "result of type string", nil},
+		{"nil", "no result", nil},
+		{"badterm", "Pair takes 2 arguments, got 1", nil},
+	} {
+		n := askNet(t, h, nil, requestTo(tc.typ))
+		_, err := n.Reduce(context.Background())
+		var ee *annette.EffectError
+		if !errors.As(err, &ee) || ee.Rule != "ask" || ee.Left != "Ask" || ee.Right != "Key" || ee.Type != tc.typ {
+			t.Errorf("%s: err = %v, want an EffectError for rule ask", tc.typ, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %q, want it to contain %q", tc.typ, err, tc.want)
+		}
+		if tc.is != nil && !errors.Is(err, tc.is) {
+			t.Errorf("%s: errors.Is(err, cause) is false", tc.typ)
+		}
+		if tc.typ == "panic" {
+			var pe *annette.PanicError
+			if !errors.As(err, &pe) || len(pe.Stack) == 0 {
+				t.Errorf("panic: err = %v, want a PanicError with a stack", err)
+			}
+		}
+		// The failed effect is taken back: the next run has nothing
+		// to wait for, and the result's wire stays open.
+		if _, err := n.Reduce(context.Background()); err != nil {
+			t.Errorf("%s: second Reduce: %v", tc.typ, err)
+		}
+	}
+	// The handler keeps serving after a panic.
+	n := askNet(t, h, nil, requestTo("ok"))
+	_, err := n.Reduce(context.Background())
+	must(t, err)
+	if got, _ := n.Text("out"); got != "1" {
+		t.Errorf("out = %s after a panic in another handler", got)
+	}
+}
+
+func TestEffectRuleErrors(t *testing.T) {
+	h := annette.NewEffectHandler(annette.EffectConfig{})
+	defer h.Close()
+	must(t, h.Handle("ok", func(context.Context, *annette.EffectCall) (any, error) { return 1, nil }))
+	for _, tc := range []struct {
+		name string
+		cfg  *annette.EffectHandler
+		act  func(c *annette.RuleContext) error
+		want string
+	}{
+		{"no handler", h, requestTo("missing"), "no effect handler for effect type \"missing\""},
+		{"no EffectHandler", nil, requestTo("ok"), "Config.Effects is nil"},
+		{"bad type", h, requestTo("a:b:c"), "invalid effect type"},
+		{"unlinked", h, func(c *annette.RuleContext) error {
+			if _, err := c.Request(annette.Effect{Type: "ok"}); err != nil {
+				return err
+			}
+			return c.Link(c.Left().Port("r"), c.Int(0))
+		}, "the result port of effect ok is not linked"},
+		{"twice", h, func(c *annette.RuleContext) error {
+			res, _ := c.Request(annette.Effect{Type: "ok"})
+			if err := c.Link(c.Left().Port("r"), res); err != nil {
+				return err
+			}
+			return c.Link(res, c.Int(1))
+		}, "result of effect ok is linked twice"},
+	} {
+		n := askNet(t, tc.cfg, nil, tc.act)
+		_, err := n.Reduce(context.Background())
+		var re *annette.RuleError
+		if !errors.As(err, &re) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want a RuleError with %q", tc.name, err, tc.want)
+		}
+	}
+	// A port from Request is not for Network.Connect, and an action
+	// that fails after Request drops the effect.
+	var kept annette.Port
+	before := h.Stats().Emitted
+	n := askNet(t, h, nil, func(c *annette.RuleContext) error {
+		kept, _ = c.Request(annette.Effect{Type: "ok"})
+		return errors.New("changed my mind")
+	})
+	if _, err := n.Reduce(context.Background()); err == nil {
+		t.Fatal("Reduce: no error")
+	}
+	if err := n.Connect(kept, n.Name("x")); err == nil || !strings.Contains(err.Error(), "RuleContext.Link") {
+		t.Errorf("Connect(request port) = %v", err)
+	}
+	if got := h.Stats().Emitted; got != before {
+		t.Errorf("a failed action's effect was emitted (%d, want %d)", got, before)
+	}
+}
+
+// TestEffectBatches checks batching and priorities: calls of one handler
+// never overlap, no batch passes MaxBatch, and each batch comes highest
+// priority first, then in the order the rules asked.
+func TestEffectBatches(t *testing.T) {
+	h := annette.NewEffectHandler(annette.EffectConfig{MaxBatch: 5, BatchWait: time.Millisecond})
+	defer h.Close()
+	var mu sync.Mutex
+	var batches [][]*annette.EffectCall
+	var running atomic.Int32
+	must(t, h.HandleBatch("item", func(_ context.Context, calls []*annette.EffectCall) ([]any, error) {
+		if running.Add(1) != 1 {
+			t.Error("two batches of one handler ran at once")
+		}
+		defer running.Add(-1)
+		time.Sleep(100 * time.Microsecond)
+		mu.Lock()
+		batches = append(batches, calls)
+		mu.Unlock()
+		return nil, nil
+	}))
+	// Ask >< Key emits one effect per element of the Key's value.
+	const k = 60
+	prios := make([]int, k)
+	for i := range prios {
+		prios[i] = (i * 7) % 5
+	}
+	n := askNet(t, h, prios, func(c *annette.RuleContext) error {
+		for _, p := range c.Right().Value().([]int) {
+			if err := c.Emit(annette.Effect{Type: "item", Priority: p}); err != nil {
+				return err
+			}
+		}
+		return c.Link(c.Left().Port("r"), c.Int(0))
+	})
+	st, err := n.Reduce(context.Background())
+	must(t, err)
+	if st.Effects != k {
+		t.Errorf("effects = %d, want %d", st.Effects, k)
+	}
+	total := 0
+	for _, b := range batches {
+		total += len(b)
+		if len(b) > 5 {
+			t.Errorf("batch of %d", len(b))
+		}
+		for i := 1; i < len(b); i++ {
+			x, y := b[i-1], b[i]
+			if x.Priority < y.Priority || x.Priority == y.Priority && x.Seq > y.Seq {
+				t.Errorf("batch out of order: (%d, #%d) before (%d, #%d)", x.Priority, x.Seq, y.Priority, y.Seq)
+			}
+		}
+	}
+	if total != k {
+		t.Errorf("%d effects in batches, want %d", total, k)
+	}
+}
+
+// TestEffectCancelWhileWaiting cancels a run that waits for a slow
+// handler, then lets the handler finish: the next Reduce takes the
+// result and completes.
+func TestEffectCancelWhileWaiting(t *testing.T) {
+	leakCheck(t)
+	h := annette.NewEffectHandler(annette.EffectConfig{})
+	defer h.Close()
+	release := make(chan struct{})
+	must(t, h.Handle("slow", func(context.Context, *annette.EffectCall) (any, error) {
+		<-release
+		return 5, nil
+	}))
+	n := askNet(t, h, nil, requestTo("slow"))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := n.Reduce(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Reduce = %v, want the deadline", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Reduce took %v to notice its deadline", d)
+	}
+	if _, err := n.Snapshot(); err == nil || !strings.Contains(err.Error(), "in flight") {
+		t.Errorf("Snapshot with an effect in flight = %v", err)
+	}
+	close(release)
+	st, err := n.Reduce(context.Background())
+	must(t, err)
+	if got, _ := n.Text("out"); got != "5" || st.Effects != 1 {
+		t.Errorf("out = %s, effects %d", got, st.Effects)
+	}
+}
+
+// TestEffectHandlerClose closes the handler while a handler runs and
+// another effect waits: the run gets the failures, and no goroutine is
+// left.
+func TestEffectHandlerClose(t *testing.T) {
+	leakCheck(t)
+	h := annette.NewEffectHandler(annette.EffectConfig{Workers: 1})
+	started := make(chan struct{})
+	must(t, h.Handle("block", func(ctx context.Context, _ *annette.EffectCall) (any, error) {
+		close(started)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}))
+	n := askNet(t, h, nil, func(c *annette.RuleContext) error {
+		res, err := c.Request(annette.Effect{Type: "block"})
+		if err != nil {
+			return err
+		}
+		return c.Link(c.Left().Port("r"), res)
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, err := n.Reduce(context.Background())
+		done <- err
+	}()
+	<-started
+	must(t, h.Close())
+	must(t, h.Close()) // a second Close does nothing
+	err := <-done
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Reduce after Close = %v, want the handler's context error", err)
+	}
+	if err := h.Handle("x", func(context.Context, *annette.EffectCall) (any, error) { return nil, nil }); !errors.Is(err, annette.ErrEffectsClosed) {
+		t.Errorf("Handle after Close = %v", err)
+	}
+	n2 := askNet(t, h, nil, requestTo("block"))
+	if _, err := n2.Reduce(context.Background()); !errors.Is(err, annette.ErrEffectsClosed) {
+		t.Errorf("Reduce with a closed handler = %v", err)
+	}
+}
+
+func TestEffectConfigErrors(t *testing.T) {
+	h := annette.NewEffectHandler(annette.EffectConfig{})
+	defer h.Close()
+	for _, typ := range []string{"", ":x", "x:", "a:b:c", "a*"} {
+		if err := h.Handle(typ, func(context.Context, *annette.EffectCall) (any, error) { return nil, nil }); err == nil {
+			t.Errorf("Handle(%q) accepted", typ)
+		}
+	}
+	if err := h.Handle("x", nil); err == nil {
+		t.Error("Handle with nil accepted")
+	}
+	if err := h.HandleBatch("x", nil); err == nil {
+		t.Error("HandleBatch with nil accepted")
+	}
+	var zero *annette.EffectError
+	if zero.Error() != "<nil>" || zero.Unwrap() != nil {
+		t.Error("nil EffectError")
+	}
+}
