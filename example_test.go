@@ -364,3 +364,65 @@ func ExampleNetwork_Text() {
 	// loose = (<a1>,<a1>)
 	// unused = <EMPTY>
 }
+
+// An action rule requests a word's length from an effect handler. The
+// handler's result comes back into the net as an integer, which the
+// built-in Add agent then adds to 100.
+func ExampleRuleContext_Request() {
+	h := annette.NewEffectHandler(annette.EffectConfig{})
+	defer h.Close()
+	err := h.Handle("text:length", func(_ context.Context, c *annette.EffectCall) (any, error) {
+		return len(c.Payload.(string)), nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	n := annette.NewNetwork(annette.Config{Effects: h})
+	if err := n.AddBuiltins(); err != nil {
+		log.Fatal(err)
+	}
+	for _, t := range []annette.Type{
+		{Name: "Length", Ports: []string{"main", "ret"}},
+		{Name: "Word", Valued: true},
+	} {
+		if err := n.DefineType(t); err != nil {
+			log.Fatal(err)
+		}
+	}
+	// Length(ret) >< Word: ret ~ the length, from the handler.
+	err = n.AddRule(annette.ActionRule{Name: "length", Left: "Length", Right: "Word",
+		Action: func(c *annette.RuleContext) error {
+			res, err := c.Request(annette.Effect{Type: "text:length", Payload: c.Right().Value()})
+			if err != nil {
+				return err
+			}
+			return c.Link(c.Left().Port("ret"), res)
+		}})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// Add(out, 100) ~ n, Length(n) ~ Word("interaction")
+	add, _ := n.AddAgent("Add", nil)
+	length, _ := n.AddAgent("Length", nil)
+	word, _ := n.AddAgent("Word", "interaction")
+	for _, c := range [][2]annette.Port{
+		{add.Port("result"), n.Name("out")},
+		{add.Port("operand"), n.Int(100)},
+		{add.Main(), length.Port("ret")},
+		{length.Main(), word.Main()},
+	} {
+		if err := n.Connect(c[0], c[1]); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	stats, err := n.Reduce(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	out, _ := n.Text("out")
+	fmt.Println(out, stats.Effects)
+	// Output: 111 1
+}
