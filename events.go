@@ -15,7 +15,7 @@ import (
 // Config.Events hook of a network and delivered by [PluginHost.Publish]
 // to listeners.
 type Event struct {
-	Type   string    // what happened, such as EventReduce; listeners subscribe by it
+	Type   string    // the kind of event, such as EventReduce, by which listeners subscribe
 	Source string    // who published it: "network" for a network, or a plugin's name
 	Data   any       // details, whose Go type depends on Type
 	Time   time.Time // when it was published
@@ -64,17 +64,17 @@ type StepEvent struct {
 
 // CloseEvent is the Data of an EventClose event.
 type CloseEvent struct {
-	Err error // what Close returned, before the hook ran
+	Err error // the error Close returned, before the hook ran
 }
 
 // HookError reports that the Config.Events hook returned an error or
 // panicked. The operation that the event describes had completed before
-// the hook was called, and its result stands: a Reduce that returns a
+// the hook was called, and its result is kept: a Reduce that returns a
 // HookError alone has reached normal form, and an AddRule that returns
 // one has added the rule.
 type HookError struct {
 	Event string // the Type of the event the hook was given
-	Err   error  // what the hook returned, or a *PanicError if it panicked
+	Err   error  // the hook's error, or a *PanicError if it panicked
 }
 
 func (e *HookError) Error() string {
@@ -102,7 +102,7 @@ func (n *Network) report(typ string, data any, err error) error {
 }
 
 // reportRule reports the rule r, just added, to Config.Events. replaced
-// tells whether r took the place of another rule.
+// reports whether r took the place of another rule.
 func (n *Network) reportRule(r *engine.Rule, replaced bool) error {
 	ev := RuleEvent{Name: r.Name, Left: n.net.Types.Info(r.Left).Name, Right: Wildcard}
 	if r.Right != engine.TypeNone {

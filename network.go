@@ -60,7 +60,7 @@ type Config struct {
 	// ReplaceRule reports nothing either. Every other Reduce and Step
 	// call reports its result, errors included.
 	//
-	// The operation's result stands whatever the hook does. If the hook
+	// The operation's result is kept whatever the hook does. If the hook
 	// returns an error or panics, the call returns a *HookError carrying
 	// it, joined with the call's own error if there was one. So
 	// AddRule can return an error for a rule that it added, and a Reduce

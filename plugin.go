@@ -50,7 +50,7 @@ type Requirer interface {
 type PluginError struct {
 	Plugin string // the plugin's name
 	Op     string // "init" or "close"
-	Err    error  // what the method returned, or a *PanicError if it panicked
+	Err    error  // the method's error, or a *PanicError if it panicked
 }
 
 func (e *PluginError) Error() string {
@@ -199,7 +199,7 @@ func (h *PluginHost) Use(p Plugin) error {
 	if cerr != nil {
 		cerr = &PluginError{Plugin: name, Op: "close", Err: cerr}
 	}
-	return errors.Join(fmt.Errorf("annette: plugin %s: %w during its Init", name, ErrHostClosed), cerr)
+	return errors.Join(fmt.Errorf("annette: plugin %s: %w: Close began during its Init, so Use closed the plugin", name, ErrHostClosed), cerr)
 }
 
 // reserve checks that a plugin called name, which requires the plugins
@@ -339,15 +339,15 @@ func (c *hostCore) dropListeners(owner string) {
 		if !slices.ContainsFunc(ls, func(l *listener) bool { return l.owner == owner }) {
 			continue
 		}
-		kept := make([]*listener, 0, len(ls))
+		remaining := make([]*listener, 0, len(ls))
 		for _, l := range ls {
 			if l.owner == owner {
 				l.cancelled.Store(true)
 			} else {
-				kept = append(kept, l)
+				remaining = append(remaining, l)
 			}
 		}
-		c.subs[typ] = kept
+		c.subs[typ] = remaining
 	}
 }
 
