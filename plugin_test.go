@@ -15,7 +15,7 @@ import (
 )
 
 // testPlugin is a plugin whose methods record their calls in a shared
-// log and do what its fields say.
+// log and fail as its fields set.
 type testPlugin struct {
 	name     string
 	requires []string
@@ -176,13 +176,18 @@ func TestPluginHostInitFails(t *testing.T) {
 func TestPluginHostNamePanics(t *testing.T) {
 	h := annette.NewPluginHost(annette.PluginHostConfig{})
 	defer h.Close()
-	err := h.Use(panicName{})
-	var pe *annette.PanicError
-	if !errors.As(err, &pe) {
-		t.Fatalf("Use: error %v, want a *PanicError", err)
+	for _, p := range []annette.Plugin{panicName{}, panicRequires{}} {
+		err := h.Use(p)
+		var pe *annette.PanicError
+		if !errors.As(err, &pe) {
+			t.Fatalf("Use(%T): error %v, want a *PanicError", p, err)
+		}
+		if want := fmt.Sprintf("%T", p); !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name the plugin's type %s", err, want)
+		}
 	}
-	if !strings.Contains(err.Error(), "panicName") {
-		t.Errorf("error %q does not name the plugin's type", err)
+	if got := h.Plugins(); len(got) != 0 {
+		t.Errorf("Plugins() = %v, want none", got)
 	}
 }
 
@@ -191,6 +196,13 @@ type panicName struct{}
 func (panicName) Name() string                   { panic("no name") }
 func (panicName) Init(*annette.PluginHost) error { return nil }
 func (panicName) Close() error                   { return nil }
+
+type panicRequires struct{}
+
+func (panicRequires) Name() string                   { return "r" }
+func (panicRequires) Requires() []string             { panic("no list") }
+func (panicRequires) Init(*annette.PluginHost) error { return nil }
+func (panicRequires) Close() error                   { return nil }
 
 func TestPluginHostCloseErrors(t *testing.T) {
 	var log []string
