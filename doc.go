@@ -107,6 +107,28 @@
 // handler that fails or panics ends the run with an *[EffectError]
 // naming the effect, the rule and its agent types.
 //
+// # Plugins
+//
+// A [PluginHost] initialises [Plugin] values in the order they are added
+// with [PluginHost.Use], closes them in the reverse order, and delivers
+// events between them ([PluginHost.Subscribe], [PluginHost.Publish]).
+// Delivery is synchronous, on the publisher's goroutine, and a panicking
+// plugin or listener is recovered and returned as an error. The
+// [ParallelPlugin] makes parallel networks that share one [WorkerPool]
+// and publish their events on the host:
+//
+//	host := annette.NewPluginHost(annette.PluginHostConfig{})
+//	defer host.Close() // closes the plugin, its networks and its pool
+//	par := annette.NewParallelPlugin(annette.ParallelPluginConfig{})
+//	if err := host.Use(par); err != nil { ... }
+//	host.Subscribe(annette.EventReduce, func(ev annette.Event) { ... })
+//	pn, err := par.NewNetwork(annette.Config{})
+//
+// A network without a host reports the same events through
+// Config.Events: rules added or replaced, the end of each Reduce and Step
+// call, and Close. The hook runs once the operation has finished, never
+// inside a run.
+//
 // # Programs as text
 //
 // An [Interpreter] runs programs written in Inpla's text language (package

@@ -54,6 +54,23 @@ type Config struct {
 	// RuleContext.Emit and Request. Nil means none: Emit and Request
 	// then return ErrNoEffectHandler. The network does not close it.
 	Effects *EffectHandler
+	// Events, if not nil, is called with an Event after each rule added
+	// or replaced, each Reduce and Step call and the Close of a
+	// ParallelNetwork (see EventRuleAdded and the other Event constants).
+	// It runs on the goroutine that made the call, once the operation has
+	// finished and the network no longer runs, so it may use the network.
+	// It is never called during a run: a call rejected with ErrRunning,
+	// as from an action rule, reports nothing. A failed AddRule or
+	// ReplaceRule reports nothing either. Every other Reduce and Step
+	// call reports its result, errors included.
+	//
+	// The operation's result is kept whatever the hook does. If the hook
+	// returns an error or panics, the call returns a *HookError carrying
+	// it, joined with the call's own error if there was one. So
+	// AddRule can return an error for a rule that it added, and a Reduce
+	// that reached normal form can return one too. Use errors.As to tell
+	// such an error from a failed operation.
+	Events func(Event) error
 }
 
 // Type describes an agent type.
@@ -328,6 +345,12 @@ func (n *Network) checkTable() error {
 // gone: for ErrNoRule, add the missing rule (AddRule) and call Reduce
 // again to go on from where the run stopped.
 func (n *Network) Reduce(ctx context.Context) (Stats, error) {
+	st, err := n.reduce(ctx)
+	return st, n.reportRun(st, err)
+}
+
+// reduce is Reduce without the event.
+func (n *Network) reduce(ctx context.Context) (Stats, error) {
 	if err := n.claim(); err != nil {
 		return Stats{}, err
 	}
@@ -356,6 +379,16 @@ func (n *Network) Reduce(ctx context.Context) (Stats, error) {
 // It first feeds the results of handled effects into the net; when no
 // active pair is left but effects are in flight, it waits for them.
 func (n *Network) Step(ctx context.Context) (bool, error) {
+	ok, err := n.step(ctx)
+	done := 0
+	if ok {
+		done = 1
+	}
+	return ok, n.reportStep(done, err)
+}
+
+// step is Step without the event.
+func (n *Network) step(ctx context.Context) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}

@@ -159,6 +159,16 @@ func (p *ParallelNetwork) Pool() *WorkerPool { return p.pool }
 // readable; reducing it afterwards returns ErrClosed. A second Close does
 // nothing. Close during a run, from an action rule, returns ErrRunning.
 func (p *ParallelNetwork) Close() error {
+	open := !p.closed
+	err := p.close()
+	if p.cfg.Events == nil || !open || err == ErrRunning {
+		return err
+	}
+	return p.report(EventClose, CloseEvent{Err: err}, err)
+}
+
+// close is Close without the event.
+func (p *ParallelNetwork) close() error {
 	if p.closed {
 		return nil
 	}
@@ -199,6 +209,12 @@ func (p *ParallelNetwork) claimAll() error {
 // fails near a limit, the error is that of the first a worker meets: it
 // can change from run to run, and differ from the sequential reducer's.
 func (p *ParallelNetwork) Reduce(ctx context.Context) (ParallelStats, error) {
+	st, err := p.reduce(ctx)
+	return st, p.reportParallelRun(st, err)
+}
+
+// reduce is Reduce without the event.
+func (p *ParallelNetwork) reduce(ctx context.Context) (ParallelStats, error) {
 	if err := ctx.Err(); err != nil {
 		return ParallelStats{}, err
 	}
@@ -381,6 +397,12 @@ func (p *ParallelNetwork) runAll(ctx context.Context, k int, f func(i int)) erro
 // pair and Step returns ctx.Err(): the pairs not started stay in the
 // network. In Sequential mode the round runs on one worker.
 func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
+	done, err := p.step(ctx)
+	return done, p.reportStep(done, err)
+}
+
+// step is Step without the event.
+func (p *ParallelNetwork) step(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}

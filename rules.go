@@ -223,10 +223,14 @@ func (n *Network) addRule(r Rule, replace bool) error {
 	if err != nil {
 		return err
 	}
-	if _, err := n.net.Rules.Add(er, replace); err != nil {
+	prev, err := n.net.Rules.Add(er, replace)
+	if err != nil {
 		return err
 	}
 	n.changed()
+	if n.cfg.Events != nil {
+		return n.reportRule(er, prev != nil)
+	}
 	return nil
 }
 
