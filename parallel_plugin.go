@@ -30,9 +30,9 @@ type ParallelPluginConfig struct {
 	// Pool holds the settings of the pool that Init creates and that the
 	// plugin's networks share.
 	Pool PoolConfig
-
-	// NOTE: the plugin does not offer the rule dependency analyzer or the
-	// parallel effect handler yet. Their settings are to be added here.
+	// Effects holds the settings of the EffectHandler that Init creates.
+	// The plugin's networks use it unless their Config sets Effects.
+	Effects EffectConfig
 }
 
 // ParallelPlugin is a [Plugin] that makes [ParallelNetwork] values
@@ -52,6 +52,7 @@ type ParallelPlugin struct {
 	mu     sync.Mutex
 	host   *PluginHost              // the view passed to Init, nil before
 	pool   *WorkerPool              // created by Init
+	fx     *EffectHandler           // created by Init
 	nets   map[int]*ParallelNetwork // networks made and not closed, by number
 	nextID int                      // number of networks made so far
 	closed bool                     // Close has begun
@@ -68,7 +69,7 @@ func NewParallelPlugin(cfg ParallelPluginConfig) *ParallelPlugin {
 // Name returns ParallelPluginName.
 func (p *ParallelPlugin) Name() string { return ParallelPluginName }
 
-// Init creates the shared pool. It fails if cfg.Network.Pool is set, a
+// Init creates the shared pool and the effect handler. It fails if cfg.Network.Pool is set, a
 // count in cfg.Pool is negative, or p was already initialised.
 func (p *ParallelPlugin) Init(h *PluginHost) error {
 	if p.cfg.Network.Pool != nil {
@@ -78,6 +79,10 @@ func (p *ParallelPlugin) Init(h *PluginHost) error {
 		return fmt.Errorf("ParallelPluginConfig.Pool has Workers %d and QueueSize %d; each must be 0 or more",
 			p.cfg.Pool.Workers, p.cfg.Pool.QueueSize)
 	}
+	if p.cfg.Effects.Workers < 0 || p.cfg.Effects.MaxBatch < 0 || p.cfg.Effects.BatchWait < 0 {
+		return fmt.Errorf("ParallelPluginConfig.Effects has Workers %d, MaxBatch %d and BatchWait %v; each must be 0 or more",
+			p.cfg.Effects.Workers, p.cfg.Effects.MaxBatch, p.cfg.Effects.BatchWait)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.pool != nil || p.closed {
@@ -85,8 +90,17 @@ func (p *ParallelPlugin) Init(h *PluginHost) error {
 	}
 	p.host = h
 	p.pool = NewWorkerPool(p.cfg.Pool)
+	p.fx = NewEffectHandler(p.cfg.Effects)
 	p.nets = map[int]*ParallelNetwork{}
 	return nil
+}
+
+// Effects returns the plugin's effect handler, or nil before Init.
+// Register handlers on it before the networks' rules request effects.
+func (p *ParallelPlugin) Effects() *EffectHandler {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.fx
 }
 
 // Pool returns the shared pool, or nil before Init.
@@ -97,7 +111,8 @@ func (p *ParallelPlugin) Pool() *WorkerPool {
 }
 
 // NewNetwork returns an empty parallel network with cfg and the plugin's
-// ParallelConfig, running on the plugin's pool. Its events go to the
+// ParallelConfig, running on the plugin's pool. Its action rules' effects
+// go to the plugin's effect handler, unless cfg.Effects is set. Its events go to the
 // host's Publish, with Source set to "parallel/N" for the Nth network the
 // plugin made, and then to cfg.Events if that is set. A listener that
 // panics, or a cfg.Events that fails, makes the call that reported the
@@ -132,6 +147,9 @@ func (p *ParallelPlugin) NewNetwork(cfg Config) (*ParallelNetwork, error) {
 		}
 		return err
 	}
+	if cfg.Effects == nil {
+		cfg.Effects = p.fx
+	}
 	pcfg := p.cfg.Network
 	pcfg.Pool = p.pool
 	n := NewParallelNetwork(cfg, pcfg)
@@ -148,9 +166,9 @@ func (p *ParallelPlugin) forget(id int) {
 }
 
 // Close closes every network the plugin made that is still open, in the
-// order they were made, and then the pool. It returns when every
-// goroutine of the pool has exited, with the errors of those Close calls
-// joined. A second Close returns nil.
+// order they were made, then the effect handler and the pool. It returns
+// when every goroutine of the handler and the pool has exited, with the
+// errors of those Close calls joined. A second Close returns nil.
 //
 // Close the plugin only when no network of it is being reduced: a
 // ParallelNetwork is not safe for concurrent use, and its Close returns
@@ -167,13 +185,18 @@ func (p *ParallelPlugin) Close() error {
 	for i, id := range ids {
 		nets[i] = p.nets[id]
 	}
-	pool := p.pool
+	pool, fx := p.pool, p.fx
 	p.mu.Unlock()
 
 	var errs []error
 	for i, n := range nets {
 		if err := n.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("annette: closing network %s/%d: %w", ParallelPluginName, ids[i], err))
+		}
+	}
+	if fx != nil {
+		if err := fx.Close(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if pool != nil {

@@ -275,3 +275,35 @@ func TestParallelPluginOwnHook(t *testing.T) {
 		t.Errorf("own hook got %v, want the reduce event last", got)
 	}
 }
+
+// TestParallelPluginEffects checks that the plugin's networks send their
+// effects to the plugin's handler, and that the plugin's Close closes
+// the handler with everything else.
+func TestParallelPluginEffects(t *testing.T) {
+	leakCheck(t)
+	h, pp := newParallelHost(t, annette.ParallelPluginConfig{Effects: annette.EffectConfig{Workers: 1, MaxBatch: 16}})
+	fx := pp.Effects()
+	if fx == nil {
+		t.Fatal("Effects() = nil after Init")
+	}
+	must(t, fx.Handle("leaf:value", func(_ context.Context, c *annette.EffectCall) (any, error) {
+		return 3 * c.Payload.(int64), nil
+	}))
+	must(t, fx.Handle("log", func(context.Context, *annette.EffectCall) (any, error) { return nil, nil }))
+	n, err := pp.NewNetwork(annette.Config{})
+	must(t, err)
+	const depth = 7
+	effectTree(t, n.Network, depth)
+	st, err := n.Reduce(context.Background())
+	must(t, err)
+	if got, _ := n.Text("total"); got != fmt.Sprint(3<<depth) || st.Interactions != treeInteractions(depth) {
+		t.Errorf("total %s in %d interactions", got, st.Interactions)
+	}
+	if st.Effects != 1<<(depth+1)-1 {
+		t.Errorf("effects = %d, want %d", st.Effects, 1<<(depth+1)-1)
+	}
+	must(t, h.Close())
+	if err := fx.Handle("late", func(context.Context, *annette.EffectCall) (any, error) { return nil, nil }); !errors.Is(err, annette.ErrEffectsClosed) {
+		t.Errorf("Handle after the host's Close = %v, want ErrEffectsClosed", err)
+	}
+}
