@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/annette-go/annette"
@@ -151,5 +152,51 @@ func BenchmarkParallelStream(b *testing.B) {
 				reportRate(b, total)
 			})
 		}
+	}
+}
+
+// BenchmarkEffects sums a tree whose leaves request their values from an
+// EffectHandler and whose forks emit a log effect: the cost of an effect
+// from the rule that asks for it to its result in the net.
+func BenchmarkEffects(b *testing.B) {
+	const depth = 12
+	for _, workers := range []int{0, 1, runtime.GOMAXPROCS(0)} {
+		name := "sequential"
+		if workers > 0 {
+			name = "workers=" + strconv.Itoa(workers)
+		}
+		b.Run(name, func(b *testing.B) {
+			var logs atomic.Int64
+			h := leafEffects(b, annette.EffectConfig{}, &logs)
+			var effects int64
+			for b.Loop() {
+				b.StopTimer()
+				var n *annette.Network
+				var p *annette.ParallelNetwork
+				if workers == 0 {
+					n = annette.NewNetwork(annette.Config{Effects: h})
+				} else {
+					p = annette.NewParallelNetwork(annette.Config{Effects: h}, annette.ParallelConfig{Workers: workers})
+					n = p.Network
+				}
+				effectTree(b, n, depth)
+				b.StartTimer()
+				var err error
+				var st annette.Stats
+				if p != nil {
+					var ps annette.ParallelStats
+					ps, err = p.Reduce(context.Background())
+					st = ps.Stats
+					p.Close()
+				} else {
+					st, err = n.Reduce(context.Background())
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				effects += st.Effects
+			}
+			b.ReportMetric(float64(effects)/b.Elapsed().Seconds(), "effects/s")
+		})
 	}
 }

@@ -61,7 +61,7 @@ func effectTreeRules() []annette.Rule {
 
 // leafEffects returns an EffectHandler that handles "leaf:value" with
 // three times the payload and counts "log" effects.
-func leafEffects(t *testing.T, cfg annette.EffectConfig, logs *atomic.Int64) *annette.EffectHandler {
+func leafEffects(t testing.TB, cfg annette.EffectConfig, logs *atomic.Int64) *annette.EffectHandler {
 	t.Helper()
 	h := annette.NewEffectHandler(cfg)
 	t.Cleanup(func() { h.Close() })
@@ -76,7 +76,7 @@ func leafEffects(t *testing.T, cfg annette.EffectConfig, logs *atomic.Int64) *an
 }
 
 // effectTree builds the tree sum of the given depth on n.
-func effectTree(t *testing.T, n *annette.Network, depth int64) {
+func effectTree(t testing.TB, n *annette.Network, depth int64) {
 	t.Helper()
 	defineTypes(t, n, treeTypes...)
 	addRules(t, n, effectTreeRules()...)
