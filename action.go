@@ -32,6 +32,13 @@ type RuleContext struct {
 	used    []uint32 // per new agent, bit i set when port i is used
 	links   [][2]linkEnd
 	gen     uint64 // counts the uses of this context; handles carry it
+
+	// The key locks of the call; see actionRunner.lock. held is scratch
+	// space, and locked lists the locks held, in the order taken, in
+	// lockTable.
+	held      []stripeLock
+	locked    []stripeLock
+	lockTable *keyLocks
 }
 
 // Left returns the agent of the rule's Left type.
@@ -296,6 +303,14 @@ type actionRunner struct {
 	name   string
 	action func(*RuleContext) error
 	pool   sync.Pool // *RuleContext, reused between calls
+
+	// The state outside the two agents that the rule declares; see
+	// ActionRule.Reads, Writes and Access, and isolation.go.
+	isolated bool     // the rule declares keys or has an Access function
+	reads    []string // ActionRule.Reads, copied
+	writes   []string // ActionRule.Writes, copied
+	access   func(left, right Agent) Access
+	static   []stripeLock // the stripes of reads and writes, in lock order
 }
 
 // errActionGoexit is the error of a parallel run whose action rule called
@@ -310,6 +325,7 @@ func (r *actionRunner) run(w *engine.Worker, a, b engine.Port) (err error) {
 	*c = RuleContext{
 		n: r.n, w: w, rule: r.name, a: a, b: b, gen: c.gen + 1,
 		ext: c.ext[:0], extUsed: c.extUsed[:0], nodes: c.nodes[:0], used: c.used[:0], links: c.links[:0],
+		held: c.held[:0],
 	}
 	for _, p := range [2]engine.Port{a, b} {
 		if p.IsNode() {
@@ -335,6 +351,15 @@ func (r *actionRunner) run(w *engine.Worker, a, b engine.Port) (err error) {
 		c.w, c.n = nil, nil
 		r.pool.Put(c)
 	}()
+	if r.isolated && r.n.keyLocks != nil {
+		if err := r.lock(c); err != nil {
+			returned = true
+			return err
+		}
+		// Deferred after the function above, so it runs first: the locks
+		// are released on return, on a panic and on runtime.Goexit.
+		defer c.unlock()
+	}
 	actionErr := r.action(c)
 	returned = true
 	if actionErr != nil {
