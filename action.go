@@ -33,10 +33,10 @@ type RuleContext struct {
 	links   [][2]linkEnd
 	gen     uint64 // counts the uses of this context; handles carry it
 
-	// The key locks of the call; see actionRunner.lock. held is scratch
-	// space, and locked lists the locks held, in the order taken, in
-	// lockTable.
-	held      []stripeLock
+	// The key locks of the call (see actionRunner.lock). lockBuf is
+	// scratch space for computing them, and locked lists the locks the
+	// call holds in lockTable, in the order taken.
+	lockBuf   []stripeLock
 	locked    []stripeLock
 	lockTable *keyLocks
 }
@@ -325,7 +325,7 @@ func (r *actionRunner) run(w *engine.Worker, a, b engine.Port) (err error) {
 	*c = RuleContext{
 		n: r.n, w: w, rule: r.name, a: a, b: b, gen: c.gen + 1,
 		ext: c.ext[:0], extUsed: c.extUsed[:0], nodes: c.nodes[:0], used: c.used[:0], links: c.links[:0],
-		held: c.held[:0],
+		lockBuf: c.lockBuf[:0],
 	}
 	for _, p := range [2]engine.Port{a, b} {
 		if p.IsNode() {

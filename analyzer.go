@@ -45,7 +45,7 @@ type AnalyzerConfig struct {
 // was made.
 type AnalyzerStats struct {
 	Analyses  int64 // calls of Batches with at least one call
-	CacheHits int64 // analyses answered from the cache
+	CacheHits int64 // analyses returned from the cache
 	Batches   int64 // batches returned, over all analyses
 }
 
@@ -265,9 +265,9 @@ func (in *interned) signature() string {
 
 // skipSet is a set of batch numbers per key, with a fast search for the
 // first batch at or after b that is not in the set. An entry b → v means
-// that batch b is in the set, and so is every batch from b up to v; the
-// search follows entries and shortens the paths it took, as in a
-// union-find structure.
+// that every batch from b up to v, but not v, is in the set. The search
+// follows entries and shortens the paths it took, as in a union-find
+// structure.
 type skipSet map[uint64]int32
 
 func skipKey(key, batch int32) uint64 { return uint64(key)<<32 | uint64(uint32(batch)) }

@@ -28,7 +28,7 @@ func conflicts(x, y annette.Access) bool {
 	return false
 }
 
-// checkBatches fails t unless batches is a valid answer for calls: every
+// checkBatches fails t unless batches is a valid result for calls: every
 // index in exactly one batch, batches not empty, sorted, within maxBatch
 // (zero for no limit), and no two calls of a batch in conflict.
 func checkBatches(t fatalT, calls []annette.Access, batches [][]int, maxBatch int) {

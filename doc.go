@@ -85,9 +85,9 @@
 // An [ActionRule] may touch state outside its two agents, such as the
 // accounts of a bank held in a Go map. With several workers, two calls
 // of such rules can run at once, so each rule declares the state it
-// touches as keys of an [Access]: Reads and Writes for the keys of every
-// call, and an Access function for keys computed from the two agents'
-// values. Two calls conflict when one writes a key that the other reads
+// touches as keys of an [Access]. Reads and Writes list the keys of every
+// call, and an Access function returns keys computed from the two
+// agents' values. Two calls conflict when one writes a key that the other reads
 // or writes, and a [ParallelNetwork] never runs two conflicting calls at
 // the same time:
 //

@@ -126,8 +126,8 @@ func (r *actionRunner) lock(c *RuleContext) error {
 		if err != nil {
 			return err
 		}
-		c.held = lockOrder(appendStripes(c.held[:0], acc))
-		locks = c.held
+		c.lockBuf = lockOrder(appendStripes(c.lockBuf[:0], acc))
+		locks = c.lockBuf
 	}
 	table := r.n.keyLocks
 	for _, l := range locks {

@@ -36,7 +36,7 @@ type transfer struct {
 // bank is the state outside the net that the bank's rules touch.
 type bank struct {
 	// accounts is filled before a run and only read during it, so the
-	// map itself needs no lock; each account's balance is guarded by its
+	// map itself needs no lock. Each account's balance is guarded by its
 	// key.
 	accounts map[string]*account
 	audit    []string // appended to under the key "audit"
@@ -483,7 +483,7 @@ func TestAccessFailures(t *testing.T) {
 	}
 }
 
-// TestAccessAgents checks that Access sees the two agents, in the rule's
+// TestAccessAgents checks that Access gets the two agents, in the rule's
 // order, with their values, in both Reduce and Step.
 func TestAccessAgents(t *testing.T) {
 	leakCheck(t)

@@ -53,8 +53,9 @@ type ActionRule struct {
 
 	// Reads and Writes name state outside the two agents that every
 	// call of Action reads or writes, as keys of an [Access]. A
-	// ParallelNetwork never runs two calls at once that conflict on a
-	// key. Keys must not be empty.
+	// ParallelNetwork never runs two of its calls at once that conflict
+	// on a key, but the calls of two networks are not kept apart. Keys
+	// must not be empty.
 	Reads, Writes []string
 	// Access, if set, returns the keys that one call touches besides
 	// Reads and Writes, computed from the two agents before the call,
