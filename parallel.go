@@ -394,6 +394,12 @@ func (p *ParallelNetwork) runAll(ctx context.Context, k int, f func(i int)) erro
 // It returns the number of interactions of the round. (Network.Step,
 // the sequential counterpart, carries out a single interaction.)
 //
+// The pairs of action rules that declare keys (ActionRule.Reads, Writes
+// and Access) are split by the analyzer into batches without conflicts.
+// The first batch runs with the other pairs, and each further batch in a
+// round of its own after the one before has ended. MaxBatchWait, the
+// interaction limit and ctx stop these rounds too.
+//
 // When ctx ends during the round, every worker stops before its next
 // pair and Step returns ctx.Err(): the pairs not started stay in the
 // network. In Sequential mode the round runs on one worker.
