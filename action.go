@@ -35,6 +35,13 @@ type RuleContext struct {
 
 	calls     []*EffectCall // effects asked for, submitted at commit
 	callsUsed []bool        // per call, whether its result port is linked (always true for Emit)
+
+	// The key locks of the call (see actionRunner.lock). lockBuf is
+	// scratch space for computing them, and locked lists the locks the
+	// call holds in lockTable, in the order taken.
+	lockBuf   []stripeLock
+	locked    []stripeLock
+	lockTable *keyLocks
 }
 
 // Left returns the agent of the rule's Left type.
@@ -386,6 +393,14 @@ type actionRunner struct {
 	name   string
 	action func(*RuleContext) error
 	pool   sync.Pool // *RuleContext, reused between calls
+
+	// The state outside the two agents that the rule declares; see
+	// ActionRule.Reads, Writes and Access, and isolation.go.
+	isolated bool     // the rule declares keys or has an Access function
+	reads    []string // ActionRule.Reads, copied
+	writes   []string // ActionRule.Writes, copied
+	access   func(left, right Agent) Access
+	static   []stripeLock // the stripes of reads and writes, in lock order
 }
 
 // errActionGoexit is the error of a parallel run whose action rule called
@@ -400,7 +415,7 @@ func (r *actionRunner) run(w *engine.Worker, a, b engine.Port) (err error) {
 	*c = RuleContext{
 		n: r.n, w: w, rule: r.name, a: a, b: b, gen: c.gen + 1,
 		ext: c.ext[:0], extUsed: c.extUsed[:0], nodes: c.nodes[:0], used: c.used[:0], links: c.links[:0],
-		calls: c.calls[:0], callsUsed: c.callsUsed[:0],
+		calls: c.calls[:0], callsUsed: c.callsUsed[:0], lockBuf: c.lockBuf[:0],
 	}
 	for _, p := range [2]engine.Port{a, b} {
 		if p.IsNode() {
@@ -427,6 +442,15 @@ func (r *actionRunner) run(w *engine.Worker, a, b engine.Port) (err error) {
 		clear(c.calls) // submitted calls belong to the handler now
 		r.pool.Put(c)
 	}()
+	if r.isolated && r.n.keyLocks != nil {
+		if err := r.lock(c); err != nil {
+			returned = true
+			return err
+		}
+		// Deferred after the function above, so it runs first: the locks
+		// are released on return, on a panic and on runtime.Goexit.
+		defer c.unlock()
+	}
 	actionErr := r.action(c)
 	returned = true
 	if actionErr != nil {

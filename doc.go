@@ -129,6 +129,48 @@
 // call, and Close. The hook runs once the operation has finished, never
 // inside a run.
 //
+// # Rules that touch shared state
+//
+// An [ActionRule] may touch state outside its two agents, such as the
+// accounts of a bank held in a Go map. With several workers, two calls
+// of such rules can run at once, so each rule declares the state it
+// touches as keys of an [Access]. Reads and Writes list the keys of every
+// call, and an Access function returns keys computed from the two
+// agents' values. Two calls conflict when one writes a key that the other reads
+// or writes, and a [ParallelNetwork] never runs two conflicting calls at
+// the same time:
+//
+//	n.AddRule(annette.ActionRule{
+//		Left: "Transfer", Right: "Go",
+//		Access: func(left, _ annette.Agent) annette.Access {
+//			t := left.Value().(transfer)
+//			return annette.Access{Writes: []string{t.from, t.to}}
+//		},
+//		Action: func(c *annette.RuleContext) error {
+//			t := c.Left().Value().(transfer)
+//			accounts[t.from].balance -= t.amount
+//			accounts[t.to].balance += t.amount
+//			return nil
+//		},
+//	})
+//
+// [ParallelNetwork.Reduce] runs such a call while holding a lock per key,
+// shared by readers and exclusive for a writer, taken in one fixed order
+// and released when the action returns, fails or panics. Keys share 256
+// locks by hash, so calls on different keys can now and then wait for
+// each other. [ParallelNetwork.Step] instead has a
+// [RuleDependencyAnalyzer] split the round's keyed pairs into batches of
+// calls without conflicts and runs the batches one after another. The
+// sequential reducer, and a ParallelNetwork with one worker, run one call
+// at a time and take no locks. Rules that declare nothing cost nothing
+// extra.
+//
+// A key guards what it names, not the container around it. In the
+// example the map of accounts is filled before the run and only read
+// during it, and each account's balance is written under its key. A map
+// that the actions add to or delete from needs a key of its own that
+// every such call writes.
+//
 // # Programs as text
 //
 // An [Interpreter] runs programs written in Inpla's text language (package

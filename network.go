@@ -125,6 +125,11 @@ type Network struct {
 	memBase    int64 // store words when memory was last found above the limit (see memoryFloor)
 	shut       bool  // the ParallelNetwork around n is closed: runs return ErrClosed
 
+	// keyLocks is set while a ParallelNetwork's workers run Reduce in
+	// parallel: action rules that declare keys then lock them. It is
+	// written before the workers start and after they stop.
+	keyLocks *keyLocks
+
 	// running is set while a Step or Reduce runs. Building the net or
 	// changing types and rules then returns ErrRunning, which an action
 	// rule that tries it gets. A run claims it with a compare-and-swap,

@@ -63,6 +63,11 @@ type ParallelConfig struct {
 	// Logger receives debug records of runs (mode switches, errors).
 	// Nil means no logging.
 	Logger *slog.Logger
+	// Analyzer orders, in Step, the calls of action rules that declare
+	// the state they touch (ActionRule.Reads, Writes and Access). Nil
+	// gives the network an analyzer of its own with the default
+	// settings. One analyzer may serve several networks.
+	Analyzer *RuleDependencyAnalyzer
 	// Pool runs the workers. Nil gives the network a pool of its own
 	// with Workers goroutines, closed by Close. A pool given here stays
 	// open after Close; if it has fewer goroutines than Workers, the
@@ -111,6 +116,12 @@ type ParallelNetwork struct {
 	// Network's own were last prepared. The embedded Network's Reduce and
 	// Step prepare only its own worker.
 	prepared uint64
+
+	// isolating is set, when the workers are prepared, if a rule declares
+	// keys (see isolation.go). lockTable holds the keys' locks, made on
+	// the first parallel Reduce that needs them.
+	isolating bool
+	lockTable *keyLocks
 }
 
 // NewParallelNetwork returns an empty network with parallel reducers.
@@ -197,6 +208,7 @@ func (p *ParallelNetwork) claimAll() error {
 			w.Prepare()
 		}
 		p.prepared = p.changes
+		p.isolating = p.declaresKeys()
 	}
 	return nil
 }
@@ -342,6 +354,16 @@ func (n *Network) runError(err error) error {
 // runParallel hands every pending pair to the workers and runs them
 // until normal form or an error.
 func (p *ParallelNetwork) runParallel(ctx context.Context) error {
+	if p.isolating && len(p.workers) > 1 {
+		// Action rules that declare keys lock them (see actionRunner.lock).
+		// The workers start after this write and have stopped before the
+		// deferred one.
+		if p.lockTable == nil {
+			p.lockTable = &keyLocks{}
+		}
+		p.keyLocks = p.lockTable
+		defer func() { p.keyLocks = nil }()
+	}
 	start := p.w.TakeRedexes()
 	for _, w := range p.workers {
 		w.SetShared(true)
@@ -392,6 +414,12 @@ func (p *ParallelNetwork) runAll(ctx context.Context, k int, f func(i int)) erro
 // Effects work as in Network.Step: results that have arrived are fed
 // into the net before the round, and when no pair is left but effects
 // are in flight, Step waits for them.
+//
+// The pairs of action rules that declare keys (ActionRule.Reads, Writes
+// and Access) are split by the analyzer into batches without conflicts.
+// The first batch runs with the other pairs, and each further batch in a
+// round of its own after the one before has ended. MaxBatchWait, the
+// interaction limit and ctx stop these rounds too.
 //
 // When ctx ends during the round, every worker stops before its next
 // pair and Step returns ctx.Err(): the pairs not started stay in the
@@ -454,7 +482,7 @@ func (p *ParallelNetwork) step(ctx context.Context) (int, error) {
 		p.w.PushAll(waiting)
 		p.stats.Interactions += p.interactions() - before
 	}()
-	res := p.round(ctx, batch, deadline)
+	res := p.keyedRound(ctx, batch, deadline)
 	waiting = res.Left
 	// Pairs of the round that waited for an integer used none of the
 	// limit: give their share to pairs held back, as a sequential run
@@ -469,7 +497,7 @@ func (p *ParallelNetwork) step(ctx context.Context) (int, error) {
 		}
 		next := heldBack[:min(room, int64(len(heldBack)))]
 		heldBack = heldBack[len(next):]
-		res = p.round(ctx, next, deadline)
+		res = p.keyedRound(ctx, next, deadline)
 		waiting = append(waiting, res.Left...)
 	}
 	p.w.PushAll(heldBack)
@@ -498,10 +526,7 @@ func (p *ParallelNetwork) step(ctx context.Context) (int, error) {
 // were not started when ctx ended. Sequential mode runs the round on the
 // network's own worker.
 func (p *ParallelNetwork) round(ctx context.Context, batch []engine.Redex, deadline time.Time) engine.Result {
-	k := min(len(p.workers), max(1, len(batch)/p.pcfg.MinBatch))
-	if p.pcfg.Mode == Sequential {
-		k = 1
-	}
+	k := p.roundWorkers(len(batch))
 	workers := p.workers[:k]
 	for _, w := range workers {
 		w.SetShared(k > 1)
@@ -523,6 +548,14 @@ func (p *ParallelNetwork) round(ctx context.Context, batch []engine.Redex, deadl
 		}
 	}
 	return res
+}
+
+// roundWorkers returns the number of workers of a Step round of n pairs.
+func (p *ParallelNetwork) roundWorkers(n int) int {
+	if p.pcfg.Mode == Sequential {
+		return 1
+	}
+	return min(len(p.workers), max(1, n/p.pcfg.MinBatch))
 }
 
 // PerWorker returns the interactions each worker has carried out so far,

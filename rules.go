@@ -31,7 +31,9 @@ type Rule interface {
 //
 // On a ParallelNetwork, the workers call Action concurrently, each for a
 // different pair, so state shared between calls (a counter, a map) needs
-// a mutex or atomic operations. An action that
+// a mutex or atomic operations, or a declaration of what each call
+// touches in Reads, Writes and Access, which lets the network order the
+// calls for it (see the package documentation). An action that
 // returns ErrPending (see RuleContext.IntAt) is called again for the same
 // pair later, so its side effects outside the net happen once per call:
 // read the integers it needs before making them. During the action, the
@@ -48,6 +50,19 @@ type ActionRule struct {
 	Left   string
 	Right  string
 	Action func(c *RuleContext) error
+
+	// Reads and Writes name state outside the two agents that every
+	// call of Action reads or writes, as keys of an [Access]. A
+	// ParallelNetwork never runs two of its calls at once that conflict
+	// on a key, but the calls of two networks are not kept apart. Keys
+	// must not be empty.
+	Reads, Writes []string
+	// Access, if set, returns the keys that one call touches besides
+	// Reads and Writes, computed from the two agents before the call,
+	// such as the accounts named by their values. The agents are valid
+	// during the call of Access only; Access must not change them or
+	// keep them. An empty key fails the interaction with a *RuleError.
+	Access func(left, right Agent) Access
 }
 
 // RewriteRule is a rule written as a template, compiled once when it is
@@ -268,7 +283,10 @@ func (r ActionRule) compile(n *Network) (*engine.Rule, error) {
 		return nil, errIntInt(r.Name)
 	}
 	rc := &actionRunner{n: n, name: r.Name, action: r.Action}
-	return &engine.Rule{Name: r.Name, Left: left, Right: right, Kind: engine.RuleNative, Native: rc.run, Slow: true}, nil
+	if err := rc.declare(r.Reads, r.Writes, r.Access); err != nil {
+		return nil, fmt.Errorf("rule %s: %w", r.Name, err)
+	}
+	return &engine.Rule{Name: r.Name, Left: left, Right: right, Kind: engine.RuleNative, Native: rc.run, Slow: true, Owner: rc}, nil
 }
 
 func (r RewriteRule) compile(n *Network) (*engine.Rule, error) {

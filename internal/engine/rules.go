@@ -29,6 +29,11 @@ type Rule struct {
 	// Builtin rules are found after user rules and before wildcard rules.
 	Builtin bool
 
+	// Owner is the value that made the rule, for its maker's use; the
+	// engine does not read it. Package annette stores its action rules'
+	// runners here.
+	Owner any
+
 	// Slow marks a native rule that runs a user's Go function, which can
 	// take long: a run checks its context after each call, instead of
 	// every 256 interactions.

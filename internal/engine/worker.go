@@ -432,6 +432,21 @@ func (w *Worker) interact(a, b Port) error {
 	return nil
 }
 
+// RuleFor returns the rule that applies to the active pair r, with the
+// pair's two agents in the rule's order, or a nil rule if none applies.
+// It uses the rule table of w's last Prepare.
+func (w *Worker) RuleFor(r Redex) (rule *Rule, a, b Port) {
+	rule, swap := w.tab.lookup(r.A.Type(), r.B.Type())
+	if swap {
+		return rule, r.B, r.A
+	}
+	return rule, r.A, r.B
+}
+
+// Fault returns the error for the pair (a, b) failing with err, as a
+// run reports it: a *Fault naming the rule and both types.
+func (w *Worker) Fault(a, b Port, err error) error { return w.fault(a, b, err) }
+
 // failure turns the error of a rule applied to the pair (a, b) into
 // ErrPending, for a pair that must wait, or into a *Fault naming the rule
 // and both types.

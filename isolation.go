@@ -1,0 +1,295 @@
+package annette
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"hash/maphash"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/annette-go/annette/internal/engine"
+)
+
+// This file keeps the calls of action rules that declare state outside
+// their two agents (ActionRule.Reads, Writes and Access) apart from each
+// other when several workers run. ParallelNetwork.Reduce runs such a call
+// while it holds locks on its keys. ParallelNetwork.Step instead has a
+// RuleDependencyAnalyzer split the round's keyed pairs into batches of
+// calls that do not conflict, and runs the batches one after another.
+
+// lockStripes is the number of locks that keys share. Two keys that hash
+// to one stripe can make two calls wait for each other although their
+// keys differ; that costs time but never correctness.
+const lockStripes = 256
+
+// keySeed hashes keys to stripes, the same way in every network of the
+// process, so that rules can hash their static keys when they are added.
+var keySeed = maphash.MakeSeed()
+
+// stripeLock is one lock a call takes: a stripe, for writing or reading.
+type stripeLock struct {
+	stripe uint32
+	write  bool
+}
+
+// keyLocks are the locks of one ParallelNetwork's keys, one per stripe.
+// Each lock sits on its own cache line, so that workers locking
+// neighbouring stripes do not slow each other down.
+type keyLocks struct {
+	stripes [lockStripes]struct {
+		sync.RWMutex
+		_ [64 - 24]byte
+	}
+}
+
+// appendStripes appends the locks for the keys of a.
+func appendStripes(dst []stripeLock, a Access) []stripeLock {
+	for _, k := range a.Writes {
+		dst = append(dst, stripeLock{uint32(maphash.String(keySeed, k) % lockStripes), true})
+	}
+	for _, k := range a.Reads {
+		dst = append(dst, stripeLock{uint32(maphash.String(keySeed, k) % lockStripes), false})
+	}
+	return dst
+}
+
+// lockOrder sorts locks by stripe and keeps one lock per stripe, for
+// writing if any of its keys is written. Every call takes its locks in
+// this one order, so no two calls wait for each other in a cycle.
+func lockOrder(locks []stripeLock) []stripeLock {
+	slices.SortFunc(locks, func(x, y stripeLock) int {
+		if c := cmp.Compare(x.stripe, y.stripe); c != 0 {
+			return c
+		}
+		switch {
+		case x.write == y.write:
+			return 0
+		case x.write:
+			return -1
+		}
+		return 1
+	})
+	return slices.CompactFunc(locks, func(x, y stripeLock) bool { return x.stripe == y.stripe })
+}
+
+// declare checks and records the state a rule declares.
+func (r *actionRunner) declare(reads, writes []string, access func(left, right Agent) Access) error {
+	for _, set := range []struct {
+		field string
+		keys  []string
+	}{{"Reads", reads}, {"Writes", writes}} {
+		for i, k := range set.keys {
+			if k == "" {
+				return errorf("key %d of %s is empty; keys name the state a call touches", i, set.field)
+			}
+		}
+	}
+	r.reads, r.writes, r.access = slices.Clone(reads), slices.Clone(writes), access
+	r.isolated = len(reads) > 0 || len(writes) > 0 || access != nil
+	r.static = lockOrder(appendStripes(nil, Access{Reads: r.reads, Writes: r.writes}))
+	return nil
+}
+
+// errEmptyKey is the error of a call whose Access function returned an
+// empty key.
+var errEmptyKey = errors.New("Access returned an empty key")
+
+// callAccess returns the keys of one call, Reads and Writes included,
+// for the agents left and right. It fails on an empty key.
+func (r *actionRunner) callAccess(left, right Agent) (Access, error) {
+	acc := Access{Reads: r.reads, Writes: r.writes}
+	if r.access == nil {
+		return acc, nil
+	}
+	dyn := r.access(left, right)
+	for _, keys := range [2][]string{dyn.Reads, dyn.Writes} {
+		if slices.Contains(keys, "") {
+			return Access{}, errEmptyKey
+		}
+	}
+	acc.Reads = append(slices.Clip(acc.Reads), dyn.Reads...)
+	acc.Writes = append(slices.Clip(acc.Writes), dyn.Writes...)
+	return acc, nil
+}
+
+// lock takes the key locks of the call that c is for, blocking until
+// every call that conflicts with it on a stripe has released them. The
+// caller releases them with c.unlock. A panic in the rule's Access
+// function propagates, with no lock held.
+func (r *actionRunner) lock(c *RuleContext) error {
+	locks := r.static
+	if r.access != nil {
+		acc, err := r.callAccess(c.Left(), c.Right())
+		if err != nil {
+			return err
+		}
+		c.lockBuf = lockOrder(appendStripes(c.lockBuf[:0], acc))
+		locks = c.lockBuf
+	}
+	table := r.n.keyLocks
+	for _, l := range locks {
+		if l.write {
+			table.stripes[l.stripe].Lock()
+		} else {
+			table.stripes[l.stripe].RLock()
+		}
+	}
+	// From here until unlock, the action has these stripes to itself
+	// (writes) or shares them with readers only: every write another call
+	// made under a stripe's lock happened before this call's lock.
+	c.locked, c.lockTable = locks, table
+	return nil
+}
+
+// unlock releases the locks taken by lock, in the reverse order.
+func (c *RuleContext) unlock() {
+	for i := len(c.locked) - 1; i >= 0; i-- {
+		l := c.locked[i]
+		if l.write {
+			c.lockTable.stripes[l.stripe].Unlock()
+		} else {
+			c.lockTable.stripes[l.stripe].RUnlock()
+		}
+	}
+	c.locked, c.lockTable = nil, nil
+}
+
+// declaresKeys reports whether any rule of p declares state outside its
+// two agents.
+func (p *ParallelNetwork) declaresKeys() bool {
+	for _, r := range p.net.Rules.Rules() {
+		if ar, ok := r.Owner.(*actionRunner); ok && ar.isolated {
+			return true
+		}
+	}
+	return false
+}
+
+// Analyzer returns the analyzer that orders Step's pairs whose rules
+// declare keys: ParallelConfig.Analyzer, or the network's own, made on
+// first use. Its Stats report the batches of every Step so far.
+func (p *ParallelNetwork) Analyzer() *RuleDependencyAnalyzer {
+	if p.pcfg.Analyzer == nil {
+		p.pcfg.Analyzer = NewRuleDependencyAnalyzer(AnalyzerConfig{})
+	}
+	return p.pcfg.Analyzer
+}
+
+// keyedRound runs batch as round does, keeping apart the calls of rules
+// that declare keys. The analyzer splits those pairs into batches of
+// calls that do not conflict. The first batch runs in one round with the
+// pairs of the other rules, and each further batch in a round of its
+// own, after the round before it has ended. Rounds stop as Step's do: on
+// an error, when ctx ends, or once the deadline has passed and a pair of
+// this call has been carried out. The pairs of the rounds not run are
+// returned in Left.
+//
+// With one worker, or without keyed rules, it is round.
+func (p *ParallelNetwork) keyedRound(ctx context.Context, batch []engine.Redex, deadline time.Time) engine.Result {
+	if !p.isolating || p.roundWorkers(len(batch)) == 1 {
+		return p.round(ctx, batch, deadline)
+	}
+	plain, keyed, calls, err := p.splitKeyed(batch)
+	if err != nil {
+		return engine.Result{Err: err, Left: batch}
+	}
+	if len(keyed) == 0 {
+		return p.round(ctx, plain, deadline)
+	}
+	groups := p.Analyzer().Batches(calls)
+	pick := func(g []int) []engine.Redex {
+		out := make([]engine.Redex, len(g))
+		for k, i := range g {
+			out[k] = keyed[i]
+		}
+		return out
+	}
+
+	var res engine.Result
+	started := 0 // groups[:started] have been handed to a round
+	finished := false
+	defer func() {
+		if finished {
+			return
+		}
+		// runtime.Goexit in an action that a one-worker round ran on the
+		// caller's goroutine: keep the pairs of this call in the net. The
+		// round that was running put its own pairs back on the worker.
+		p.w.PushAll(res.Left)
+		for _, g := range groups[started:] {
+			p.w.PushAll(pick(g))
+		}
+	}()
+	before := p.interactions()
+	first := append(plain, pick(groups[0])...)
+	started = 1
+	res = p.round(ctx, first, deadline)
+	for started < len(groups) {
+		late := !deadline.IsZero() && time.Now().After(deadline) && p.interactions() > before
+		if res.Err != nil || late {
+			break
+		}
+		g := groups[started]
+		started++
+		r := p.round(ctx, pick(g), deadline)
+		res.Err = r.Err
+		res.Left = append(res.Left, r.Left...)
+	}
+	for _, g := range groups[started:] {
+		res.Left = append(res.Left, pick(g)...)
+	}
+	finished = true
+	return res
+}
+
+// splitKeyed separates the pairs of batch whose rules declare keys, and
+// returns the keys of each of their calls. An Access function that fails
+// or panics fails the split with the error of its pair.
+func (p *ParallelNetwork) splitKeyed(batch []engine.Redex) (plain, keyed []engine.Redex, calls []Access, err error) {
+	for _, rx := range batch {
+		rule, a, b := p.w.RuleFor(rx)
+		ar, ok := ruleRunner(rule)
+		if !ok || !ar.isolated {
+			plain = append(plain, rx)
+			continue
+		}
+		acc, err := p.accessOf(ar, a, b)
+		if err != nil {
+			return nil, nil, nil, p.w.Fault(a, b, err)
+		}
+		keyed = append(keyed, rx)
+		calls = append(calls, acc)
+	}
+	return plain, keyed, calls, nil
+}
+
+// ruleRunner returns the runner of an action rule.
+func ruleRunner(rule *engine.Rule) (*actionRunner, bool) {
+	if rule == nil {
+		return nil, false
+	}
+	ar, ok := rule.Owner.(*actionRunner)
+	return ar, ok
+}
+
+// accessOf calls ar's Access for the agents a and b outside a run,
+// turning a panic into a *PanicError.
+func (p *ParallelNetwork) accessOf(ar *actionRunner, a, b engine.Port) (acc Access, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	// The handles carry no builder epoch, so Connect rejects them as
+	// stale.
+	left := Agent{n: p.Network, p: a, id: -1, epoch: staleEpoch}
+	right := Agent{n: p.Network, p: b, id: -1, epoch: staleEpoch}
+	return ar.callAccess(left, right)
+}
+
+// staleEpoch is the builder epoch of agent handles given to Access
+// functions by Step, which no builder reaches.
+const staleEpoch = ^uint64(0)
