@@ -115,7 +115,8 @@
 // Delivery is synchronous, on the publisher's goroutine, and a panicking
 // plugin or listener is recovered and returned as an error. The
 // [ParallelPlugin] makes parallel networks that share one [WorkerPool]
-// and one [EffectHandler], and publish their events on the host:
+// and one [EffectHandler] and [RuleDependencyAnalyzer], and publish
+// their events on the host:
 //
 //	host := annette.NewPluginHost(annette.PluginHostConfig{})
 //	defer host.Close() // closes the plugin, its networks and its pool

@@ -33,6 +33,10 @@ type ParallelPluginConfig struct {
 	// Effects holds the settings of the EffectHandler that Init creates.
 	// The plugin's networks use it unless their Config sets Effects.
 	Effects EffectConfig
+	// Analyzer holds the settings of the RuleDependencyAnalyzer that
+	// Init creates. The plugin's networks share it, and with it its
+	// cache, unless Network.Analyzer is set.
+	Analyzer AnalyzerConfig
 }
 
 // ParallelPlugin is a [Plugin] that makes [ParallelNetwork] values
@@ -53,6 +57,7 @@ type ParallelPlugin struct {
 	host   *PluginHost              // the view passed to Init, nil before
 	pool   *WorkerPool              // created by Init
 	fx     *EffectHandler           // created by Init
+	an     *RuleDependencyAnalyzer  // created by Init
 	nets   map[int]*ParallelNetwork // networks made and not closed, by number
 	nextID int                      // number of networks made so far
 	closed bool                     // Close has begun
@@ -69,7 +74,7 @@ func NewParallelPlugin(cfg ParallelPluginConfig) *ParallelPlugin {
 // Name returns ParallelPluginName.
 func (p *ParallelPlugin) Name() string { return ParallelPluginName }
 
-// Init creates the shared pool and the effect handler. It fails if cfg.Network.Pool is set, a
+// Init creates the shared pool, the effect handler and the analyzer. It fails if cfg.Network.Pool is set, a
 // count in cfg.Pool is negative, or p was already initialised.
 func (p *ParallelPlugin) Init(h *PluginHost) error {
 	if p.cfg.Network.Pool != nil {
@@ -91,8 +96,20 @@ func (p *ParallelPlugin) Init(h *PluginHost) error {
 	p.host = h
 	p.pool = NewWorkerPool(p.cfg.Pool)
 	p.fx = NewEffectHandler(p.cfg.Effects)
+	p.an = p.cfg.Network.Analyzer
+	if p.an == nil {
+		p.an = NewRuleDependencyAnalyzer(p.cfg.Analyzer)
+	}
 	p.nets = map[int]*ParallelNetwork{}
 	return nil
+}
+
+// Analyzer returns the rule dependency analyzer that the plugin's
+// networks share, or nil before Init.
+func (p *ParallelPlugin) Analyzer() *RuleDependencyAnalyzer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.an
 }
 
 // Effects returns the plugin's effect handler, or nil before Init.
@@ -152,6 +169,7 @@ func (p *ParallelPlugin) NewNetwork(cfg Config) (*ParallelNetwork, error) {
 	}
 	pcfg := p.cfg.Network
 	pcfg.Pool = p.pool
+	pcfg.Analyzer = p.an
 	n := NewParallelNetwork(cfg, pcfg)
 	p.nets[id] = n
 	return n, nil

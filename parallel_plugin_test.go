@@ -307,3 +307,16 @@ func TestParallelPluginEffects(t *testing.T) {
 		t.Errorf("Handle after the host's Close = %v, want ErrEffectsClosed", err)
 	}
 }
+
+func TestParallelPluginSharedAnalyzer(t *testing.T) {
+	leakCheck(t)
+	h, pp := newParallelHost(t, annette.ParallelPluginConfig{Analyzer: annette.AnalyzerConfig{MaxBatch: 8}})
+	defer h.Close()
+	n1, err := pp.NewNetwork(annette.Config{})
+	must(t, err)
+	n2, err := pp.NewNetwork(annette.Config{})
+	must(t, err)
+	if pp.Analyzer() == nil || n1.Analyzer() != pp.Analyzer() || n2.Analyzer() != pp.Analyzer() {
+		t.Errorf("analyzers: plugin %p, networks %p and %p; want one analyzer", pp.Analyzer(), n1.Analyzer(), n2.Analyzer())
+	}
+}
