@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -57,9 +59,11 @@ type EffectCall struct {
 }
 
 // EffectFunc handles one effect. Its result, for an effect from
-// Request, goes back into the net: an integer (any Go integer type, or
-// a *Term of kind IntTerm) or a *Term of agents and integers, which is
-// built in place of the result's port. The context ends when the
+// Request, goes back into the net: an integer (a value of any integer
+// kind, or a *Term of kind IntTerm) or a *Term of agents and integers,
+// which is built in place of the result's port. A sub-term that the
+// *Term reaches twice is built twice. Building counts against the
+// network's MaxLiveAgents and MaxMemory. The context ends when the
 // EffectHandler is closed.
 type EffectFunc func(ctx context.Context, call *EffectCall) (any, error)
 
@@ -116,10 +120,12 @@ type EffectHandler struct {
 	ctx    context.Context // ends at Close; handlers get it
 	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	routes map[string]*effectRoute // by registered type
-	closed bool
-	tasks  sync.WaitGroup // batches and timers in flight
+	mu      sync.Mutex
+	routes  map[string]*effectRoute // by registered type
+	ready   []*effectRoute          // routes with a batch to run, oldest first
+	runners int                     // runner tasks on the pool, at most cfg.Workers
+	closed  bool
+	tasks   sync.WaitGroup // runners and timers in flight
 
 	emitted, handled, failed, batches atomic.Int64
 }
@@ -133,14 +139,14 @@ type effectRoute struct {
 	batchFn BatchEffectFunc
 	queue   []*EffectCall // waiting, in no order; taken by priority
 	seq     uint64        // effects received
-	running bool          // a batch of this route is queued or running
+	running bool          // r is on the ready list or a runner runs its batch
 	timer   *time.Timer   // armed while queue waits for BatchWait
 }
 
 // EffectStats counts what an EffectHandler did since it was made.
 type EffectStats struct {
 	Emitted int64 // effects rules asked for
-	Handled int64 // effects whose handler returned without error
+	Handled int64 // effects whose handler returned without error, even if the network then could not build the result
 	Failed  int64 // effects whose handler failed or panicked, or that Close cut off
 	Batches int64 // calls of handlers (a single-effect handler's batch counts once)
 }
@@ -274,10 +280,11 @@ func (h *EffectHandler) check(typ string) error {
 }
 
 // submit queues calls, which an interaction has just committed, and
-// starts the batches that can start. A call whose route went away, or
-// that arrives after Close, fails at once.
+// starts runners for the routes that became ready. A call whose route
+// went away, or that arrives after Close, fails at once. submit never
+// blocks: it runs inside an interaction.
 func (h *EffectHandler) submit(calls []*EffectCall) {
-	var start []*effectRoute
+	runners := 0
 	h.mu.Lock()
 	for _, c := range calls {
 		h.emitted.Add(1)
@@ -294,17 +301,17 @@ func (h *EffectHandler) submit(calls []*EffectCall) {
 		r.seq++
 		c.Seq = r.seq
 		r.queue = append(r.queue, c)
-		if !r.running && (h.cfg.BatchWait <= 0 || len(r.queue) >= h.cfg.MaxBatch || c.sess.idle.Load()) {
-			h.claim(r)
-			start = append(start, r)
-		} else if !r.running && r.timer == nil {
+		if r.running {
+			continue
+		}
+		if h.cfg.BatchWait <= 0 || len(r.queue) >= h.cfg.MaxBatch || c.sess.idle.Load() {
+			runners += h.makeReady(r)
+		} else if r.timer == nil {
 			h.arm(r)
 		}
 	}
 	h.mu.Unlock()
-	for _, r := range start {
-		h.start(r)
-	}
+	h.startRunners(runners)
 }
 
 // arm starts r's BatchWait timer. The caller holds h.mu.
@@ -320,85 +327,146 @@ func (h *EffectHandler) arm(r *effectRoute) {
 			return
 		}
 		r.timer = nil
-		r.running = true
-		h.tasks.Add(1) // for start's task, while the timer's count holds Close
+		runners := h.makeReady(r)
 		h.mu.Unlock()
-		h.start(r)
+		h.startRunners(runners)
 	})
 }
 
-// claim marks r as running, for a batch that start will run, and stops
-// its timer. The caller holds h.mu, so the count it adds for start's
-// task is taken before Close can begin to wait.
-func (h *EffectHandler) claim(r *effectRoute) {
+// makeReady stops r's timer, marks r as running and puts it on the list
+// of routes that have a batch to run. It returns 1 if a runner must be
+// started for it, and 0 if the runners already at work will take it.
+// The caller holds h.mu and, for a returned 1, calls startRunners; the
+// count added to tasks here, under h.mu, is taken before Close can begin
+// to wait.
+func (h *EffectHandler) makeReady(r *effectRoute) int {
 	if r.timer != nil && r.timer.Stop() {
 		h.tasks.Done()
 	}
 	r.timer = nil
 	r.running = true
+	h.ready = append(h.ready, r)
+	if h.runners >= h.cfg.Workers {
+		return 0
+	}
+	h.runners++
 	h.tasks.Add(1)
+	return 1
 }
 
-// flush starts a batch on every route that has effects waiting, without
+// flush makes every route with effects waiting ready at once, without
 // waiting for BatchWait: a network waits for their results.
 func (h *EffectHandler) flush() {
-	var start []*effectRoute
+	runners := 0
 	h.mu.Lock()
-	for _, r := range h.routes {
-		if !r.running && len(r.queue) > 0 && !h.closed {
-			h.claim(r)
-			start = append(start, r)
+	if !h.closed {
+		for _, r := range h.routes {
+			if !r.running && len(r.queue) > 0 {
+				runners += h.makeReady(r)
+			}
 		}
 	}
 	h.mu.Unlock()
-	for _, r := range start {
-		h.start(r)
-	}
+	h.startRunners(runners)
 }
 
-// start runs batches of r on the pool until r's queue is empty, or until
-// the rest should wait for BatchWait. r.running is set, so r has at most
-// one task queued or running, and the pool's queue never fills with
-// tasks of one route. The caller has called claim.
-func (h *EffectHandler) start(r *effectRoute) {
-	err := h.pool.Submit(h.ctx, func(ctx context.Context, _ int) error {
-		defer h.tasks.Done()
-		for {
-			batch := h.take(r)
-			if batch == nil {
-				return nil
-			}
-			h.runBatch(ctx, r, batch)
+// startRunners submits k runners to the pool. There are never more
+// runners than the pool has goroutines, so Submit does not block.
+func (h *EffectHandler) startRunners(k int) {
+	for range k {
+		if err := h.pool.Submit(h.ctx, h.runner); err != nil {
+			// Close has begun: it fails what is queued.
+			h.mu.Lock()
+			h.runners--
+			h.mu.Unlock()
+			h.tasks.Done()
+			h.failQueued()
 		}
-	})
-	if err != nil {
-		// Close has begun: it fails what is queued.
-		h.tasks.Done()
-		h.mu.Lock()
-		r.running = false
-		h.mu.Unlock()
-		h.failQueued()
 	}
 }
 
-// take removes the next batch from r's queue, highest priority first and
-// then oldest first, or returns nil and clears r.running when the queue
-// is empty, or when BatchWait should let it fill while its networks are
-// busy.
-func (h *EffectHandler) take(r *effectRoute) []*EffectCall {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(r.queue) == 0 || h.closed {
-		r.running = false
-		return nil
+// errHandlerGoexit is the error of the effects of a batch whose handler
+// called runtime.Goexit.
+var errHandlerGoexit = errors.New("the handler called runtime.Goexit")
+
+// runner runs batches of the ready routes, one route at a time and in
+// the order they became ready, until none is left. A route whose queue
+// still holds effects after a batch goes to the back of the list, so
+// that one busy handler does not keep the others waiting.
+func (h *EffectHandler) runner(ctx context.Context, _ int) error {
+	var (
+		r        *effectRoute
+		rest     []*EffectCall // calls of the batch not finished yet
+		returned bool
+	)
+	defer func() {
+		if !returned {
+			// runtime.Goexit in a handler ends this goroutine; the pool
+			// replaces it. Fail what the handler did not finish and put
+			// the route back, so that its later effects still run.
+			for _, c := range rest {
+				h.finish(c, nil, errHandlerGoexit)
+			}
+			h.mu.Lock()
+			h.runners--
+			h.requeue(r)
+			runners := 0
+			if len(h.ready) > 0 && h.runners < h.cfg.Workers && !h.closed {
+				h.runners++
+				h.tasks.Add(1)
+				runners = 1
+			}
+			h.mu.Unlock()
+			h.startRunners(runners)
+		}
+		h.tasks.Done()
+	}()
+	for {
+		h.mu.Lock()
+		if h.closed || len(h.ready) == 0 {
+			h.runners--
+			h.mu.Unlock()
+			returned = true
+			return nil
+		}
+		r = h.ready[0]
+		h.ready = slices.Delete(h.ready, 0, 1)
+		batch := h.take(r)
+		fn, batchFn := r.fn, r.batchFn
+		h.mu.Unlock()
+
+		rest = batch
+		h.runBatch(ctx, r.pattern, fn, batchFn, &rest)
+
+		h.mu.Lock()
+		h.requeue(r)
+		r = nil
+		h.mu.Unlock()
 	}
-	if h.cfg.BatchWait > 0 && len(r.queue) < h.cfg.MaxBatch && !anyIdle(r.queue) {
+}
+
+// requeue puts r, whose batch has run, back on the ready list if effects
+// wait for it, or else marks it idle. While its networks are busy, a
+// queue shorter than MaxBatch waits for BatchWait first. The caller
+// holds h.mu.
+func (h *EffectHandler) requeue(r *effectRoute) {
+	switch {
+	case r == nil:
+	case len(r.queue) == 0 || h.closed:
+		r.running = false
+	case h.cfg.BatchWait > 0 && len(r.queue) < h.cfg.MaxBatch && !anyIdle(r.queue):
 		r.running = false
 		if r.timer == nil {
 			h.arm(r)
 		}
-		return nil
+	default:
+		h.ready = append(h.ready, r)
 	}
+}
+
+// take removes the next batch from r's queue: up to MaxBatch effects,
+// highest priority first and then oldest first. The caller holds h.mu.
+func (h *EffectHandler) take(r *effectRoute) []*EffectCall {
 	slices.SortFunc(r.queue, func(a, b *EffectCall) int {
 		if c := cmp.Compare(b.Priority, a.Priority); c != 0 {
 			return c
@@ -422,18 +490,19 @@ func anyIdle(calls []*EffectCall) bool {
 	return false
 }
 
-// runBatch calls r's handler on a batch and hands each result to the
-// session of the network that asked for it.
-func (h *EffectHandler) runBatch(ctx context.Context, r *effectRoute, batch []*EffectCall) {
-	h.mu.Lock()
-	fn, batchFn := r.fn, r.batchFn
-	h.mu.Unlock()
+// runBatch calls a route's handler on the calls in *rest and hands each
+// result to the session of the network that asked for it. It removes
+// each call from *rest once finished, so that the runner can fail the
+// others if the handler calls runtime.Goexit.
+func (h *EffectHandler) runBatch(ctx context.Context, pattern string, fn EffectFunc, batchFn BatchEffectFunc, rest *[]*EffectCall) {
 	h.batches.Add(1)
+	batch := *rest
 	if batchFn != nil {
 		results, err := callBatch(ctx, batchFn, batch)
 		if err == nil && len(results) > len(batch) {
-			err = fmt.Errorf("batch handler for %s returned %d results for %d effects", r.pattern, len(results), len(batch))
+			err = fmt.Errorf("batch handler for %s returned %d results for %d effects", pattern, len(results), len(batch))
 		}
+		*rest = nil
 		for i, c := range batch {
 			var v any
 			if err == nil && i < len(results) {
@@ -443,8 +512,9 @@ func (h *EffectHandler) runBatch(ctx context.Context, r *effectRoute, batch []*E
 		}
 		return
 	}
-	for _, c := range batch {
+	for i, c := range batch {
 		v, err := callOne(ctx, fn, c)
+		*rest = batch[i+1:]
 		h.finish(c, v, err)
 	}
 }
@@ -490,7 +560,9 @@ func (h *EffectHandler) failQueued() {
 		for _, r := range h.routes {
 			cut = append(cut, r.queue...)
 			r.queue = nil
+			r.running = false
 		}
+		h.ready = nil
 	}
 	h.mu.Unlock()
 	for _, c := range cut {
@@ -515,7 +587,8 @@ func (h *EffectHandler) Pool() *WorkerPool { return h.pool }
 // waiting with ErrEffectsClosed, waits for the handlers that are
 // running, and stops the pool. A network waiting for results gets the
 // failures as an *EffectError. Close returns when every goroutine of the
-// EffectHandler has exited; a second Close does nothing.
+// EffectHandler has exited; a second Close does nothing. Do not call it
+// from a handler: it would wait for that handler to return.
 func (h *EffectHandler) Close() error {
 	h.mu.Lock()
 	if h.closed {
@@ -625,6 +698,11 @@ func (n *Network) deliverEffects(ctx context.Context, wait bool) (int, error) {
 		}
 		done, _ = s.take()
 	}
+	if len(done) > 0 {
+		// A result may bring an integer that a pair waiting on the
+		// network's worker needs: let such pairs be tried again.
+		n.w.ResetRetry()
+	}
 	var errs []error
 	for _, r := range done {
 		c := r.call
@@ -637,6 +715,9 @@ func (n *Network) deliverEffects(ctx context.Context, wait bool) (int, error) {
 		}
 	}
 	n.stats.Effects += int64(len(done))
+	if len(errs) == 1 {
+		return len(done), errs[0]
+	}
 	return len(done), errors.Join(errs...)
 }
 
@@ -648,96 +729,128 @@ func (n *Network) buildResult(v any, cell engine.Port) error {
 	if err != nil {
 		return err
 	}
-	if err := n.checkTerm(t); err != nil {
+	agents, words, err := n.checkTerm(t)
+	if err != nil {
 		return err
+	}
+	if n.cfg.MaxLiveAgents > 0 && n.live()+agents > n.cfg.MaxLiveAgents {
+		return &LimitError{Err: ErrAgentLimit, Limit: n.cfg.MaxLiveAgents}
+	}
+	limit := engine.MemoryLimit(n.cfg.MaxMemory / 8)
+	if n.net.Store.Words()+words > max(limit, n.memoryFloor()) {
+		return &LimitError{Err: ErrMemoryLimit, Limit: limit * 8}
+	}
+	if t.Kind == IntTerm {
+		if end := n.wireEnd(cell); end.IsInt() {
+			other, _ := n.w.IntValue(end)
+			return fmt.Errorf("the result %d would meet the integer %d, and no rule reduces two integers", t.Int, other)
+		}
 	}
 	n.w.Link(n.buildTerm(t), cell)
 	return nil
 }
 
-// resultTerm converts a handler's result to a term.
+// wireEnd returns what is at the far end of the wire whose held end is
+// cell, following wires joined to it, or engine.None if nothing is.
+func (n *Network) wireEnd(cell engine.Port) engine.Port {
+	for {
+		v := n.w.Cell(cell)
+		if v == engine.None || !v.IsVar() {
+			return v
+		}
+		cell = v
+	}
+}
+
+// resultTerm converts a handler's result to a term: a *Term, a Term or a
+// value of any integer kind, named integer types included.
 func resultTerm(v any) (*Term, error) {
 	switch x := v.(type) {
+	case nil:
+		return nil, errors.New("the handler returned no result for a Request")
 	case *Term:
 		if x == nil {
-			break
+			return nil, errors.New("the handler returned a nil *Term for a Request")
 		}
 		return x, nil
 	case Term:
 		return &x, nil
-	case int:
-		return &Term{Kind: IntTerm, Int: int64(x)}, nil
-	case int8:
-		return &Term{Kind: IntTerm, Int: int64(x)}, nil
-	case int16:
-		return &Term{Kind: IntTerm, Int: int64(x)}, nil
-	case int32:
-		return &Term{Kind: IntTerm, Int: int64(x)}, nil
-	case int64:
-		return &Term{Kind: IntTerm, Int: x}, nil
-	case uint8:
-		return &Term{Kind: IntTerm, Int: int64(x)}, nil
-	case uint16:
-		return &Term{Kind: IntTerm, Int: int64(x)}, nil
-	case uint32:
-		return &Term{Kind: IntTerm, Int: int64(x)}, nil
-	case uint:
-		if uint64(x) > 1<<63-1 {
-			return nil, fmt.Errorf("result %d does not fit in an int64", x)
-		}
-		return &Term{Kind: IntTerm, Int: int64(x)}, nil
-	case uint64:
-		if x > 1<<63-1 {
-			return nil, fmt.Errorf("result %d does not fit in an int64", x)
-		}
-		return &Term{Kind: IntTerm, Int: int64(x)}, nil
 	}
-	if v == nil {
-		return nil, errors.New("the handler returned no result for a Request")
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return &Term{Kind: IntTerm, Int: rv.Int()}, nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		u := rv.Uint()
+		if u > math.MaxInt64 {
+			return nil, fmt.Errorf("result %d does not fit in an int64", u)
+		}
+		return &Term{Kind: IntTerm, Int: int64(u)}, nil
 	}
 	return nil, fmt.Errorf("result of type %T: want an integer or a *Term", v)
 }
 
 // checkTerm checks that t can be built: a tree of agents of known types
-// with the right number of arguments and of integers.
-func (n *Network) checkTerm(t *Term) error {
+// with the right number of arguments, and of integers without any. It
+// returns the number of agents and of store words that building it
+// takes. A sub-term reached twice is built twice, and counted twice.
+func (n *Network) checkTerm(root *Term) (agents, words int64, err error) {
+	type size struct{ agents, words int64 }
 	type frame struct {
 		t    *Term
 		exit bool
 	}
+	sizes := map[*Term]size{}
 	onPath := map[*Term]bool{}
-	stack := []frame{{t: t}}
+	stack := []frame{{t: root}}
 	for len(stack) > 0 {
 		f := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
+		t := f.t
 		if f.exit {
-			delete(onPath, f.t)
+			delete(onPath, t)
+			sz := size{words: 1} // an integer may take a cell
+			if t.Kind == AgentTerm {
+				id, _ := n.net.Types.Lookup(t.Type)
+				sz = size{agents: 1, words: int64(n.net.Types.Info(id).Words())}
+			}
+			for _, a := range t.Args {
+				// Saturate: a shared sub-term can double the size at
+				// each level.
+				sz.agents = min(sz.agents+sizes[a].agents, math.MaxInt64/4)
+				sz.words = min(sz.words+sizes[a].words, math.MaxInt64/4)
+			}
+			sizes[t] = sz
 			continue
 		}
-		t := f.t
 		if t == nil {
-			return errors.New("result term has a nil argument")
+			return 0, 0, errors.New("result term has a nil argument")
+		}
+		if _, ok := sizes[t]; ok {
+			continue
 		}
 		if onPath[t] {
-			return errors.New("result term contains itself")
+			return 0, 0, errors.New("result term contains itself")
 		}
 		switch t.Kind {
 		case IntTerm:
-			continue
+			if len(t.Args) > 0 {
+				return 0, 0, fmt.Errorf("result term: the integer %d has %d arguments; integers take none", t.Int, len(t.Args))
+			}
 		case AgentTerm:
+			id, ok := n.net.Types.Lookup(t.Type)
+			if !ok || id == engine.TypeInt {
+				return 0, 0, fmt.Errorf("result term: unknown agent type %q", t.Type)
+			}
+			info := n.net.Types.Info(id)
+			if len(t.Args) != info.Arity() {
+				return 0, 0, fmt.Errorf("result term: %s takes %d arguments, got %d", t.Type, info.Arity(), len(t.Args))
+			}
+			if t.Value != nil && !info.Valued {
+				return 0, 0, fmt.Errorf("result term: agent type %s carries no value", t.Type)
+			}
 		default:
-			return fmt.Errorf("result term of kind %s: want agents and integers", t.Kind)
-		}
-		id, ok := n.net.Types.Lookup(t.Type)
-		if !ok || id == engine.TypeInt {
-			return fmt.Errorf("result term: unknown agent type %q", t.Type)
-		}
-		info := n.net.Types.Info(id)
-		if len(t.Args) != info.Arity() {
-			return fmt.Errorf("result term: %s takes %d arguments, got %d", t.Type, info.Arity(), len(t.Args))
-		}
-		if t.Value != nil && !info.Valued {
-			return fmt.Errorf("result term: agent type %s carries no value", t.Type)
+			return 0, 0, fmt.Errorf("result term of kind %s: want agents and integers", t.Kind)
 		}
 		onPath[t] = true
 		stack = append(stack, frame{t: t, exit: true})
@@ -745,7 +858,8 @@ func (n *Network) checkTerm(t *Term) error {
 			stack = append(stack, frame{t: a})
 		}
 	}
-	return nil
+	sz := sizes[root]
+	return sz.agents, sz.words, nil
 }
 
 // buildTerm builds a term that checkTerm accepted and returns the port

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -182,7 +183,14 @@ func TestEffectsSequentialStep(t *testing.T) {
 // act, and the net Ask(out) ~ Key(value).
 func askNet(t *testing.T, h *annette.EffectHandler, value any, act func(c *annette.RuleContext) error) *annette.Network {
 	t.Helper()
-	n := annette.NewNetwork(annette.Config{Effects: h})
+	return askNetConfig(t, annette.Config{}, h, value, act)
+}
+
+// askNetConfig is askNet with the network's other settings in cfg.
+func askNetConfig(t *testing.T, cfg annette.Config, h *annette.EffectHandler, value any, act func(c *annette.RuleContext) error) *annette.Network {
+	t.Helper()
+	cfg.Effects = h
+	n := annette.NewNetwork(cfg)
 	defineTypes(t, n,
 		annette.Type{Name: "Ask", Ports: []string{"main", "r"}},
 		annette.Type{Name: "Key", Valued: true},
@@ -544,4 +552,246 @@ func TestEffectConfigErrors(t *testing.T) {
 	if zero.Error() != "<nil>" || zero.Unwrap() != nil {
 		t.Error("nil EffectError")
 	}
+}
+
+// waitNet builds, on n, a net where a pair waits for an integer that an
+// effect brings: Ask(r) >< Key requests "num" and links the result to
+// the attribute x of Plus2(out, x), whose principal port meets 5. The
+// tree-sum rule plus2 then gives x + 5.
+func waitNet(t *testing.T, n *annette.Network) {
+	t.Helper()
+	defineTypes(t, n, append([]annette.Type{
+		{Name: "Ask", Ports: []string{"main", "r"}},
+		{Name: "Key", Valued: true},
+	}, treeTypes...)...)
+	addRules(t, n, treeRewriteRules()...)
+	addRules(t, n, annette.ActionRule{Name: "ask", Left: "Ask", Right: "Key", Action: requestTo("num")})
+	a, err := n.AddAgent("Ask", nil)
+	must(t, err)
+	k, err := n.AddAgent("Key", 37)
+	must(t, err)
+	p2, err := n.AddAgent("Plus2", nil)
+	must(t, err)
+	must(t, n.Connect(a.Main(), k.Main()))
+	must(t, n.Connect(a.Port("r"), p2.Port("x")))
+	must(t, n.Connect(p2.Port("s"), n.Name("out")))
+	must(t, n.Connect(p2.Main(), n.Int(5)))
+}
+
+// numEffects returns a handler whose "num" effect returns its payload
+// after a delay.
+func numEffects(t *testing.T, delay time.Duration) *annette.EffectHandler {
+	t.Helper()
+	h := annette.NewEffectHandler(annette.EffectConfig{})
+	t.Cleanup(func() { h.Close() })
+	must(t, h.Handle("num", func(_ context.Context, c *annette.EffectCall) (any, error) {
+		time.Sleep(delay)
+		return c.Payload, nil
+	}))
+	return h
+}
+
+// TestEffectPendingPair checks that a pair waiting for an integer that an
+// effect brings waits for the effect, in every way of running a net.
+func TestEffectPendingPair(t *testing.T) {
+	for _, delay := range []time.Duration{0, 10 * time.Millisecond} {
+		t.Run(fmt.Sprint("sequential/", delay), func(t *testing.T) {
+			n := annette.NewNetwork(annette.Config{Effects: numEffects(t, delay)})
+			waitNet(t, n)
+			_, err := n.Reduce(context.Background())
+			must(t, err)
+			if got, _ := n.Text("out"); got != "42" {
+				t.Errorf("out = %s, want 42", got)
+			}
+		})
+		t.Run(fmt.Sprint("sequential-step/", delay), func(t *testing.T) {
+			n := annette.NewNetwork(annette.Config{Effects: numEffects(t, delay)})
+			waitNet(t, n)
+			for {
+				ok, err := n.Step(context.Background())
+				must(t, err)
+				if !ok {
+					break
+				}
+			}
+			if got, _ := n.Text("out"); got != "42" {
+				t.Errorf("out = %s, want 42", got)
+			}
+		})
+		for _, workers := range []int{1, 2, 4} {
+			for _, mode := range []annette.ExecutionMode{annette.Auto, annette.Parallel} {
+				for _, step := range []bool{false, true} {
+					t.Run(fmt.Sprintf("w%d/mode%d/step=%v/%v", workers, mode, step, delay), func(t *testing.T) {
+						p := annette.NewParallelNetwork(annette.Config{Effects: numEffects(t, delay)}, annette.ParallelConfig{Workers: workers, Mode: mode})
+						defer p.Close()
+						waitNet(t, p.Network)
+						if step {
+							for {
+								k, err := p.Step(context.Background())
+								must(t, err)
+								if k == 0 {
+									break
+								}
+							}
+						} else {
+							_, err := p.Reduce(context.Background())
+							must(t, err)
+						}
+						if got, _ := p.Text("out"); got != "42" {
+							t.Errorf("out = %s, want 42", got)
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestEffectBadResults checks results that cannot be built: each fails
+// the run with an *EffectError, returned as it is, and leaves the net
+// usable.
+func TestEffectBadResults(t *testing.T) {
+	list := func(k int) *annette.Term {
+		t := &annette.Term{Kind: annette.AgentTerm, Type: "Nil"}
+		for i := range k {
+			t = &annette.Term{Kind: annette.AgentTerm, Type: "Cons", Args: []*annette.Term{{Kind: annette.IntTerm, Int: int64(i)}, t}}
+		}
+		return t
+	}
+	for _, tc := range []struct {
+		name   string
+		result any
+		cfg    annette.Config
+		want   string
+	}{
+		{"integer with arguments", &annette.Term{Kind: annette.IntTerm, Int: 1 << 62, Args: []*annette.Term{{Kind: annette.IntTerm}}}, annette.Config{}, "integers take none"},
+		{"integer with a nil argument", &annette.Term{Kind: annette.IntTerm, Int: 4, Args: []*annette.Term{nil}}, annette.Config{}, "integers take none"},
+		{"nil argument", &annette.Term{Kind: annette.AgentTerm, Type: "Pair", Args: []*annette.Term{nil, nil}}, annette.Config{}, "nil argument"},
+		{"too many agents", list(5000), annette.Config{MaxLiveAgents: 1000}, "agent limit"},
+		{"too much memory", list(200000), annette.Config{MaxMemory: 1 << 20}, "memory limit"},
+		{"uint64 overflow", uint64(1) << 63, annette.Config{}, "does not fit"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := annette.NewEffectHandler(annette.EffectConfig{})
+			defer h.Close()
+			must(t, h.Handle("bad", func(context.Context, *annette.EffectCall) (any, error) { return tc.result, nil }))
+			n := askNetConfig(t, tc.cfg, h, nil, requestTo("bad"))
+			_, err := n.Reduce(context.Background())
+			if _, ok := err.(*annette.EffectError); !ok || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Reduce = %T %v, want an *EffectError with %q", err, err, tc.want)
+			}
+			if st, err := n.Reduce(context.Background()); err != nil || st.Live != 0 {
+				t.Errorf("second Reduce = %v with %d agents live, want nil and none", err, st.Live)
+			}
+		})
+	}
+}
+
+// TestEffectNamedIntegers checks results of named integer types.
+func TestEffectNamedIntegers(t *testing.T) {
+	type price int64
+	for _, v := range []any{time.Duration(7), price(7), uintptr(7), int8(7), uint16(7)} {
+		h := annette.NewEffectHandler(annette.EffectConfig{})
+		must(t, h.Handle("num", func(context.Context, *annette.EffectCall) (any, error) { return v, nil }))
+		n := askNet(t, h, nil, requestTo("num"))
+		_, err := n.Reduce(context.Background())
+		must(t, err)
+		if got, _ := n.Text("out"); got != "7" {
+			t.Errorf("%T result: out = %s, want 7", v, got)
+		}
+		h.Close()
+	}
+}
+
+// TestEffectResultMeetsInteger links a result to an integer: an integer
+// result fails as an *EffectError, since no rule reduces two integers,
+// and the net keeps no stuck pair.
+func TestEffectResultMeetsInteger(t *testing.T) {
+	h := annette.NewEffectHandler(annette.EffectConfig{})
+	defer h.Close()
+	must(t, h.Handle("num", func(context.Context, *annette.EffectCall) (any, error) { return 3, nil }))
+	n := askNet(t, h, nil, func(c *annette.RuleContext) error {
+		x, _ := c.Request(annette.Effect{Type: "num"})
+		y, _ := c.Request(annette.Effect{Type: "num"})
+		if err := c.Link(x, y); err != nil {
+			return err
+		}
+		return c.Link(c.Left().Port("r"), c.Int(0))
+	})
+	_, err := n.Reduce(context.Background())
+	if !strings.Contains(fmt.Sprint(err), "would meet the integer 3") {
+		t.Errorf("Reduce = %v, want a result meeting an integer", err)
+	}
+	if _, err := n.Reduce(context.Background()); err != nil {
+		t.Errorf("second Reduce = %v", err)
+	}
+}
+
+// TestEffectHandlerGoexit checks a handler that calls runtime.Goexit:
+// its effect fails, and the handler's later effects still run.
+func TestEffectHandlerGoexit(t *testing.T) {
+	leakCheck(t)
+	h := annette.NewEffectHandler(annette.EffectConfig{Workers: 1})
+	var calls atomic.Int32
+	must(t, h.Handle("num", func(context.Context, *annette.EffectCall) (any, error) {
+		if calls.Add(1) == 1 {
+			runtime.Goexit()
+		}
+		return 9, nil
+	}))
+	n := askNet(t, h, nil, requestTo("num"))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := n.Reduce(ctx)
+	if !strings.Contains(fmt.Sprint(err), "runtime.Goexit") {
+		t.Errorf("Reduce = %v, want the handler's Goexit", err)
+	}
+	n2 := askNet(t, h, nil, requestTo("num"))
+	_, err = n2.Reduce(ctx)
+	must(t, err)
+	if got, _ := n2.Text("out"); got != "9" {
+		t.Errorf("out = %s after a Goexit, want 9", got)
+	}
+	if err := h.Close(); err == nil {
+		t.Error("Close did not report the task that called runtime.Goexit")
+	}
+}
+
+// TestEffectManyBlockedHandlers checks that a rule never waits for the
+// handler's pool: with one goroutine and more blocked handlers than the
+// pool can queue, a run still returns at its deadline.
+func TestEffectManyBlockedHandlers(t *testing.T) {
+	leakCheck(t)
+	h := annette.NewEffectHandler(annette.EffectConfig{Workers: 1})
+	const k = 12
+	for i := range k {
+		must(t, h.Handle(fmt.Sprint("t", i), func(ctx context.Context, _ *annette.EffectCall) (any, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}))
+	}
+	n := askNet(t, h, nil, func(c *annette.RuleContext) error {
+		for i := range k {
+			if err := c.Emit(annette.Effect{Type: fmt.Sprint("t", i)}); err != nil {
+				return err
+			}
+		}
+		return c.Link(c.Left().Port("r"), c.Int(0))
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := n.Reduce(ctx)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Reduce = %v, want its deadline", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Reduce did not return after its deadline")
+	}
+	must(t, h.Close())
 }

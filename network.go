@@ -410,6 +410,14 @@ func (n *Network) step(ctx context.Context) (bool, error) {
 	floor := n.memoryFloor()
 	start := time.Now()
 	ok, err := n.w.Step()
+	for err != nil && n.awaitsEffects(err) {
+		// The pairs left wait for integers that effects in flight may
+		// bring: wait for one and try again.
+		if _, err := n.deliverEffects(ctx, true); err != nil {
+			return false, err
+		}
+		ok, err = n.w.Step()
+	}
 	n.w.NotePeak(n.live())
 	if ok {
 		n.stats.Interactions++
@@ -435,13 +443,23 @@ func (n *Network) runWithEffects(ctx context.Context, run func() error) (int64, 
 	taken, err := n.deliverEffects(ctx, false)
 	total := int64(taken)
 	for err == nil {
-		if err = run(); err != nil || n.fx.inFlight() == 0 {
+		err = run()
+		if err != nil && !n.awaitsEffects(err) || err == nil && n.fx.inFlight() == 0 {
 			break
 		}
+		// Either the net is in normal form but for the results of the
+		// effects in flight, or its pairs wait for integers that these
+		// results may bring.
 		taken, err = n.deliverEffects(ctx, true)
 		total += int64(taken)
 	}
 	return total, err
+}
+
+// awaitsEffects reports whether a run that stopped with err, pairs
+// waiting for an integer, should wait for effects in flight instead.
+func (n *Network) awaitsEffects(err error) bool {
+	return n.fx != nil && errors.Is(err, ErrPending) && n.fx.inFlight() > 0
 }
 
 // awaitStep readies a step: it feeds the results of handled effects into

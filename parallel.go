@@ -438,6 +438,25 @@ func (p *ParallelNetwork) step(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	defer p.running.Store(false)
+	for {
+		done, err := p.stepOnce(ctx)
+		if err != errAwaitEffects {
+			return done, err
+		}
+		// Every pair of the round waits for an integer, and effects in
+		// flight may bring it: wait for one and run the round again.
+		if _, err := p.deliverEffects(ctx, true); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// errAwaitEffects is stepOnce's error when every pair of its round waits
+// for an integer and effects are in flight.
+var errAwaitEffects = errors.New("the pairs wait for the results of effects")
+
+// stepOnce is step once the network is claimed.
+func (p *ParallelNetwork) stepOnce(ctx context.Context) (int, error) {
 	if err := p.awaitStep(ctx); err != nil {
 		return 0, err
 	}
@@ -507,6 +526,9 @@ func (p *ParallelNetwork) step(ctx context.Context) (int, error) {
 	p.stats.Interactions += int64(done)
 	p.w.NotePeak(p.live())
 	if res.Err == nil && done == 0 && len(waiting) > 0 && len(heldBack) == 0 {
+		if p.fx != nil && p.fx.inFlight() > 0 {
+			return 0, errAwaitEffects
+		}
 		// Every pair of the round waits for an integer and none can come.
 		res.Err = p.w.PendingError(waiting[0])
 	}

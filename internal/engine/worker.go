@@ -366,6 +366,12 @@ func (w *Worker) reduceOne(r Redex) error {
 	return w.interact(r.A, r.B)
 }
 
+// ResetRetry forgets that the pairs waiting for an integer were tried
+// since the last interaction, for a caller that has just brought
+// integers from outside a run: the next run tries them again instead of
+// reporting them.
+func (w *Worker) ResetRetry() { w.retried = false }
+
 // retryDeferred moves the pairs waiting for an integer back to the stack.
 // If none of them could make progress since the last retry, no
 // interaction can bring their integers any more, and it reports the first
