@@ -450,6 +450,13 @@ func (r *actionRunner) run(w *engine.Worker, a, b engine.Port) (err error) {
 		// Deferred after the function above, so it runs first: the locks
 		// are released on return, on a panic and on runtime.Goexit.
 		defer c.unlock()
+	} else if r.access != nil {
+		// No locks on one worker, but the same checks of Access as with
+		// several, so that a faulty Access fails at every worker count.
+		if _, err := r.callAccess(c.Left(), c.Right()); err != nil {
+			returned = true
+			return err
+		}
 	}
 	actionErr := r.action(c)
 	returned = true

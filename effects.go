@@ -76,8 +76,11 @@ type BatchEffectFunc func(ctx context.Context, calls []*EffectCall) ([]any, erro
 // EffectConfig configures an [EffectHandler]. The zero value gives one
 // goroutine per core, batches of up to 64 effects and no waiting.
 type EffectConfig struct {
-	// Workers is the number of goroutines that run handlers. Zero means
-	// runtime.GOMAXPROCS(0). The handler always has a pool of its own:
+	// Workers is the number of goroutines that run handlers: the most
+	// handlers running at once, each for a different type, since the
+	// calls of one handler never overlap. A handler that should serve
+	// many effects of its type at once takes them with HandleBatch and
+	// spreads them itself. Zero means runtime.GOMAXPROCS(0). The handler always has a pool of its own:
 	// a handler that waits on the network, for a database or a service,
 	// must not hold a goroutine that the reduction needs.
 	Workers int
@@ -520,6 +523,11 @@ func (h *EffectHandler) runBatch(ctx context.Context, pattern string, fn EffectF
 }
 
 func (h *EffectHandler) finish(c *EffectCall, v any, err error) {
+	if err != nil && h.ctx.Err() != nil && !errors.Is(err, ErrEffectsClosed) {
+		// The handler failed once Close had begun, most likely on the
+		// context that Close ended.
+		err = fmt.Errorf("%w: %w", ErrEffectsClosed, err)
+	}
 	if err != nil {
 		h.failed.Add(1)
 		if h.cfg.Logger != nil {

@@ -795,3 +795,27 @@ func TestEffectManyBlockedHandlers(t *testing.T) {
 	}
 	must(t, h.Close())
 }
+
+// TestEffectCloseErrorIs checks that an effect whose handler fails on
+// the context that Close ends reports ErrEffectsClosed.
+func TestEffectCloseErrorIs(t *testing.T) {
+	h := annette.NewEffectHandler(annette.EffectConfig{})
+	started := make(chan struct{})
+	must(t, h.Handle("block", func(ctx context.Context, _ *annette.EffectCall) (any, error) {
+		close(started)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}))
+	n := askNet(t, h, nil, requestTo("block"))
+	done := make(chan error, 1)
+	go func() {
+		_, err := n.Reduce(context.Background())
+		done <- err
+	}()
+	<-started
+	must(t, h.Close())
+	err := <-done
+	if !errors.Is(err, annette.ErrEffectsClosed) || !errors.Is(err, context.Canceled) {
+		t.Errorf("Reduce = %v, want ErrEffectsClosed and context.Canceled", err)
+	}
+}

@@ -78,7 +78,7 @@ type HookError struct {
 }
 
 func (e *HookError) Error() string {
-	return "annette: Config.Events hook failed on event " + e.Event + ": " + e.Err.Error()
+	return "event hook failed on event " + e.Event + ": " + e.Err.Error()
 }
 
 // Unwrap returns the hook's error.

@@ -178,6 +178,12 @@ func (p *ParallelNetwork) Analyzer() *RuleDependencyAnalyzer {
 	return p.pcfg.Analyzer
 }
 
+// keyedChunk is the number of keyed pairs that keyedRound analyses at a
+// time when a deadline bounds the round: a round that ends early leaves
+// its pairs for the next Step, which analyses them again, so analysing
+// all of them each time made many short rounds quadratic.
+const keyedChunk = 256
+
 // keyedRound runs batch as round does, keeping apart the calls of rules
 // that declare keys. The analyzer splits those pairs into batches of
 // calls that do not conflict. The first batch runs in one round with the
@@ -187,29 +193,28 @@ func (p *ParallelNetwork) Analyzer() *RuleDependencyAnalyzer {
 // this call has been carried out. The pairs of the rounds not run are
 // returned in Left.
 //
+// With a deadline, the keyed pairs are analysed keyedChunk at a time,
+// each chunk once the rounds of the one before have run, so that a
+// round stopped early has not paid for analysing the pairs it leaves.
+// Without one, they are analysed at once, which gives fewer batches.
+//
 // With one worker, or without keyed rules, it is round.
 func (p *ParallelNetwork) keyedRound(ctx context.Context, batch []engine.Redex, deadline time.Time) engine.Result {
 	if !p.isolating || p.roundWorkers(len(batch)) == 1 {
 		return p.round(ctx, batch, deadline)
 	}
-	plain, keyed, calls, err := p.splitKeyed(batch)
-	if err != nil {
-		return engine.Result{Err: err, Left: batch}
-	}
+	plain, keyed := p.splitKeyed(batch)
 	if len(keyed) == 0 {
 		return p.round(ctx, plain, deadline)
 	}
-	groups := p.Analyzer().Batches(calls)
-	pick := func(g []int) []engine.Redex {
-		out := make([]engine.Redex, len(g))
-		for k, i := range g {
-			out[k] = keyed[i]
-		}
-		return out
+	chunk := len(keyed)
+	if !deadline.IsZero() {
+		chunk = keyedChunk
 	}
 
 	var res engine.Result
-	started := 0 // groups[:started] have been handed to a round
+	var groups [][]engine.Redex // the current chunk's batches
+	started, next := 0, 0       // groups[:started] have run; keyed[:next] are in chunks
 	finished := false
 	defer func() {
 		if finished {
@@ -220,50 +225,96 @@ func (p *ParallelNetwork) keyedRound(ctx context.Context, batch []engine.Redex, 
 		// round that was running put its own pairs back on the worker.
 		p.w.PushAll(res.Left)
 		for _, g := range groups[started:] {
-			p.w.PushAll(pick(g))
+			p.w.PushAll(g)
+		}
+		p.w.PushAll(keyed[next:])
+		if plain != nil {
+			p.w.PushAll(plain)
 		}
 	}()
 	before := p.interactions()
-	first := append(plain, pick(groups[0])...)
-	started = 1
-	res = p.round(ctx, first, deadline)
-	for started < len(groups) {
-		late := !deadline.IsZero() && time.Now().After(deadline) && p.interactions() > before
-		if res.Err != nil || late {
-			break
+	for res.Err == nil {
+		if started == len(groups) {
+			if next == len(keyed) {
+				break
+			}
+			part := keyed[next:min(next+chunk, len(keyed))]
+			next += len(part)
+			t0 := time.Now()
+			var err error
+			if groups, err = p.keyedBatches(part); err != nil {
+				res.Err = err
+				res.Left = append(res.Left, part...)
+				break
+			}
+			started = 0
+			if !deadline.IsZero() {
+				// The deadline bounds reducing, not analysing: a round
+				// that started past it would stop after one pair.
+				deadline = deadline.Add(time.Since(t0))
+			}
 		}
-		g := groups[started]
+		if plain == nil && !deadline.IsZero() && time.Now().After(deadline) && p.interactions() > before {
+			break // late, and this call has carried out a pair
+		}
+		pairs := groups[started]
+		if plain != nil {
+			pairs = append(plain, pairs...)
+			plain = nil
+		}
 		started++
-		r := p.round(ctx, pick(g), deadline)
+		r := p.round(ctx, pairs, deadline)
 		res.Err = r.Err
 		res.Left = append(res.Left, r.Left...)
 	}
 	for _, g := range groups[started:] {
-		res.Left = append(res.Left, pick(g)...)
+		res.Left = append(res.Left, g...)
+	}
+	res.Left = append(res.Left, keyed[next:]...)
+	if plain != nil {
+		res.Left = append(res.Left, plain...) // the first round did not run
 	}
 	finished = true
 	return res
 }
 
-// splitKeyed separates the pairs of batch whose rules declare keys, and
-// returns the keys of each of their calls. An Access function that fails
-// or panics fails the split with the error of its pair.
-func (p *ParallelNetwork) splitKeyed(batch []engine.Redex) (plain, keyed []engine.Redex, calls []Access, err error) {
+// splitKeyed separates the pairs of batch whose rules declare keys.
+func (p *ParallelNetwork) splitKeyed(batch []engine.Redex) (plain, keyed []engine.Redex) {
+	plain = make([]engine.Redex, 0, len(batch))
 	for _, rx := range batch {
-		rule, a, b := p.w.RuleFor(rx)
-		ar, ok := ruleRunner(rule)
-		if !ok || !ar.isolated {
+		rule, _, _ := p.w.RuleFor(rx)
+		if ar, ok := ruleRunner(rule); ok && ar.isolated {
+			keyed = append(keyed, rx)
+		} else {
 			plain = append(plain, rx)
-			continue
 		}
+	}
+	return plain, keyed
+}
+
+// keyedBatches returns the pairs of keyed in batches of calls that do
+// not conflict, as the analyzer splits them. An Access function that
+// fails or panics fails the split with the error of its pair.
+func (p *ParallelNetwork) keyedBatches(keyed []engine.Redex) ([][]engine.Redex, error) {
+	calls := make([]Access, len(keyed))
+	for i, rx := range keyed {
+		rule, a, b := p.w.RuleFor(rx)
+		ar, _ := ruleRunner(rule)
 		acc, err := p.accessOf(ar, a, b)
 		if err != nil {
-			return nil, nil, nil, p.w.Fault(a, b, err)
+			return nil, p.w.Fault(a, b, err)
 		}
-		keyed = append(keyed, rx)
-		calls = append(calls, acc)
+		calls[i] = acc
 	}
-	return plain, keyed, calls, nil
+	groups := p.Analyzer().Batches(calls)
+	out := make([][]engine.Redex, len(groups))
+	for k, g := range groups {
+		out[k] = make([]engine.Redex, len(g))
+		for j, i := range g {
+			out[k][j] = keyed[i]
+		}
+	}
+	return out, nil
 }
 
 // ruleRunner returns the runner of an action rule.

@@ -461,15 +461,20 @@ func TestAccessFailures(t *testing.T) {
 		{"panic", func(annette.Agent, annette.Agent) annette.Access { panic("no access") },
 			func(err error) bool { var pe *annette.PanicError; return errors.As(err, &pe) }},
 	} {
-		for _, run := range []string{"Reduce", "Step"} {
+		for _, run := range []string{"Reduce", "Step", "Sequential"} {
 			t.Run(tc.name+"/"+run, func(t *testing.T) {
 				p := accessNet(t, tc.access)
 				defer closeNet(t, p)
 				var err error
-				if run == "Reduce" {
+				switch run {
+				case "Reduce":
 					_, err = p.Reduce(context.Background())
-				} else {
+				case "Step":
 					_, err = p.Step(context.Background())
+				case "Sequential":
+					// One worker takes no locks, but checks Access the same.
+					p.SetMode(annette.Sequential)
+					_, err = p.Reduce(context.Background())
 				}
 				var re *annette.RuleError
 				if !errors.As(err, &re) || re.Left != "Key" || re.Right != "Go" || !tc.check(err) {

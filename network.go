@@ -343,7 +343,9 @@ func (n *Network) checkTable() error {
 // Reduce reduces what it can while the Config's EffectHandler runs them,
 // feeds their results into the net as they come, and returns once the
 // net is in normal form and no effect is in flight. An effect that
-// failed ends the run with an *EffectError.
+// failed ends the run with an *EffectError at once: the wire of its
+// result stays open for good (it reads as an empty name), and the other
+// effects in flight go on, for the next Reduce to take their results.
 //
 // A pair whose interaction failed stays in the net, untouched, so the
 // next Reduce tries it first and fails the same way until the cause is

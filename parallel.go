@@ -11,6 +11,19 @@ import (
 	"github.com/annette-go/annette/internal/engine"
 )
 
+// String returns the mode's name: "Auto", "Parallel" or "Sequential".
+func (m ExecutionMode) String() string {
+	switch m {
+	case Auto:
+		return "Auto"
+	case Parallel:
+		return "Parallel"
+	case Sequential:
+		return "Sequential"
+	}
+	return fmt.Sprintf("ExecutionMode(%d)", uint8(m))
+}
+
 // ExecutionMode chooses between the parallel and the sequential reducer
 // of a [ParallelNetwork].
 type ExecutionMode uint8
@@ -413,7 +426,9 @@ func (p *ParallelNetwork) runAll(ctx context.Context, k int, f func(i int)) erro
 //
 // Effects work as in Network.Step: results that have arrived are fed
 // into the net before the round, and when no pair is left but effects
-// are in flight, Step waits for them.
+// are in flight, Step waits for them. So Step returns 0 only when no
+// pair is left and no effect is in flight, and a loop of Step calls can
+// stop there.
 //
 // The pairs of action rules that declare keys (ActionRule.Reads, Writes
 // and Access) are split by the analyzer into batches without conflicts.
@@ -605,5 +620,5 @@ func (p *ParallelNetwork) logf(msg string, args ...any) {
 
 // String describes the network's workers, for debugging.
 func (p *ParallelNetwork) String() string {
-	return fmt.Sprintf("ParallelNetwork(%d workers, mode %d)", len(p.workers), p.pcfg.Mode)
+	return fmt.Sprintf("ParallelNetwork(%d workers, mode %s)", len(p.workers), p.pcfg.Mode)
 }

@@ -403,7 +403,7 @@ func (c *hostCore) deliver(l *listener, ev Event) (err error) {
 		if c.logger != nil {
 			c.logger.Error("annette: event listener panicked", "event", ev.Type, "subscribed", l.typ, "panic", v)
 		}
-		err = fmt.Errorf("annette: listener for %q panicked on event %s: %w", l.typ, ev.Type, &PanicError{Value: v, Stack: debug.Stack()})
+		err = fmt.Errorf("listener for %q panicked on event %s: %w", l.typ, ev.Type, &PanicError{Value: v, Stack: debug.Stack()})
 	}()
 	l.fn(ev)
 	return nil
