@@ -106,8 +106,8 @@ func (a *RuleDependencyAnalyzer) Stats() AnalyzerStats {
 // Batches splits calls into batches of calls that do not conflict with
 // each other (see [Access]). Each batch lists indices into calls in
 // increasing order, and every index is in exactly one batch. Batches are
-// not empty, hold at most MaxBatch calls, and the first is usually the
-// largest. It returns nil for no calls. The caller owns the result.
+// not empty and hold at most MaxBatch calls. It returns nil for no
+// calls. The caller owns the result.
 func (a *RuleDependencyAnalyzer) Batches(calls []Access) [][]int {
 	if len(calls) == 0 {
 		return nil
@@ -374,13 +374,24 @@ func (in *interned) colour(maxBatch, minBatch int) [][]int {
 	return out
 }
 
+// maxFitJumps bounds the batches that fit looks at for one call.
+const maxFitJumps = 64
+
 // fit returns the first batch other than skip into which call i fits:
 // one with room and without a call it conflicts with. The result may be
-// len(c.members), a new batch.
+// len(c.members), a new batch, which it also returns when the search
+// takes more than maxFitJumps steps.
 func (c *colouring) fit(i int, skip int32) int32 {
 	uses := c.in.keysOf(i)
 	b := int32(0)
-	for {
+	for jumps := 0; ; jumps++ {
+		if jumps == maxFitJumps {
+			// Keys whose batches interleave, such as two accounts that
+			// calls touch in turn, can make each jump advance by one
+			// batch only. Opening a new batch is always right, and keeps
+			// the analysis linear.
+			return int32(len(c.members))
+		}
 		b = c.closed.next(0, b)
 		if b == skip {
 			b++

@@ -249,10 +249,18 @@ func BenchmarkAnalyzer(b *testing.B) {
 	const n = 10000
 	hot := make([]annette.Access, n)
 	spread := make([]annette.Access, n)
+	audited := make([]annette.Access, n)
 	for i := range n {
 		hot[i] = annette.Access{Writes: []string{"hot"}, Reads: []string{"r" + strconv.Itoa(i%100)}}
 		// A transfer between two of 1000 accounts.
 		spread[i] = writes("acct"+strconv.Itoa(i*7919%1000), "acct"+strconv.Itoa((i*104729+1)%1000))
+		// Two accounts whose batches interleave: deposits to one of
+		// them write an audit log, and transfers write both.
+		if i%5 == 4 {
+			audited[i] = writes("alice", "bob")
+		} else {
+			audited[i] = writes("audit", []string{"alice", "bob"}[i%2])
+		}
 	}
 	for _, bc := range []struct {
 		name  string
@@ -263,6 +271,7 @@ func BenchmarkAnalyzer(b *testing.B) {
 		{"Spread", spread, annette.AnalyzerConfig{CacheSize: -1}},
 		{"SpreadMax64", spread, annette.AnalyzerConfig{CacheSize: -1, MaxBatch: 64}},
 		{"SpreadCached", spread, annette.AnalyzerConfig{}},
+		{"Interleaved", audited, annette.AnalyzerConfig{CacheSize: -1}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			a := annette.NewRuleDependencyAnalyzer(bc.cfg)

@@ -170,7 +170,9 @@ func (p *ParallelNetwork) declaresKeys() bool {
 
 // Analyzer returns the analyzer that orders Step's pairs whose rules
 // declare keys: ParallelConfig.Analyzer, or the network's own, made on
-// first use. Its Stats report the batches of every Step so far.
+// first use. Its Stats report the batches of every Step round so far
+// that ran on more than one worker: a round small enough for one worker
+// needs no analysis.
 func (p *ParallelNetwork) Analyzer() *RuleDependencyAnalyzer {
 	if p.pcfg.Analyzer == nil {
 		p.pcfg.Analyzer = NewRuleDependencyAnalyzer(AnalyzerConfig{})

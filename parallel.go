@@ -431,7 +431,9 @@ func (p *ParallelNetwork) runAll(ctx context.Context, k int, f func(i int)) erro
 // stop there.
 //
 // The pairs of action rules that declare keys (ActionRule.Reads, Writes
-// and Access) are split by the analyzer into batches without conflicts.
+// and Access) are split by the analyzer into batches without conflicts,
+// when the round runs on more than one worker. Access is called on the
+// goroutine that called Step, before the round.
 // The first batch runs with the other pairs, and each further batch in a
 // round of its own after the one before has ended. MaxBatchWait, the
 // interaction limit and ctx stop these rounds too.

@@ -42,9 +42,11 @@ type Rule interface {
 //
 // An action that calls runtime.Goexit (as testing's FailNow does) stops a
 // parallel run with a *RuleError. A sequential run calls the action on
-// the goroutine that called Reduce or Step, and so does a ParallelNetwork
-// in Auto mode before it goes parallel: Goexit then ends that goroutine,
-// with the pair put back in the net.
+// the goroutine that called Reduce or Step, and so do a ParallelNetwork
+// in Auto mode before it goes parallel and a Step round that runs on one
+// worker (one with fewer pairs than twice ParallelConfig.MinBatch, or a
+// small batch of pairs of rules with keys): Goexit then ends that
+// goroutine, with the pair put back in the net.
 type ActionRule struct {
 	Name   string
 	Left   string
@@ -62,6 +64,9 @@ type ActionRule struct {
 	// such as the accounts named by their values. The agents are valid
 	// during the call of Access only; Access must not change them or
 	// keep them. An empty key fails the interaction with a *RuleError.
+	// Access is called at every call of the action, whatever the number
+	// of workers, and a second time for the pairs that a
+	// ParallelNetwork's Step analyses.
 	Access func(left, right Agent) Access
 }
 
