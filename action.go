@@ -96,7 +96,7 @@ func (c *RuleContext) IntAt(p Port) (int64, error) {
 	return v, nil
 }
 
-// Emit asks for a side effect whose result the net does not need, such
+// Emit requests a side effect whose result the net does not need, such
 // as a log line. The network's [EffectHandler] runs it once the action
 // has returned without error, off the reduction path; the run that
 // carries out this interaction returns only after it has been handled.
@@ -108,7 +108,7 @@ func (c *RuleContext) Emit(e Effect) error {
 	return err
 }
 
-// Request asks for a side effect whose result comes back into the net,
+// Request requests a side effect whose result comes back into the net,
 // as Emit does, and returns a port that stands for the result. Link the
 // port like any other before the action returns. When the handler
 // returns, its result (an integer, or a *Term of agents and integers) is
@@ -368,7 +368,7 @@ func (c *RuleContext) commit() {
 		}
 	}
 	if len(c.calls) > 0 {
-		// Counted before they are submitted, so that a run never sees
+		// Counted before they are submitted, so that a run never takes
 		// an effect's result before the effect itself.
 		c.n.fx.add(len(c.calls))
 		c.n.cfg.Effects.submit(c.calls)

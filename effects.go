@@ -339,9 +339,9 @@ func (h *EffectHandler) arm(r *effectRoute) {
 // makeReady stops r's timer, marks r as running and puts it on the list
 // of routes that have a batch to run. It returns 1 if a runner must be
 // started for it, and 0 if the runners already at work will take it.
-// The caller holds h.mu and, for a returned 1, calls startRunners; the
-// count added to tasks here, under h.mu, is taken before Close can begin
-// to wait.
+// The caller holds h.mu and, for a returned 1, calls startRunners. The
+// count added to tasks here is taken under h.mu, so before Close can
+// begin to wait.
 func (h *EffectHandler) makeReady(r *effectRoute) int {
 	if r.timer != nil && r.timer.Stop() {
 		h.tasks.Done()

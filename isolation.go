@@ -181,9 +181,9 @@ func (p *ParallelNetwork) Analyzer() *RuleDependencyAnalyzer {
 }
 
 // keyedChunk is the number of keyed pairs that keyedRound analyses at a
-// time when a deadline bounds the round: a round that ends early leaves
-// its pairs for the next Step, which analyses them again, so analysing
-// all of them each time made many short rounds quadratic.
+// time when a deadline bounds the round. A round that ends early leaves
+// its pairs for the next Step, which analyses them again. Analysing all
+// of them each time made many short rounds quadratic.
 const keyedChunk = 256
 
 // keyedRound runs batch as round does, keeping apart the calls of rules

@@ -383,7 +383,7 @@ func (n *Network) reduce(ctx context.Context) (Stats, error) {
 }
 
 // Step carries out one interaction and reports whether there was one.
-// It first feeds the results of handled effects into the net; when no
+// It first feeds the results of handled effects into the net. When no
 // active pair is left but effects are in flight, it waits for them.
 func (n *Network) Step(ctx context.Context) (bool, error) {
 	ok, err := n.step(ctx)

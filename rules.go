@@ -42,11 +42,11 @@ type Rule interface {
 //
 // An action that calls runtime.Goexit (as testing's FailNow does) stops a
 // parallel run with a *RuleError. A sequential run calls the action on
-// the goroutine that called Reduce or Step, and so do a ParallelNetwork
-// in Auto mode before it goes parallel and a Step round that runs on one
-// worker (one with fewer pairs than twice ParallelConfig.MinBatch, or a
-// small batch of pairs of rules with keys): Goexit then ends that
-// goroutine, with the pair put back in the net.
+// the goroutine that called Reduce or Step, and Goexit then ends that
+// goroutine, with the pair put back in the net. So do a ParallelNetwork
+// in Auto mode before it goes parallel, and a Step round that runs on
+// one worker: one with fewer pairs than twice ParallelConfig.MinBatch,
+// or a small batch of pairs of rules with keys.
 type ActionRule struct {
 	Name   string
 	Left   string
