@@ -35,29 +35,27 @@ func effectTreeRules() []annette.Rule {
 			}}
 		}
 		if rw, ok := r.(annette.RewriteRule); ok && rw.Name == "fold-fork" {
+			fork := actionNamed("fold-fork")
 			rules[i] = annette.ActionRule{Name: "fold-fork", Left: "Fold", Right: "Fork", Action: func(c *annette.RuleContext) error {
 				if err := c.Emit(annette.Effect{Type: "log", Payload: "fork"}); err != nil {
 					return err
 				}
-				plus, _ := c.NewAgent("Plus", nil)
-				f1, _ := c.NewAgent("Fold", nil)
-				f2, _ := c.NewAgent("Fold", nil)
-				for _, l := range [][2]annette.Port{
-					{plus.Port("s"), c.Left().Port("s")},
-					{plus.Main(), f1.Port("s")},
-					{plus.Port("y"), f2.Port("s")},
-					{f1.Main(), c.Right().Port("l")},
-					{f2.Main(), c.Right().Port("r")},
-				} {
-					if err := c.Link(l[0], l[1]); err != nil {
-						return err
-					}
-				}
-				return nil
+				return fork(c)
 			}}
 		}
 	}
 	return rules
+}
+
+// actionNamed returns the action of the rule of treeActionRules with the
+// given name.
+func actionNamed(name string) func(*annette.RuleContext) error {
+	for _, r := range treeActionRules() {
+		if ar := r.(annette.ActionRule); ar.Name == name {
+			return ar.Action
+		}
+	}
+	panic("no tree action rule named " + name)
 }
 
 // leafEffects returns an EffectHandler that handles "leaf:value" with
@@ -132,14 +130,7 @@ func TestEffectsTreeParallel(t *testing.T) {
 					effectTree(t, p.Network, depth)
 					var count int64
 					if step {
-						for {
-							k, err := p.Step(context.Background())
-							must(t, err)
-							if k == 0 {
-								break
-							}
-							count += int64(k)
-						}
+						count = stepToEnd(t, p, false)
 					} else {
 						st, err := p.Reduce(context.Background())
 						must(t, err)
@@ -164,15 +155,7 @@ func TestEffectsSequentialStep(t *testing.T) {
 	n := annette.NewNetwork(annette.Config{Effects: h})
 	const depth = 5
 	effectTree(t, n, depth)
-	steps := int64(0)
-	for {
-		ok, err := n.Step(context.Background())
-		must(t, err)
-		if !ok {
-			break
-		}
-		steps++
-	}
+	steps := stepSeqToEnd(t, n)
 	got, _ := n.Text("total")
 	if got != fmt.Sprint(3<<depth) || steps != treeInteractions(depth) {
 		t.Errorf("total %s in %d steps", got, steps)
@@ -506,13 +489,7 @@ func TestEffectHandlerClose(t *testing.T) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}))
-	n := askNet(t, h, nil, func(c *annette.RuleContext) error {
-		res, err := c.Request(annette.Effect{Type: "block"})
-		if err != nil {
-			return err
-		}
-		return c.Link(c.Left().Port("r"), res)
-	})
+	n := askNet(t, h, nil, requestTo("block"))
 	done := make(chan error, 1)
 	go func() {
 		_, err := n.Reduce(context.Background())
@@ -522,8 +499,8 @@ func TestEffectHandlerClose(t *testing.T) {
 	must(t, h.Close())
 	must(t, h.Close()) // a second Close does nothing
 	err := <-done
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Reduce after Close = %v, want the handler's context error", err)
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, annette.ErrEffectsClosed) {
+		t.Errorf("Reduce after Close = %v, want ErrEffectsClosed and the handler's context error", err)
 	}
 	if err := h.Handle("x", func(context.Context, *annette.EffectCall) (any, error) { return nil, nil }); !errors.Is(err, annette.ErrEffectsClosed) {
 		t.Errorf("Handle after Close = %v", err)
@@ -607,13 +584,7 @@ func TestEffectPendingPair(t *testing.T) {
 		t.Run(fmt.Sprint("sequential-step/", delay), func(t *testing.T) {
 			n := annette.NewNetwork(annette.Config{Effects: numEffects(t, delay)})
 			waitNet(t, n)
-			for {
-				ok, err := n.Step(context.Background())
-				must(t, err)
-				if !ok {
-					break
-				}
-			}
+			stepSeqToEnd(t, n)
 			if got, _ := n.Text("out"); got != "42" {
 				t.Errorf("out = %s, want 42", got)
 			}
@@ -626,13 +597,7 @@ func TestEffectPendingPair(t *testing.T) {
 						defer p.Close()
 						waitNet(t, p.Network)
 						if step {
-							for {
-								k, err := p.Step(context.Background())
-								must(t, err)
-								if k == 0 {
-									break
-								}
-							}
+							stepToEnd(t, p, false)
 						} else {
 							_, err := p.Reduce(context.Background())
 							must(t, err)
@@ -794,28 +759,4 @@ func TestEffectManyBlockedHandlers(t *testing.T) {
 		t.Fatal("Reduce did not return after its deadline")
 	}
 	must(t, h.Close())
-}
-
-// TestEffectCloseErrorIs checks that an effect whose handler fails on
-// the context that Close ends reports ErrEffectsClosed.
-func TestEffectCloseErrorIs(t *testing.T) {
-	h := annette.NewEffectHandler(annette.EffectConfig{})
-	started := make(chan struct{})
-	must(t, h.Handle("block", func(ctx context.Context, _ *annette.EffectCall) (any, error) {
-		close(started)
-		<-ctx.Done()
-		return nil, ctx.Err()
-	}))
-	n := askNet(t, h, nil, requestTo("block"))
-	done := make(chan error, 1)
-	go func() {
-		_, err := n.Reduce(context.Background())
-		done <- err
-	}()
-	<-started
-	must(t, h.Close())
-	err := <-done
-	if !errors.Is(err, annette.ErrEffectsClosed) || !errors.Is(err, context.Canceled) {
-		t.Errorf("Reduce = %v, want ErrEffectsClosed and context.Canceled", err)
-	}
 }

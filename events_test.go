@@ -90,24 +90,16 @@ func TestNetworkEventsStep(t *testing.T) {
 	addTreeSum(t, n, 1)
 	log.events = nil
 
-	steps := 0
-	for {
-		ok, err := n.Step(context.Background())
-		must(t, err)
-		if !ok {
-			break
-		}
-		steps++
-	}
-	if int64(steps) != treeInteractions(1) {
+	steps := stepSeqToEnd(t, n)
+	if steps != treeInteractions(1) {
 		t.Fatalf("%d steps, want %d", steps, treeInteractions(1))
 	}
-	if len(log.events) != steps+1 {
+	if int64(len(log.events)) != steps+1 {
 		t.Fatalf("%d events for %d steps and a last Step that did nothing", len(log.events), steps)
 	}
 	for i, ev := range log.events {
 		want := annette.StepEvent{Interactions: 1}
-		if i == steps {
+		if int64(i) == steps {
 			want.Interactions = 0
 		}
 		if ev.Type != annette.EventStep || ev.Data != want {

@@ -1,6 +1,7 @@
 package annette_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/annette-go/annette"
@@ -267,3 +268,18 @@ func treeNet(tb testing.TB, rules []annette.Rule, depth int64) *annette.Network 
 
 // treeInteractions is the interaction count of treeNet at depth d.
 func treeInteractions(d int) int64 { return 3<<(d+1) - 4 }
+
+// stepSeqToEnd calls n.Step until it reports no interaction and returns
+// the number of steps that carried one out.
+func stepSeqToEnd(tb testing.TB, n *annette.Network) int64 {
+	tb.Helper()
+	var steps int64
+	for {
+		ok, err := n.Step(context.Background())
+		must(tb, err)
+		if !ok {
+			return steps
+		}
+		steps++
+	}
+}

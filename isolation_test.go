@@ -227,15 +227,7 @@ func TestKeyedStepBank(t *testing.T) {
 			p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: workers, MinBatch: 1}, bankTypes, bankRules(b)...)
 			defer closeNet(t, p)
 			buildBank(t, p.Network, b, bankAccounts, bankChains, bankLength, bankAudits)
-			var total int64
-			for {
-				k, err := p.Step(context.Background())
-				must(t, err)
-				if k == 0 {
-					break
-				}
-				total += int64(k)
-			}
+			total := stepToEnd(t, p, false)
 			checkBank(t, b, total, wantCount, want)
 			st := p.Analyzer().Stats()
 			if workers > 1 && st.Batches <= st.Analyses {
@@ -252,15 +244,7 @@ func TestKeyedStepMaxBatchWait(t *testing.T) {
 	p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2, MinBatch: 1, MaxBatchWait: time.Nanosecond}, bankTypes, bankRules(b)...)
 	defer closeNet(t, p)
 	buildBank(t, p.Network, b, bankAccounts, bankChains, bankLength, bankAudits)
-	var total int64
-	for {
-		k, err := p.Step(context.Background())
-		must(t, err)
-		if k == 0 {
-			break
-		}
-		total += int64(k)
-	}
+	total := stepToEnd(t, p, false)
 	checkBank(t, b, total, wantCount, want)
 }
 
