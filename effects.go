@@ -110,11 +110,14 @@ type EffectConfig struct {
 // locking of its own. Different handlers run at the same time, on
 // the EffectHandler's pool.
 //
-// A run of a network (Reduce, and Step when nothing else is left) waits
-// for the effects its rules asked for and feeds the results of Request
-// back into the net, then goes on reducing. It returns once the net is
-// in normal form and every effect has been handled; the first effect
-// that failed ends it with an *[EffectError].
+// A run of a network (Reduce, and Step when nothing else is left)
+// reduces all it can while the handlers work. Once nothing else is left,
+// it waits for the effects its rules requested, feeds the results of
+// Request back into the net, and goes on reducing. So a result reaches
+// the net when the pairs that do not need it are done, not as soon as it
+// is ready. The run returns once the net is in normal form and every
+// effect has been handled. The first effect that failed ends it with an
+// *[EffectError].
 //
 // The methods are safe for concurrent use.
 type EffectHandler struct {
