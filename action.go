@@ -98,8 +98,10 @@ func (c *RuleContext) IntAt(p Port) (int64, error) {
 
 // Emit requests a side effect whose result the net does not need, such
 // as a log line. The network's [EffectHandler] runs it once the action
-// has returned without error, off the reduction path; the run that
-// carries out this interaction returns only after it has been handled.
+// has returned without error, off the reduction path. The Reduce that
+// carries out this interaction returns only after it has been handled;
+// a Step returns at once, and a later Step waits for it once no pair is
+// left.
 // Emit fails with ErrNoEffectHandler when the network has no
 // EffectHandler or none is registered for e.Type. If the action returns
 // an error, the effect is dropped.

@@ -5,7 +5,6 @@ package annette
 // into the net.
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -45,9 +44,9 @@ type EffectCall struct {
 	Effect
 	Rule        string // name of the rule that asked for it
 	Left, Right string // the agent types of that rule's active pair
-	// Seq numbers the effects a handler has received, from 1, in the
-	// order the rules asked for them. In a parallel run, that order
-	// depends on the scheduling.
+	// Seq numbers the effects of a registered type, from 1, in the order
+	// the rules requested them, across registrations of the type. In a
+	// parallel run, that order depends on the scheduling.
 	Seq uint64
 	// WantsResult reports whether the effect came from Request, whose
 	// result goes back into the net, or from Emit, whose result is
@@ -134,6 +133,11 @@ type EffectHandler struct {
 	tasks   sync.WaitGroup // runners and timers in flight
 
 	emitted, handled, failed, batches atomic.Int64
+
+	// idle counts the networks that wait for results with nothing else
+	// to reduce. While one does, batches start without waiting for
+	// BatchWait.
+	idle atomic.Int32
 }
 
 // effectRoute is one registered handler and the effects waiting for it.
@@ -143,10 +147,10 @@ type effectRoute struct {
 	pattern string
 	fn      EffectFunc
 	batchFn BatchEffectFunc
-	queue   []*EffectCall // waiting, in no order; taken by priority
-	seq     uint64        // effects received
-	running bool          // r is on the ready list or a runner runs its batch
-	timer   *time.Timer   // armed while queue waits for BatchWait
+	queue   callHeap    // waiting, highest priority and then oldest first
+	seq     uint64      // effects received
+	running bool        // r is on the ready list or a runner runs its batch
+	timer   *time.Timer // armed while queue waits for BatchWait
 }
 
 // EffectStats counts what an EffectHandler did since it was made.
@@ -206,7 +210,8 @@ func NewEffectHandler(cfg EffectConfig) *EffectHandler {
 // Handle registers fn for effects of the given type: "kind:subkind",
 // "kind" (every subkind without a handler of its own) or "*" (every
 // effect without another handler). A second registration for a type
-// replaces the first for the effects that arrive afterwards.
+// replaces the first from its next batch on, for the effects already
+// waiting as well as for later ones.
 func (h *EffectHandler) Handle(typ string, fn EffectFunc) error {
 	if fn == nil {
 		return errors.New("annette: Handle with a nil function")
@@ -306,11 +311,11 @@ func (h *EffectHandler) submit(calls []*EffectCall) {
 		}
 		r.seq++
 		c.Seq = r.seq
-		r.queue = append(r.queue, c)
+		r.queue.push(c)
 		if r.running {
 			continue
 		}
-		if h.cfg.BatchWait <= 0 || len(r.queue) >= h.cfg.MaxBatch || c.sess.idle.Load() {
+		if h.cfg.BatchWait <= 0 || len(r.queue) >= h.cfg.MaxBatch || h.idle.Load() > 0 {
 			runners += h.makeReady(r)
 		} else if r.timer == nil {
 			h.arm(r)
@@ -323,12 +328,15 @@ func (h *EffectHandler) submit(calls []*EffectCall) {
 // arm starts r's BatchWait timer. The caller holds h.mu.
 func (h *EffectHandler) arm(r *effectRoute) {
 	h.tasks.Add(1)
-	r.timer = time.AfterFunc(h.cfg.BatchWait, func() {
+	var t *time.Timer
+	t = time.AfterFunc(h.cfg.BatchWait, func() {
 		defer h.tasks.Done()
 		h.mu.Lock()
 		// A timer that Stop could not stop in time finds r.timer
 		// replaced or nil, or r already running; it then does nothing.
-		if r.timer == nil || r.running || h.closed || len(r.queue) == 0 {
+		// The caller of arm set t and r.timer under h.mu, which this
+		// function has taken since.
+		if r.timer != t || r.running || h.closed || len(r.queue) == 0 {
 			h.mu.Unlock()
 			return
 		}
@@ -337,6 +345,7 @@ func (h *EffectHandler) arm(r *effectRoute) {
 		h.mu.Unlock()
 		h.startRunners(runners)
 	})
+	r.timer = t
 }
 
 // makeReady stops r's timer, marks r as running and puts it on the list
@@ -460,7 +469,7 @@ func (h *EffectHandler) requeue(r *effectRoute) {
 	case r == nil:
 	case len(r.queue) == 0 || h.closed:
 		r.running = false
-	case h.cfg.BatchWait > 0 && len(r.queue) < h.cfg.MaxBatch && !anyIdle(r.queue):
+	case h.cfg.BatchWait > 0 && len(r.queue) < h.cfg.MaxBatch && h.idle.Load() == 0:
 		r.running = false
 		if r.timer == nil {
 			h.arm(r)
@@ -473,27 +482,61 @@ func (h *EffectHandler) requeue(r *effectRoute) {
 // take removes the next batch from r's queue: up to MaxBatch effects,
 // highest priority first and then oldest first. The caller holds h.mu.
 func (h *EffectHandler) take(r *effectRoute) []*EffectCall {
-	slices.SortFunc(r.queue, func(a, b *EffectCall) int {
-		if c := cmp.Compare(b.Priority, a.Priority); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Seq, b.Seq)
-	})
-	n := min(len(r.queue), h.cfg.MaxBatch)
-	batch := slices.Clone(r.queue[:n])
-	r.queue = slices.Delete(r.queue, 0, n)
+	batch := make([]*EffectCall, min(len(r.queue), h.cfg.MaxBatch))
+	for i := range batch {
+		batch[i] = r.queue.pop()
+	}
 	return batch
 }
 
-// anyIdle reports whether a network that asked for one of the calls
-// waits for results with nothing else to do.
-func anyIdle(calls []*EffectCall) bool {
-	for _, c := range calls {
-		if c.sess.idle.Load() {
-			return true
-		}
+// callHeap is a binary heap of effects, highest priority and then
+// lowest Seq at the top, so that taking a batch from a long queue costs
+// the batch's size times the logarithm of the queue's.
+type callHeap []*EffectCall
+
+// before reports whether a goes before b.
+func (q callHeap) before(a, b *EffectCall) bool {
+	if a.Priority != b.Priority {
+		return a.Priority > b.Priority
 	}
-	return false
+	return a.Seq < b.Seq
+}
+
+func (q *callHeap) push(c *EffectCall) {
+	*q = append(*q, c)
+	h := *q
+	for i := len(h) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !h.before(h[i], h[parent]) {
+			break
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
+	}
+}
+
+func (q *callHeap) pop() *EffectCall {
+	h := *q
+	top := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h[last] = nil
+	h = h[:last]
+	for i := 0; ; {
+		first := i
+		for _, child := range [2]int{2*i + 1, 2*i + 2} {
+			if child < len(h) && h.before(h[child], h[first]) {
+				first = child
+			}
+		}
+		if first == i {
+			break
+		}
+		h[i], h[first] = h[first], h[i]
+		i = first
+	}
+	*q = h
+	return top
 }
 
 // runBatch calls a route's handler on the calls in *rest and hands each
@@ -508,18 +551,24 @@ func (h *EffectHandler) runBatch(ctx context.Context, pattern string, fn EffectF
 		if err == nil && len(results) > len(batch) {
 			err = fmt.Errorf("batch handler for %s returned %d results for %d effects", pattern, len(results), len(batch))
 		}
-		*rest = nil
 		for i, c := range batch {
 			var v any
 			if err == nil && i < len(results) {
 				v = results[i]
 			}
+			*rest = batch[i+1:]
 			h.finish(c, v, err)
 		}
 		return
 	}
 	for i, c := range batch {
-		v, err := callOne(ctx, fn, c)
+		var v any
+		err := ErrEffectsClosed
+		if ctx.Err() == nil {
+			// Close has not begun: a batch already taken is not started
+			// after it.
+			v, err = callOne(ctx, fn, c)
+		}
 		*rest = batch[i+1:]
 		h.finish(c, v, err)
 	}
@@ -533,13 +582,21 @@ func (h *EffectHandler) finish(c *EffectCall, v any, err error) {
 	}
 	if err != nil {
 		h.failed.Add(1)
-		if h.cfg.Logger != nil {
-			h.cfg.Logger.Debug("annette: effect failed", "type", c.Type, "rule", c.Rule, "err", err)
-		}
+		h.logFailure(c, err)
 	} else {
 		h.handled.Add(1)
 	}
 	c.sess.finish(c, v, err)
+}
+
+// logFailure logs a failed effect. A panic in the Logger is dropped: it
+// must not keep the effect's network from getting the failure.
+func (h *EffectHandler) logFailure(c *EffectCall, err error) {
+	if h.cfg.Logger == nil {
+		return
+	}
+	defer func() { _ = recover() }()
+	h.cfg.Logger.Debug("annette: effect failed", "type", c.Type, "rule", c.Rule, "err", err)
 }
 
 // callOne calls fn, turning a panic into a *PanicError.
@@ -595,11 +652,14 @@ func (h *EffectHandler) Stats() EffectStats {
 func (h *EffectHandler) Pool() *WorkerPool { return h.pool }
 
 // Close ends the context given to handlers, fails the effects still
-// waiting with ErrEffectsClosed, waits for the handlers that are
-// running, and stops the pool. A network waiting for results gets the
-// failures as an *EffectError. Close returns when every goroutine of the
-// EffectHandler has exited; a second Close does nothing. Do not call it
-// from a handler: it would wait for that handler to return.
+// waiting with ErrEffectsClosed (those of a batch whose handler has not
+// reached them too), waits for the handlers that are running, and stops
+// the pool. A network waiting for results gets the failures as an
+// *EffectError. Close returns when every goroutine of the EffectHandler
+// has exited, with an error only if the handler's own code failed (a
+// handler's panic or runtime.Goexit fails its effects instead); a second
+// Close does nothing. Do not call it from a handler: it would wait for
+// that handler to return.
 func (h *EffectHandler) Close() error {
 	h.mu.Lock()
 	if h.closed {
@@ -617,7 +677,13 @@ func (h *EffectHandler) Close() error {
 	h.cancel()
 	h.failQueued()
 	h.tasks.Wait()
-	return h.pool.Close()
+	err := h.pool.Close()
+	if errors.Is(err, errGoexit) {
+		// A handler's runtime.Goexit, already reported to the network
+		// as the failure of its effects.
+		err = nil
+	}
+	return err
 }
 
 // effectSession holds a network's effects in flight: asked for by its
@@ -633,9 +699,6 @@ type effectSession struct {
 	// signal gets a value, without blocking, each time done grows: a
 	// run that waits for results selects on it.
 	signal chan struct{}
-	// idle is set while a run waits for results with nothing else to
-	// reduce; batches then start without waiting for BatchWait.
-	idle atomic.Bool
 }
 
 type effectResult struct {
@@ -697,13 +760,13 @@ func (n *Network) deliverEffects(ctx context.Context, wait bool) (int, error) {
 	}
 	done, left := s.take()
 	if len(done) == 0 && left > 0 && wait {
-		s.idle.Store(true)
+		s.h.idle.Add(1)
 		s.h.flush()
 		select {
 		case <-s.signal:
 		case <-ctx.Done():
 		}
-		s.idle.Store(false)
+		s.h.idle.Add(-1)
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
