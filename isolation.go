@@ -243,13 +243,15 @@ func (p *ParallelNetwork) keyedRound(ctx context.Context, batch []engine.Redex, 
 			part := keyed[next:min(next+chunk, len(keyed))]
 			next += len(part)
 			t0 := time.Now()
-			var err error
-			if groups, err = p.keyedBatches(part); err != nil {
+			// A failed split keeps groups as it was, all run, so that the
+			// code below slices it with started in range.
+			split, err := p.keyedBatches(part)
+			if err != nil {
 				res.Err = err
 				res.Left = append(res.Left, part...)
 				break
 			}
-			started = 0
+			groups, started = split, 0
 			if !deadline.IsZero() {
 				// The deadline bounds reducing, not analysing: a round
 				// that started past it would stop after one pair.

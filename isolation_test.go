@@ -518,3 +518,42 @@ func TestAccessAgents(t *testing.T) {
 		})
 	}
 }
+
+// TestAccessFailsInLaterChunk checks a Step whose deadline makes it
+// analyse the keyed pairs in chunks, when Access fails for a pair of
+// the second chunk: Step returns the *RuleError and keeps the pairs
+// that did not run.
+func TestAccessFailsInLaterChunk(t *testing.T) {
+	leakCheck(t)
+	const pairs, chunk = 300, 256
+	var calls atomic.Int64
+	p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2, Mode: annette.Parallel, MinBatch: 1, MaxBatchWait: time.Hour},
+		[]annette.Type{{Name: "Key", Valued: true}, {Name: "Go"}},
+		annette.ActionRule{Left: "Key", Right: "Go",
+			Access: func(left, _ annette.Agent) annette.Access {
+				// The first chunk is analysed (chunk calls) and run
+				// (chunk calls more); the next call analyses chunk two.
+				if calls.Add(1) > 2*chunk {
+					return annette.Access{Writes: []string{""}}
+				}
+				return annette.Access{Writes: []string{left.Value().(string)}}
+			},
+			Action: func(*annette.RuleContext) error { return nil }},
+	)
+	defer closeNet(t, p)
+	for i := range pairs {
+		a, err := p.AddAgent("Key", strconv.Itoa(i))
+		must(t, err)
+		b, err := p.AddAgent("Go", nil)
+		must(t, err)
+		must(t, p.Connect(a.Main(), b.Main()))
+	}
+	k, err := p.Step(context.Background())
+	var re *annette.RuleError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "empty key") {
+		t.Fatalf("Step = %d, %v; want a *RuleError about an empty key", k, err)
+	}
+	if got := p.Pending(); got != pairs-chunk {
+		t.Errorf("Pending after the failed Step = %d, want %d", got, pairs-chunk)
+	}
+}
