@@ -134,7 +134,7 @@ func (c *RuleContext) effect(e Effect, result bool) (int, error) {
 	if err := h.check(e.Type); err != nil {
 		return 0, err
 	}
-	call := &EffectCall{Effect: e, Rule: c.rule, Left: c.typeName(c.a), Right: c.typeName(c.b), WantsResult: result, sess: c.n.fx}
+	call := &EffectCall{Effect: e, Rule: c.rule, Left: c.typeName(c.a), Right: c.typeName(c.b), WantsResult: result, session: c.n.effects}
 	if result {
 		call.cell = c.w.NewVar()
 	}
@@ -372,7 +372,7 @@ func (c *RuleContext) commit() {
 	if len(c.calls) > 0 {
 		// Counted before they are submitted, so that a run never takes
 		// an effect's result before the effect itself.
-		c.n.fx.add(len(c.calls))
+		c.n.effects.add(len(c.calls))
 		c.n.cfg.Effects.submit(c.calls)
 	}
 }

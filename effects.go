@@ -53,8 +53,8 @@ type EffectCall struct {
 	// dropped.
 	WantsResult bool
 
-	sess *effectSession
-	cell engine.Port // the held end of the result's wire, for Request
+	session *effectSession // of the network that requested the effect
+	cell    engine.Port    // the held end of the result's wire, for Request
 }
 
 // EffectFunc handles one effect. Its result, for an effect from
@@ -306,7 +306,7 @@ func (h *EffectHandler) submit(calls []*EffectCall) {
 				err = fmt.Errorf("%w for effect type %q", ErrNoEffectHandler, c.Type)
 			}
 			h.failed.Add(1)
-			c.sess.finish(c, nil, err)
+			c.session.finish(c, nil, err)
 			continue
 		}
 		r.seq++
@@ -586,7 +586,7 @@ func (h *EffectHandler) finish(c *EffectCall, v any, err error) {
 	} else {
 		h.handled.Add(1)
 	}
-	c.sess.finish(c, v, err)
+	c.session.finish(c, v, err)
 }
 
 // logFailure logs a failed effect. A panic in the Logger is dropped: it
@@ -754,7 +754,7 @@ func (s *effectSession) inFlight() int {
 // returns the number of effects taken back, and an *EffectError for the
 // first failed one (joined with the others' errors).
 func (n *Network) deliverEffects(ctx context.Context, wait bool) (int, error) {
-	s := n.fx
+	s := n.effects
 	if s == nil {
 		return 0, nil
 	}
@@ -940,7 +940,7 @@ func (n *Network) checkTerm(root *Term) (agents, words int64, err error) {
 // word of its root.
 func (n *Network) buildTerm(t *Term) engine.Port {
 	w := n.w
-	make1 := func(t *Term) engine.Port {
+	makeNode := func(t *Term) engine.Port {
 		if t.Kind == IntTerm {
 			return w.Int(t.Int)
 		}
@@ -956,7 +956,7 @@ func (n *Network) buildTerm(t *Term) engine.Port {
 		i      int
 		t      *Term
 	}
-	root := make1(t)
+	root := makeNode(t)
 	var stack []slot
 	for i, a := range t.Args {
 		stack = append(stack, slot{root, i, a})
@@ -964,7 +964,7 @@ func (n *Network) buildTerm(t *Term) engine.Port {
 	for len(stack) > 0 {
 		s := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		p := make1(s.t)
+		p := makeNode(s.t)
 		w.SetAux(s.parent, s.i, p)
 		for i, a := range s.t.Args {
 			stack = append(stack, slot{p, i, a})
@@ -977,10 +977,10 @@ func (n *Network) buildTerm(t *Term) engine.Port {
 // asked for are still in flight: their results would have no place in a
 // snapshot, nor in a net loaded from one.
 func (n *Network) checkNoEffects() error {
-	if n.fx == nil {
+	if n.effects == nil {
 		return nil
 	}
-	if k := n.fx.inFlight(); k > 0 {
+	if k := n.effects.inFlight(); k > 0 {
 		return fmt.Errorf("snapshot: %d effects are in flight; Reduce first to take their results", k)
 	}
 	return nil

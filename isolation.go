@@ -104,14 +104,14 @@ func (r *actionRunner) callAccess(left, right Agent) (Access, error) {
 	if r.access == nil {
 		return acc, nil
 	}
-	dyn := r.access(left, right)
-	for _, keys := range [2][]string{dyn.Reads, dyn.Writes} {
+	dynamic := r.access(left, right)
+	for _, keys := range [2][]string{dynamic.Reads, dynamic.Writes} {
 		if slices.Contains(keys, "") {
 			return Access{}, errEmptyKey
 		}
 	}
-	acc.Reads = append(slices.Clip(acc.Reads), dyn.Reads...)
-	acc.Writes = append(slices.Clip(acc.Writes), dyn.Writes...)
+	acc.Reads = append(slices.Clip(acc.Reads), dynamic.Reads...)
+	acc.Writes = append(slices.Clip(acc.Writes), dynamic.Writes...)
 	return acc, nil
 }
 

@@ -138,7 +138,7 @@ type Network struct {
 	running atomic.Bool
 	builder builder
 
-	fx *effectSession // effects in flight, when Config.Effects is set
+	effects *effectSession // effects in flight, when Config.Effects is set
 }
 
 // freeName is a named interface port: a wire cell whose one end is held
@@ -158,7 +158,7 @@ func NewNetwork(cfg Config) *Network {
 	n.w = engine.NewWorker(n.net, cfg.Seed)
 	n.builder.n = n
 	if cfg.Effects != nil {
-		n.fx = newEffectSession(cfg.Effects)
+		n.effects = newEffectSession(cfg.Effects)
 	}
 	for _, t := range builtinTypes {
 		if err := n.DefineType(t); err != nil {
@@ -438,7 +438,7 @@ func (n *Network) step(ctx context.Context) (bool, error) {
 // for are in flight, waits for their results, feeds them into the net and
 // calls run again. It returns the number of effects taken back.
 func (n *Network) runWithEffects(ctx context.Context, run func() error) (int64, error) {
-	if n.fx == nil {
+	if n.effects == nil {
 		return 0, run()
 	}
 	// Results that arrived after an earlier run stopped come first.
@@ -446,7 +446,7 @@ func (n *Network) runWithEffects(ctx context.Context, run func() error) (int64, 
 	total := int64(taken)
 	for err == nil {
 		err = run()
-		if err != nil && !n.awaitsEffects(err) || err == nil && n.fx.inFlight() == 0 {
+		if err != nil && !n.awaitsEffects(err) || err == nil && n.effects.inFlight() == 0 {
 			break
 		}
 		// Either the net is in normal form but for the results of the
@@ -461,20 +461,20 @@ func (n *Network) runWithEffects(ctx context.Context, run func() error) (int64, 
 // awaitsEffects reports whether a run that stopped with err, pairs
 // waiting for an integer, should wait for effects in flight instead.
 func (n *Network) awaitsEffects(err error) bool {
-	return n.fx != nil && errors.Is(err, ErrPending) && n.fx.inFlight() > 0
+	return n.effects != nil && errors.Is(err, ErrPending) && n.effects.inFlight() > 0
 }
 
 // awaitStep readies a step: it feeds the results of handled effects into
 // the net, and when no active pair is left but effects are in flight, it
 // waits for them until one brings a pair or none is left.
 func (n *Network) awaitStep(ctx context.Context) error {
-	if n.fx == nil {
+	if n.effects == nil {
 		return nil
 	}
 	if _, err := n.deliverEffects(ctx, false); err != nil {
 		return err
 	}
-	for n.w.Pending() == 0 && n.fx.inFlight() > 0 {
+	for n.w.Pending() == 0 && n.effects.inFlight() > 0 {
 		if _, err := n.deliverEffects(ctx, true); err != nil {
 			return err
 		}

@@ -543,7 +543,7 @@ func (p *ParallelNetwork) stepOnce(ctx context.Context) (int, error) {
 	p.stats.Interactions += int64(done)
 	p.w.NotePeak(p.live())
 	if res.Err == nil && done == 0 && len(waiting) > 0 && len(heldBack) == 0 {
-		if p.fx != nil && p.fx.inFlight() > 0 {
+		if p.effects != nil && p.effects.inFlight() > 0 {
 			return 0, errAwaitEffects
 		}
 		// Every pair of the round waits for an integer and none can come.

@@ -53,14 +53,14 @@ type ParallelPlugin struct {
 
 	// mu guards the fields below. It is not held while a network closes,
 	// because the close reports an event that comes back to forget.
-	mu     sync.Mutex
-	host   *PluginHost              // the view passed to Init, nil before
-	pool   *WorkerPool              // created by Init
-	fx     *EffectHandler           // created by Init
-	an     *RuleDependencyAnalyzer  // created by Init
-	nets   map[int]*ParallelNetwork // networks made and not closed, by number
-	nextID int                      // number of networks made so far
-	closed bool                     // Close has begun
+	mu       sync.Mutex
+	host     *PluginHost              // the view passed to Init, nil before
+	pool     *WorkerPool              // created by Init
+	effects  *EffectHandler           // created by Init
+	analyzer *RuleDependencyAnalyzer  // created by Init
+	nets     map[int]*ParallelNetwork // networks made and not closed, by number
+	nextID   int                      // number of networks made so far
+	closed   bool                     // Close has begun
 }
 
 var _ Plugin = (*ParallelPlugin)(nil)
@@ -95,10 +95,10 @@ func (p *ParallelPlugin) Init(h *PluginHost) error {
 	}
 	p.host = h
 	p.pool = NewWorkerPool(p.cfg.Pool)
-	p.fx = NewEffectHandler(p.cfg.Effects)
-	p.an = p.cfg.Network.Analyzer
-	if p.an == nil {
-		p.an = NewRuleDependencyAnalyzer(p.cfg.Analyzer)
+	p.effects = NewEffectHandler(p.cfg.Effects)
+	p.analyzer = p.cfg.Network.Analyzer
+	if p.analyzer == nil {
+		p.analyzer = NewRuleDependencyAnalyzer(p.cfg.Analyzer)
 	}
 	p.nets = map[int]*ParallelNetwork{}
 	return nil
@@ -109,7 +109,7 @@ func (p *ParallelPlugin) Init(h *PluginHost) error {
 func (p *ParallelPlugin) Analyzer() *RuleDependencyAnalyzer {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.an
+	return p.analyzer
 }
 
 // Effects returns the plugin's effect handler, or nil before Init.
@@ -117,7 +117,7 @@ func (p *ParallelPlugin) Analyzer() *RuleDependencyAnalyzer {
 func (p *ParallelPlugin) Effects() *EffectHandler {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.fx
+	return p.effects
 }
 
 // Pool returns the shared pool, or nil before Init.
@@ -165,11 +165,11 @@ func (p *ParallelPlugin) NewNetwork(cfg Config) (*ParallelNetwork, error) {
 		return err
 	}
 	if cfg.Effects == nil {
-		cfg.Effects = p.fx
+		cfg.Effects = p.effects
 	}
 	pcfg := p.cfg.Network
 	pcfg.Pool = p.pool
-	pcfg.Analyzer = p.an
+	pcfg.Analyzer = p.analyzer
 	n := NewParallelNetwork(cfg, pcfg)
 	p.nets[id] = n
 	return n, nil
@@ -203,7 +203,7 @@ func (p *ParallelPlugin) Close() error {
 	for i, id := range ids {
 		nets[i] = p.nets[id]
 	}
-	pool, fx := p.pool, p.fx
+	pool, effects := p.pool, p.effects
 	p.mu.Unlock()
 
 	var errs []error
@@ -212,8 +212,8 @@ func (p *ParallelPlugin) Close() error {
 			errs = append(errs, fmt.Errorf("annette: closing network %s/%d: %w", ParallelPluginName, ids[i], err))
 		}
 	}
-	if fx != nil {
-		if err := fx.Close(); err != nil {
+	if effects != nil {
+		if err := effects.Close(); err != nil {
 			errs = append(errs, err)
 		}
 	}
