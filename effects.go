@@ -23,12 +23,12 @@ import (
 )
 
 // Effect is a side effect that an action rule requests with
-// [RuleContext.Emit] or [RuleContext.Request]: writing a log line, a
-// lookup in a database, a call to a service. The rule only records it;
-// an [EffectHandler] runs it on goroutines of its own while the
-// reduction goes on.
+// [RuleContext.Emit] or [RuleContext.Request], such as writing a log
+// line, a lookup in a database or a call to a service. The rule only
+// records it. An [EffectHandler] runs it on goroutines of its own while
+// the reduction goes on.
 type Effect struct {
-	// Type chooses the handler: "kind" or "kind:subkind". An effect of
+	// Type selects the handler: "kind" or "kind:subkind". An effect of
 	// type "db:read" goes to the handler registered for "db:read", or
 	// else to the one for "db", or else to the one for "*".
 	Type string
@@ -42,7 +42,7 @@ type Effect struct {
 // EffectCall is an effect as its handler receives it.
 type EffectCall struct {
 	Effect
-	Rule        string // name of the rule that asked for it
+	Rule        string // name of the rule that requested it
 	Left, Right string // the agent types of that rule's active pair
 	// Seq numbers the effects of a registered type, from 1, in the order
 	// the rules requested them, across registrations of the type. In a
@@ -57,41 +57,43 @@ type EffectCall struct {
 	cell    engine.Port    // the held end of the result's wire, for Request
 }
 
-// EffectFunc handles one effect. Its result, for an effect from
-// Request, goes back into the net: an integer (a value of any integer
-// kind, or a *Term of kind IntTerm) or a *Term of agents and integers,
-// which is built in place of the result's port. A sub-term that the
-// *Term reaches twice is built twice. Building counts against the
-// network's MaxLiveAgents and MaxMemory. The context ends when the
+// EffectFunc handles one effect. For an effect from Request, its result
+// goes back into the net. The result is an integer (a value of any
+// integer kind, or a *Term of kind IntTerm) or a *Term of agents and
+// integers, which is built in place of the result's port. A sub-term
+// that the *Term reaches twice is built twice. Building counts against
+// the network's MaxLiveAgents and MaxMemory. The context ends when the
 // EffectHandler is closed.
 type EffectFunc func(ctx context.Context, call *EffectCall) (any, error)
 
 // BatchEffectFunc handles a batch of effects at once, for handlers that
 // gain from grouping, such as a database write of many rows. It returns
-// one result per call, in the same order (nil, or a shorter slice, when
-// no call wants one), or an error that fails every call of the batch.
+// one result per call, in the same order, or an error that fails every
+// call of the batch. The slice may be shorter, or nil, when the calls
+// past its end come from Emit: a missing result of a Request fails it.
 type BatchEffectFunc func(ctx context.Context, calls []*EffectCall) ([]any, error)
 
 // EffectConfig configures an [EffectHandler]. The zero value gives one
 // goroutine per core, batches of up to 64 effects and no waiting.
 type EffectConfig struct {
-	// Workers is the number of goroutines that run handlers: the most
-	// handlers running at once, each for a different type, since the
-	// calls of one handler never overlap. A handler that should serve
-	// many effects of its type at once takes them with HandleBatch and
-	// spreads them itself. Zero means runtime.GOMAXPROCS(0). The handler always has a pool of its own:
-	// a handler that waits on the network, for a database or a service,
-	// must not hold a goroutine that the reduction needs.
+	// Workers is the number of goroutines that run handlers, so the
+	// maximum number of handlers running at once. Each runs for a
+	// different type, because the calls of one handler never overlap. A
+	// handler that should serve many effects of its type at once takes
+	// them with HandleBatch and spreads them itself. Zero means
+	// runtime.GOMAXPROCS(0). The EffectHandler always has a pool of its
+	// own, so that a handler that waits on a database or a service does
+	// not hold a goroutine that the reduction needs.
 	Workers int
 	// MaxBatch is the largest number of effects handed to one handler
 	// at a time. Zero means 64.
 	MaxBatch int
-	// BatchWait is how long effects wait for more of their handler to
-	// fill a batch, while the reduction is still busy. Zero means no
-	// waiting: a handler that is free starts at once, and effects that
-	// arrive while it runs form its next batch. A network that has
-	// nothing left to reduce but results to wait for starts every batch
-	// at once, whatever BatchWait is.
+	// BatchWait is how long an effect waits for more effects of its
+	// handler to fill a batch, while the reduction is still busy. Zero
+	// means no waiting: a handler that is free starts at once, and the
+	// effects that arrive while it runs form its next batch. While a
+	// network has nothing left to reduce but results to wait for, every
+	// batch starts at once, whatever BatchWait is.
 	BatchWait time.Duration
 	// Logger receives debug records of failed effects. Nil means no
 	// logging.
@@ -120,53 +122,63 @@ type EffectConfig struct {
 //
 // The methods are safe for concurrent use.
 type EffectHandler struct {
+	// Set by NewEffectHandler and only read after it.
 	cfg    EffectConfig
 	pool   *WorkerPool
 	ctx    context.Context // ends at Close; handlers get it
 	cancel context.CancelFunc
 
+	// mu guards routes, ready, runners, closed and the fields of every
+	// route. A call's Seq, set in submit under mu, reaches the runner
+	// that takes the call under mu too.
 	mu      sync.Mutex
 	routes  map[string]*effectRoute // by registered type
 	ready   []*effectRoute          // routes with a batch to run, oldest first
 	runners int                     // runner tasks on the pool, at most cfg.Workers
 	closed  bool
-	tasks   sync.WaitGroup // runners and timers in flight
+	// tasks counts the runners and armed timers. Each Add runs under mu
+	// while closed is false, so before Close begins its Wait.
+	tasks sync.WaitGroup
 
+	// Counters for Stats only: they order no other memory access.
 	emitted, handled, failed, batches atomic.Int64
 
 	// idle counts the networks that wait for results with nothing else
 	// to reduce. While one does, batches start without waiting for
-	// BatchWait.
+	// BatchWait. It is a hint: a network calls flush after it adds to
+	// idle, which starts any batch that a stale read left waiting.
 	idle atomic.Int32
 }
 
 // effectRoute is one registered handler and the effects waiting for it.
-// Its fields other than pattern and the functions are guarded by the
-// EffectHandler's mu.
+// pattern is set once. The other fields are guarded by the
+// EffectHandler's mu, the functions too, because Handle replaces them.
 type effectRoute struct {
 	pattern string
 	fn      EffectFunc
 	batchFn BatchEffectFunc
 	queue   callHeap    // waiting, highest priority and then oldest first
 	seq     uint64      // effects received
-	running bool        // r is on the ready list or a runner runs its batch
+	running bool        // the route is on the ready list or a runner runs its batch
 	timer   *time.Timer // armed while queue waits for BatchWait
 }
 
 // EffectStats counts what an EffectHandler did since it was made.
 type EffectStats struct {
-	Emitted int64 // effects rules asked for
-	Handled int64 // effects whose handler returned without error, even if the network then could not build the result
+	Emitted int64 // effects that rules requested
+	// Handled counts the effects whose handler returned without error,
+	// even if the network then could not build the result.
+	Handled int64
 	Failed  int64 // effects whose handler failed or panicked, or that Close cut off
-	Batches int64 // calls of handlers (a single-effect handler's batch counts once)
+	Batches int64 // batches run; a batch of a Handle function counts once
 }
 
 // ErrNoEffectHandler is returned by Emit and Request when the network
 // has no EffectHandler, or when none is registered for the effect's type.
 var ErrNoEffectHandler = errors.New("no effect handler")
 
-// ErrEffectsClosed is the error of effects asked for after their
-// EffectHandler was closed, or cut off by its Close.
+// ErrEffectsClosed is the error of the effects requested after their
+// EffectHandler was closed, and of those that its Close cut off.
 var ErrEffectsClosed = errors.New("effect handler is closed")
 
 // EffectError reports an effect that failed: its handler returned an
@@ -178,11 +190,12 @@ type EffectError struct {
 	Err         error  // the cause; a *PanicError if the handler panicked
 }
 
+// Error returns the effect's type, the rule, its pair and the cause.
 func (e *EffectError) Error() string {
 	if e == nil {
 		return "<nil>"
 	}
-	return fmt.Sprintf("effect %s asked by rule %s (%s >< %s): %v", e.Type, e.Rule, e.Left, e.Right, e.Err)
+	return fmt.Sprintf("effect %s requested by rule %s (%s >< %s): %v", e.Type, e.Rule, e.Left, e.Right, e.Err)
 }
 
 // Unwrap returns the cause.
@@ -214,7 +227,7 @@ func NewEffectHandler(cfg EffectConfig) *EffectHandler {
 // waiting as well as for later ones.
 func (h *EffectHandler) Handle(typ string, fn EffectFunc) error {
 	if fn == nil {
-		return errors.New("annette: Handle with a nil function")
+		return fmt.Errorf("annette: Handle(%q) called with a nil function; pass an EffectFunc", typ)
 	}
 	return h.register(typ, fn, nil)
 }
@@ -223,7 +236,7 @@ func (h *EffectHandler) Handle(typ string, fn EffectFunc) error {
 // does, for a handler that takes a whole batch in one call.
 func (h *EffectHandler) HandleBatch(typ string, fn BatchEffectFunc) error {
 	if fn == nil {
-		return errors.New("annette: HandleBatch with a nil function")
+		return fmt.Errorf("annette: HandleBatch(%q) called with a nil function; pass a BatchEffectFunc", typ)
 	}
 	return h.register(typ, nil, fn)
 }
@@ -255,6 +268,9 @@ func checkEffectType(typ string, pattern bool) error {
 	}
 	kind, sub, hasSub := strings.Cut(typ, ":")
 	if kind == "" || hasSub && (sub == "" || strings.Contains(sub, ":")) || strings.Contains(kind, "*") {
+		if pattern {
+			return fmt.Errorf("annette: invalid effect type %q: want \"kind\", \"kind:subkind\" or \"*\"", typ)
+		}
 		return fmt.Errorf("annette: invalid effect type %q: want \"kind\" or \"kind:subkind\"", typ)
 	}
 	return nil
@@ -285,15 +301,15 @@ func (h *EffectHandler) check(typ string) error {
 		return ErrEffectsClosed
 	}
 	if h.route(typ) == nil {
-		return fmt.Errorf("%w for effect type %q", ErrNoEffectHandler, typ)
+		return fmt.Errorf("%w for effect type %q; register one with Handle or HandleBatch", ErrNoEffectHandler, typ)
 	}
 	return nil
 }
 
 // submit queues calls, which an interaction has just committed, and
-// starts runners for the routes that became ready. A call whose route
-// went away, or that arrives after Close, fails at once. submit never
-// blocks: it runs inside an interaction.
+// starts runners for the routes that became ready. A call that arrives
+// after Close fails at once. submit never blocks, because it runs inside
+// an interaction.
 func (h *EffectHandler) submit(calls []*EffectCall) {
 	runners := 0
 	h.mu.Lock()
@@ -303,6 +319,8 @@ func (h *EffectHandler) submit(calls []*EffectCall) {
 		if h.closed || r == nil {
 			err := ErrEffectsClosed
 			if !h.closed {
+				// Not reached: check found a route before the commit,
+				// and routes are never removed.
 				err = fmt.Errorf("%w for effect type %q", ErrNoEffectHandler, c.Type)
 			}
 			h.failed.Add(1)
@@ -351,9 +369,7 @@ func (h *EffectHandler) arm(r *effectRoute) {
 // makeReady stops r's timer, marks r as running and puts it on the list
 // of routes that have a batch to run. It returns 1 if a runner must be
 // started for it, and 0 if the runners already at work will take it.
-// The caller holds h.mu and, for a returned 1, calls startRunners. The
-// count added to tasks here is taken under h.mu, so before Close can
-// begin to wait.
+// The caller holds h.mu and, for a returned 1, calls startRunners.
 func (h *EffectHandler) makeReady(r *effectRoute) int {
 	if r.timer != nil && r.timer.Stop() {
 		h.tasks.Done()
@@ -369,8 +385,8 @@ func (h *EffectHandler) makeReady(r *effectRoute) int {
 	return 1
 }
 
-// flush makes every route with effects waiting ready at once, without
-// waiting for BatchWait: a network waits for their results.
+// flush makes every route with waiting effects ready at once, without
+// waiting for BatchWait, because a network waits for their results.
 func (h *EffectHandler) flush() {
 	runners := 0
 	h.mu.Lock()
@@ -386,7 +402,7 @@ func (h *EffectHandler) flush() {
 }
 
 // startRunners submits k runners to the pool. There are never more
-// runners than the pool has goroutines, so Submit does not block.
+// runners than the pool has goroutines.
 func (h *EffectHandler) startRunners(k int) {
 	for range k {
 		if err := h.pool.Submit(h.ctx, h.runner); err != nil {
@@ -416,9 +432,9 @@ func (h *EffectHandler) runner(ctx context.Context, _ int) error {
 	)
 	defer func() {
 		if !returned {
-			// runtime.Goexit in a handler ends this goroutine; the pool
-			// replaces it. Fail what the handler did not finish and put
-			// the route back, so that its later effects still run.
+			// runtime.Goexit in a handler ends this goroutine, and the
+			// pool replaces it. Fail what the handler did not finish and
+			// put the route back, so that its later effects still run.
 			for _, c := range rest {
 				h.finish(c, nil, errHandlerGoexit)
 			}
@@ -549,7 +565,7 @@ func (h *EffectHandler) runBatch(ctx context.Context, pattern string, fn EffectF
 	if batchFn != nil {
 		results, err := callBatch(ctx, batchFn, batch)
 		if err == nil && len(results) > len(batch) {
-			err = fmt.Errorf("batch handler for %s returned %d results for %d effects", pattern, len(results), len(batch))
+			err = fmt.Errorf("batch handler for %s returned %d results for %d effects; return at most one per effect", pattern, len(results), len(batch))
 		}
 		for i, c := range batch {
 			var v any
@@ -574,6 +590,7 @@ func (h *EffectHandler) runBatch(ctx context.Context, pattern string, fn EffectF
 	}
 }
 
+// finish counts and logs the outcome of c and passes it to c's session.
 func (h *EffectHandler) finish(c *EffectCall, v any, err error) {
 	if err != nil && h.ctx.Err() != nil && !errors.Is(err, ErrEffectsClosed) {
 		// The handler failed once Close had begun, most likely on the
@@ -589,8 +606,8 @@ func (h *EffectHandler) finish(c *EffectCall, v any, err error) {
 	c.session.finish(c, v, err)
 }
 
-// logFailure logs a failed effect. A panic in the Logger is dropped: it
-// must not keep the effect's network from getting the failure.
+// logFailure logs a failed effect. A panic in the Logger is dropped, so
+// that it does not keep the effect's network from getting the failure.
 func (h *EffectHandler) logFailure(c *EffectCall, err error) {
 	if h.cfg.Logger == nil {
 		return
@@ -651,15 +668,15 @@ func (h *EffectHandler) Stats() EffectStats {
 // Pool returns the pool that runs the handlers, for its Status.
 func (h *EffectHandler) Pool() *WorkerPool { return h.pool }
 
-// Close ends the context given to handlers, fails the effects still
-// waiting with ErrEffectsClosed (those of a batch whose handler has not
-// reached them too), waits for the handlers that are running, and stops
-// the pool. A network waiting for results gets the failures as an
+// Close ends the context given to handlers and fails the effects still
+// waiting with ErrEffectsClosed, those of a batch that its handler has
+// not reached too. It then waits for the handlers that are running and
+// stops the pool. A network waiting for results gets the failures as an
 // *EffectError. Close returns when every goroutine of the EffectHandler
-// has exited, with an error only if the handler's own code failed (a
-// handler's panic or runtime.Goexit fails its effects instead); a second
-// Close does nothing. Do not call it from a handler: it would wait for
-// that handler to return.
+// has exited. It returns an error only if the EffectHandler's own code
+// failed, because a handler's panic or runtime.Goexit fails its effects
+// instead. A second Close does nothing. Do not call Close from a
+// handler, because it would wait for that handler to return.
 func (h *EffectHandler) Close() error {
 	h.mu.Lock()
 	if h.closed {
@@ -686,15 +703,17 @@ func (h *EffectHandler) Close() error {
 	return err
 }
 
-// effectSession holds a network's effects in flight: asked for by its
+// effectSession contains a network's effects in flight: requested by its
 // rules and not yet taken back by one of its runs. Workers add to it
-// while they reduce; the handler's goroutines complete it; the run's
-// goroutine takes the results.
+// while they reduce, the handler's goroutines finish its effects, and the
+// run's goroutine takes the results.
 type effectSession struct {
 	h *EffectHandler
 
+	// mu guards outstanding and done. A result appended to done under
+	// mu by a handler's goroutine belongs to the run that takes it.
 	mu          sync.Mutex
-	outstanding int            // asked for, not yet taken back
+	outstanding int            // requested, not yet taken back
 	done        []effectResult // handled, waiting for a run to take them
 	// signal gets a value, without blocking, each time done grows: a
 	// run that waits for results selects on it.
@@ -718,8 +737,8 @@ func (s *effectSession) add(n int) {
 	s.mu.Unlock()
 }
 
-// finish records the result of c. The send on signal publishes it to a
-// run waiting in await; the mutex orders it with take.
+// finish records the result of c. The send on signal wakes a run waiting
+// in deliverEffects, and the mutex orders the record with take.
 func (s *effectSession) finish(c *EffectCall, v any, err error) {
 	s.mu.Lock()
 	s.done = append(s.done, effectResult{call: c, value: v, err: err})
@@ -741,7 +760,7 @@ func (s *effectSession) take() ([]effectResult, int) {
 	return done, s.outstanding
 }
 
-// inFlight returns the number of effects asked for and not yet taken.
+// inFlight returns the number of effects requested and not yet taken back.
 func (s *effectSession) inFlight() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -817,7 +836,7 @@ func (n *Network) buildResult(v any, cell engine.Port) error {
 	if t.Kind == IntTerm {
 		if end := n.wireEnd(cell); end.IsInt() {
 			other, _ := n.w.IntValue(end)
-			return fmt.Errorf("the result %d would meet the integer %d, and no rule reduces two integers", t.Int, other)
+			return fmt.Errorf("the result %d would meet the integer %d, and no rule reduces two integers; link the result port to an agent", t.Int, other)
 		}
 	}
 	n.w.Link(n.buildTerm(t), cell)
@@ -841,7 +860,7 @@ func (n *Network) wireEnd(cell engine.Port) engine.Port {
 func resultTerm(v any) (*Term, error) {
 	switch x := v.(type) {
 	case nil:
-		return nil, errors.New("the handler returned no result for a Request")
+		return nil, errors.New("the handler returned no result for a Request; return an integer or a *Term")
 	case *Term:
 		if x == nil {
 			return nil, errors.New("the handler returned a nil *Term for a Request")
@@ -857,7 +876,7 @@ func resultTerm(v any) (*Term, error) {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		u := rv.Uint()
 		if u > math.MaxInt64 {
-			return nil, fmt.Errorf("result %d does not fit in an int64", u)
+			return nil, fmt.Errorf("result %d does not fit in an int64; return a value up to math.MaxInt64", u)
 		}
 		return &Term{Kind: IntTerm, Int: int64(u)}, nil
 	}

@@ -293,7 +293,7 @@ func TestEffectErrors(t *testing.T) {
 		want string
 		is   error
 	}{
-		{"fail", "effect fail asked by rule ask (Ask >< Key): boom", boom},
+		{"fail", "effect fail requested by rule ask (Ask >< Key): boom", boom},
 		{"panic", "panic: handler blew up", nil},
 		{"string", "result of type string", nil},
 		{"nil", "no result", nil},
