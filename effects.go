@@ -1,6 +1,6 @@
 package annette
 
-// This file defines effects: side effects that action rules ask for, run
+// This file defines effects: side effects that action rules request, run
 // by an EffectHandler off the reduction path, with results that come back
 // into the net.
 
@@ -100,7 +100,7 @@ type EffectConfig struct {
 	Logger *slog.Logger
 }
 
-// EffectHandler runs the effects that action rules ask for. Register a
+// EffectHandler runs the effects that action rules request. Register a
 // handler for each effect type with Handle or HandleBatch, give the
 // EffectHandler to networks in [Config.Effects], and Close it when the
 // networks are done with it. Several networks may share one.
@@ -185,7 +185,7 @@ var ErrEffectsClosed = errors.New("effect handler is closed")
 // error or panicked, or its result could not be built into the net.
 type EffectError struct {
 	Type        string // the effect's type
-	Rule        string // the rule that asked for it
+	Rule        string // the rule that requested it
 	Left, Right string // the agent types of that rule's pair
 	Err         error  // the cause; a *PanicError if the handler panicked
 }
@@ -351,8 +351,8 @@ func (h *EffectHandler) arm(r *effectRoute) {
 		defer h.tasks.Done()
 		h.mu.Lock()
 		// A timer that Stop could not stop in time finds r.timer
-		// replaced or nil, or r already running; it then does nothing.
-		// The caller of arm set t and r.timer under h.mu, which this
+		// replaced or nil, or r already running, and does nothing. The
+		// caller of arm set t and r.timer under h.mu, which this
 		// function has taken since.
 		if r.timer != t || r.running || h.closed || len(r.queue) == 0 {
 			h.mu.Unlock()
@@ -401,8 +401,9 @@ func (h *EffectHandler) flush() {
 	h.startRunners(runners)
 }
 
-// startRunners submits k runners to the pool. There are never more
-// runners than the pool has goroutines.
+// startRunners submits k runners to the pool. Submit does not block,
+// because there are never more runners than the pool has goroutines and
+// its queue holds four times as many tasks.
 func (h *EffectHandler) startRunners(k int) {
 	for range k {
 		if err := h.pool.Submit(h.ctx, h.runner); err != nil {
@@ -556,7 +557,7 @@ func (q *callHeap) pop() *EffectCall {
 }
 
 // runBatch calls a route's handler on the calls in *rest and hands each
-// result to the session of the network that asked for it. It removes
+// result to the session of the network that requested it. It removes
 // each call from *rest once finished, so that the runner can fail the
 // others if the handler calls runtime.Goexit.
 func (h *EffectHandler) runBatch(ctx context.Context, pattern string, fn EffectFunc, batchFn BatchEffectFunc, rest *[]*EffectCall) {
@@ -883,7 +884,7 @@ func resultTerm(v any) (*Term, error) {
 	return nil, fmt.Errorf("result of type %T: want an integer or a *Term", v)
 }
 
-// checkTerm checks that t can be built: a tree of agents of known types
+// checkTerm checks that root can be built: a tree of agents of known types
 // with the right number of arguments, and of integers without any. It
 // returns the number of agents and of store words that building it
 // takes. A sub-term reached twice is built twice, and counted twice.
@@ -923,7 +924,7 @@ func (n *Network) checkTerm(root *Term) (agents, words int64, err error) {
 			continue
 		}
 		if onPath[t] {
-			return 0, 0, errors.New("result term contains itself")
+			return 0, 0, errors.New("result term contains itself; return a tree")
 		}
 		switch t.Kind {
 		case IntTerm:
@@ -933,7 +934,7 @@ func (n *Network) checkTerm(root *Term) (agents, words int64, err error) {
 		case AgentTerm:
 			id, ok := n.net.Types.Lookup(t.Type)
 			if !ok || id == engine.TypeInt {
-				return 0, 0, fmt.Errorf("result term: unknown agent type %q", t.Type)
+				return 0, 0, fmt.Errorf("result term: unknown agent type %q; define it on the network first", t.Type)
 			}
 			info := n.net.Types.Info(id)
 			if len(t.Args) != info.Arity() {
@@ -993,7 +994,7 @@ func (n *Network) buildTerm(t *Term) engine.Port {
 }
 
 // checkNoEffects returns an error if effects that the network's rules
-// asked for are still in flight: their results would have no place in a
+// requested are still in flight: their results would have no place in a
 // snapshot, nor in a net loaded from one.
 func (n *Network) checkNoEffects() error {
 	if n.effects == nil {
