@@ -33,7 +33,7 @@ type RuleContext struct {
 	links   [][2]linkEnd
 	gen     uint64 // counts the uses of this context; handles carry it
 
-	calls     []*EffectCall // effects asked for, submitted at commit
+	calls     []*EffectCall // effects requested, submitted at commit
 	callsUsed []bool        // per call, whether its result port is linked (always true for Emit)
 
 	// The key locks of the call (see actionRunner.lock). lockBuf is
@@ -99,24 +99,26 @@ func (c *RuleContext) IntAt(p Port) (int64, error) {
 // Emit requests a side effect whose result the net does not need, such
 // as a log line. The network's [EffectHandler] runs it once the action
 // has returned without error, off the reduction path. The Reduce that
-// carries out this interaction returns only after it has been handled;
-// a Step returns at once, and a later Step waits for it once no pair is
-// left.
+// carries out this interaction returns only after the effect has been
+// handled. A Step returns at once, and a later Step waits for the effect
+// once no pair is left. If the action returns an error, the effect is
+// dropped.
+//
 // Emit fails with ErrNoEffectHandler when the network has no
-// EffectHandler or none is registered for e.Type. If the action returns
-// an error, the effect is dropped.
+// EffectHandler or none is registered for e.Type, with ErrEffectsClosed
+// once the EffectHandler is closed, and on an invalid e.Type.
 func (c *RuleContext) Emit(e Effect) error {
 	_, err := c.effect(e, false)
 	return err
 }
 
 // Request requests a side effect whose result comes back into the net,
-// as Emit does, and returns a port that stands for the result. Link the
+// as Emit does, and returns a port that represents the result. Link the
 // port like any other before the action returns. When the handler
 // returns, its result (an integer, or a *Term of agents and integers) is
-// built and takes the port's place, which may make an active pair;
-// until then, the wire from the port stays open and the rest of the net
-// is reduced around it.
+// built and takes the port's place, which may make an active pair. Until
+// then, the wire from the port stays open and the rest of the net is
+// reduced around it. Request fails as Emit does.
 func (c *RuleContext) Request(e Effect) (Port, error) {
 	i, err := c.effect(e, true)
 	if err != nil {
@@ -129,7 +131,7 @@ func (c *RuleContext) Request(e Effect) (Port, error) {
 func (c *RuleContext) effect(e Effect, result bool) (int, error) {
 	h := c.n.cfg.Effects
 	if h == nil {
-		return 0, fmt.Errorf("%w: the network's Config.Effects is nil", ErrNoEffectHandler)
+		return 0, fmt.Errorf("%w: the network's Config.Effects is nil; set it to an EffectHandler", ErrNoEffectHandler)
 	}
 	if err := h.check(e.Type); err != nil {
 		return 0, err
@@ -324,7 +326,7 @@ func (c *RuleContext) check() error {
 	}
 	for i, used := range c.callsUsed {
 		if !used {
-			return fmt.Errorf("the result port of effect %s is not linked", c.calls[i].Type)
+			return fmt.Errorf("the result port of effect %s is not linked; link it before the action returns", c.calls[i].Type)
 		}
 	}
 	return nil
@@ -396,8 +398,8 @@ type actionRunner struct {
 	action func(*RuleContext) error
 	pool   sync.Pool // *RuleContext, reused between calls
 
-	// The state outside the two agents that the rule declares; see
-	// ActionRule.Reads, Writes and Access, and isolation.go.
+	// The state outside the two agents that the rule declares (see
+	// ActionRule.Reads, Writes and Access, and isolation.go).
 	isolated bool     // the rule declares keys or has an Access function
 	reads    []string // ActionRule.Reads, copied
 	writes   []string // ActionRule.Writes, copied

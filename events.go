@@ -15,8 +15,10 @@ import (
 // Config.Events hook of a network and delivered by [PluginHost.Publish]
 // to listeners.
 type Event struct {
-	Type   string    // the kind of event, such as EventReduce, by which listeners subscribe
-	Source string    // who published it: "network" for a network, or a plugin's name
+	Type string // the kind of event, such as EventReduce, by which listeners subscribe
+	// Source is the publisher: "network" for a network, "parallel/N" for
+	// the Nth network of a ParallelPlugin, or a plugin's name.
+	Source string
 	Data   any       // details, whose Go type depends on Type
 	Time   time.Time // when it was published
 }
@@ -77,6 +79,7 @@ type HookError struct {
 	Err   error  // the hook's error, or a *PanicError if it panicked
 }
 
+// Error returns the event's type and the hook's error.
 func (e *HookError) Error() string {
 	return "event hook failed on event " + e.Event + ": " + e.Err.Error()
 }

@@ -126,8 +126,9 @@ type Network struct {
 	shut       bool  // the ParallelNetwork around n is closed: runs return ErrClosed
 
 	// keyLocks is set while a ParallelNetwork's workers run Reduce in
-	// parallel: action rules that declare keys then lock them. It is
-	// written before the workers start and after they stop.
+	// parallel, and action rules that declare keys then lock them. It is
+	// written before the workers start and after they stop, so the
+	// workers read it without a lock.
 	keyLocks *keyLocks
 
 	// running is set while a Step or Reduce runs. Building the net or
@@ -340,9 +341,10 @@ func (n *Network) checkTable() error {
 // every 256 interactions and after each call of an ActionRule.
 //
 // When action rules ask for effects (RuleContext.Emit and Request),
-// Reduce reduces what it can while the Config's EffectHandler runs them,
-// feeds their results into the net as they come, and returns once the
-// net is in normal form and no effect is in flight. An effect that
+// Reduce reduces what it can while the Config's EffectHandler runs them.
+// Whenever nothing else is left to reduce, it feeds the results that
+// have arrived into the net. It returns once the net is in normal form
+// and no effect is in flight. An effect that
 // failed ends the run with an *EffectError at once: the wire of its
 // result stays open for good (it reads as an empty name), and the other
 // effects in flight go on, for the next Reduce to take their results.

@@ -430,11 +430,11 @@ func (p *ParallelNetwork) runAll(ctx context.Context, k int, f func(i int)) erro
 // pair is left and no effect is in flight, and a loop of Step calls can
 // stop there.
 //
-// The pairs of action rules that declare keys (ActionRule.Reads, Writes
-// and Access) are split by the analyzer into batches without conflicts,
-// when the round runs on more than one worker. Access is called on the
-// goroutine that called Step, before the round.
-// The first batch runs with the other pairs, and each further batch in a
+// When the round runs on more than one worker, the analyzer splits the
+// pairs of action rules that declare keys (ActionRule.Reads, Writes and
+// Access) into batches without conflicts. Access is called for each such
+// pair on the goroutine that called Step, before the pair's round. The
+// first batch runs with the other pairs, and each further batch in a
 // round of its own after the one before has ended. MaxBatchWait, the
 // interaction limit and ctx stop these rounds too.
 //

@@ -43,6 +43,7 @@ type Plugin interface {
 // rejects the plugin unless every plugin named by Requires is already in
 // the host, so that those are initialised before it and closed after it.
 type Requirer interface {
+	// Requires returns the names of the plugins this one needs.
 	Requires() []string
 }
 
@@ -53,6 +54,7 @@ type PluginError struct {
 	Err    error  // the method's error, or a *PanicError if it panicked
 }
 
+// Error returns the plugin's name, the operation and the cause.
 func (e *PluginError) Error() string {
 	return "annette: plugin " + e.Plugin + ": " + e.Op + ": " + e.Err.Error()
 }
@@ -81,8 +83,8 @@ type PluginHostConfig struct {
 // Events are delivered synchronously: Publish calls each listener of the
 // event's type, and each listener of every type ("*"), on the
 // publisher's goroutine, in the order they subscribed, and returns when
-// all have returned. Events published from several goroutines at once
-// are delivered at once, so a listener that keeps state must guard it. A
+// all have returned. Events published from several goroutines are
+// delivered concurrently, so a listener that keeps state must guard it. A
 // panic in a listener is recovered: Publish goes on with the next
 // listener, logs the panic if PluginHostConfig.Logger is set and returns
 // it as an error. No lock is held while a plugin or a listener runs, so
@@ -211,7 +213,7 @@ func (c *hostCore) reserve(name string, requires []string) error {
 		return fmt.Errorf("annette: plugin %s: %w", name, ErrHostClosed)
 	}
 	if c.plugins[name] != nil || c.starting[name] {
-		return fmt.Errorf("annette: a plugin named %s is already in the host", name)
+		return fmt.Errorf("annette: a plugin named %s is already in the host; give each plugin a unique name", name)
 	}
 	for _, dep := range requires {
 		if c.plugins[dep] == nil {

@@ -58,7 +58,7 @@ const (
 	portName             // the interface name
 	portInt              // a fresh integer
 	portTaken            // the far end of a name taken with Network.Take
-	portResult           // the result of an effect asked for with RuleContext.Request
+	portResult           // the result of an effect requested with RuleContext.Request
 )
 
 // Port is one port to connect: a port of an agent, a named interface port
