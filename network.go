@@ -50,7 +50,7 @@ type Config struct {
 	// Seed seeds the generator behind the rand expression. Runs with the
 	// same seed draw the same numbers.
 	Seed uint64
-	// Effects runs the effects that action rules ask for with
+	// Effects runs the effects that action rules request with
 	// RuleContext.Emit and Request. Nil means none: Emit and Request
 	// then return ErrNoEffectHandler. The network does not close it.
 	Effects *EffectHandler
@@ -436,9 +436,9 @@ func (n *Network) step(ctx context.Context) (bool, error) {
 	return ok, n.runError(err)
 }
 
-// runWithEffects calls run, and then, while effects that rules asked
-// for are in flight, waits for their results, feeds them into the net and
-// calls run again. It returns the number of effects taken back.
+// runWithEffects calls run, and then, while effects that rules
+// requested are in flight, waits for their results, feeds them into the
+// net and calls run again. It returns the number of effects taken back.
 func (n *Network) runWithEffects(ctx context.Context, run func() error) (int64, error) {
 	if n.effects == nil {
 		return 0, run()

@@ -131,8 +131,8 @@ type ParallelNetwork struct {
 	prepared uint64
 
 	// isolating is set, when the workers are prepared, if a rule declares
-	// keys (see isolation.go). lockTable holds the keys' locks, made on
-	// the first parallel Reduce that needs them.
+	// keys (see isolation.go). lockTable contains the keys' locks, made
+	// on the first parallel Reduce that needs them.
 	isolating bool
 	lockTable *keyLocks
 }

@@ -66,7 +66,7 @@ func (e *PluginError) Unwrap() error { return e.Err }
 // is usable.
 type PluginHostConfig struct {
 	// Logger, if not nil, receives an Error record for each listener
-	// that panics. Nil means no logging; Publish returns the panic as an
+	// that panics. Nil means no logging. Publish returns the panic as an
 	// error either way.
 	Logger *slog.Logger
 }
@@ -91,7 +91,7 @@ type PluginHostConfig struct {
 // both may call any method of the host.
 type PluginHost struct {
 	core  *hostCore
-	owner string // the plugin this view was passed to; "" for the host itself
+	owner string // the plugin this view was passed to, or "" for the host itself
 }
 
 // hostCore is the state shared by a host and the views of it that its
@@ -171,7 +171,7 @@ func (h *PluginHost) Use(p Plugin) error {
 		return fmt.Errorf("annette: plugin of type %T: %w", p, err)
 	}
 	if name == "" {
-		return fmt.Errorf("annette: plugin of type %T has an empty name", p)
+		return fmt.Errorf("annette: plugin of type %T has an empty name; return a unique name from its Name method", p)
 	}
 
 	c := h.core
