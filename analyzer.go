@@ -15,8 +15,8 @@ import (
 // reads, and a call with no keys conflicts with nothing. A key listed in
 // both Reads and Writes counts as written.
 type Access struct {
-	Reads  []string
-	Writes []string
+	Reads  []string // keys that the call reads
+	Writes []string // keys that the call writes, and may read
 }
 
 // empty reports whether a names no key.
@@ -31,7 +31,8 @@ type AnalyzerConfig struct {
 	// MinBatch is the size below which a batch is dissolved into the
 	// others when each of its calls fits into another batch without a
 	// conflict and within MaxBatch. Zero means 2, so that a batch of a
-	// single call goes when it can; 1 or less turns dissolving off.
+	// single call is dissolved when it can be. 1 or less turns
+	// dissolving off.
 	MinBatch int
 	// CacheSize is the number of analyses kept for reuse, each under the
 	// keys of its calls in order. The least recently used one is dropped
@@ -66,7 +67,7 @@ type AnalyzerStats struct {
 type RuleDependencyAnalyzer struct {
 	maxBatch, minBatch, cacheSize int
 
-	analyses, hits, batches atomic.Int64 // counters for Stats only
+	analyses, hits, batches atomic.Int64 // counters for Stats only, which order nothing else
 
 	mu    sync.Mutex               // guards cache and order
 	cache map[string]*list.Element // signature → element of order
@@ -449,10 +450,11 @@ func (c *colouring) grow(b int32) {
 // batch: the calls of the dissolved batch do not conflict with each
 // other, and each avoids the calls of its new batch.
 //
-// The first pass puts every call into the first batch it fits at that
-// time, and batches only gain calls, so a call never fits into an
+// The first pass puts most calls into the first batch they fit at that
+// time, and batches only gain calls, so such a call never fits into an
 // earlier batch here. It can fit into a later one, made after it was
-// placed.
+// placed. A call for which fit gave up after maxFitJumps went into a new
+// batch, and may fit into an earlier one.
 func (c *colouring) dissolve(minBatch int) {
 	for s := int32(len(c.members)) - 1; s >= 0; s-- {
 		m := c.members[s]

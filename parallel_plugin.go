@@ -74,8 +74,9 @@ func NewParallelPlugin(cfg ParallelPluginConfig) *ParallelPlugin {
 // Name returns ParallelPluginName.
 func (p *ParallelPlugin) Name() string { return ParallelPluginName }
 
-// Init creates the shared pool, the effect handler and the analyzer. It fails if cfg.Network.Pool is set, a
-// count in cfg.Pool is negative, or p was already initialised.
+// Init creates the shared pool, the effect handler and the analyzer. It
+// fails if cfg.Network.Pool is set, a count in cfg.Pool or cfg.Effects is
+// negative, or p was already initialised.
 func (p *ParallelPlugin) Init(h *PluginHost) error {
 	if p.cfg.Network.Pool != nil {
 		return errors.New("ParallelPluginConfig.Network.Pool is set; leave it nil, because the plugin's networks run on the pool made from ParallelPluginConfig.Pool")
@@ -128,10 +129,11 @@ func (p *ParallelPlugin) Pool() *WorkerPool {
 }
 
 // NewNetwork returns an empty parallel network with cfg and the plugin's
-// ParallelConfig, running on the plugin's pool. Its action rules' effects
-// go to the plugin's effect handler, unless cfg.Effects is set. Its events go to the
-// host's Publish, with Source set to "parallel/N" for the Nth network the
-// plugin made, and then to cfg.Events if that is set. A listener that
+// ParallelConfig, running on the plugin's pool. Its action rules'
+// effects go to the plugin's effect handler, unless cfg.Effects is set.
+// Its events go to the host's Publish, with Source set to "parallel/N"
+// for the Nth network the plugin made, and then to cfg.Events if that is
+// set. A listener that
 // panics, or a cfg.Events that fails, makes the call that reported the
 // event return a *HookError, as Config.Events describes.
 //

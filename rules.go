@@ -31,10 +31,10 @@ type Rule interface {
 //
 // On a ParallelNetwork, the workers call Action concurrently, each for a
 // different pair, so state shared between calls (a counter, a map) needs
-// a mutex or atomic operations, or a declaration of what each call
-// touches in Reads, Writes and Access, which lets the network order the
-// calls for it (see the package documentation). An action that
-// returns ErrPending (see RuleContext.IntAt) is called again for the same
+// a mutex or atomic operations. A rule may instead declare what each call
+// touches in Reads, Writes and Access, and the network then orders the
+// calls for it (see the package documentation). An action that returns
+// ErrPending (see RuleContext.IntAt) is called again for the same
 // pair later, so its side effects outside the net happen once per call:
 // read the integers it needs before making them. During the action, the
 // network itself is off limits: Close, Snapshot and the calls that change
@@ -43,10 +43,10 @@ type Rule interface {
 // An action that calls runtime.Goexit (as testing's FailNow does) stops a
 // parallel run with a *RuleError. A sequential run calls the action on
 // the goroutine that called Reduce or Step, and Goexit then ends that
-// goroutine, with the pair put back in the net. So do a ParallelNetwork
-// in Auto mode before it goes parallel, and a Step round that runs on
-// one worker: one with fewer pairs than twice ParallelConfig.MinBatch,
-// or a small batch of pairs of rules with keys.
+// goroutine, with the pair put back in the net. A ParallelNetwork does
+// the same in Auto mode before it goes parallel, and in a Step round
+// that runs on one worker: a round of fewer pairs than twice
+// ParallelConfig.MinBatch, or a small batch of pairs of keyed rules.
 type ActionRule struct {
 	Name   string
 	Left   string
