@@ -22,7 +22,7 @@ import (
 
 // lockStripes is the number of locks that keys share. Two keys that hash
 // to one stripe can make two calls wait for each other although their
-// keys differ; that costs time but never correctness.
+// keys differ. That costs time but never correctness.
 const lockStripes = 256
 
 // keySeed hashes keys to stripes, the same way in every network of the
@@ -36,8 +36,9 @@ type stripeLock struct {
 }
 
 // keyLocks are the locks of one ParallelNetwork's keys, one per stripe.
-// Each lock sits on its own cache line, so that workers locking
-// neighbouring stripes do not slow each other down.
+// Each lock is padded to 64 bytes, a common cache line size, so that
+// workers locking neighbouring stripes do not slow each other down. The
+// padding assumes a 24-byte sync.RWMutex, its size in Go 1.26.
 type keyLocks struct {
 	stripes [lockStripes]struct {
 		sync.RWMutex
@@ -83,7 +84,7 @@ func (r *actionRunner) declare(reads, writes []string, access func(left, right A
 	}{{"Reads", reads}, {"Writes", writes}} {
 		for i, k := range set.keys {
 			if k == "" {
-				return errorf("key %d of %s is empty; keys name the state a call touches", i, set.field)
+				return errorf("key %d of %s is empty; give each key the name of the state it guards", i, set.field)
 			}
 		}
 	}
@@ -95,7 +96,7 @@ func (r *actionRunner) declare(reads, writes []string, access func(left, right A
 
 // errEmptyKey is the error of a call whose Access function returned an
 // empty key.
-var errEmptyKey = errors.New("Access returned an empty key")
+var errEmptyKey = errors.New("Access returned an empty key; return only keys that name state")
 
 // callAccess returns the keys of one call, Reads and Writes included,
 // for the agents left and right. It fails on an empty key.
