@@ -90,7 +90,9 @@
 // [EffectHandler], given to the network in [Config.Effects], runs the
 // effects on goroutines of its own, batched by type and ordered by
 // priority, while the workers go on reducing the rest of the net.
-// Handlers are registered by type ("db:read", then "db", then "*").
+// Handlers are registered by type: an effect of type "db:read" goes to
+// the handler for "db:read", or else to the one for "db", or else to the
+// one for "*".
 //
 //	h := annette.NewEffectHandler(annette.EffectConfig{})
 //	defer h.Close()
@@ -112,8 +114,8 @@
 // A [PluginHost] initialises [Plugin] values in the order they are added
 // with [PluginHost.Use], closes them in the reverse order, and delivers
 // events between them ([PluginHost.Subscribe], [PluginHost.Publish]).
-// Delivery is synchronous, on the publisher's goroutine, and a panicking
-// plugin or listener is recovered and returned as an error. The
+// Delivery is synchronous, on the publisher's goroutine. The panic of a
+// plugin or a listener is recovered and returned as an error. The
 // [ParallelPlugin] makes parallel networks that share one [WorkerPool]
 // and one [EffectHandler] and [RuleDependencyAnalyzer], and publish
 // their events on the host:
@@ -137,9 +139,9 @@
 // of such rules can run at once, so each rule declares the state it
 // touches as keys of an [Access]. Reads and Writes list the keys of every
 // call, and an Access function returns keys computed from the two
-// agents' values. Two calls conflict when one writes a key that the other reads
-// or writes, and a [ParallelNetwork] never runs two conflicting calls at
-// the same time:
+// agents' values. Two calls conflict when one writes a key that the
+// other reads or writes, and a [ParallelNetwork] never runs two
+// conflicting calls at the same time:
 //
 //	n.AddRule(annette.ActionRule{
 //		Left: "Transfer", Right: "Go",
@@ -158,8 +160,8 @@
 // [ParallelNetwork.Reduce] runs such a call while holding a lock per key,
 // shared by readers and exclusive for a writer, taken in one fixed order
 // and released when the action returns, fails or panics. Keys share 256
-// locks by hash, so calls on different keys can now and then wait for
-// each other. [ParallelNetwork.Step] instead has a
+// locks by hash, so calls on different keys can sometimes wait for each
+// other. [ParallelNetwork.Step] instead has a
 // [RuleDependencyAnalyzer] split the round's keyed pairs into batches of
 // calls without conflicts and runs the batches one after another. The
 // sequential reducer, and a ParallelNetwork with one worker, run one call
