@@ -48,10 +48,13 @@ func (c *catalog) lookUp(items ...string) []int64 {
 }
 
 func main() {
-	lines := flag.Int("lines", 2000, "order lines")
+	lines := flag.Int("lines", 2000, "number of lines in the order")
 	latency := flag.Duration("latency", time.Millisecond, "cost of one call to the catalog")
 	workers := flag.Int("workers", 0, "workers (0: one per core)")
 	flag.Parse()
+	if *lines < 1 {
+		log.Fatalf("invalid -lines %d: an order needs 1 line or more", *lines)
+	}
 
 	items := []string{"tea", "cake", "jam", "bread", "milk", "eggs", "rice", "soap"}
 	prices := map[string]int64{}
@@ -138,7 +141,7 @@ func sumOrder(order []line, workers int, h *annette.EffectHandler, direct *catal
 		annette.RewriteRule{Left: annette.Pat("Plus2", "s", "int x"), Right: annette.Pat("Int", "y"), Body: []annette.Wire{
 			W(V("s"), annette.Op("+", V("x"), V("y"))),
 		}},
-		// Cost(s) >< Line: s ~ Scale(qty) applied to the item's price.
+		// Cost(s) >< Line: s ~ the line's quantity times its item's price.
 		annette.ActionRule{Name: "cost-line", Left: "Cost", Right: "Line", Action: func(c *annette.RuleContext) error {
 			ln := c.Right().Value().(line)
 			var price annette.Port
