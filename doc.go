@@ -84,12 +84,12 @@
 //
 // An action rule that must reach outside the net (write a log line,
 // read a database, call a service) requests an [Effect] instead of
-// doing it itself: [RuleContext.Emit] for an effect whose result the net
-// does not need, [RuleContext.Request] for one whose result comes back
-// into the net through a port that the rule links like any other. An
-// [EffectHandler], given to the network in [Config.Effects], runs the
-// effects on goroutines of its own, batched by type and ordered by
-// priority, while the workers go on reducing the rest of the net.
+// doing it itself. [RuleContext.Emit] requests an effect whose result
+// the net does not need. [RuleContext.Request] requests one whose result
+// comes back into the net through a port that the rule links like any
+// other. An [EffectHandler], given to the network in [Config.Effects],
+// runs the effects on goroutines of its own, batched by type and ordered
+// by priority, while the workers go on reducing the rest of the net.
 // Handlers are registered by type: an effect of type "db:read" goes to
 // the handler for "db:read", or else to the one for "db", or else to the
 // one for "*".

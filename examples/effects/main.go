@@ -29,7 +29,7 @@ type line struct {
 	Qty  int64
 }
 
-// catalog stands for a remote price service: every call costs latency,
+// catalog simulates a remote price service: every call costs latency,
 // however many prices it returns.
 type catalog struct {
 	latency time.Duration
@@ -100,7 +100,7 @@ func main() {
 	fmt.Printf("direct calls:     total %d in %v, %d interactions by %s, %d catalog calls\n",
 		total2, took2.Round(time.Millisecond), st2.Interactions, workerCount(st2.Workers), direct.calls)
 	if total != want || total2 != want {
-		log.Fatalf("totals %d and %d, want %d", total, total2, want)
+		log.Fatalf("wrong totals %d (effects) and %d (direct calls), want %d", total, total2, want)
 	}
 }
 
