@@ -267,7 +267,7 @@ func checkEffectType(typ string, pattern bool) error {
 		return nil
 	}
 	kind, sub, hasSub := strings.Cut(typ, ":")
-	if kind == "" || hasSub && (sub == "" || strings.Contains(sub, ":")) || strings.Contains(kind, "*") {
+	if kind == "" || hasSub && (sub == "" || strings.Contains(sub, ":")) || strings.Contains(typ, "*") {
 		if pattern {
 			return fmt.Errorf("annette: invalid effect type %q: want \"kind\", \"kind:subkind\" or \"*\"", typ)
 		}

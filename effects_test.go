@@ -514,7 +514,7 @@ func TestEffectHandlerClose(t *testing.T) {
 func TestEffectConfigErrors(t *testing.T) {
 	h := annette.NewEffectHandler(annette.EffectConfig{})
 	defer h.Close()
-	for _, typ := range []string{"", ":x", "x:", "a:b:c", "a*"} {
+	for _, typ := range []string{"", ":x", "x:", "a:b:c", "a*", "db:*"} {
 		if err := h.Handle(typ, func(context.Context, *annette.EffectCall) (any, error) { return nil, nil }); err == nil {
 			t.Errorf("Handle(%q) accepted", typ)
 		}
@@ -528,6 +528,12 @@ func TestEffectConfigErrors(t *testing.T) {
 	var zero *annette.EffectError
 	if zero.Error() != "<nil>" || zero.Unwrap() != nil {
 		t.Error("nil EffectError")
+	}
+	// Errors built without a cause still print.
+	for _, err := range []error{&annette.EffectError{Type: "x"}, &annette.PluginError{Plugin: "p", Op: "init"}, &annette.HookError{Event: "e"}} {
+		if err.Error() == "" {
+			t.Errorf("%T without a cause prints nothing", err)
+		}
 	}
 }
 

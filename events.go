@@ -81,6 +81,12 @@ type HookError struct {
 
 // Error returns the event's type and the hook's error.
 func (e *HookError) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
+	if e.Err == nil {
+		return "event hook failed on event " + e.Event
+	}
 	return "event hook failed on event " + e.Event + ": " + e.Err.Error()
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/annette-go/annette/internal/engine"
 )
@@ -36,13 +37,13 @@ type stripeLock struct {
 }
 
 // keyLocks are the locks of one ParallelNetwork's keys, one per stripe.
-// Each lock is padded to 64 bytes, a common cache line size, so that
-// workers locking neighbouring stripes do not slow each other down. The
-// padding assumes a 24-byte sync.RWMutex, its size in Go 1.26.
+// Each lock is padded to a multiple of 64 bytes, a common cache line
+// size, so that workers locking neighbouring stripes do not slow each
+// other down.
 type keyLocks struct {
 	stripes [lockStripes]struct {
 		sync.RWMutex
-		_ [64 - 24]byte
+		_ [(64 - unsafe.Sizeof(sync.RWMutex{})%64) % 64]byte
 	}
 }
 

@@ -56,7 +56,14 @@ type PluginError struct {
 
 // Error returns the plugin's name, the operation and the cause.
 func (e *PluginError) Error() string {
-	return "annette: plugin " + e.Plugin + ": " + e.Op + ": " + e.Err.Error()
+	if e == nil {
+		return "<nil>"
+	}
+	cause := "failed"
+	if e.Err != nil {
+		cause = e.Err.Error()
+	}
+	return "annette: plugin " + e.Plugin + ": " + e.Op + ": " + cause
 }
 
 // Unwrap returns the cause.
