@@ -59,6 +59,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	runs := fs.Int("n", 5, "counted `runs` per program and worker count")
 	asJSON := fs.Bool("json", false, "print one JSON object per line instead of a table")
 	quick := fs.Bool("quick", false, "run the -quick variants of the default programs")
+	timeout := fs.Duration("timeout", 0, "stop a run that takes longer than `duration`, and report the program as failed (0: no limit)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), benchUsage)
 		fs.PrintDefaults()
@@ -67,9 +68,13 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		return status
 	}
 	counts, err := parseCounts(*workers)
-	if err != nil || *runs < 1 {
-		if err == nil {
+	if err != nil || *runs < 1 || *timeout < 0 {
+		switch {
+		case err != nil:
+		case *runs < 1:
 			err = errors.New("-n must be at least 1")
+		default:
+			err = fmt.Errorf("-timeout %v: want 0 (no limit) or more", *timeout)
 		}
 		return badUsage("bench", err, stderr)
 	}
@@ -100,7 +105,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	for _, prog := range programs {
 		var oneWorker float64
 		for _, w := range counts {
-			r, err := benchOne(ctx, self, prog, w, *runs, progress)
+			r, err := benchOne(ctx, self, prog, w, *runs, *timeout, progress)
 			if ctx.Err() != nil {
 				fmt.Fprintf(progress, "\r\033[K")
 				fmt.Fprintln(stderr, "annette bench: interrupted")
@@ -240,7 +245,7 @@ func checkOutput(out string, n int64, result string, interactions int64) error {
 }
 
 // benchOne measures one program at one worker count.
-func benchOne(ctx context.Context, self, prog string, workers, runs int, progress io.Writer) (benchResult, error) {
+func benchOne(ctx context.Context, self, prog string, workers, runs int, timeout time.Duration, progress io.Writer) (benchResult, error) {
 	r := benchResult{Program: prog, Workers: workers, Runs: runs, Go: runtime.Version(), Date: time.Now().Format("2006-01-02")}
 	result, interactions, check := headerExpectation(prog)
 	var times []float64
@@ -255,7 +260,11 @@ func benchOne(ctx context.Context, self, prog string, workers, runs int, progres
 			unit = "worker"
 		}
 		fmt.Fprintf(progress, "\r\033[K%s, %d %s: %s", prog, workers, unit, label)
-		cmd := exec.CommandContext(ctx, self, "run", "-t", strconv.Itoa(workers), "-stats", prog)
+		runCtx, cancel := ctx, context.CancelFunc(func() {})
+		if timeout > 0 {
+			runCtx, cancel = context.WithTimeout(ctx, timeout)
+		}
+		cmd := exec.CommandContext(runCtx, self, "run", "-t", strconv.Itoa(workers), "-stats", prog)
 		// On a signal the run stops as on Ctrl-C, or is killed after a
 		// second.
 		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
@@ -266,6 +275,11 @@ func benchOne(ctx context.Context, self, prog string, workers, runs int, progres
 		start := time.Now()
 		err := cmd.Run()
 		wall := time.Since(start).Seconds()
+		timedOut := runCtx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if timedOut {
+			return r, fmt.Errorf("%s took longer than -timeout %v", label, timeout)
+		}
 		if err != nil {
 			return r, fmt.Errorf("%v: %s", err, lastLine(errOut.String()))
 		}

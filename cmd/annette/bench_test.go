@@ -48,6 +48,7 @@ func TestBenchUsage(t *testing.T) {
 		{"bench", "-n", "0", "x"},
 		{"bench", "no-such-program"},
 		{"bench", "-quick", "fib"},
+		{"bench", "-timeout", "-1s", "x"},
 	} {
 		var out, errb bytes.Buffer
 		if got := run(args, strings.NewReader(""), &out, &errb); got != exitUsage {
@@ -90,5 +91,19 @@ func TestParseCounts(t *testing.T) {
 	}
 	if want := []int{1, 2, 4}; !slices.Equal(got, want) {
 		t.Errorf("parseCounts(\"2,1,2,4\") = %v, want %v", got, want)
+	}
+}
+
+// TestBenchTimeout checks that -timeout stops a run that never ends and
+// reports the program as failed.
+func TestBenchTimeout(t *testing.T) {
+	t.Setenv("ANNETTE_TEST_MAIN", "1")
+	prog := writeProgram(t, "loop.in", "Ping >< Pong => Ping ~ Pong;\nPing ~ Pong;\n")
+	var out, errb bytes.Buffer
+	if got := run([]string{"bench", "-n", "1", "-t", "1", "-timeout", "300ms", prog}, strings.NewReader(""), &out, &errb); got != exitError {
+		t.Fatalf("status = %d, want %d (stderr %q)", got, exitError, errb.String())
+	}
+	if !strings.Contains(errb.String(), "took longer than -timeout 300ms") {
+		t.Errorf("stderr = %q, want the timeout named", errb.String())
 	}
 }
