@@ -216,7 +216,10 @@ func NewEffectHandler(cfg EffectConfig) *EffectHandler {
 	}
 	h := &EffectHandler{cfg: cfg, routes: map[string]*effectRoute{}}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
-	h.pool = NewWorkerPool(PoolConfig{Workers: cfg.Workers, Logger: cfg.Logger})
+	// The pool gets no Logger: its records of goroutines starting and
+	// stopping say nothing about effects, and a Logger that failed there
+	// would stop the pool's goroutines, not one effect.
+	h.pool = NewWorkerPool(PoolConfig{Workers: cfg.Workers})
 	return h
 }
 
@@ -564,7 +567,11 @@ func (h *EffectHandler) runBatch(ctx context.Context, pattern string, fn EffectF
 	h.batches.Add(1)
 	batch := *rest
 	if batchFn != nil {
-		results, err := callBatch(ctx, batchFn, batch)
+		var results []any
+		err := ErrEffectsClosed
+		if ctx.Err() == nil {
+			results, err = callBatch(ctx, batchFn, batch)
+		}
 		if err == nil && len(results) > len(batch) {
 			err = fmt.Errorf("batch handler for %s returned %d results for %d effects; return at most one per effect", pattern, len(results), len(batch))
 		}
@@ -600,11 +607,15 @@ func (h *EffectHandler) finish(c *EffectCall, v any, err error) {
 	}
 	if err != nil {
 		h.failed.Add(1)
-		h.logFailure(c, err)
 	} else {
 		h.handled.Add(1)
 	}
+	// The network gets the result before the Logger runs, which might
+	// call runtime.Goexit.
 	c.session.finish(c, v, err)
+	if err != nil {
+		h.logFailure(c, err)
+	}
 }
 
 // logFailure logs a failed effect. A panic in the Logger is dropped, so

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
 	"sync"
@@ -803,5 +804,40 @@ func TestEffectCloseSkipsRestOfBatch(t *testing.T) {
 	}
 	if st := h.Stats(); st.Failed != 10 || st.Handled != 0 {
 		t.Errorf("stats = %+v, want 10 failed", st)
+	}
+}
+
+// failingLog is a slog.Handler that panics, or calls runtime.Goexit as
+// testing's FailNow does, on every record.
+type failingLog struct{ goexit bool }
+
+func (failingLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l failingLog) Handle(context.Context, slog.Record) error {
+	if l.goexit {
+		runtime.Goexit()
+	}
+	panic("the log is broken")
+}
+func (l failingLog) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l failingLog) WithGroup(string) slog.Handler      { return l }
+
+// TestEffectLoggerFails checks that a Logger that panics or calls
+// runtime.Goexit does not keep a failed effect from its network.
+func TestEffectLoggerFails(t *testing.T) {
+	for _, goexit := range []bool{false, true} {
+		t.Run(fmt.Sprint("goexit=", goexit), func(t *testing.T) {
+			leakCheck(t)
+			h := annette.NewEffectHandler(annette.EffectConfig{Workers: 1, Logger: slog.New(failingLog{goexit: goexit})})
+			must(t, h.Handle("fail", func(context.Context, *annette.EffectCall) (any, error) { return nil, errors.New("boom") }))
+			n := askNet(t, h, nil, requestTo("fail"))
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_, err := n.Reduce(ctx)
+			var ee *annette.EffectError
+			if !errors.As(err, &ee) {
+				t.Errorf("Reduce = %v, want an *EffectError", err)
+			}
+			must(t, h.Close())
+		})
 	}
 }

@@ -217,21 +217,24 @@ func (p *ParallelNetwork) keyedRound(ctx context.Context, batch []engine.Redex, 
 	}
 
 	var res engine.Result
-	var groups [][]engine.Redex // the current chunk's batches
-	started, next := 0, 0       // groups[:started] have run; keyed[:next] are in chunks
+	var groups [][]engine.Redex  // the current chunk's batches
+	started, next := 0, 0        // groups[:started] have run; keyed[:next] are in chunks
+	var analysing []engine.Redex // the chunk whose keys are being read
 	finished := false
 	defer func() {
 		if finished {
 			return
 		}
-		// runtime.Goexit in an action that a one-worker round ran on the
-		// caller's goroutine: keep the pairs of this call in the net. The
+		// runtime.Goexit in an Access function, or in an action that a
+		// one-worker round ran on the caller's goroutine: keep the pairs
+		// of this call in the net. The
 		// round that was running put its own pairs back on the worker.
 		p.w.PushAll(res.Left)
 		for _, g := range groups[started:] {
 			p.w.PushAll(g)
 		}
 		p.w.PushAll(keyed[next:])
+		p.w.PushAll(analysing)
 		if plain != nil {
 			p.w.PushAll(plain)
 		}
@@ -246,8 +249,12 @@ func (p *ParallelNetwork) keyedRound(ctx context.Context, batch []engine.Redex, 
 			next += len(part)
 			t0 := time.Now()
 			// A failed split keeps groups as it was, all run, so that the
-			// code below slices it with started in range.
+			// code below slices it with started in range. Until the split
+			// returns, part is only in analysing: an Access function may
+			// call runtime.Goexit, and the deferred function then keeps it.
+			analysing = part
 			split, err := p.keyedBatches(part)
+			analysing = nil
 			if err != nil {
 				res.Err = err
 				res.Left = append(res.Left, part...)

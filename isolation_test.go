@@ -557,3 +557,51 @@ func TestAccessFailsInLaterChunk(t *testing.T) {
 		t.Errorf("Pending after the failed Step = %d, want %d", got, pairs-chunk)
 	}
 }
+
+// TestAccessGoexitKeepsPairs calls runtime.Goexit from an Access function
+// while Step analyses the keyed pairs, in the first chunk and, under a
+// deadline, in a later one: no pair is lost, and later Steps carry out
+// every pair.
+func TestAccessGoexitKeepsPairs(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		wait   time.Duration
+		exitAt int64 // the Access call that calls runtime.Goexit
+	}{
+		{"whole round", 0, 1},
+		{"second chunk", time.Hour, 300},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			leakCheck(t)
+			var calls atomic.Int64
+			p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2, Mode: annette.Parallel, MinBatch: 1, MaxBatchWait: tc.wait},
+				[]annette.Type{{Name: "Key", Valued: true}, {Name: "Go"}},
+				annette.ActionRule{Left: "Key", Right: "Go",
+					Access: func(left, _ annette.Agent) annette.Access {
+						if calls.Add(1) == tc.exitAt {
+							runtime.Goexit()
+						}
+						return annette.Access{Writes: []string{left.Value().(string)}}
+					},
+					Action: func(*annette.RuleContext) error { return nil }},
+			)
+			defer closeNet(t, p)
+			const pairs = 400
+			for i := range pairs {
+				a, err := p.AddAgent("Key", strconv.Itoa(i))
+				must(t, err)
+				b, err := p.AddAgent("Go", nil)
+				must(t, err)
+				must(t, p.Connect(a.Main(), b.Main()))
+			}
+			onOwnGoroutine(func() { _, _ = p.Step(context.Background()) })
+			if done := p.Stats().Interactions; int64(p.Pending())+done != pairs {
+				t.Fatalf("after the Goexit: %d pending + %d done, want %d", p.Pending(), done, pairs)
+			}
+			stepToEnd(t, p, false)
+			if got := p.Stats().Interactions; got != pairs {
+				t.Errorf("interactions = %d, want %d", got, pairs)
+			}
+		})
+	}
+}

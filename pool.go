@@ -509,6 +509,9 @@ func (p *WorkerPool) finish(j job, err error) {
 
 func (p *WorkerPool) debug(ctx context.Context, msg string, args ...any) {
 	if p.logger != nil {
+		// The Logger is the caller's code: a panic in it must not end
+		// a worker goroutine, and with it the process.
+		defer func() { _ = recover() }()
 		p.logger.DebugContext(ctx, msg, args...)
 	}
 }
