@@ -216,9 +216,9 @@ func NewEffectHandler(cfg EffectConfig) *EffectHandler {
 	}
 	h := &EffectHandler{cfg: cfg, routes: map[string]*effectRoute{}}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
-	// The pool gets no Logger: its records of goroutines starting and
-	// stopping say nothing about effects, and a Logger that failed there
-	// would stop the pool's goroutines, not one effect.
+	// The pool gets no Logger. Its records are about goroutines starting
+	// and stopping, not effects, and a Logger that failed there would
+	// stop the pool's goroutines, not one effect.
 	h.pool = NewWorkerPool(PoolConfig{Workers: cfg.Workers})
 	return h
 }
