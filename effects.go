@@ -434,27 +434,34 @@ func (h *EffectHandler) runner(ctx context.Context, _ int) error {
 		rest     []*EffectCall // calls of the batch not finished yet
 		returned bool
 	)
+	// Deferred first, so that it runs even if the Logger calls
+	// runtime.Goexit again in the function below.
+	defer h.tasks.Done()
 	defer func() {
-		if !returned {
-			// runtime.Goexit in a handler ends this goroutine, and the
-			// pool replaces it. Fail what the handler did not finish and
-			// put the route back, so that its later effects still run.
-			for _, c := range rest {
-				h.finish(c, nil, errHandlerGoexit)
-			}
-			h.mu.Lock()
-			h.runners--
-			h.requeue(r)
-			runners := 0
-			if len(h.ready) > 0 && h.runners < h.cfg.Workers && !h.closed {
-				h.runners++
-				h.tasks.Add(1)
-				runners = 1
-			}
-			h.mu.Unlock()
-			h.startRunners(runners)
+		if returned {
+			return
 		}
-		h.tasks.Done()
+		// runtime.Goexit in a handler ends this goroutine, and the pool
+		// replaces it. Fail what the handler did not finish and put the
+		// route back, so that its later effects still run. The Logger
+		// comes last: it is the caller's code, and could exit too.
+		for _, c := range rest {
+			h.settle(c, nil, errHandlerGoexit)
+		}
+		h.mu.Lock()
+		h.runners--
+		h.requeue(r)
+		runners := 0
+		if len(h.ready) > 0 && h.runners < h.cfg.Workers && !h.closed {
+			h.runners++
+			h.tasks.Add(1)
+			runners = 1
+		}
+		h.mu.Unlock()
+		h.startRunners(runners)
+		for _, c := range rest {
+			h.logFailure(c, errHandlerGoexit)
+		}
 	}()
 	for {
 		h.mu.Lock()
@@ -600,6 +607,18 @@ func (h *EffectHandler) runBatch(ctx context.Context, pattern string, fn EffectF
 
 // finish counts and logs the outcome of c and passes it to c's session.
 func (h *EffectHandler) finish(c *EffectCall, v any, err error) {
+	// The network gets the result before the Logger runs, which might
+	// call runtime.Goexit.
+	err = h.settle(c, v, err)
+	if err != nil {
+		h.logFailure(c, err)
+	}
+}
+
+// settle counts the result of c and hands it to c's network, without
+// logging it. It returns err, marked as ErrEffectsClosed if it came
+// after Close began.
+func (h *EffectHandler) settle(c *EffectCall, v any, err error) error {
 	if err != nil && h.ctx.Err() != nil && !errors.Is(err, ErrEffectsClosed) {
 		// The handler failed once Close had begun, most likely on the
 		// context that Close ended.
@@ -610,12 +629,8 @@ func (h *EffectHandler) finish(c *EffectCall, v any, err error) {
 	} else {
 		h.handled.Add(1)
 	}
-	// The network gets the result before the Logger runs, which might
-	// call runtime.Goexit.
 	c.session.finish(c, v, err)
-	if err != nil {
-		h.logFailure(c, err)
-	}
+	return err
 }
 
 // logFailure logs a failed effect. A panic in the Logger is dropped, so

@@ -841,3 +841,28 @@ func TestEffectLoggerFails(t *testing.T) {
 		})
 	}
 }
+
+// TestEffectHandlerAndLoggerGoexit has a handler and the Logger both call
+// runtime.Goexit: the effect still fails, later effects still run, and
+// Close returns.
+func TestEffectHandlerAndLoggerGoexit(t *testing.T) {
+	leakCheck(t)
+	h := annette.NewEffectHandler(annette.EffectConfig{Workers: 1, Logger: slog.New(failingLog{goexit: true})})
+	var calls atomic.Int32
+	must(t, h.Handle("num", func(context.Context, *annette.EffectCall) (any, error) {
+		if calls.Add(1) == 1 {
+			runtime.Goexit()
+		}
+		return 2, nil
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	n := askNet(t, h, nil, requestTo("num"))
+	if _, err := n.Reduce(ctx); !strings.Contains(fmt.Sprint(err), "runtime.Goexit") {
+		t.Errorf("Reduce = %v, want the handler's Goexit", err)
+	}
+	n2 := askNet(t, h, nil, requestTo("num"))
+	_, err := n2.Reduce(ctx)
+	must(t, err)
+	must(t, h.Close())
+}
