@@ -491,11 +491,7 @@ func TestEffectHandlerClose(t *testing.T) {
 		return nil, ctx.Err()
 	}))
 	n := askNet(t, h, nil, requestTo("block"))
-	done := make(chan error, 1)
-	go func() {
-		_, err := n.Reduce(context.Background())
-		done <- err
-	}()
+	done := reduceInBackground(context.Background(), n)
 	<-started
 	must(t, h.Close())
 	must(t, h.Close()) // a second Close does nothing
@@ -751,11 +747,7 @@ func TestEffectManyBlockedHandlers(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		_, err := n.Reduce(ctx)
-		done <- err
-	}()
+	done := reduceInBackground(ctx, n)
 	select {
 	case err := <-done:
 		if !errors.Is(err, context.DeadlineExceeded) {
@@ -789,11 +781,7 @@ func TestEffectCloseSkipsRestOfBatch(t *testing.T) {
 		}
 		return c.Link(c.Left().Port("r"), c.Int(0))
 	})
-	done := make(chan error, 1)
-	go func() {
-		_, err := n.Reduce(context.Background())
-		done <- err
-	}()
+	done := reduceInBackground(context.Background(), n)
 	<-started
 	must(t, h.Close())
 	if err := <-done; !errors.Is(err, annette.ErrEffectsClosed) {
@@ -865,4 +853,15 @@ func TestEffectHandlerAndLoggerGoexit(t *testing.T) {
 	_, err := n2.Reduce(ctx)
 	must(t, err)
 	must(t, h.Close())
+}
+
+// reduceInBackground reduces n on a goroutine of its own and sends
+// Reduce's error on the returned channel.
+func reduceInBackground(ctx context.Context, n *annette.Network) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := n.Reduce(ctx)
+		done <- err
+	}()
+	return done
 }

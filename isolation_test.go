@@ -541,13 +541,7 @@ func TestAccessFailsInLaterChunk(t *testing.T) {
 			Action: func(*annette.RuleContext) error { return nil }},
 	)
 	defer closeNet(t, p)
-	for i := range pairs {
-		a, err := p.AddAgent("Key", strconv.Itoa(i))
-		must(t, err)
-		b, err := p.AddAgent("Go", nil)
-		must(t, err)
-		must(t, p.Connect(a.Main(), b.Main()))
-	}
+	addKeyPairs(t, p.Network, pairs)
 	k, err := p.Step(context.Background())
 	var re *annette.RuleError
 	if !errors.As(err, &re) || !strings.Contains(err.Error(), "empty key") {
@@ -587,13 +581,7 @@ func TestAccessGoexitKeepsPairs(t *testing.T) {
 			)
 			defer closeNet(t, p)
 			const pairs = 400
-			for i := range pairs {
-				a, err := p.AddAgent("Key", strconv.Itoa(i))
-				must(t, err)
-				b, err := p.AddAgent("Go", nil)
-				must(t, err)
-				must(t, p.Connect(a.Main(), b.Main()))
-			}
+			addKeyPairs(t, p.Network, pairs)
 			onOwnGoroutine(func() { _, _ = p.Step(context.Background()) })
 			if done := p.Stats().Interactions; int64(p.Pending())+done != pairs {
 				t.Fatalf("after the Goexit: %d pending + %d done, want %d", p.Pending(), done, pairs)
@@ -603,5 +591,18 @@ func TestAccessGoexitKeepsPairs(t *testing.T) {
 				t.Errorf("interactions = %d, want %d", got, pairs)
 			}
 		})
+	}
+}
+
+// addKeyPairs adds count pairs Key ~ Go to n, the Key agents valued "0",
+// "1" and so on.
+func addKeyPairs(t *testing.T, n *annette.Network, count int) {
+	t.Helper()
+	for i := range count {
+		a, err := n.AddAgent("Key", strconv.Itoa(i))
+		must(t, err)
+		b, err := n.AddAgent("Go", nil)
+		must(t, err)
+		must(t, n.Connect(a.Main(), b.Main()))
 	}
 }
