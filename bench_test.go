@@ -157,7 +157,7 @@ func BenchmarkParallelStream(b *testing.B) {
 
 // BenchmarkEffects sums a tree whose leaves request their values from an
 // EffectHandler and whose forks emit a log effect: the cost of an effect
-// from the rule that asks for it to its result in the net.
+// from the rule that requests it to its result in the net.
 func BenchmarkEffects(b *testing.B) {
 	const depth = 12
 	for _, workers := range []int{0, 1, runtime.GOMAXPROCS(0)} {

@@ -105,7 +105,7 @@
 //	//	c.Link(c.Left().Port("ret"), res)
 //
 // Reduce returns once the net is in normal form and every effect has
-// been handled. Results are integers or trees of agents ([Term]); a
+// been handled. Results are integers or trees of agents ([Term]). A
 // handler that fails or panics ends the run with an *[EffectError]
 // naming the effect, the rule and its agent types.
 //

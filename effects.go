@@ -374,10 +374,7 @@ func (h *EffectHandler) arm(r *effectRoute) {
 // started for it, and 0 if the runners already at work will take it.
 // The caller holds h.mu and, for a returned 1, calls startRunners.
 func (h *EffectHandler) makeReady(r *effectRoute) int {
-	if r.timer != nil && r.timer.Stop() {
-		h.tasks.Done()
-	}
-	r.timer = nil
+	h.stopTimer(r)
 	r.running = true
 	h.ready = append(h.ready, r)
 	if h.runners >= h.cfg.Workers {
@@ -386,6 +383,16 @@ func (h *EffectHandler) makeReady(r *effectRoute) int {
 	h.runners++
 	h.tasks.Add(1)
 	return 1
+}
+
+// stopTimer stops r's BatchWait timer, if any. A timer stopped before it
+// fired gives back the count that arm added to tasks; one that fired
+// gives it back itself. The caller holds h.mu.
+func (h *EffectHandler) stopTimer(r *effectRoute) {
+	if r.timer != nil && r.timer.Stop() {
+		h.tasks.Done()
+	}
+	r.timer = nil
 }
 
 // flush makes every route with waiting effects ready at once, without
@@ -712,10 +719,7 @@ func (h *EffectHandler) Close() error {
 	}
 	h.closed = true
 	for _, r := range h.routes {
-		if r.timer != nil && r.timer.Stop() {
-			h.tasks.Done()
-		}
-		r.timer = nil
+		h.stopTimer(r)
 	}
 	h.mu.Unlock()
 	h.cancel()

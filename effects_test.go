@@ -368,6 +368,7 @@ func TestEffectRuleErrors(t *testing.T) {
 			t.Errorf("%s: err = %v, want a RuleError with %q", tc.name, err, tc.want)
 		}
 	}
+
 	// A port from Request is not for Network.Connect, and an action
 	// that fails after Request drops the effect.
 	var kept annette.Port
@@ -389,7 +390,7 @@ func TestEffectRuleErrors(t *testing.T) {
 
 // TestEffectBatches checks batching and priorities: calls of one handler
 // never overlap, no batch passes MaxBatch, and each batch comes highest
-// priority first, then in the order the rules asked.
+// priority first, then in the order the rules requested them.
 func TestEffectBatches(t *testing.T) {
 	h := annette.NewEffectHandler(annette.EffectConfig{MaxBatch: 5, BatchWait: time.Millisecond})
 	defer h.Close()

@@ -340,7 +340,7 @@ func (n *Network) checkTable() error {
 // consistent state and Reduce can be called again. The context is checked
 // every 256 interactions and after each call of an ActionRule.
 //
-// When action rules ask for effects (RuleContext.Emit and Request),
+// When action rules request effects (RuleContext.Emit and Request),
 // Reduce reduces what it can while the Config's EffectHandler runs them.
 // Whenever nothing else is left to reduce, it feeds the results that
 // have arrived into the net. It returns once the net is in normal form

@@ -366,10 +366,10 @@ func (w *Worker) reduceOne(r Redex) error {
 	return w.interact(r.A, r.B)
 }
 
-// ResetRetry forgets that the pairs waiting for an integer were tried
-// since the last interaction, for a caller that has just brought
-// integers from outside a run: the next run tries them again instead of
-// reporting them.
+// ResetRetry clears the mark that the pairs waiting for an integer were
+// tried since the last interaction. A caller that has just brought
+// integers from outside a run calls it, so that the next run tries the
+// pairs again instead of reporting them.
 func (w *Worker) ResetRetry() { w.retried = false }
 
 // retryDeferred moves the pairs waiting for an integer back to the stack.
