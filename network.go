@@ -39,9 +39,10 @@ type Config struct {
 	// a runaway program was measured at about 1.3 times the limit in all,
 	// and one that only multiplies active pairs at 1.5 times, since a stack
 	// that doubles between two checks briefly needs three times its size.
-	// Zero means no limit but the store's own: a store holds at most 64
-	// GiB, and a run stops with ErrMemoryLimit at 60 GiB whatever the
-	// limit. The store never shrinks: cells freed go to free lists. Once
+	// Zero means no limit but the one the nets of a process share: they
+	// hold at most 512 GiB together (less where the system refuses that
+	// much address space), and a run stops with ErrMemoryLimit at 480 GiB
+	// whatever the limit. The store never shrinks: cells freed go to free lists. Once
 	// a run has stopped on the limit, or a net was built above it, later
 	// runs may use the cells freed since. They stop once the store and
 	// stacks take an eighth of the limit, plus a chunk per worker, more

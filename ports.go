@@ -152,8 +152,8 @@ func (n *Network) Int(v int64) Port { return Port{kind: portInt, value: v, n: n}
 // AddAgent adds an agent of the named type with an optional Go value; the
 // type must be Valued for a non-nil value. Every port of the agent, its
 // principal port included, must be connected before the next Step or
-// Reduce. A network's store holds at most 64 GiB: near that, AddAgent
-// returns a *LimitError with ErrMemoryLimit.
+// Reduce. The networks of a process hold at most 512 GiB together: near
+// that, AddAgent returns a *LimitError with ErrMemoryLimit.
 func (n *Network) AddAgent(typ string, value any) (Agent, error) {
 	if n.running.Load() {
 		return Agent{}, ErrRunning

@@ -91,8 +91,8 @@ func newRunFlags(name string, stderr io.Writer, file bool) *runFlags {
 }
 
 // maxMemoryMiB bounds -max-memory so that the limit in bytes, and the
-// eighth more that limitProcessMemory adds, fit in an int64. A store
-// holds at most 64 GiB anyway.
+// eighth more that limitProcessMemory adds, fit in an int64. Nets hold
+// at most 512 GiB anyway.
 const maxMemoryMiB = 1 << 42
 
 // check reports a flag value out of range.
@@ -106,7 +106,7 @@ func (f *runFlags) check() error {
 		return fmt.Errorf("limits must not be negative; 0 means no limit")
 	case f.maxMiB > maxMemoryMiB:
 		// Larger values would overflow the limit in bytes.
-		return fmt.Errorf("-max-memory %d: too large: a net's store holds at most 60 GiB (61440 MiB), and 0 selects that limit", f.maxMiB)
+		return fmt.Errorf("-max-memory %d: too large: a run stops at 480 GiB (491520 MiB) in any case, and 0 selects that limit", f.maxMiB)
 	}
 	return nil
 }
@@ -117,7 +117,8 @@ func (f *runFlags) check() error {
 // and memory freed but not yet returned to the system also count towards
 // the process size. With the soft limit the collector reclaims them as
 // the net nears its limit: without it, a runaway program measured 1.6
-// times -max-memory on one worker.
+// times -max-memory on one worker. The store's cells lie outside the Go
+// heap, so the soft limit bounds the stacks and the garbage only.
 //
 // The weak strategy (-w) gets no soft limit. Each of its rounds builds a
 // map of the whole net on the Go heap, larger than the store itself. Near

@@ -406,16 +406,6 @@ func nodeOrder(slots [][]uint8, base int) ([]int, bool) {
 	return order, true
 }
 
-// word returns a pointer to the word at loc. The cells of an agent lie in
-// one chunk, so the word i places after it is at unsafe.Add(p, 8*i).
-//
-// It makes no call and has no branch but the nil check of the chunk, so
-// that the loops that use it keep their variables in registers. The mask
-// spares a bounds check: no location past the directory is handed out.
-func (h *Heap) word(loc uint64) unsafe.Pointer {
-	return unsafe.Pointer(&h.dir[loc>>chunkBits&(dirLen-1)].w[loc&chunkMask])
-}
-
 // tagged returns the INT word of v, and false if v needs a box.
 func tagged(v int64) (Port, bool) {
 	// v fits in 61 bits when shifting it out and back keeps its value.
@@ -739,7 +729,7 @@ pairs:
 						if ch.owner != h {
 							break fast // another heap's cell goes back to it
 						}
-						ch.w[l&chunkMask] = h.free[in.n&freeMask]
+						*(*uint64)(h.word(l)) = h.free[in.n&freeMask]
 						h.free[in.n&freeMask] = l
 					case insVar:
 						l := h.free[1]
@@ -864,7 +854,7 @@ pairs:
 						// are principal ports, they make a pair. A chain of wires is
 						// left to Link, in the outer loop.
 						ch := h.chunkOf(x.varLoc())
-						c := &ch.w[x.varLoc()&chunkMask]
+						c := (*uint64)(h.word(x.varLoc()))
 						z := Port(*c)
 						if z == 0 {
 							*c = uint64(y)
@@ -1012,7 +1002,7 @@ func (w *Worker) linkQuick(x, y Port) {
 	if !w.Shared && x&tagMask == tagVar && y&tagMask >= tagNode {
 		h := w.heap
 		ch := h.chunkOf(x.varLoc())
-		c := &ch.w[x.varLoc()&chunkMask]
+		c := h.cell(x.varLoc())
 		z := Port(*c)
 		if z == 0 {
 			*c = uint64(y)

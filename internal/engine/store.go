@@ -2,35 +2,20 @@ package engine
 
 import (
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
-// The store is a directory of chunks of words. A location is a word index:
-// the chunk is loc>>chunkBits and the word is loc&chunkMask within it.
-// Chunks are allocated once and never moved or freed while the store
-// lives, so a pointer to a cell stays valid while other goroutines grow
-// the store.
-//
-// The directory is an array of fixed size, so that finding a chunk is one
-// load with no bounds check and no reload after another heap has grown
-// the store. Measured against a growing slice that each heap cached and
-// reloaded when a location was past it: the tree sum ran 13% faster and
-// Fibonacci 6%. The price is a store of at most dirLen chunks (64 GiB)
-// and a directory of 2 MiB of address space per store. On Unix it is
-// mapped outside the Go heap, so only its pages in use take memory and
-// the garbage collector does not scan it. On the heap, the collector's
-// scans made a process that created 3000 networks 6 times slower.
+// A store holds the cells of one net in chunks of the arena (see
+// arena.go). A location is a word index into the arena: the chunk is
+// loc>>chunkBits. Chunks never move, so a pointer to a cell stays valid
+// while other goroutines grow the store.
 const (
 	chunkBits  = 15
 	chunkWords = 1 << chunkBits
 	chunkMask  = chunkWords - 1
-
-	dirBits = 18
-	dirLen  = 1 << dirBits
-
-	// capWords is the capacity of a store in words.
-	capWords = dirLen << chunkBits
 
 	// MaxArity is the largest number of auxiliary ports an agent type may
 	// have.
@@ -49,38 +34,47 @@ const ChunkWords = chunkWords
 
 // Store owns the memory of one net. Its methods are safe for concurrent
 // use; the hot path goes through a [Heap].
+//
+// When the Store becomes unreachable its chunks go back to the arena.
+// Its heaps refer to the storage, not to the Store, since the arena's
+// metadata refers to the heaps: a Heap must therefore not be used once
+// its Store is unreachable. Workers hold their Net, and with it the
+// Store, for as long as they hold their heap.
 type Store struct {
-	mu        sync.Mutex // guards firstUsed, all and the entries of dir
-	firstUsed bool       // chunk 0 has gone to a heap
-	all       []*chunk   // the chunks, in directory order; keeps them alive
+	*storage
+}
 
-	// dir is the chunk directory. A grower writes the entry of a new
-	// chunk, under mu, before it hands out any location inside the chunk.
-	// A goroutine learns a location only through an operation that
-	// synchronises with that hand-out (a pair, a wire cell, a free list),
-	// so its plain load of the entry finds the chunk. Entries are never
-	// written again. It may lie outside the garbage-collected heap (see
-	// newDirectory), so all holds the references that keep chunks alive.
-	dir *[dirLen]*chunk
+// storage is the part of a Store that its heaps and its cleanup use.
+type storage struct {
+	mu     sync.Mutex // guards chunks and limit
+	chunks []uint64   // the chunks this store has taken
+	limit  int        // chunks the store may take, 0 for no limit but the arena's (tests)
 
 	words atomic.Int64 // words allocated in chunks, for statistics
 }
 
-// NewStore returns an empty store. Location 0 is reserved so that a NODE
-// word with location 0 can stand for a nullary agent without storage.
+// NewStore returns an empty store.
 func NewStore() *Store {
-	s := &Store{all: []*chunk{new(chunk)}}
-	s.dir = newDirectory(s)
-	s.dir[0] = s.all[0]
-	s.words.Store(chunkWords)
+	setUpArena()
+	s := &Store{&storage{}}
+	runtime.AddCleanup(s, (*storage).release, s.storage)
 	return s
+}
+
+// release gives s's chunks back to the arena.
+func (s *storage) release() {
+	s.mu.Lock()
+	cs := s.chunks
+	s.chunks = nil
+	s.mu.Unlock()
+	giveBack(cs)
 }
 
 // ErrStoreFull is the panic value of a store that has no room for
 // another chunk. Runs stop with ErrMemoryLimit before that (see
 // MemoryLimit), and Worker.Run turns the panic into that error when
 // rules outrun the checks. Building a net outside a run may panic.
-var ErrStoreFull = errors.New("engine: the store is full (64 GiB)")
+var ErrStoreFull = errors.New("engine: the memory reserved for nets is full")
 
 // StoreFullError returns the error of a run stopped by a full store:
 // ErrMemoryLimit at the limit that MemoryLimit sets for every run.
@@ -90,54 +84,33 @@ func StoreFullError() error {
 
 // MemoryLimit returns the store size limit in words that a run enforces
 // when it is given the limit words (0 for none). That is words itself
-// below the store's capacity. Otherwise it is the capacity less a
-// sixteenth, which leaves room for the interactions between two checks.
+// below the arena's size. Otherwise it is that size less a sixteenth,
+// which leaves room for the interactions between two checks. The nets
+// of a process share the arena, so a net can run out of room below its
+// limit: the run then stops with the same error.
 func MemoryLimit(words int64) int64 {
-	const hard = capWords - capWords/16
+	capWords := arenaWords()
+	hard := capWords - capWords/16
 	if words <= 0 || words > hard {
 		return hard
 	}
 	return words
 }
 
-// chunk is one block of the store, owned by the one heap that allocates
-// from it. Cells of a chunk that another heap frees go back to the owner
-// (see Heap.release): reusing them would put two parallel workers' hot
-// agents on the same cache lines. The owner pointer comes first so that
-// the garbage collector scans only that word of the chunk.
-//
-// NOTE: free cells stay with their owner. A net reduced again and again
-// by many workers that take turns can therefore make the store grow
-// towards the number of workers times the working set. One measurement:
-// about 58 MiB instead of 10 for 400 tree sums on 8 workers. Nothing
-// moves cells or chunks between heaps yet.
-type chunk struct {
-	owner *Heap
-	w     [chunkWords]uint64
-}
-
 // Words returns the number of words the store has allocated.
-func (s *Store) Words() int64 { return s.words.Load() }
+func (s *storage) Words() int64 { return s.words.Load() }
 
-// reserve hands out a chunk to owner and returns the range of it that
-// owner may allocate: a new chunk, or chunk 0 without location 0 the first
-// time.
-func (s *Store) reserve(owner *Heap) (lo, hi uint64) {
+// reserve hands out a chunk to owner and returns its range of locations.
+func (s *storage) reserve(owner *Heap) (lo, hi uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.firstUsed {
-		// No location of chunk 0 has been handed out, so no other heap
-		// reads its owner before this store is published to it.
-		s.firstUsed = true
-		s.dir[0].owner = owner
-		return 1, chunkWords
-	}
-	c := uint64(len(s.all))
-	if c >= dirLen {
+	if s.limit > 0 && len(s.chunks) >= s.limit {
 		panic(ErrStoreFull)
 	}
-	s.all = append(s.all, &chunk{owner: owner})
-	s.dir[c] = s.all[c]
+	// Taking a chunk may wait for a garbage collection, which does not
+	// need s.mu: the cleanups it starts lock other stores only.
+	c := takeChunk(owner)
+	s.chunks = append(s.chunks, c)
 	s.words.Add(chunkWords)
 	return c << chunkBits, (c + 1) << chunkBits
 }
@@ -151,8 +124,9 @@ func (s *Store) reserve(owner *Heap) (lo, hi uint64) {
 // heap may be freed by another, which sends it back to the first.
 type Heap struct {
 	_     [cacheLine]byte // keeps other heaps' hot fields off these cache lines
-	store *Store
-	dir   *[dirLen]*chunk // store.dir, kept here to save a load
+	store *storage
+	base  unsafe.Pointer     // arena.base, kept here to save a load
+	dir   *[maxChunks]*chunk // arena.dir, likewise
 
 	free      [freeMask + 1]uint64 // free-list heads by cell size; 0 ends a list
 	bump, end uint64               // unused part of the current range
@@ -176,13 +150,15 @@ const cacheLine = 128
 
 // NewHeap returns a heap that allocates from s.
 func NewHeap(s *Store) *Heap {
-	return &Heap{store: s, dir: s.dir}
+	return &Heap{store: s.storage, base: arena.base, dir: arena.dir}
 }
 
 // cell returns a pointer to the word at loc.
-func (h *Heap) cell(loc uint64) *uint64 {
-	return &h.dir[loc>>chunkBits&(dirLen-1)].w[loc&chunkMask]
-}
+func (h *Heap) cell(loc uint64) *uint64 { return (*uint64)(h.word(loc)) }
+
+// word returns a pointer to the word at loc. The cells of an agent lie in
+// one chunk, so the word i places after it is at unsafe.Add(p, 8*i).
+func (h *Heap) word(loc uint64) unsafe.Pointer { return unsafe.Add(h.base, loc<<3) }
 
 // load reads the word at loc with a plain load.
 func (h *Heap) load(loc uint64) Port { return Port(*h.cell(loc)) }
@@ -254,7 +230,7 @@ func (h *Heap) refill() {
 // release puts the n-word cell at loc on the free list.
 func (h *Heap) release(loc uint64, n int) {
 	ch := h.chunkOf(loc)
-	c := &ch.w[loc&chunkMask]
+	c := h.cell(loc)
 	if ch.owner != h {
 		ch.owner.remoteFree(loc, n, c)
 		return
@@ -282,7 +258,7 @@ func (h *Heap) remoteFree(loc uint64, n int, c *uint64) {
 
 // chunkOf returns the chunk that holds loc.
 func (h *Heap) chunkOf(loc uint64) *chunk {
-	return h.dir[loc>>chunkBits&(dirLen-1)]
+	return h.dir[loc>>chunkBits&(maxChunks-1)]
 }
 
 // Live returns agents allocated minus agents freed through this heap.
@@ -293,6 +269,5 @@ func (h *Heap) Allocs() int64 { return h.allocs }
 
 // cells returns the n words starting at loc, which lie in one chunk.
 func (h *Heap) cells(loc uint64, n int) []uint64 {
-	o := loc & chunkMask
-	return h.dir[loc>>chunkBits&(dirLen-1)].w[o : o+uint64(n) : o+uint64(n)]
+	return unsafe.Slice(h.cell(loc), n)
 }

@@ -2,8 +2,10 @@ package engine
 
 import (
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestStoreChunkOwners(t *testing.T) {
@@ -124,34 +126,67 @@ func TestStoreRemoteFreeConcurrent(t *testing.T) {
 	}
 }
 
-// TestStoreFull fills the directory's last entry and checks that the next
-// chunk panics with ErrStoreFull instead of reusing an entry.
+// TestStoreFull lets a store take two chunks and checks that the third
+// panics with ErrStoreFull, and that the chunks go back to the arena once
+// the store is unreachable.
 func TestStoreFull(t *testing.T) {
 	s := NewStore()
+	s.limit = 2
 	h := NewHeap(s)
-	h.alloc(1) // takes chunk 0
-	s.all = append(s.all, make([]*chunk, dirLen-2)...)
-	h.bump = h.end // drops the rest of chunk 0
+	first := h.alloc(1)
+	h.bump = h.end // drops the rest of the first chunk
 	l := h.alloc(1)
-	if got := l >> chunkBits; got != dirLen-1 {
-		t.Fatalf("last chunk is %d, want %d", got, dirLen-1)
+	if l>>chunkBits == first>>chunkBits {
+		t.Fatalf("two ranges in chunk %d", l>>chunkBits)
 	}
 	*h.cell(l + chunkWords - 1) = 7
 	if got := h.chunkOf(l).owner; got != h {
 		t.Errorf("owner of the last chunk = %p, want %p", got, h)
 	}
+	if got := s.Words(); got != 2*chunkWords {
+		t.Errorf("store words = %d, want %d", got, 2*chunkWords)
+	}
 	h.bump = h.end
-	defer func() {
-		if v := recover(); v != ErrStoreFull {
-			t.Errorf("recovered %v, want ErrStoreFull", v)
-		}
+	func() {
+		defer func() {
+			if v := recover(); v != ErrStoreFull {
+				t.Errorf("recovered %v, want ErrStoreFull", v)
+			}
+		}()
+		h.alloc(1)
+		t.Error("allocation past the last chunk returned")
 	}()
-	h.alloc(1)
-	t.Error("allocation past the last chunk returned")
+}
+
+// TestArenaGivesBack checks that the chunks of a store that nobody holds
+// go back to the arena without an owner.
+func TestArenaGivesBack(t *testing.T) {
+	var l uint64
+	func() {
+		s := NewStore()
+		h := NewHeap(s)
+		l = h.alloc(1)
+		*h.cell(l) = 12345
+	}()
+	c := l >> chunkBits
+	for i := 0; i < 100 && chunkOwner(c) != nil; i++ {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	if chunkOwner(c) != nil {
+		t.Fatalf("chunk %d still has its owner after the store went", c)
+	}
+}
+
+// chunkOwner returns the owner of chunk c.
+func chunkOwner(c uint64) *Heap {
+	arena.mu.Lock()
+	defer arena.mu.Unlock()
+	return arena.dir[c].owner
 }
 
 func TestMemoryLimit(t *testing.T) {
-	hard := int64(capWords - capWords/16)
+	hard := arenaWords() - arenaWords()/16
 	for _, c := range []struct{ in, want int64 }{
 		{0, hard}, {-1, hard}, {1, 1}, {1 << 20, 1 << 20}, {hard, hard}, {hard + 1, hard}, {1 << 62, hard},
 	} {
@@ -178,9 +213,7 @@ func TestRunStoreFull(t *testing.T) {
 	})
 	out := n.w.NewVar()
 	n.w.Push(n.agent(pump, out), n.agent(tick))
-	s := n.net.Store
-	s.all = append(s.all, make([]*chunk, dirLen-1-len(s.all))...)
-	n.w.heap.bump = n.w.heap.end
+	n.net.Store.limit = 3
 	err := n.run()
 	if !errors.Is(err, ErrMemoryLimit) {
 		t.Fatalf("run with a full store: %v, want ErrMemoryLimit", err)

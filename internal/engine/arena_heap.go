@@ -1,0 +1,28 @@
+//go:build !unix || race
+
+package engine
+
+import "unsafe"
+
+// maxChunks is the largest arena in chunks: 256 MiB.
+const maxChunks = 1 << 10
+
+// arenaWordsHeap is the arena when it lives on the Go heap.
+var arenaWordsHeap []uint64
+
+// reserveArena allocates the arena on the Go heap. Under the race
+// detector that lets it see every access to a cell; on systems without
+// mmap it is the only way. The slice holds no pointers, so the collector
+// does not scan it, and its pages take memory only once written.
+func reserveArena() (unsafe.Pointer, uint64, *[maxChunks]*chunk) {
+	arenaWordsHeap = make([]uint64, maxChunks<<chunkBits)
+	return unsafe.Pointer(&arenaWordsHeap[0]), maxChunks, new([maxChunks]*chunk)
+}
+
+// commitChunk has nothing to do: the heap's memory is writable.
+func commitChunk(uint64) {}
+
+// dropChunk zeroes chunk c.
+func dropChunk(c uint64) {
+	clear(arenaWordsHeap[c<<chunkBits : (c+1)<<chunkBits])
+}

@@ -1,0 +1,62 @@
+//go:build unix && !race
+
+package engine
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxChunks is the largest arena in chunks: 512 GiB of address space.
+const maxChunks = 1 << 21
+
+// arenaMem is the whole reservation, for mprotect and madvise.
+var arenaMem []byte
+
+// reserveArena maps the arena with no access, so that it takes neither
+// memory nor commit charge until commitChunk opens a chunk, and the chunk
+// directory, whose pages take memory only once an entry on them is
+// written. A system that refuses the full size gets half as much, down
+// to 1 GiB. Both lie outside the garbage-collected heap: the collector
+// neither scans nor counts them, and nothing in them points into it
+// except the directory, whose chunks arena.all keeps alive.
+func reserveArena() (unsafe.Pointer, uint64, *[maxChunks]*chunk) {
+	const dirSize = int(unsafe.Sizeof([maxChunks]*chunk{}))
+	d, err := unix.Mmap(-1, 0, dirSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	if err != nil {
+		panic("engine: cannot map the chunk directory: " + err.Error())
+	}
+	dir := (*[maxChunks]*chunk)(unsafe.Pointer(&d[0]))
+	for n := uint64(maxChunks); ; n /= 2 {
+		b, err := unix.Mmap(-1, 0, int(n<<chunkBits*8), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANON)
+		if err == nil {
+			arenaMem = b
+			return unsafe.Pointer(&b[0]), n, dir
+		}
+		if n <= 1<<(30-3-chunkBits) {
+			panic("engine: cannot reserve 1 GiB of address space for nets: " + err.Error())
+		}
+	}
+}
+
+// chunkBytes returns the bytes of chunk c.
+func chunkBytes(c uint64) []byte {
+	const size = chunkWords * 8
+	return arenaMem[c*size : (c+1)*size : (c+1)*size]
+}
+
+// commitChunk makes chunk c readable and writable.
+func commitChunk(c uint64) {
+	if err := unix.Mprotect(chunkBytes(c), unix.PROT_READ|unix.PROT_WRITE); err != nil {
+		panic(ErrStoreFull)
+	}
+}
+
+// dropChunk gives the memory of chunk c back to the system. On Linux its
+// pages read as zero when next touched; elsewhere they may keep their
+// words, which is allowed: allocation never relies on a fresh cell being
+// zero.
+func dropChunk(c uint64) {
+	unix.Madvise(chunkBytes(c), unix.MADV_DONTNEED)
+}
