@@ -16,9 +16,10 @@ import (
 // The arena is cut into chunks of chunkWords words. A store takes chunks
 // one at a time for its heaps and gives them all back when it becomes
 // unreachable, so the chunks of a location belong to one store at a time
-// and a location never reaches another store's heaps. Chunk 0 is never
-// handed out, so that a NODE word with location 0 can stand for a
-// nullary agent without storage.
+// and a location never reaches another store's heaps. The first word of
+// each chunk names its owner (see chunkHead) and is never a cell. Chunk 0
+// is never handed out, so that a NODE word with location 0 can stand for
+// a nullary agent without storage.
 //
 // The operating-system part (arena_mmap.go, or arena_heap.go under the
 // race detector and on systems without mmap) provides:
@@ -116,6 +117,7 @@ func takeChunkLocked(owner *Heap) (c uint64, ok, collect bool) {
 		arena.dir[c] = arena.all[c]
 	}
 	arena.dir[c].owner = owner
+	*chunkHead(c) = uintptr(unsafe.Pointer(owner))
 	arena.used++
 	if arena.used >= arena.gcAt {
 		arena.gcAt = 2 * arena.used
@@ -134,10 +136,20 @@ func giveBack(cs []uint64) {
 	defer arena.mu.Unlock()
 	for _, c := range cs {
 		arena.dir[c].owner = nil
+		*chunkHead(c) = 0
 	}
 	arena.free = append(arena.free, cs...)
 	arena.used -= int64(len(cs))
 	arena.gcAt = max(arena.gcAt/2, 2*arena.used, gcFloor)
+}
+
+// chunkHead returns the first word of chunk c. It holds the address of
+// the chunk's owner, or 0 while the chunk is free, so that Heap.owns
+// needs one load. The word is never handed out as a cell. Go does not
+// move heaps, and the owner field keeps the owner alive while the word
+// names it.
+func chunkHead(c uint64) *uintptr {
+	return (*uintptr)(unsafe.Add(arena.base, c<<chunkBits<<3))
 }
 
 // arenaWords returns the size of the arena in words.

@@ -725,8 +725,7 @@ pairs:
 						if in.op == insFreeB {
 							l = b.nodeLoc()
 						}
-						ch := h.chunkOf(l)
-						if ch.owner != h {
+						if !h.owns(l) {
 							break fast // another heap's cell goes back to it
 						}
 						*(*uint64)(h.word(l)) = h.free[in.n&freeMask]
@@ -837,7 +836,7 @@ pairs:
 							// The other end was linked first: this worker owns the
 							// cell now and frees it.
 							h.vars--
-							if h.chunkOf(x.varLoc()).owner == h && z&tagMask >= tagNode && y&tagMask >= tagNode {
+							if h.owns(x.varLoc()) && z&tagMask >= tagNode && y&tagMask >= tagNode {
 								*c = h.free[1]
 								h.free[1] = x.varLoc()
 								w.stack = w.stack[:n+1]
@@ -853,7 +852,6 @@ pairs:
 						// the end linked first: the cell is freed and, when both ends
 						// are principal ports, they make a pair. A chain of wires is
 						// left to Link, in the outer loop.
-						ch := h.chunkOf(x.varLoc())
 						c := (*uint64)(h.word(x.varLoc()))
 						z := Port(*c)
 						if z == 0 {
@@ -861,7 +859,7 @@ pairs:
 							continue
 						}
 						n := len(w.stack)
-						if z&tagMask < tagNode || y&tagMask < tagNode || n == cap(w.stack) || ch.owner != h {
+						if z&tagMask < tagNode || y&tagMask < tagNode || n == cap(w.stack) || !h.owns(x.varLoc()) {
 							break fast
 						}
 						*c = h.free[1]
@@ -1001,14 +999,13 @@ func (w *Worker) runArith(c *ruleCell, r Redex) bool {
 func (w *Worker) linkQuick(x, y Port) {
 	if !w.Shared && x&tagMask == tagVar && y&tagMask >= tagNode {
 		h := w.heap
-		ch := h.chunkOf(x.varLoc())
 		c := h.cell(x.varLoc())
 		z := Port(*c)
 		if z == 0 {
 			*c = uint64(y)
 			return
 		}
-		if z&tagMask >= tagNode && ch.owner == h {
+		if z&tagMask >= tagNode && h.owns(x.varLoc()) {
 			*c = h.free[1]
 			h.free[1] = x.varLoc()
 			h.vars--

@@ -112,7 +112,7 @@ func (s *storage) reserve(owner *Heap) (lo, hi uint64) {
 	c := takeChunk(owner)
 	s.chunks = append(s.chunks, c)
 	s.words.Add(chunkWords)
-	return c << chunkBits, (c + 1) << chunkBits
+	return c<<chunkBits + 1, (c + 1) << chunkBits
 }
 
 // Heap allocates cells of a store for one goroutine: a sequential reducer,
@@ -127,6 +127,7 @@ type Heap struct {
 	store *storage
 	base  unsafe.Pointer     // arena.base, kept here to save a load
 	dir   *[maxChunks]*chunk // arena.dir, likewise
+	self  uintptr            // the heap's own address, as chunks' first words hold it
 
 	free      [freeMask + 1]uint64 // free-list heads by cell size; 0 ends a list
 	bump, end uint64               // unused part of the current range
@@ -150,7 +151,9 @@ const cacheLine = 128
 
 // NewHeap returns a heap that allocates from s.
 func NewHeap(s *Store) *Heap {
-	return &Heap{store: s.storage, base: arena.base, dir: arena.dir}
+	h := &Heap{store: s.storage, base: arena.base, dir: arena.dir}
+	h.self = uintptr(unsafe.Pointer(h))
+	return h
 }
 
 // cell returns a pointer to the word at loc.
@@ -229,10 +232,9 @@ func (h *Heap) refill() {
 
 // release puts the n-word cell at loc on the free list.
 func (h *Heap) release(loc uint64, n int) {
-	ch := h.chunkOf(loc)
 	c := h.cell(loc)
-	if ch.owner != h {
-		ch.owner.remoteFree(loc, n, c)
+	if !h.owns(loc) {
+		h.chunkOf(loc).owner.remoteFree(loc, n, c)
 		return
 	}
 	*c = h.free[n&freeMask]
@@ -254,6 +256,13 @@ func (h *Heap) remoteFree(loc uint64, n int, c *uint64) {
 			return
 		}
 	}
+}
+
+// owns reports whether loc lies in a chunk of h. It reads the chunk's
+// first word, which holds the address of its owner (see takeChunk), one
+// load where the chunk's metadata takes two.
+func (h *Heap) owns(loc uint64) bool {
+	return *(*uintptr)(h.word(loc &^ chunkMask)) == h.self
 }
 
 // chunkOf returns the chunk that holds loc.
