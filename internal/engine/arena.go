@@ -16,7 +16,9 @@ import (
 // The arena is cut into chunks of chunkWords words. A store takes chunks
 // one at a time for its heaps and gives them all back when it becomes
 // unreachable, so the chunks of a location belong to one store at a time
-// and a location never reaches another store's heaps. The first word of
+// and a location never reaches another store's heaps. Nothing global
+// refers to a store or its heaps: a store is unreachable once its net and
+// every heap are. The first word of
 // each chunk names its owner (see chunkHead) and is never a cell. Chunk 0
 // is never handed out, so that a NODE word with location 0 can stand for
 // a nullary agent without storage.
@@ -24,64 +26,52 @@ import (
 // The operating-system part (arena_mmap.go, or arena_heap.go under the
 // race detector and on systems without mmap) provides:
 //
-//   - reserveArena, which returns the arena's first word, its size in
-//     chunks (at most maxChunks) and the chunk directory;
+//   - reserveArena, which returns the arena's first word and its size in
+//     chunks (at most maxChunks);
 //   - commitChunk, which makes a chunk readable and writable before it
 //     is first handed out;
 //   - dropChunk, which gives a chunk's memory back to the system.
 var arena struct {
 	once   sync.Once
-	base   unsafe.Pointer     // location 0
-	chunks uint64             // size of the reservation in chunks
-	dir    *[maxChunks]*chunk // chunk of each index handed out at least once
+	base   unsafe.Pointer // location 0
+	chunks uint64         // size of the reservation in chunks
 
-	mu sync.Mutex // guards the fields below and the owner fields of the chunks
-	// all keeps every chunk's metadata alive, by index: dir may lie
-	// outside the garbage-collected heap, where the collector does not
-	// see its pointers. Entries are never replaced, so dir never holds a
-	// pointer to freed memory.
-	all  []*chunk
-	free []uint64 // indexes of chunks given back, to hand out again
-	used int64    // chunks handed out and not given back
-	gcAt int64    // used count at which take next collects garbage
+	mu    sync.Mutex // guards the fields below
+	fresh uint64     // chunks below fresh have been handed out at least once
+	free  []uint64   // indexes of chunks given back, to hand out again
+	used  int64      // chunks handed out and not given back
+	gcAt  int64      // used count at which takeChunk next collects garbage
 }
 
-// chunk is the metadata of one chunk of the arena. The owner pointer is
-// the heap that allocates from the chunk (see Heap.release), nil while
-// the chunk is free.
-type chunk struct {
-	owner *Heap
-}
-
-// gcFloor is the number of chunks in use (64 MiB) below which takeChunk does
-// not start a garbage collection of its own.
+// gcFloor is the number of chunks in use (64 MiB) below which takeChunk
+// does not start a garbage collection of its own.
 const gcFloor = 256
 
 // setUpArena reserves the arena on first use.
 func setUpArena() {
 	arena.once.Do(func() {
-		arena.base, arena.chunks, arena.dir = reserveArena()
-		arena.all = []*chunk{{}}
-		arena.dir[0] = arena.all[0]
+		arena.base, arena.chunks = reserveArena()
 		commitChunk(0)
+		arena.fresh = 1
 		arena.gcAt = gcFloor
 	})
 }
 
-// takeChunk hands a chunk to owner and returns its index. It panics with
-// ErrStoreFull when the arena has no chunk left even after a garbage
-// collection, which gives back the chunks of unreachable stores.
+// takeChunk hands a chunk to the heap numbered owner of a store and
+// returns its index. It panics with ErrStoreFull when the arena has no
+// chunk left even after a garbage collection, which gives back the
+// chunks of unreachable stores.
 //
-// The owner field is written under arena.mu, before any location of the
-// chunk is handed out. Every goroutine learns a location through an
-// operation that synchronises with that hand-out (a pair, a wire cell,
-// a free list), so its plain load of the field finds owner.
-func takeChunk(owner *Heap) uint64 {
+// The chunk's first word takes owner before any location of the chunk is
+// handed out. Every goroutine learns a location through an operation
+// that synchronises with that hand-out (a pair, a wire cell, a free
+// list), so its plain load of the word finds owner.
+func takeChunk(owner uint64) uint64 {
 	for try := 0; ; try++ {
 		c, ok, collect := takeChunkLocked(owner)
 		if ok {
 			if collect {
-				// The chunks of stores that nobody holds go back to the
+				// The chunks of unreachable stores go back to the
 				// arena only when the collector finds them, and their
 				// memory is outside the heap that paces the collector.
 				// A collection each time the chunks in use double
@@ -100,24 +90,22 @@ func takeChunk(owner *Heap) uint64 {
 }
 
 // takeChunkLocked is takeChunk's part under the lock. collect reports that
-// the chunks in use have doubled since the last collection take started.
-func takeChunkLocked(owner *Heap) (c uint64, ok, collect bool) {
+// the chunks in use have doubled since takeChunk last collected.
+func takeChunkLocked(owner uint64) (c uint64, ok, collect bool) {
 	arena.mu.Lock()
 	defer arena.mu.Unlock()
 	if n := len(arena.free); n > 0 {
 		c = arena.free[n-1]
 		arena.free = arena.free[:n-1]
 	} else {
-		c = uint64(len(arena.all))
+		c = arena.fresh
 		if c >= arena.chunks {
 			return 0, false, false
 		}
 		commitChunk(c)
-		arena.all = append(arena.all, &chunk{})
-		arena.dir[c] = arena.all[c]
+		arena.fresh++
 	}
-	arena.dir[c].owner = owner
-	*chunkHead(c) = uintptr(unsafe.Pointer(owner))
+	*chunkHead(c) = owner
 	arena.used++
 	if arena.used >= arena.gcAt {
 		arena.gcAt = 2 * arena.used
@@ -135,7 +123,6 @@ func giveBack(cs []uint64) {
 	arena.mu.Lock()
 	defer arena.mu.Unlock()
 	for _, c := range cs {
-		arena.dir[c].owner = nil
 		*chunkHead(c) = 0
 	}
 	arena.free = append(arena.free, cs...)
@@ -143,13 +130,11 @@ func giveBack(cs []uint64) {
 	arena.gcAt = max(arena.gcAt/2, 2*arena.used, gcFloor)
 }
 
-// chunkHead returns the first word of chunk c. It holds the address of
-// the chunk's owner, or 0 while the chunk is free, so that Heap.owns
-// needs one load. The word is never handed out as a cell. Go does not
-// move heaps, and the owner field keeps the owner alive while the word
-// names it.
-func chunkHead(c uint64) *uintptr {
-	return (*uintptr)(unsafe.Add(arena.base, c<<chunkBits<<3))
+// chunkHead returns the first word of chunk c. It holds the number of
+// the heap that allocates from the chunk among its store's heaps, or 0
+// while the chunk is free. The word is never handed out as a cell.
+func chunkHead(c uint64) *uint64 {
+	return (*uint64)(unsafe.Add(arena.base, c<<chunkBits<<3))
 }
 
 // arenaWords returns the size of the arena in words.

@@ -14,9 +14,9 @@ var arenaWordsHeap []uint64
 // detector that lets it see every access to a cell; on systems without
 // mmap it is the only way. The slice holds no pointers, so the collector
 // does not scan it, and its pages take memory only once written.
-func reserveArena() (unsafe.Pointer, uint64, *[maxChunks]*chunk) {
+func reserveArena() (unsafe.Pointer, uint64) {
 	arenaWordsHeap = make([]uint64, maxChunks<<chunkBits)
-	return unsafe.Pointer(&arenaWordsHeap[0]), maxChunks, new([maxChunks]*chunk)
+	return unsafe.Pointer(&arenaWordsHeap[0]), maxChunks
 }
 
 // commitChunk has nothing to do: the heap's memory is writable.

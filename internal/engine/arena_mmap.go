@@ -15,24 +15,16 @@ const maxChunks = 1 << 21
 var arenaMem []byte
 
 // reserveArena maps the arena with no access, so that it takes neither
-// memory nor commit charge until commitChunk opens a chunk, and the chunk
-// directory, whose pages take memory only once an entry on them is
-// written. A system that refuses the full size gets half as much, down
-// to 1 GiB. Both lie outside the garbage-collected heap: the collector
-// neither scans nor counts them, and nothing in them points into it
-// except the directory, whose chunks arena.all keeps alive.
-func reserveArena() (unsafe.Pointer, uint64, *[maxChunks]*chunk) {
-	const dirSize = int(unsafe.Sizeof([maxChunks]*chunk{}))
-	d, err := unix.Mmap(-1, 0, dirSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
-	if err != nil {
-		panic("engine: cannot map the chunk directory: " + err.Error())
-	}
-	dir := (*[maxChunks]*chunk)(unsafe.Pointer(&d[0]))
+// memory nor commit charge until commitChunk opens a chunk. A system that
+// refuses the full size gets half as much, down to 1 GiB. The arena lies
+// outside the garbage-collected heap: the collector neither scans nor
+// counts it, and nothing in it points into that heap.
+func reserveArena() (unsafe.Pointer, uint64) {
 	for n := uint64(maxChunks); ; n /= 2 {
 		b, err := unix.Mmap(-1, 0, int(n<<chunkBits*8), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANON)
 		if err == nil {
 			arenaMem = b
-			return unsafe.Pointer(&b[0]), n, dir
+			return unsafe.Pointer(&b[0]), n
 		}
 		if n <= 1<<(30-3-chunkBits) {
 			panic("engine: cannot reserve 1 GiB of address space for nets: " + err.Error())
@@ -54,9 +46,9 @@ func commitChunk(c uint64) {
 }
 
 // dropChunk gives the memory of chunk c back to the system. On Linux its
-// pages read as zero when next touched; elsewhere they may keep their
-// words, which is allowed: allocation never relies on a fresh cell being
-// zero.
+// pages read as zero when next touched. Elsewhere they may keep their
+// words, and that is allowed, since allocation never relies on a fresh
+// cell being zero.
 func dropChunk(c uint64) {
 	unix.Madvise(chunkBytes(c), unix.MADV_DONTNEED)
 }

@@ -35,39 +35,37 @@ const ChunkWords = chunkWords
 // Store owns the memory of one net. Its methods are safe for concurrent
 // use; the hot path goes through a [Heap].
 //
-// When the Store becomes unreachable its chunks go back to the arena.
-// Its heaps refer to the storage, not to the Store, since the arena's
-// metadata refers to the heaps: a Heap must therefore not be used once
-// its Store is unreachable. Workers hold their Net, and with it the
-// Store, for as long as they hold their heap.
+// A store and its heaps refer to each other and to nothing global, so
+// that the store becomes unreachable when its net and all its heaps do.
+// A cleanup then gives its chunks back to the arena.
 type Store struct {
-	*storage
-}
+	mu    sync.Mutex // guards taken.chunks, limit and the growth of heaps
+	taken *chunkList // the chunks this store has taken
+	limit int        // chunks the store may take, 0 for no limit but the arena's (tests)
 
-// storage is the part of a Store that its heaps and its cleanup use.
-type storage struct {
-	mu     sync.Mutex // guards chunks and limit
-	chunks []uint64   // the chunks this store has taken
-	limit  int        // chunks the store may take, 0 for no limit but the arena's (tests)
+	// heaps holds every heap of the store, heap number k at index k-1.
+	// NewHeap publishes a longer copy with an atomic store. A heap takes
+	// a chunk only after that, and every goroutine learns a location of
+	// the chunk through an operation that synchronises with the
+	// hand-out, so the copy it loads holds the chunk's owner.
+	heaps atomic.Pointer[[]*Heap]
 
 	words atomic.Int64 // words allocated in chunks, for statistics
 }
 
+// chunkList is the list of a store's chunks, apart from the store so
+// that the store's cleanup can take it.
+type chunkList struct{ chunks []uint64 }
+
+// giveBack returns the chunks of l to the arena.
+func (l *chunkList) giveBack() { giveBack(l.chunks) }
+
 // NewStore returns an empty store.
 func NewStore() *Store {
 	setUpArena()
-	s := &Store{&storage{}}
-	runtime.AddCleanup(s, (*storage).release, s.storage)
+	s := &Store{taken: &chunkList{}}
+	runtime.AddCleanup(s, (*chunkList).giveBack, s.taken)
 	return s
-}
-
-// release gives s's chunks back to the arena.
-func (s *storage) release() {
-	s.mu.Lock()
-	cs := s.chunks
-	s.chunks = nil
-	s.mu.Unlock()
-	giveBack(cs)
 }
 
 // ErrStoreFull is the panic value of a store that has no room for
@@ -98,19 +96,20 @@ func MemoryLimit(words int64) int64 {
 }
 
 // Words returns the number of words the store has allocated.
-func (s *storage) Words() int64 { return s.words.Load() }
+func (s *Store) Words() int64 { return s.words.Load() }
 
-// reserve hands out a chunk to owner and returns its range of locations.
-func (s *storage) reserve(owner *Heap) (lo, hi uint64) {
+// reserve hands out a chunk to owner and returns its range of locations,
+// all but the chunk's first word (see chunkHead).
+func (s *Store) reserve(owner *Heap) (lo, hi uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.limit > 0 && len(s.chunks) >= s.limit {
+	if s.limit > 0 && len(s.taken.chunks) >= s.limit {
 		panic(ErrStoreFull)
 	}
 	// Taking a chunk may wait for a garbage collection, which does not
-	// need s.mu: the cleanups it starts lock other stores only.
-	c := takeChunk(owner)
-	s.chunks = append(s.chunks, c)
+	// need s.mu: the cleanups it starts touch no store.
+	c := takeChunk(owner.id)
+	s.taken.chunks = append(s.taken.chunks, c)
 	s.words.Add(chunkWords)
 	return c<<chunkBits + 1, (c + 1) << chunkBits
 }
@@ -124,10 +123,9 @@ func (s *storage) reserve(owner *Heap) (lo, hi uint64) {
 // heap may be freed by another, which sends it back to the first.
 type Heap struct {
 	_     [cacheLine]byte // keeps other heaps' hot fields off these cache lines
-	store *storage
-	base  unsafe.Pointer     // arena.base, kept here to save a load
-	dir   *[maxChunks]*chunk // arena.dir, likewise
-	self  uintptr            // the heap's own address, as chunks' first words hold it
+	store *Store
+	base  unsafe.Pointer // arena.base, kept here to save a load
+	id    uint64         // the heap's number in its store, as chunks' first words hold it
 
 	free      [freeMask + 1]uint64 // free-list heads by cell size; 0 ends a list
 	bump, end uint64               // unused part of the current range
@@ -151,8 +149,16 @@ const cacheLine = 128
 
 // NewHeap returns a heap that allocates from s.
 func NewHeap(s *Store) *Heap {
-	h := &Heap{store: s.storage, base: arena.base, dir: arena.dir}
-	h.self = uintptr(unsafe.Pointer(h))
+	h := &Heap{store: s, base: arena.base}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var hs []*Heap
+	if old := s.heaps.Load(); old != nil {
+		hs = append(hs, *old...)
+	}
+	hs = append(hs, h)
+	h.id = uint64(len(hs))
+	s.heaps.Store(&hs)
 	return h
 }
 
@@ -234,7 +240,7 @@ func (h *Heap) refill() {
 func (h *Heap) release(loc uint64, n int) {
 	c := h.cell(loc)
 	if !h.owns(loc) {
-		h.chunkOf(loc).owner.remoteFree(loc, n, c)
+		h.ownerOf(loc).remoteFree(loc, n, c)
 		return
 	}
 	*c = h.free[n&freeMask]
@@ -259,15 +265,15 @@ func (h *Heap) remoteFree(loc uint64, n int, c *uint64) {
 }
 
 // owns reports whether loc lies in a chunk of h. It reads the chunk's
-// first word, which holds the address of its owner (see takeChunk), one
-// load where the chunk's metadata takes two.
+// first word, which holds the number of its owner (see chunkHead).
 func (h *Heap) owns(loc uint64) bool {
-	return *(*uintptr)(h.word(loc &^ chunkMask)) == h.self
+	return *(*uint64)(h.word(loc &^ chunkMask)) == h.id
 }
 
-// chunkOf returns the chunk that holds loc.
-func (h *Heap) chunkOf(loc uint64) *chunk {
-	return h.dir[loc>>chunkBits&(maxChunks-1)]
+// ownerOf returns the heap of h's store that allocates from the chunk of
+// loc.
+func (h *Heap) ownerOf(loc uint64) *Heap {
+	return (*h.store.heaps.Load())[*(*uint64)(h.word(loc &^ chunkMask))-1]
 }
 
 // Live returns agents allocated minus agents freed through this heap.

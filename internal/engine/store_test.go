@@ -16,14 +16,20 @@ func TestStoreChunkOwners(t *testing.T) {
 	if a == 0 {
 		t.Error("location 0 was handed out")
 	}
-	if got := h1.chunkOf(a).owner; got != h1 {
+	if got := h1.ownerOf(a); got != h1 {
 		t.Errorf("owner of h1's cell = %p, want h1 %p", got, h1)
 	}
-	if got := h1.chunkOf(b).owner; got != h2 {
+	if got := h1.ownerOf(b); got != h2 {
 		t.Errorf("owner of h2's cell = %p, want h2 %p", got, h2)
 	}
 	if a>>chunkBits == b>>chunkBits {
 		t.Errorf("cells %d and %d of two heaps share a chunk", a, b)
+	}
+	if !h1.owns(a) || h1.owns(b) || !h2.owns(b) || h2.owns(a) {
+		t.Errorf("owns: h1 %v %v, h2 %v %v; want true false, true false", h1.owns(a), h1.owns(b), h2.owns(b), h2.owns(a))
+	}
+	if a&chunkMask == 0 || b&chunkMask == 0 {
+		t.Errorf("a chunk's first word was handed out: %d, %d", a, b)
 	}
 }
 
@@ -139,8 +145,8 @@ func TestStoreFull(t *testing.T) {
 	if l>>chunkBits == first>>chunkBits {
 		t.Fatalf("two ranges in chunk %d", l>>chunkBits)
 	}
-	*h.cell(l + chunkWords - 1) = 7
-	if got := h.chunkOf(l).owner; got != h {
+	*h.cell(l&^chunkMask + chunkWords - 1) = 7 // the chunk's last word
+	if got := h.ownerOf(l); got != h {
 		t.Errorf("owner of the last chunk = %p, want %p", got, h)
 	}
 	if got := s.Words(); got != 2*chunkWords {
@@ -169,20 +175,38 @@ func TestArenaGivesBack(t *testing.T) {
 		*h.cell(l) = 12345
 	}()
 	c := l >> chunkBits
-	for i := 0; i < 100 && chunkOwner(c) != nil; i++ {
+	for i := 0; i < 100 && chunkOwner(c) != 0; i++ {
 		runtime.GC()
 		time.Sleep(time.Millisecond)
 	}
-	if chunkOwner(c) != nil {
+	if chunkOwner(c) != 0 {
 		t.Fatalf("chunk %d still has its owner after the store went", c)
 	}
 }
 
-// chunkOwner returns the owner of chunk c.
-func chunkOwner(c uint64) *Heap {
+// TestHeapKeepsStore checks that a heap in use keeps its store, and so
+// its chunks, however long ago the store itself was last used.
+func TestHeapKeepsStore(t *testing.T) {
+	h := NewHeap(NewStore())
+	l := h.alloc(1)
+	*h.cell(l) = 777
+	for range 5 {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	if got := chunkOwner(l >> chunkBits); got != h.id {
+		t.Fatalf("owner of the heap's chunk = %d, want %d", got, h.id)
+	}
+	if got := *h.cell(l); got != 777 {
+		t.Fatalf("cell = %d, want 777", got)
+	}
+}
+
+// chunkOwner returns the heap number in the first word of chunk c.
+func chunkOwner(c uint64) uint64 {
 	arena.mu.Lock()
 	defer arena.mu.Unlock()
-	return arena.dir[c].owner
+	return *chunkHead(c)
 }
 
 func TestMemoryLimit(t *testing.T) {
