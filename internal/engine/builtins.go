@@ -237,27 +237,29 @@ func (b *builtins) rules(ids map[string]TypeID) []*Rule {
 // an Eraser, so erasing a tree costs one interaction per agent and per
 // integer in it. Eraser ~ Eraser frees both.
 func (b *builtins) erase(w *Worker, eraser, agent Port) error {
-	n := b.types.Info(agent.Type()).Arity()
+	info := b.types.Info(agent.Type())
+	n := info.arity
 	var slots [MaxArity]Port
 	for i := range n {
 		slots[i] = w.Aux(agent, i)
 	}
-	w.FreeAgent(agent)
-	// The Eraser of the pair goes to the first port; it has no storage,
-	// so a new one costs only the agent count.
+	w.freeAgent(agent, info)
+	// The Eraser of the pair goes to the first port. Erasers have no
+	// storage, so a new one costs only the agent count.
 	next := eraser
 	for _, s := range slots[:n] {
 		if s == None {
 			continue
 		}
 		if next == None {
-			next = w.NewAgent(b.eraser)
+			w.heap.allocs++
+			next = NodePort(b.eraser, 0)
 		}
-		w.Link(s, next)
+		w.linkQuick(s, next)
 		next = None
 	}
 	if next != None {
-		w.FreeAgent(next)
+		w.heap.frees++
 	}
 	return nil
 }
@@ -288,26 +290,30 @@ func (b *builtins) duplicate(w *Worker, dup, agent Port) error {
 	}
 	outA, outB := w.Aux(dup, 0), w.Aux(dup, 1)
 	info := b.types.Info(agent.Type())
-	dupCopy := w.NewAgent(agent.Type())
+	var dupCopy Port
 	if info.Valued {
+		dupCopy = w.NewAgent(agent.Type())
 		w.SetValue(dupCopy, w.Value(agent))
+	} else {
+		// Every port of the copy is written below, so its cell is not
+		// cleared first.
+		dupCopy = w.newAgentCell(agent.Type(), info)
 	}
 
 	// The Dup of the pair serves the first slot that needs one.
 	spare := dup
-	for i := range info.Arity() {
+	for i := range info.arity {
 		s := w.Aux(agent, i)
 		switch s & tagMask {
-		case tagNone:
+		case tagNone, tagInt:
 			// An unconnected port stays unconnected in both copies.
-		case tagInt:
 			w.SetAux(dupCopy, i, s)
 		case tagBig:
 			w.SetAux(dupCopy, i, w.copyInt(s))
 		default:
 			d := spare
 			if d == None {
-				d = w.NewAgent(b.dup)
+				d = w.newAgentCell(b.dup, b.types.Info(b.dup))
 			}
 			spare = None
 			x, y := w.NewVar(), w.NewVar()
@@ -318,15 +324,15 @@ func (b *builtins) duplicate(w *Worker, dup, agent Port) error {
 			// d takes over the subnet at s. Its ports lead to the two
 			// copies, which no other reducer can reach before the links
 			// below.
-			w.Link(s, d)
+			w.linkQuick(s, d)
 		}
 	}
 
 	if spare != None {
-		w.FreeAgent(spare)
+		w.freeAgent(spare, b.types.Info(b.dup))
 	}
-	w.Link(outA, dupCopy)
-	w.Link(outB, agent)
+	w.linkQuick(outA, dupCopy)
+	w.linkQuick(outB, agent)
 	return nil
 }
 

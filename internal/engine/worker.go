@@ -877,10 +877,23 @@ func (w *Worker) NewAgent(t TypeID) Port {
 	return NodePort(t, l)
 }
 
+// newAgentCell is NewAgent for a type without a Go value, given its
+// information, with the cell left as the allocator gives it: the caller
+// writes every auxiliary port.
+func (w *Worker) newAgentCell(t TypeID, info *TypeInfo) Port {
+	w.heap.allocs++
+	if info.words == 0 {
+		return NodePort(t, 0)
+	}
+	return NodePort(t, w.heap.alloc(info.words))
+}
+
 // FreeAgent frees agent p and its value. Its auxiliary ports must have
 // been read or moved first.
-func (w *Worker) FreeAgent(p Port) {
-	info := w.Net.Types.Info(p.Type())
+func (w *Worker) FreeAgent(p Port) { w.freeAgent(p, w.Net.Types.Info(p.Type())) }
+
+// freeAgent is FreeAgent for a caller that has p's type information.
+func (w *Worker) freeAgent(p Port, info *TypeInfo) {
 	w.heap.frees++
 	if info.words == 0 {
 		return
