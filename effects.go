@@ -848,7 +848,8 @@ func (n *Network) deliverEffects(ctx context.Context, wait bool) (int, error) {
 // buildResult builds the result v of an effect and links it to the held
 // end of the result's wire. On error nothing is built and the wire stays
 // open.
-func (n *Network) buildResult(v any, cell engine.Port) error {
+func (n *Network) buildResult(v any, cell engine.Port) (err error) {
+	defer catchStoreFull(&err)
 	t, err := resultTerm(v)
 	if err != nil {
 		return err

@@ -113,6 +113,13 @@ func (e *PanicError) Unwrap() error {
 
 // convertError turns an engine fault into a *RuleError.
 func convertError(err error) error {
+	// A worker, or an action rule, that filled the arena panicked in it,
+	// and a pool or the action's runner recovered the panic. See
+	// engine.Worker.Run for the sequential run.
+	var p *PanicError
+	if errors.As(err, &p) && p.Value == engine.ErrStoreFull {
+		return convertError(engine.StoreFullError())
+	}
 	var f *engine.Fault
 	if errors.As(err, &f) {
 		return &RuleError{Rule: f.Rule, Left: f.Left, Right: f.Right, Err: f.Err}
@@ -121,11 +128,17 @@ func convertError(err error) error {
 	if errors.As(err, &l) {
 		return &LimitError{Err: l.Err, Limit: l.Limit}
 	}
-	// A parallel worker that filled the store panicked in it; the pool
-	// recovered the panic. See engine.Worker.Run for the sequential case.
-	var p *PanicError
-	if errors.As(err, &p) && p.Value == engine.ErrStoreFull {
-		return convertError(engine.StoreFullError())
-	}
 	return err
+}
+
+// catchStoreFull turns the engine's panic on a full arena into the memory
+// limit error, for the methods that build a net outside a run. Other
+// panics go on.
+func catchStoreFull(err *error) {
+	if v := recover(); v != nil {
+		if v != engine.ErrStoreFull {
+			panic(v)
+		}
+		*err = convertError(engine.StoreFullError())
+	}
 }

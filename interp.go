@@ -150,7 +150,8 @@ func (ip *Interpreter) SetContext(ctx context.Context) { ip.ctx = ctx }
 // Run parses, checks and runs a whole program. Syntax and rule errors are
 // returned as a lang.ErrorList before anything runs; a runtime error
 // stops the program and is returned as a *ProgramError.
-func (ip *Interpreter) Run(filename string, src []byte) error {
+func (ip *Interpreter) Run(filename string, src []byte) (err error) {
+	defer catchStoreFull(&err)
 	prog, err := lang.ParseFile(filename, src, 0)
 	if err != nil {
 		return err
@@ -200,7 +201,8 @@ func (ip *Interpreter) Run(filename string, src []byte) error {
 // statement with a syntax or rule error does not run and changes nothing.
 // After a runtime error, the active pairs the statement left are
 // discarded, so that later statements run.
-func (ip *Interpreter) Exec(s lang.Stmt) error {
+func (ip *Interpreter) Exec(s lang.Stmt) (err error) {
+	defer catchStoreFull(&err)
 	if u, ok := s.(*lang.UseCmd); ok {
 		src, err := ip.readFile()(u.Path)
 		if err != nil {

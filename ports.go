@@ -115,7 +115,16 @@ func (n *Network) Name(name string) Port {
 		return Port{err: ErrRunning}
 	}
 	if _, ok := n.names[name]; !ok {
-		n.names[name] = &freeName{cell: n.w.NewVar(), pos: len(n.order)}
+		var cell engine.Port
+		var err error
+		func() {
+			defer catchStoreFull(&err)
+			cell = n.w.NewVar()
+		}()
+		if err != nil {
+			return Port{err: err}
+		}
+		n.names[name] = &freeName{cell: cell, pos: len(n.order)}
 		n.order = append(n.order, name)
 	}
 	return Port{kind: portName, name: name, n: n}
@@ -154,7 +163,8 @@ func (n *Network) Int(v int64) Port { return Port{kind: portInt, value: v, n: n}
 // principal port included, must be connected before the next Step or
 // Reduce. The networks of a process hold at most 512 GiB together: near
 // that, AddAgent returns a *LimitError with ErrMemoryLimit.
-func (n *Network) AddAgent(typ string, value any) (Agent, error) {
+func (n *Network) AddAgent(typ string, value any) (_ Agent, err error) {
+	defer catchStoreFull(&err)
 	if n.running.Load() {
 		return Agent{}, ErrRunning
 	}
@@ -300,7 +310,8 @@ func (b *builder) validate(p Port) error {
 // Connect joins two ports with a wire. Joining two principal ports makes
 // an active pair. Each agent port and each interface name can be
 // connected once.
-func (n *Network) Connect(p, q Port) error {
+func (n *Network) Connect(p, q Port) (err error) {
+	defer catchStoreFull(&err)
 	if n.running.Load() {
 		return ErrRunning
 	}

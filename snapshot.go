@@ -280,7 +280,8 @@ func (sw *snapWriter) follow(e snapEnd, p engine.Port, passive bool) {
 // The whole snapshot is checked before anything is added: every port of
 // every agent must be in exactly one wire and a name in at most one, and
 // on error n is unchanged.
-func (n *Network) LoadSnapshot(data []byte) error {
+func (n *Network) LoadSnapshot(data []byte) (err error) {
+	defer catchStoreFull(&err)
 	if n.running.Load() {
 		return ErrRunning
 	}

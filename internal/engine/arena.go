@@ -3,6 +3,7 @@ package engine
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -36,16 +37,16 @@ var arena struct {
 	base   unsafe.Pointer // location 0
 	chunks uint64         // size of the reservation in chunks
 
-	mu    sync.Mutex // guards the fields below
-	fresh uint64     // chunks below fresh have been handed out at least once
-	free  []uint64   // indexes of chunks given back, to hand out again
-	used  int64      // chunks handed out and not given back
-	gcAt  int64      // used count at which takeChunk next collects garbage
+	mu    sync.Mutex   // guards the fields below
+	fresh uint64       // chunks below fresh have been handed out at least once
+	free  []uint64     // indexes of chunks given back, to hand out again
+	used  atomic.Int64 // chunks handed out and not given back; loaded without the lock by arenaLow
+	gcAt  int64        // used count at which takeChunk next collects garbage
 }
 
 // gcFloor is the number of chunks in use (64 MiB) below which takeChunk
 // does not start a garbage collection of its own.
-const gcFloor = 256
+const gcFloor = 64 << 20 / 8 >> chunkBits
 
 // setUpArena reserves the arena on first use.
 func setUpArena() {
@@ -80,12 +81,14 @@ func takeChunk(owner uint64) uint64 {
 			}
 			return c
 		}
-		if try == 3 {
+		if try == 10 {
 			panic(ErrStoreFull)
 		}
-		// Cleanups run after the collection, on another goroutine.
+		// Cleanups run after the collection, on another goroutine, and
+		// other goroutines may take the chunks they give back first:
+		// wait up to about a second in all.
 		runtime.GC()
-		time.Sleep(time.Millisecond << (2 * try))
+		time.Sleep(time.Millisecond << try)
 	}
 }
 
@@ -106,9 +109,9 @@ func takeChunkLocked(owner uint64) (c uint64, ok, collect bool) {
 		arena.fresh++
 	}
 	*chunkHead(c) = owner
-	arena.used++
-	if arena.used >= arena.gcAt {
-		arena.gcAt = 2 * arena.used
+	used := arena.used.Add(1)
+	if used >= arena.gcAt {
+		arena.gcAt = 2 * used
 		collect = true
 	}
 	return c, true, collect
@@ -126,8 +129,8 @@ func giveBack(cs []uint64) {
 		*chunkHead(c) = 0
 	}
 	arena.free = append(arena.free, cs...)
-	arena.used -= int64(len(cs))
-	arena.gcAt = max(arena.gcAt/2, 2*arena.used, gcFloor)
+	used := arena.used.Add(-int64(len(cs)))
+	arena.gcAt = max(arena.gcAt/2, 2*used, gcFloor)
 }
 
 // chunkHead returns the first word of chunk c. It holds the number of
@@ -135,6 +138,15 @@ func giveBack(cs []uint64) {
 // while the chunk is free. The word is never handed out as a cell.
 func chunkHead(c uint64) *uint64 {
 	return (*uint64)(unsafe.Add(arena.base, c<<chunkBits<<3))
+}
+
+// arenaLow reports whether fewer than a sixteenth of the arena's chunks
+// are left. Runs then stop with ErrMemoryLimit at their next memory
+// check, between two interactions: the nets of a process share the
+// arena, so one can find it full below its own limit, and a store that
+// finds no chunk in the middle of an interaction leaves it half done.
+func arenaLow() bool {
+	return int64(arena.chunks)-arena.used.Load() < int64(arena.chunks)/16
 }
 
 // arenaWords returns the size of the arena in words.

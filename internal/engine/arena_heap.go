@@ -4,8 +4,13 @@ package engine
 
 import "unsafe"
 
-// maxChunks is the largest arena in chunks: 256 MiB.
-const maxChunks = 1 << 10
+const (
+	// chunkBits sets the size of a chunk: 32 KiB, so that the 256 MiB
+	// arena holds 8,192 stores.
+	chunkBits = 12
+	// maxChunks is the largest arena in chunks: 256 MiB.
+	maxChunks = 1 << 13
+)
 
 // arenaWordsHeap is the arena when it lives on the Go heap.
 var arenaWordsHeap []uint64

@@ -8,8 +8,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// maxChunks is the largest arena in chunks: 512 GiB of address space.
-const maxChunks = 1 << 21
+const (
+	// chunkBits sets the size of a chunk: 256 KiB.
+	chunkBits = 15
+	// maxChunks is the largest arena in chunks: 512 GiB of address space.
+	maxChunks = 1 << 21
+)
 
 // arenaMem is the whole reservation, for mprotect and madvise.
 var arenaMem []byte

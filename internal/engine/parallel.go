@@ -253,7 +253,7 @@ func (s *Scheduler) runWorker(i int) {
 				words := stackWords(cap(w.stack))
 				stacks := s.stacks.Add(words - stackMark)
 				stackMark = words
-				if w.Net.Store.Words()+stacks+s.shared.Load() > s.stopAt {
+				if w.Net.Store.Words()+stacks+s.shared.Load() > s.stopAt || arenaLow() {
 					s.giveBack(quota)
 					s.fail(&LimitError{Err: ErrMemoryLimit, Limit: s.maxWords * 8})
 					return

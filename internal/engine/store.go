@@ -13,7 +13,6 @@ import (
 // loc>>chunkBits. Chunks never move, so a pointer to a cell stays valid
 // while other goroutines grow the store.
 const (
-	chunkBits  = 15
 	chunkWords = 1 << chunkBits
 	chunkMask  = chunkWords - 1
 

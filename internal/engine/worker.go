@@ -320,7 +320,8 @@ func (w *Worker) StackWords() int64 {
 // is above both MemoryLimit(limit) and floor (see Limits.MemoryFloor),
 // and nil otherwise.
 func (w *Worker) CheckMemory(limit, floor int64) error {
-	if words := MemoryLimit(limit); w.MemoryWords() > max(words, floor) {
+	words := MemoryLimit(limit)
+	if w.MemoryWords() > max(words, floor) || arenaLow() {
 		return &LimitError{Err: ErrMemoryLimit, Limit: words * 8}
 	}
 	return nil
@@ -868,11 +869,14 @@ func (w *Worker) Int(v int64) Port {
 // and a nil value.
 func (w *Worker) NewAgent(t TypeID) Port {
 	info := w.Net.Types.Info(t)
-	w.heap.allocs++
 	if info.words == 0 {
+		w.heap.allocs++
 		return NodePort(t, 0)
 	}
+	// The count grows after the allocation, which may panic on a full
+	// store.
 	l := w.heap.alloc(info.words)
+	w.heap.allocs++
 	clear(w.heap.cells(l, info.words))
 	return NodePort(t, l)
 }
@@ -881,11 +885,13 @@ func (w *Worker) NewAgent(t TypeID) Port {
 // information, with the cell left as the allocator gives it: the caller
 // writes every auxiliary port.
 func (w *Worker) newAgentCell(t TypeID, info *TypeInfo) Port {
-	w.heap.allocs++
 	if info.words == 0 {
+		w.heap.allocs++
 		return NodePort(t, 0)
 	}
-	return NodePort(t, w.heap.alloc(info.words))
+	l := w.heap.alloc(info.words)
+	w.heap.allocs++
+	return NodePort(t, l)
 }
 
 // FreeAgent frees agent p and its value. Its auxiliary ports must have
