@@ -112,9 +112,6 @@ func TestArenaFullAddAgent(t *testing.T) {
 	runtime.KeepAlive(held)
 }
 
-
-
-
 // TestArenaFullEffectResult lets an effect handler return a term larger
 // than the chunks left in the arena. Reduce builds the result outside the
 // run, which recovers the store's panic: Reduce must return
