@@ -27,7 +27,6 @@ func reserveArena() (unsafe.Pointer, uint64) {
 // commitChunk has nothing to do: the heap's memory is writable.
 func commitChunk(uint64) {}
 
-// dropChunk zeroes chunk c.
-func dropChunk(c uint64) {
-	clear(arenaWordsHeap[c<<chunkBits : (c+1)<<chunkBits])
-}
+// dropChunk leaves chunk c as it is: clearing it would make every page of
+// it resident, and allocation never relies on a fresh cell being zero.
+func dropChunk(uint64) {}

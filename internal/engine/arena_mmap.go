@@ -19,19 +19,31 @@ const (
 var arenaMem []byte
 
 // reserveArena maps the arena with no access, so that it takes neither
-// memory nor commit charge until commitChunk opens a chunk. A system that
-// refuses the full size gets half as much, down to 1 GiB. The arena lies
+// memory nor commit charge until commitChunk opens a chunk. The arena lies
 // outside the garbage-collected heap: the collector neither scans nor
 // counts it, and nothing in it points into that heap.
+//
+// A system that refuses the full size, as under ulimit -v, gets half of
+// the largest size it accepts, down to 16 MiB, so that the Go heap keeps
+// as much address space as the arena.
 func reserveArena() (unsafe.Pointer, uint64) {
+	const least = 16 << 20 / 8 >> chunkBits
+	try := func(n uint64) ([]byte, error) {
+		return unix.Mmap(-1, 0, int(n<<chunkBits*8), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	}
 	for n := uint64(maxChunks); ; n /= 2 {
-		b, err := unix.Mmap(-1, 0, int(n<<chunkBits*8), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANON)
+		b, err := try(n)
+		if err == nil && n < maxChunks && n/2 >= least {
+			unix.Munmap(b)
+			n /= 2
+			b, err = try(n)
+		}
 		if err == nil {
 			arenaMem = b
 			return unsafe.Pointer(&b[0]), n
 		}
-		if n <= 1<<(30-3-chunkBits) {
-			panic("engine: cannot reserve 1 GiB of address space for nets: " + err.Error())
+		if n <= least {
+			panic("engine: cannot reserve 16 MiB of address space for nets: " + err.Error())
 		}
 	}
 }
