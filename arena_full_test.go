@@ -94,8 +94,8 @@ func TestManyLiveNetworks(t *testing.T) {
 }
 
 // TestArenaFullAddAgent checks AddAgent once other networks have taken
-// every chunk of the arena: it returns ErrMemoryLimit, as its
-// documentation says, and does not panic.
+// every chunk of the arena: it returns ErrMemoryLimit, as documented, and
+// does not panic.
 func TestArenaFullAddAgent(t *testing.T) {
 	held, ferr := fillArena(t)
 	defer collectGarbage()
@@ -176,7 +176,7 @@ func TestArenaFullLoadSnapshot(t *testing.T) {
 
 // TestArenaFullActionRule runs an action rule that creates more agents
 // than the chunks left in the arena hold. The action's runner recovers
-// the store's panic as the action's own; the run must still end with
+// the store's panic as the action's own. The run must still end with
 // ErrMemoryLimit, as for a network that reaches its own limit.
 func TestArenaFullActionRule(t *testing.T) {
 	const count = 100_000 // Box agents of two words: six chunks

@@ -16,12 +16,12 @@ import (
 // faster on one worker and the tree sum 3%.
 //
 // The arena is cut into chunks of chunkWords words. A store takes chunks
-// one at a time for its heaps and gives them all back when it becomes
-// unreachable, so the chunks of a location belong to one store at a time
-// and a location never reaches another store's heaps. Nothing global
-// refers to a store or its heaps: a store is unreachable once its net and
-// every heap are. The first word of
-// each chunk names its owner (see chunkHead) and is never a cell. Chunk 0
+// one at a time for its heaps. It gives them all back when it becomes
+// unreachable, which is once its net and every heap are: nothing global
+// refers to a store or a heap. A chunk thus belongs to one store at a
+// time, and a location never reaches another store's heaps. The first
+// word of each chunk names its owner (see chunkHead) and is never a
+// cell. Chunk 0
 // is never handed out, so that a NODE word with location 0 can stand for
 // a nullary agent without storage.
 //
@@ -91,8 +91,8 @@ func takeChunk(owner uint64) uint64 {
 // collectFor runs a collection for the chunks in use, which have doubled
 // since the last one. The chunks of unreachable stores go back to the
 // arena only when the collector finds them, and their memory is outside
-// the heap that paces the collector: a collection each time the chunks
-// in use double stands in for the pacing they would have had. While the
+// the heap that paces the collector. A collection each time the chunks
+// in use double makes up for the pacing they would have had. While the
 // chunks take less than the Go heap's own goal, the collector's pacing of
 // that heap is left to find them, and the next check waits until they
 // grow by that goal: a collection of a large heap for a few small stores
@@ -164,9 +164,9 @@ func chunkHead(c uint64) *uint64 {
 
 // arenaLow reports whether fewer than a sixteenth of the arena's chunks
 // are left. Runs then stop with ErrMemoryLimit at their next memory
-// check, between two interactions: the nets of a process share the
-// arena, so one can find it full below its own limit, and a store that
-// finds no chunk in the middle of an interaction leaves it half done.
+// check, between two interactions. The nets of a process share the
+// arena, so one can find it full below its own limit. A store that finds
+// no chunk in the middle of an interaction would leave it half done.
 //
 // Before it reports true it collects garbage once, so that the chunks of
 // unreachable stores do not count.
