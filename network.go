@@ -39,12 +39,13 @@ type Config struct {
 	// a runaway program was measured at about 1.3 times the limit in all,
 	// and one that only multiplies active pairs at 1.5 times, since a stack
 	// that doubles between two checks briefly needs three times its size.
-	// Zero means no limit but the one the nets of a process share: they
-	// hold at most 512 GiB together (less where the system refuses that
-	// much address space), and a run stops with ErrMemoryLimit at 480 GiB
+	// Zero means no limit but the one the nets of a process share. They
+	// hold at most 512 GiB together, less where the system refuses that
+	// much address space. A run stops with ErrMemoryLimit at 480 GiB
 	// whatever the limit. A program built with -race, or for a system
-	// without mmap, keeps nets on the Go heap, where they share 256 MiB
-	// and runs stop at 240 MiB: the race detector then sees every cell. The store never shrinks: cells freed go to free lists. Once
+	// without mmap, keeps nets on the Go heap, so that the race detector
+	// sees every cell: there they share 256 MiB, and runs stop at 240
+	// MiB. The store never shrinks: cells freed go to free lists. Once
 	// a run has stopped on the limit, or a net was built above it, later
 	// runs may use the cells freed since. They stop once the store and
 	// stacks take an eighth of the limit, plus a chunk per worker, more

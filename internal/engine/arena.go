@@ -92,11 +92,13 @@ func takeChunk(owner uint64) uint64 {
 // since the last one. The chunks of unreachable stores go back to the
 // arena only when the collector finds them, and their memory is outside
 // the heap that paces the collector. A collection each time the chunks
-// in use double makes up for the pacing they would have had. While the
-// chunks take less than the Go heap's own goal, the collector's pacing of
-// that heap is left to find them, and the next check waits until they
-// grow by that goal: a collection of a large heap for a few small stores
-// made a churn of small networks 5.8 times slower.
+// in use double makes up for the pacing they would have had.
+//
+// While the chunks take less than the Go heap's own goal and less than
+// half the arena, the collector's pacing of that heap is left to find
+// them. The next check then waits until they grow by that goal. Forcing
+// a collection of a large heap for a few small stores made a churn of
+// small networks 5.8 times slower.
 func collectFor() {
 	sample := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}}
 	metrics.Read(sample)

@@ -164,7 +164,7 @@ func TestStoreFull(t *testing.T) {
 	}()
 }
 
-// TestArenaGivesBack checks that the chunks of a store that nobody holds
+// TestArenaGivesBack checks that the chunks of an unreachable store
 // go back to the arena without an owner.
 func TestArenaGivesBack(t *testing.T) {
 	var l uint64
