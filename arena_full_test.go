@@ -44,27 +44,27 @@ func oneCellNetwork(tb testing.TB) (*annette.Network, error) {
 
 // fillArena holds networks of one chunk each until the arena has no chunk
 // left, which it detects by the first failing AddAgent. It returns the
-// networks held and the error of that AddAgent, or skips the test when
+// networks kept and the error of that AddAgent, or skips the test when
 // maxFillNetworks networks do not fill the arena.
 func fillArena(t *testing.T) ([]*annette.Network, error) {
 	t.Helper()
-	var held []*annette.Network
+	var kept []*annette.Network
 	for range maxFillNetworks {
 		n, err := oneCellNetwork(t)
 		if err != nil {
-			return held, err
+			return kept, err
 		}
-		held = append(held, n)
+		kept = append(kept, n)
 	}
 	t.Skipf("%d networks of one agent did not fill the arena (only a race-detector build has a small one)", maxFillNetworks)
 	return nil, nil
 }
 
-// dropLast drops the last k networks of held, so that the collector can
+// dropLast drops the last k networks of kept, so that the collector can
 // give their chunks back, and returns the rest.
-func dropLast(held []*annette.Network, k int) []*annette.Network {
-	clear(held[len(held)-k:])
-	return held[:len(held)-k]
+func dropLast(kept []*annette.Network, k int) []*annette.Network {
+	clear(kept[len(kept)-k:])
+	return kept[:len(kept)-k]
 }
 
 // collectGarbage runs the collector a few times, so that the cleanups of
@@ -81,27 +81,27 @@ func collectGarbage() {
 // chunks so that it holds them.
 func TestManyLiveNetworks(t *testing.T) {
 	const count = 1500
-	held := make([]*annette.Network, 0, count)
+	kept := make([]*annette.Network, 0, count)
 	defer collectGarbage()
 	for i := range count {
 		n, err := oneCellNetwork(t)
 		if err != nil {
 			t.Fatalf("network %d of %d: %v", i+1, count, err)
 		}
-		held = append(held, n)
+		kept = append(kept, n)
 	}
-	runtime.KeepAlive(held)
+	runtime.KeepAlive(kept)
 }
 
 // TestArenaFullAddAgent checks AddAgent once other networks have taken
 // every chunk of the arena: it returns ErrMemoryLimit, as documented, and
 // does not panic.
 func TestArenaFullAddAgent(t *testing.T) {
-	held, ferr := fillArena(t)
+	kept, ferr := fillArena(t)
 	defer collectGarbage()
-	t.Logf("arena full after %d networks: %v", len(held), ferr)
+	t.Logf("arena full after %d networks: %v", len(kept), ferr)
 	if !errors.Is(ferr, annette.ErrMemoryLimit) {
-		t.Errorf("AddAgent of network %d: %v, want ErrMemoryLimit", len(held)+1, ferr)
+		t.Errorf("AddAgent of network %d: %v, want ErrMemoryLimit", len(kept)+1, ferr)
 	}
 	n := annette.NewNetwork(annette.Config{})
 	defineTypes(t, n, unaryTypes...)
@@ -109,7 +109,7 @@ func TestArenaFullAddAgent(t *testing.T) {
 	if !errors.Is(err, annette.ErrMemoryLimit) {
 		t.Errorf("AddAgent with the arena full: %v, want ErrMemoryLimit", err)
 	}
-	runtime.KeepAlive(held)
+	runtime.KeepAlive(kept)
 }
 
 // TestArenaFullEffectResult lets an effect handler return a term larger
@@ -127,9 +127,9 @@ func TestArenaFullEffectResult(t *testing.T) {
 		}
 		return term, nil
 	}))
-	held, _ := fillArena(t)
+	kept, _ := fillArena(t)
 	defer collectGarbage()
-	held = dropLast(held, 2)
+	kept = dropLast(kept, 2)
 	collectGarbage()
 
 	n := askNet(t, h, nil, requestTo("big"))
@@ -145,7 +145,7 @@ func TestArenaFullEffectResult(t *testing.T) {
 	if !errors.Is(err, annette.ErrMemoryLimit) {
 		t.Errorf("Reduce with an effect result larger than the arena's free chunks: %v, want ErrMemoryLimit", err)
 	}
-	runtime.KeepAlive(held)
+	runtime.KeepAlive(kept)
 }
 
 // TestArenaFullLoadSnapshot loads a snapshot into a network once other
@@ -157,7 +157,7 @@ func TestArenaFullLoadSnapshot(t *testing.T) {
 	data, err := src.Snapshot()
 	must(t, err)
 
-	held, _ := fillArena(t)
+	kept, _ := fillArena(t)
 	defer collectGarbage()
 	dst := annette.NewNetwork(annette.Config{})
 	func() {
@@ -171,7 +171,7 @@ func TestArenaFullLoadSnapshot(t *testing.T) {
 	if !errors.Is(err, annette.ErrMemoryLimit) {
 		t.Errorf("LoadSnapshot with the arena full: %v, want ErrMemoryLimit", err)
 	}
-	runtime.KeepAlive(held)
+	runtime.KeepAlive(kept)
 }
 
 // TestArenaFullActionRule runs an action rule that creates more agents
@@ -180,9 +180,9 @@ func TestArenaFullLoadSnapshot(t *testing.T) {
 // ErrMemoryLimit, as for a network that reaches its own limit.
 func TestArenaFullActionRule(t *testing.T) {
 	const count = 100_000 // Box agents of two words: six chunks
-	held, _ := fillArena(t)
+	kept, _ := fillArena(t)
 	defer collectGarbage()
-	held = dropLast(held, 2)
+	kept = dropLast(kept, 2)
 	collectGarbage()
 
 	n := askNet(t, nil, nil, func(c *annette.RuleContext) error {
@@ -203,5 +203,5 @@ func TestArenaFullActionRule(t *testing.T) {
 	if !errors.Is(err, annette.ErrMemoryLimit) {
 		t.Errorf("Reduce of an action that outgrows the arena: %v, want ErrMemoryLimit", err)
 	}
-	runtime.KeepAlive(held)
+	runtime.KeepAlive(kept)
 }

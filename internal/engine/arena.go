@@ -73,7 +73,7 @@ func takeChunk(owner uint64) uint64 {
 		c, ok, collect := takeChunkLocked(owner)
 		if ok {
 			if collect {
-				collectFor()
+				collectOrDefer()
 			}
 			return c
 		}
@@ -88,7 +88,7 @@ func takeChunk(owner uint64) uint64 {
 	}
 }
 
-// collectFor runs a collection for the chunks in use, which have doubled
+// collectOrDefer runs a collection for the chunks in use, which have doubled
 // since the last one. The chunks of unreachable stores go back to the
 // arena only when the collector finds them, and their memory is outside
 // the heap that paces the collector. A collection each time the chunks
@@ -99,17 +99,17 @@ func takeChunk(owner uint64) uint64 {
 // them. The next check then waits until they grow by that goal. Forcing
 // a collection of a large heap for a few small stores made a churn of
 // small networks 5.8 times slower.
-func collectFor() {
+func collectOrDefer() {
 	sample := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}}
 	metrics.Read(sample)
-	var goal int64
+	var goalChunks int64
 	if sample[0].Value.Kind() == metrics.KindUint64 {
-		goal = int64(sample[0].Value.Uint64()) / (chunkWords * 8)
+		goalChunks = int64(sample[0].Value.Uint64()) / (chunkWords * 8)
 	}
 	used := arena.used.Load()
-	if used < goal && used+goal < int64(arena.chunks)/2 {
+	if used < goalChunks && used+goalChunks < int64(arena.chunks)/2 {
 		arena.mu.Lock()
-		arena.gcAt = used + goal
+		arena.gcAt = used + goalChunks
 		arena.mu.Unlock()
 		return
 	}

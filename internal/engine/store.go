@@ -38,9 +38,9 @@ const ChunkWords = chunkWords
 // that the store becomes unreachable when its net and all its heaps do.
 // A cleanup then gives its chunks back to the arena.
 type Store struct {
-	mu    sync.Mutex // guards taken.chunks, limit and the growth of heaps
-	taken *chunkList // the chunks this store has taken
-	limit int        // chunks the store may take, 0 for no limit but the arena's (tests)
+	mu     sync.Mutex // guards chunks.indexes, limit and the growth of heaps
+	chunks *chunkList // the chunks this store has taken
+	limit  int        // chunks the store may take, 0 for no limit but the arena's (tests)
 
 	// heaps holds every heap of the store, heap number k at index k-1.
 	// NewHeap publishes a longer copy with an atomic store. A heap takes
@@ -54,16 +54,16 @@ type Store struct {
 
 // chunkList is the list of a store's chunks, apart from the store so
 // that the store's cleanup can take it.
-type chunkList struct{ chunks []uint64 }
+type chunkList struct{ indexes []uint64 }
 
 // giveBack returns the chunks of l to the arena.
-func (l *chunkList) giveBack() { giveBack(l.chunks) }
+func (l *chunkList) giveBack() { giveBack(l.indexes) }
 
 // NewStore returns an empty store.
 func NewStore() *Store {
 	setUpArena()
-	s := &Store{taken: &chunkList{}}
-	runtime.AddCleanup(s, (*chunkList).giveBack, s.taken)
+	s := &Store{chunks: &chunkList{}}
+	runtime.AddCleanup(s, (*chunkList).giveBack, s.chunks)
 	return s
 }
 
@@ -102,13 +102,13 @@ func (s *Store) Words() int64 { return s.words.Load() }
 func (s *Store) reserve(owner *Heap) (lo, hi uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.limit > 0 && len(s.taken.chunks) >= s.limit {
+	if s.limit > 0 && len(s.chunks.indexes) >= s.limit {
 		panic(ErrStoreFull)
 	}
 	// Taking a chunk may wait for a garbage collection, which does not
 	// need s.mu: the cleanups it starts touch no store.
 	c := takeChunk(owner.id)
-	s.taken.chunks = append(s.taken.chunks, c)
+	s.chunks.indexes = append(s.chunks.indexes, c)
 	s.words.Add(chunkWords)
 	return c<<chunkBits + 1, (c + 1) << chunkBits
 }
@@ -263,17 +263,16 @@ func (h *Heap) remoteFree(loc uint64, n int, c *uint64) {
 	}
 }
 
-// owns reports whether loc lies in a chunk of h. It reads the chunk's
-// first word, which holds the number of its owner (see chunkHead).
-func (h *Heap) owns(loc uint64) bool {
-	return *(*uint64)(h.word(loc &^ chunkMask)) == h.id
-}
+// ownerNumber returns the number of the heap that allocates from the
+// chunk of loc, read from the chunk's first word (see chunkHead).
+func (h *Heap) ownerNumber(loc uint64) uint64 { return *(*uint64)(h.word(loc &^ chunkMask)) }
+
+// owns reports whether loc lies in a chunk of h.
+func (h *Heap) owns(loc uint64) bool { return h.ownerNumber(loc) == h.id }
 
 // ownerOf returns the heap of h's store that allocates from the chunk of
 // loc.
-func (h *Heap) ownerOf(loc uint64) *Heap {
-	return (*h.store.heaps.Load())[*(*uint64)(h.word(loc &^ chunkMask))-1]
-}
+func (h *Heap) ownerOf(loc uint64) *Heap { return (*h.store.heaps.Load())[h.ownerNumber(loc)-1] }
 
 // Live returns agents allocated minus agents freed through this heap.
 func (h *Heap) Live() int64 { return h.allocs - h.frees }

@@ -869,16 +869,11 @@ func (w *Worker) Int(v int64) Port {
 // and a nil value.
 func (w *Worker) NewAgent(t TypeID) Port {
 	info := w.Net.Types.Info(t)
-	if info.words == 0 {
-		w.heap.allocs++
-		return NodePort(t, 0)
+	p := w.newAgentCell(t, info)
+	if info.words > 0 {
+		clear(w.heap.cells(p.nodeLoc(), info.words))
 	}
-	// The count grows after the allocation, which may panic on a full
-	// store.
-	l := w.heap.alloc(info.words)
-	w.heap.allocs++
-	clear(w.heap.cells(l, info.words))
-	return NodePort(t, l)
+	return p
 }
 
 // newAgentCell is NewAgent for a type without a Go value, given its
@@ -889,6 +884,8 @@ func (w *Worker) newAgentCell(t TypeID, info *TypeInfo) Port {
 		w.heap.allocs++
 		return NodePort(t, 0)
 	}
+	// The count grows after the allocation, which may panic on a full
+	// store.
 	l := w.heap.alloc(info.words)
 	w.heap.allocs++
 	return NodePort(t, l)
