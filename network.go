@@ -44,8 +44,8 @@ type Config struct {
 	// much address space. A run stops with ErrMemoryLimit at 480 GiB
 	// whatever the limit. A program built with -race, or for a system
 	// without mmap, keeps nets on the Go heap, so that the race detector
-	// sees every cell: there they share 256 MiB, and runs stop at 240
-	// MiB. The store never shrinks: cells freed go to free lists. Once
+	// checks every access to a cell: there they share 256 MiB, and runs
+	// stop at 240 MiB. The store never shrinks: cells freed go to free lists. Once
 	// a run has stopped on the limit, or a net was built above it, later
 	// runs may use the cells freed since. They stop once the store and
 	// stacks take an eighth of the limit, plus a chunk per worker, more

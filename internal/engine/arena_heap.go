@@ -16,9 +16,10 @@ const (
 var arenaWordsHeap []uint64
 
 // reserveArena allocates the arena on the Go heap. Under the race
-// detector that lets it see every access to a cell; on systems without
-// mmap it is the only way. The slice holds no pointers, so the collector
-// does not scan it, and its pages take memory only once written.
+// detector that lets it check every access to a cell. Elsewhere than on
+// Unix this package maps no memory itself. The slice contains no
+// pointers, so the collector does not scan it. On Linux its pages take
+// memory only once written.
 func reserveArena() (unsafe.Pointer, uint64) {
 	arenaWordsHeap = make([]uint64, maxChunks<<chunkBits)
 	return unsafe.Pointer(&arenaWordsHeap[0]), maxChunks

@@ -253,9 +253,14 @@ func (s *Scheduler) runWorker(i int) {
 				words := stackWords(cap(w.stack))
 				stacks := s.stacks.Add(words - stackMark)
 				stackMark = words
-				if w.Net.Store.Words()+stacks+s.shared.Load() > s.stopAt || arenaLow() {
+				if w.Net.Store.Words()+stacks+s.shared.Load() > s.stopAt {
 					s.giveBack(quota)
 					s.fail(&LimitError{Err: ErrMemoryLimit, Limit: s.maxWords * 8})
+					return
+				}
+				if arenaLow() {
+					s.giveBack(quota)
+					s.fail(StoreFullError())
 					return
 				}
 			}

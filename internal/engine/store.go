@@ -235,7 +235,14 @@ func (h *Heap) refill() {
 	h.bump, h.end = h.store.reserve(h)
 }
 
-// release puts the n-word cell at loc on the free list.
+// release puts the n-word cell at loc on the free list of the heap that
+// owns its chunk. Reusing another heap's cells would put two parallel
+// workers' hot agents on the same cache lines.
+//
+// NOTE: free cells stay with their owner. A net reduced again and again
+// by many workers that take turns can therefore make the store grow
+// towards the number of workers times the working set. One measurement:
+// about 58 MiB instead of 10 for 400 tree sums on 8 workers.
 func (h *Heap) release(loc uint64, n int) {
 	c := h.cell(loc)
 	if !h.owns(loc) {

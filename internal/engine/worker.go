@@ -321,8 +321,12 @@ func (w *Worker) StackWords() int64 {
 // and nil otherwise.
 func (w *Worker) CheckMemory(limit, floor int64) error {
 	words := MemoryLimit(limit)
-	if w.MemoryWords() > max(words, floor) || arenaLow() {
+	if w.MemoryWords() > max(words, floor) {
 		return &LimitError{Err: ErrMemoryLimit, Limit: words * 8}
+	}
+	if arenaLow() {
+		// The limit that every net shares, not this net's own.
+		return StoreFullError()
 	}
 	return nil
 }
