@@ -51,6 +51,7 @@ const (
 	insNew1  // allocate agent reg[r] = w with slot x (mode: see ins)
 	insNew2  // the same with slots x, y
 	insNew3  // the same with slots x, y, z
+	insNew4  // the same with slots x, y, z, v
 	insNewN  // the same with n slots listed at slots[x|y<<8:]
 	insAlloc // allocate agent reg[r] = w of n words, slots left unset
 	insFill  // write the n slots listed at slots[x|y<<8:] into agent reg[r]
@@ -65,7 +66,7 @@ type ins struct {
 	x, y, z uint8 // operands
 	n       uint8 // cell words
 	mode    uint8 // insNew*, insAlloc: 0 allocates, 1 takes the left cell, 2 the right cell
-	_       uint8
+	v       uint8 // insNew4's fourth slot
 	w       uint64
 }
 
@@ -294,6 +295,8 @@ func (p *prog) body(t *Template, alt *Alt, ai int) bool {
 					in.op, in.x, in.y = insNew2, s[0], s[1]
 				case 3:
 					in.op, in.x, in.y, in.z = insNew3, s[0], s[1], s[2]
+				case 4:
+					in.op, in.x, in.y, in.z, in.v = insNew4, s[0], s[1], s[2], s[3]
 				default:
 					in.op = insNewN
 					in = withSlots(in, s)
@@ -486,6 +489,17 @@ pairs:
 			p := h.word(a.nodeLoc())
 			w.fregs[0] = *(*Port)(p)
 			w.fregs[1] = *(*Port)(unsafe.Add(p, 8))
+		case 3:
+			p := h.word(a.nodeLoc())
+			w.fregs[0] = *(*Port)(p)
+			w.fregs[1] = *(*Port)(unsafe.Add(p, 8))
+			w.fregs[2] = *(*Port)(unsafe.Add(p, 16))
+		case 4:
+			p := h.word(a.nodeLoc())
+			w.fregs[0] = *(*Port)(p)
+			w.fregs[1] = *(*Port)(unsafe.Add(p, 8))
+			w.fregs[2] = *(*Port)(unsafe.Add(p, 16))
+			w.fregs[3] = *(*Port)(unsafe.Add(p, 24))
 		default:
 			p := h.word(a.nodeLoc())
 			for i := range na {
@@ -493,7 +507,15 @@ pairs:
 			}
 		}
 		nb := int(c.nb)
-		if nb > 0 {
+		switch nb {
+		case 0:
+		case 1:
+			w.fregs[uint8(na)] = *(*Port)(h.word(b.nodeLoc()))
+		case 2:
+			p := h.word(b.nodeLoc())
+			w.fregs[uint8(na)] = *(*Port)(p)
+			w.fregs[uint8(na+1)] = *(*Port)(unsafe.Add(p, 8))
+		default:
 			p := h.word(b.nodeLoc())
 			for i := range nb {
 				w.fregs[uint8(na+i)] = *(*Port)(unsafe.Add(p, 8*i))
@@ -516,6 +538,12 @@ pairs:
 				goto general
 			}
 			w.fenv[0], w.fenv[1] = int64(p)>>3, int64(q)>>3
+		case 3:
+			p, q, o := w.fregs[attrs[0]], w.fregs[attrs[1]], w.fregs[attrs[2]]
+			if p&tagMask != tagInt || q&tagMask != tagInt || o&tagMask != tagInt {
+				goto general
+			}
+			w.fenv[0], w.fenv[1], w.fenv[2] = int64(p)>>3, int64(q)>>3, int64(o)>>3
 		default:
 			for i, j := range attrs {
 				p := w.fregs[j]
@@ -749,7 +777,7 @@ pairs:
 						w.fregs[in.r] = VarPort(l)
 					case insConst:
 						w.fregs[in.r] = Port(in.w)
-					case insNew1, insNew2, insNew3, insNewN, insAlloc:
+					case insNew1, insNew2, insNew3, insNew4, insNewN, insAlloc:
 						var l uint64
 						switch in.mode {
 						case 0:
@@ -781,6 +809,11 @@ pairs:
 							*(*Port)(p) = w.fregs[in.x]
 							*(*Port)(unsafe.Add(p, 8)) = w.fregs[in.y]
 							*(*Port)(unsafe.Add(p, 16)) = w.fregs[in.z]
+						case insNew4:
+							*(*Port)(p) = w.fregs[in.x]
+							*(*Port)(unsafe.Add(p, 8)) = w.fregs[in.y]
+							*(*Port)(unsafe.Add(p, 16)) = w.fregs[in.z]
+							*(*Port)(unsafe.Add(p, 24)) = w.fregs[in.v]
 						case insNewN:
 							off := int(in.x) | int(in.y)<<8
 							for j, s := range pr.slots[off : off+int(in.n)] {
@@ -913,7 +946,7 @@ pairs:
 					w.fregs[in.r] = VarPort(l)
 				case insBig:
 					w.fregs[in.r] = w.Int(int64(in.w))
-				case insNew1, insNew2, insNew3, insNewN, insAlloc:
+				case insNew1, insNew2, insNew3, insNew4, insNewN, insAlloc:
 					w.fill(in, h.bumpAlloc(int(in.n)), pr.slots)
 				case insPush:
 					w.stack = append(w.stack, Redex{w.fregs[in.x], w.fregs[in.y]})
@@ -1107,6 +1140,11 @@ func (w *Worker) fill(in *ins, l uint64, slots []uint8) {
 		*(*Port)(p) = reg[in.x]
 		*(*Port)(unsafe.Add(p, 8)) = reg[in.y]
 		*(*Port)(unsafe.Add(p, 16)) = reg[in.z]
+	case insNew4:
+		*(*Port)(p) = reg[in.x]
+		*(*Port)(unsafe.Add(p, 8)) = reg[in.y]
+		*(*Port)(unsafe.Add(p, 16)) = reg[in.z]
+		*(*Port)(unsafe.Add(p, 24)) = reg[in.v]
 	case insNewN:
 		off := int(in.x) | int(in.y)<<8
 		for j, s := range slots[off : off+int(in.n)] {

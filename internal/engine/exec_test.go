@@ -116,6 +116,41 @@ func TestExecWideAgent(t *testing.T) {
 	})
 }
 
+func TestExecFourPorts(t *testing.T) {
+	forModes(t, func(t *testing.T, n *testNet) {
+		quad := n.define("Quad", false, "a", "b", "c", "d")
+		pack := n.define("Pack", false, "r")
+		// Pack(r) >< (int x) => r ~ Quad(x, x+1, x*3, 42): the widest
+		// agent with an instruction of its own.
+		n.rule("pack", pack, TypeInt, []int{2}, AltSpec{
+			Nodes: []NodeDecl{decl(quad)},
+			Exprs: []*Code{
+				code(load(0)),
+				code(load(0), push(1), apply(OpAdd)),
+				code(load(0), push(3), apply(OpMul)),
+			},
+			Wires: [][2]End{
+				wire(ext(0), node(0, 0)),
+				wire(node(0, 1), exprEnd(0)),
+				wire(node(0, 2), exprEnd(1)),
+				wire(node(0, 3), exprEnd(2)),
+				wire(node(0, 4), constant(42)),
+			},
+		})
+		out := n.w.NewVar()
+		n.w.Push(n.agent(pack, out), n.w.Int(7))
+		if err := n.run(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := n.show(out), "Quad(7, 8, 21, 42)"; got != want {
+			t.Errorf("got %s, want %s", got, want)
+		}
+		if r, _ := n.net.Rules.lookup(pack, TypeInt); !NoPrograms.Load() && !hasOp(r.Template.prog, insNew4) {
+			t.Error("the rule has no program building a four-port agent")
+		}
+	})
+}
+
 func TestExecCycle(t *testing.T) {
 	forModes(t, func(t *testing.T, n *testNet) {
 		mk := n.define("Mk", false, "r")
