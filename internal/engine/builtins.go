@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"unsafe"
 )
 
 // The built-in agents of the text language (Inpla 0.13) and their rules,
@@ -186,9 +187,9 @@ func dataType(reg *Registry, name string, ports []string) (TypeID, error) {
 // rules returns the built-in rules, without their Kind and Builtin flag.
 func (b *builtins) rules(ids map[string]TypeID) []*Rule {
 	rs := []*Rule{
-		{Name: "Eraser", Left: b.eraser, Right: TypeNone, Native: b.erase},
-		{Name: "Eraser", Left: b.eraser, Right: TypeInt, Native: b.eraseInt},
-		{Name: "Dup", Left: b.dup, Right: TypeNone, Native: b.duplicate},
+		{Name: "Eraser", Left: b.eraser, Right: TypeNone, Native: b.erase, quick: quickErase},
+		{Name: "Eraser", Left: b.eraser, Right: TypeInt, Native: b.eraseInt, quick: quickEraseInt},
+		{Name: "Dup", Left: b.dup, Right: TypeNone, Native: b.duplicate, quick: quickDup},
 		{Name: "Dup", Left: b.dup, Right: TypeInt, Native: b.duplicateInt},
 
 		{Name: "Nil", Left: b.nilList, Right: b.nilList, Native: annihilate},
@@ -222,8 +223,8 @@ func (b *builtins) rules(ids map[string]TypeID) []*Rule {
 		second := &Rule{Name: op.name, Left: waiting, Right: TypeInt, Template: done}
 		switch op.op {
 		case OpAdd, OpSub, OpMul:
-			first.arithStep, first.op, first.waiting = 1, op.op, waiting
-			second.arithStep, second.op = 2, op.op
+			first.arithStep, first.op, first.waiting = quickArithWait, op.op, waiting
+			second.arithStep, second.op = quickArithDone, op.op
 		}
 		rs = append(rs, first, second)
 	}
@@ -237,30 +238,7 @@ func (b *builtins) rules(ids map[string]TypeID) []*Rule {
 // an Eraser, so erasing a tree costs one interaction per agent and per
 // integer in it. Eraser ~ Eraser frees both.
 func (b *builtins) erase(w *Worker, eraser, agent Port) error {
-	info := b.types.Info(agent.Type())
-	n := info.arity
-	var slots [MaxArity]Port
-	for i := range n {
-		slots[i] = w.Aux(agent, i)
-	}
-	w.freeAgent(agent, info)
-	// The Eraser of the pair goes to the first port. Erasers have no
-	// storage, so a new one costs only the agent count.
-	next := eraser
-	for _, s := range slots[:n] {
-		if s == None {
-			continue
-		}
-		if next == None {
-			w.heap.allocs++
-			next = NodePort(b.eraser, 0)
-		}
-		w.linkQuick(s, next)
-		next = None
-	}
-	if next != None {
-		w.heap.frees++
-	}
+	w.eraseAgent(eraser, agent, b.types.Info(agent.Type()))
 	return nil
 }
 
@@ -288,8 +266,100 @@ func (b *builtins) duplicate(w *Worker, dup, agent Port) error {
 		w.Link(b1, a1)
 		return nil
 	}
-	outA, outB := w.Aux(dup, 0), w.Aux(dup, 1)
-	info := b.types.Info(agent.Type())
+	w.dupAgent(dup, agent, b.types.Info(agent.Type()))
+	return nil
+}
+
+// runQuick carries out the pair r, on top of the stack, with the native
+// rule of Eraser or Dup that c.quick names, without the call through
+// Rule.Native, and reports true. It reports false and changes nothing for
+// the cases it leaves to Native: a boxed integer, Dup ~ Dup and agents
+// with a Go value.
+func (w *Worker) runQuick(c *ruleCell, r Redex) bool {
+	a, b := r.A, r.B
+	if c.swap {
+		a, b = b, a
+	}
+	switch c.quick {
+	case quickEraseInt:
+		if b&tagMask != tagInt {
+			return false
+		}
+		// The Eraser has no cell: freeing it is its count.
+		w.stack = w.stack[:len(w.stack)-1]
+		w.heap.frees++
+	case quickErase:
+		info := w.Net.Types.Info(b.principalType())
+		if info.Valued {
+			return false
+		}
+		w.stack = w.stack[:len(w.stack)-1]
+		w.eraseAgent(a, b, info)
+	case quickDup:
+		t := b.principalType()
+		info := w.Net.Types.Info(t)
+		if info.Valued || t == a.principalType() {
+			return false
+		}
+		w.stack = w.stack[:len(w.stack)-1]
+		w.dupAgent(a, b, info)
+	default:
+		return false
+	}
+	w.count++
+	return true
+}
+
+// eraseAgent carries out Eraser ~ agent, where info describes agent.
+func (w *Worker) eraseAgent(eraser, agent Port, info *TypeInfo) {
+	n := info.arity
+	var slots [MaxArity]Port
+	if n > 0 {
+		p := w.heap.word(agent.nodeLoc())
+		for i := range n {
+			slots[i] = *(*Port)(unsafe.Add(p, 8*i))
+		}
+	}
+	w.freeAgent(agent, info)
+	// The Eraser of the pair goes to the first port. Erasers have no
+	// storage, so a new one costs only the agent count.
+	next := eraser
+	for _, s := range slots[:n] {
+		if s == None {
+			continue
+		}
+		if next == None {
+			w.heap.allocs++
+			next = eraser
+		}
+		w.linkQuick(s, next)
+		next = None
+	}
+	if next != None {
+		w.heap.frees++
+	}
+}
+
+// newVarQuick is NewVar with a cell from the free list taken in place.
+func (w *Worker) newVarQuick() Port {
+	h := w.heap
+	l := h.free[1]
+	if l == 0 {
+		return w.NewVar()
+	}
+	c := (*uint64)(h.word(l))
+	h.free[1] = *c
+	*c = 0
+	h.vars++
+	return VarPort(l)
+}
+
+// dupAgent carries out Dup(a, b) ~ agent for an agent that is not a Dup,
+// where info describes agent.
+func (w *Worker) dupAgent(dup, agent Port, info *TypeInfo) {
+	h := w.heap
+	d := h.word(dup.nodeLoc())
+	outA, outB := *(*Port)(d), *(*Port)(unsafe.Add(d, 8))
 	var dupCopy Port
 	if info.Valued {
 		dupCopy = w.NewAgent(agent.Type())
@@ -303,24 +373,29 @@ func (b *builtins) duplicate(w *Worker, dup, agent Port) error {
 	// The Dup of the pair serves the first slot that needs one.
 	spare := dup
 	for i := range info.arity {
-		s := w.Aux(agent, i)
+		// The cells stay where they are while agents and wires are
+		// allocated, so src and dst stay valid.
+		src := (*Port)(unsafe.Add(h.word(agent.nodeLoc()), 8*i))
+		dst := (*Port)(unsafe.Add(h.word(dupCopy.nodeLoc()), 8*i))
+		s := *src
 		switch s & tagMask {
 		case tagNone, tagInt:
 			// An unconnected port stays unconnected in both copies.
-			w.SetAux(dupCopy, i, s)
+			*dst = s
 		case tagBig:
-			w.SetAux(dupCopy, i, w.copyInt(s))
+			*dst = w.copyInt(s)
 		default:
 			d := spare
 			if d == None {
-				d = w.newAgentCell(b.dup, b.types.Info(b.dup))
+				d = w.newAgentCell(dup.principalType(), w.Net.Types.Info(dup.principalType()))
 			}
 			spare = None
-			x, y := w.NewVar(), w.NewVar()
-			w.SetAux(d, 0, x)
-			w.SetAux(d, 1, y)
-			w.SetAux(dupCopy, i, x)
-			w.SetAux(agent, i, y)
+			x, y := w.newVarQuick(), w.newVarQuick()
+			dp := h.word(d.nodeLoc())
+			*(*Port)(dp) = x
+			*(*Port)(unsafe.Add(dp, 8)) = y
+			*dst = x
+			*src = y
 			// d takes over the subnet at s. Its ports lead to the two
 			// copies, which no other reducer can reach before the links
 			// below.
@@ -329,11 +404,10 @@ func (b *builtins) duplicate(w *Worker, dup, agent Port) error {
 	}
 
 	if spare != None {
-		w.freeAgent(spare, b.types.Info(b.dup))
+		w.freeAgent(spare, w.Net.Types.Info(dup.principalType()))
 	}
 	w.linkQuick(outA, dupCopy)
 	w.linkQuick(outB, agent)
-	return nil
 }
 
 // duplicateInt carries out Dup(a, b) ~ n: a ~ n and b ~ n.

@@ -567,6 +567,31 @@ func TestEraser(t *testing.T) {
 	})
 }
 
+// TestEraserAndDupInTheLoop checks that the reducer loop carries out
+// Eraser and Dup itself (runQuick), in both orders of the pair, and
+// leaves Dup ~ Dup and boxed integers to the native functions, which the
+// tests above run.
+func TestEraserAndDupInTheLoop(t *testing.T) {
+	f := newFixture(t, false)
+	a := f.define("A", 2)
+	f.connect(f.agent("Eraser"), f.intList(1, 2))
+	f.mustRun(5)
+	eraser, dup := f.ids["Eraser"], f.ids["Dup"]
+	for _, c := range []struct {
+		a, b TypeID
+		want uint8
+	}{
+		{eraser, a, quickErase}, {a, eraser, quickErase},
+		{eraser, TypeInt, quickEraseInt}, {TypeInt, eraser, quickEraseInt},
+		{dup, a, quickDup}, {a, dup, quickDup},
+		{dup, TypeInt, 0},
+	} {
+		if got := f.n.Rules.cell(c.a, c.b).quick; got != c.want {
+			t.Errorf("cell (%s, %s): quick is %d, want %d", f.n.Types.Info(c.a).Name, f.n.Types.Info(c.b).Name, got, c.want)
+		}
+	}
+}
+
 func TestEraserFreesBoxesAndValues(t *testing.T) {
 	f := newFixture(t, false)
 	v, err := f.n.Types.Define("V", []string{"main", "x"}, true, nil)

@@ -44,8 +44,11 @@ type Rule struct {
 	// Op(r, y) >< (int x) => _Op(r, x) ~ y, where waiting is _Op, and 2
 	// for _Op(r, int x) >< (int y) => r ~ (y op x).
 	arithStep uint8
-	op        Op
-	waiting   TypeID
+	// quick marks the native rules of Eraser and Dup that the reducer
+	// loop carries out without calling Native (quickEraseInt and on).
+	quick   uint8
+	op      Op
+	waiting TypeID
 }
 
 // Table maps pairs of type ids to rules in a dense matrix, filled for
@@ -73,10 +76,21 @@ type ruleCell struct {
 	// prog.na and prog.nb, repeated here to spare the reducer loop a
 	// dependent load before it reads the pair's ports.
 	na, nb uint8
-	// arithStep is rule.arithStep for a rule with a program, and prog
-	// is then nil.
-	arithStep uint8
+	// quick is rule.arithStep for a rule with a program, and prog is
+	// then nil, or rule.quick for a native rule.
+	quick uint8
 }
+
+// Values of ruleCell.quick: the two steps of Add, Sub and Mul (the
+// values of Rule.arithStep), then the native rules that runQuick
+// carries out in the reducer loop.
+const (
+	quickArithWait = 1 + iota // Op(r, y) >< (int x)
+	quickArithDone            // _Op(r, int x) >< (int y)
+	quickEraseInt             // Eraser >< (int x)
+	quickErase                // Eraser >< A(...)
+	quickDup                  // Dup(a, b) >< A(...)
+)
 
 // NewTable returns an empty table.
 func NewTable() *Table {
@@ -206,11 +220,14 @@ func (t *Table) Build(ntype int) {
 				if p := c.prog; p != nil {
 					c.na, c.nb = uint8(p.na), uint8(p.nb)
 					if r.arithStep != 0 {
-						// The reducer loop tests arithStep only where prog
+						// The reducer loop tests quick only where prog
 						// is nil, so other pairs pay nothing for it.
-						c.arithStep, c.prog = r.arithStep, nil
+						c.quick, c.prog = r.arithStep, nil
 					}
 				}
+			}
+			if r.Kind == RuleNative {
+				c.quick = r.quick
 			}
 		}
 	}
