@@ -187,9 +187,9 @@ func dataType(reg *Registry, name string, ports []string) (TypeID, error) {
 // rules returns the built-in rules, without their Kind and Builtin flag.
 func (b *builtins) rules(ids map[string]TypeID) []*Rule {
 	rs := []*Rule{
-		{Name: "Eraser", Left: b.eraser, Right: TypeNone, Native: b.erase, quick: quickErase},
-		{Name: "Eraser", Left: b.eraser, Right: TypeInt, Native: b.eraseInt, quick: quickEraseInt},
-		{Name: "Dup", Left: b.dup, Right: TypeNone, Native: b.duplicate, quick: quickDup},
+		{Name: "Eraser", Left: b.eraser, Right: TypeNone, Native: b.erase, native: nativeErase},
+		{Name: "Eraser", Left: b.eraser, Right: TypeInt, Native: b.eraseInt, native: nativeEraseInt},
+		{Name: "Dup", Left: b.dup, Right: TypeNone, Native: b.duplicate, native: nativeDup},
 		{Name: "Dup", Left: b.dup, Right: TypeInt, Native: b.duplicateInt},
 
 		{Name: "Nil", Left: b.nilList, Right: b.nilList, Native: annihilate},
@@ -223,8 +223,8 @@ func (b *builtins) rules(ids map[string]TypeID) []*Rule {
 		second := &Rule{Name: op.name, Left: waiting, Right: TypeInt, Template: done}
 		switch op.op {
 		case OpAdd, OpSub, OpMul:
-			first.arithStep, first.op, first.waiting = quickArithWait, op.op, waiting
-			second.arithStep, second.op = quickArithDone, op.op
+			first.arithStep, first.op, first.waiting = arithWait, op.op, waiting
+			second.arithStep, second.op = arithDone, op.op
 		}
 		rs = append(rs, first, second)
 	}
@@ -271,7 +271,7 @@ func (b *builtins) duplicate(w *Worker, dup, agent Port) error {
 }
 
 // runQuick carries out the pair r, on top of the stack, with the native
-// rule of Eraser or Dup that c.quick names, without the call through
+// rule of Eraser or Dup that c.native names, without the call through
 // Rule.Native, and reports true. It reports false and changes nothing for
 // the cases it leaves to Native: a boxed integer, Dup ~ Dup and agents
 // with a Go value.
@@ -280,22 +280,22 @@ func (w *Worker) runQuick(c *ruleCell, r Redex) bool {
 	if c.swap {
 		a, b = b, a
 	}
-	switch c.quick {
-	case quickEraseInt:
+	switch c.native {
+	case nativeEraseInt:
 		if b&tagMask != tagInt {
 			return false
 		}
 		// The Eraser has no cell: freeing it is its count.
 		w.stack = w.stack[:len(w.stack)-1]
 		w.heap.frees++
-	case quickErase:
+	case nativeErase:
 		info := w.Net.Types.Info(b.principalType())
 		if info.Valued {
 			return false
 		}
 		w.stack = w.stack[:len(w.stack)-1]
 		w.eraseAgent(a, b, info)
-	case quickDup:
+	case nativeDup:
 		t := b.principalType()
 		info := w.Net.Types.Info(t)
 		if info.Valued || t == a.principalType() {

@@ -581,13 +581,13 @@ func TestEraserAndDupInTheLoop(t *testing.T) {
 		a, b TypeID
 		want uint8
 	}{
-		{eraser, a, quickErase}, {a, eraser, quickErase},
-		{eraser, TypeInt, quickEraseInt}, {TypeInt, eraser, quickEraseInt},
-		{dup, a, quickDup}, {a, dup, quickDup},
+		{eraser, a, nativeErase}, {a, eraser, nativeErase},
+		{eraser, TypeInt, nativeEraseInt}, {TypeInt, eraser, nativeEraseInt},
+		{dup, a, nativeDup}, {a, dup, nativeDup},
 		{dup, TypeInt, 0},
 	} {
-		if got := f.n.Rules.cell(c.a, c.b).quick; got != c.want {
-			t.Errorf("cell (%s, %s): quick is %d, want %d", f.n.Types.Info(c.a).Name, f.n.Types.Info(c.b).Name, got, c.want)
+		if got := f.n.Rules.cell(c.a, c.b).native; got != c.want {
+			t.Errorf("cell (%s, %s): native is %d, want %d", f.n.Types.Info(c.a).Name, f.n.Types.Info(c.b).Name, got, c.want)
 		}
 	}
 }

@@ -438,29 +438,33 @@ pairs:
 		r := w.stack[len(w.stack)-1]
 		c := &w.tab.cells[uint(r.A.principalType())<<(w.tab.shift&63)|uint(r.B.principalType())]
 		pr := c.prog
-		if pr == nil && c.quick != 0 {
-			// A built-in rule of Add, Sub or Mul, or Eraser or Dup, which
-			// may add agents. The program of an arithmetic rule stays in
+		if pr == nil && c.arithStep != 0 {
+			// A built-in rule of Add, Sub or Mul. Its program stays in
 			// the template for the cases that runArith leaves to it.
 			if w.runArith(c, r) {
-				if len(w.stack) >= lim.pause || lim.full || c.quick > quickArithDone {
+				if len(w.stack) >= lim.pause || lim.full {
 					if err := w.afterInteraction(lim); err != nil {
 						return Redex{}, err
 					}
 				}
 				continue
 			}
-			if c.tmpl != nil {
-				pr = c.tmpl.prog
-			}
+			pr = c.tmpl.prog
 		}
 		if pr == nil {
 			rule := c.rule
 			if rule == nil || rule.Kind != RuleNative {
 				return Redex{}, nil
 			}
-			// A native rule such as Eraser's or Dup's is called from
-			// here, so that the loop goes on after it.
+			// Eraser and Dup are carried out here, most of the time;
+			// another native rule is called from here, so that the loop
+			// goes on after it.
+			if c.native != 0 && w.runQuick(c, r) {
+				if err := w.afterInteraction(lim); err != nil {
+					return Redex{}, err
+				}
+				continue
+			}
 			w.stack = w.stack[:len(w.stack)-1]
 			a, b := r.A, r.B
 			if c.swap {
@@ -987,9 +991,6 @@ pairs:
 // result needs a box, which the rule's program then handles. Cells,
 // wires and counts change as the program would change them.
 func (w *Worker) runArith(c *ruleCell, r Redex) bool {
-	if c.quick > quickArithDone {
-		return w.runQuick(c, r)
-	}
 	a, b := r.A, r.B
 	if c.swap {
 		a, b = b, a
@@ -1002,7 +1003,7 @@ func (w *Worker) runArith(c *ruleCell, r Redex) bool {
 	p := h.word(l)
 	second := *(*Port)(unsafe.Add(p, 8)) // Op's y, or _Op's x
 
-	if c.quick == quickArithWait {
+	if c.arithStep == arithWait {
 		// Op(r, y) ~ x gives _Op(r, x) ~ y, in Op's cell.
 		*(*Port)(unsafe.Add(p, 8)) = b
 		w.stack = w.stack[:len(w.stack)-1]

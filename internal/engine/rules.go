@@ -44,9 +44,10 @@ type Rule struct {
 	// Op(r, y) >< (int x) => _Op(r, x) ~ y, where waiting is _Op, and 2
 	// for _Op(r, int x) >< (int y) => r ~ (y op x).
 	arithStep uint8
-	// quick marks the native rules of Eraser and Dup that the reducer
-	// loop carries out without calling Native (quickEraseInt and on).
-	quick   uint8
+	// native marks the native rules of Eraser and Dup, which the
+	// reducer loop carries out without calling Native most of the time
+	// (see runQuick).
+	native  uint8
 	op      Op
 	waiting TypeID
 }
@@ -76,20 +77,24 @@ type ruleCell struct {
 	// prog.na and prog.nb, repeated here to spare the reducer loop a
 	// dependent load before it reads the pair's ports.
 	na, nb uint8
-	// quick is rule.arithStep for a rule with a program, and prog is
-	// then nil, or rule.quick for a native rule.
-	quick uint8
+	// arithStep is rule.arithStep for a rule with a program, and prog
+	// is then nil.
+	arithStep uint8
+	// native is rule.native.
+	native uint8
 }
 
-// Values of ruleCell.quick: the two steps of Add, Sub and Mul (the
-// values of Rule.arithStep), then the native rules that runQuick
-// carries out in the reducer loop.
+// Values of Rule.arithStep.
 const (
-	quickArithWait = 1 + iota // Op(r, y) >< (int x)
-	quickArithDone            // _Op(r, int x) >< (int y)
-	quickEraseInt             // Eraser >< (int x)
-	quickErase                // Eraser >< A(...)
-	quickDup                  // Dup(a, b) >< A(...)
+	arithWait = 1 + iota // Op(r, y) >< (int x)
+	arithDone            // _Op(r, int x) >< (int y)
+)
+
+// Values of Rule.native: the native rules that runQuick carries out.
+const (
+	nativeEraseInt = 1 + iota // Eraser >< (int x)
+	nativeErase               // Eraser >< A(...)
+	nativeDup                 // Dup(a, b) >< A(...)
 )
 
 // NewTable returns an empty table.
@@ -220,14 +225,14 @@ func (t *Table) Build(ntype int) {
 				if p := c.prog; p != nil {
 					c.na, c.nb = uint8(p.na), uint8(p.nb)
 					if r.arithStep != 0 {
-						// The reducer loop tests quick only where prog
+						// The reducer loop tests arithStep only where prog
 						// is nil, so other pairs pay nothing for it.
-						c.quick, c.prog = r.arithStep, nil
+						c.arithStep, c.prog = r.arithStep, nil
 					}
 				}
 			}
 			if r.Kind == RuleNative {
-				c.quick = r.quick
+				c.native = r.native
 			}
 		}
 	}
