@@ -271,8 +271,8 @@ func (b *builtins) duplicate(w *Worker, dup, agent Port) error {
 }
 
 // runQuick carries out the pair r, on top of the stack, with the native
-// rule of Eraser or Dup that c.native names, without the call through
-// Rule.Native, and reports true. It reports false and changes nothing for
+// rule of Eraser or Dup that c.native names, and reports true. It spares
+// the call through Rule.Native. It reports false and changes nothing in
 // the cases it leaves to Native: a boxed integer, Dup ~ Dup and agents
 // with a Go value.
 func (w *Worker) runQuick(c *ruleCell, r Redex) bool {

@@ -456,9 +456,9 @@ pairs:
 			if rule == nil || rule.Kind != RuleNative {
 				return Redex{}, nil
 			}
-			// Eraser and Dup are carried out here, most of the time;
-			// another native rule is called from here, so that the loop
-			// goes on after it.
+			// Eraser and Dup mostly run here without a call. Other
+			// native rules are called from here, so that the loop goes
+			// on after them.
 			if c.native != 0 && w.runQuick(c, r) {
 				if err := w.afterInteraction(lim); err != nil {
 					return Redex{}, err

@@ -80,7 +80,8 @@ type ruleCell struct {
 	// arithStep is rule.arithStep for a rule with a program, and prog
 	// is then nil.
 	arithStep uint8
-	// native is rule.native.
+	// native is rule.native, set for the rules that runQuick carries
+	// out.
 	native uint8
 }
 
