@@ -24,7 +24,7 @@ func defaultMaxMemoryMiB() int64 {
 // bytes.
 func maxRSS(ps *os.ProcessState) int64 {
 	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return ru.Maxrss << 10 // Linux reports kilobytes
+		return int64(ru.Maxrss) << 10 // Linux reports kilobytes
 	}
 	return 0
 }

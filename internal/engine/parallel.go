@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -178,7 +179,7 @@ func (s *Scheduler) runWorker(i int) {
 	var stackMark int64 // words of this worker's stack included in s.stacks
 	// The compiled loop does not pause and leaves the live agent limit to
 	// the publications below; it stops to share when a worker is idle.
-	rl := &runLimits{pause: 1<<62 - 1, maxLive: 1<<63 - 1, idle: &s.idleHint, stop: &s.stop}
+	rl := &runLimits{pause: math.MaxInt, maxLive: 1<<63 - 1, idle: &s.idleHint, stop: &s.stop}
 	defer func() {
 		// Publish the last change in live agents, whatever ends the run.
 		s.notePeak(s.live.Add(w.heap.allocs - w.heap.frees - liveMark))

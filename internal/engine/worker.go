@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync/atomic"
 )
@@ -241,7 +242,7 @@ func (w *Worker) reduce(ctx context.Context, lim Limits) error {
 	// rules goes parallel as soon as there is work for other workers.
 	pause := lim.Pause
 	if pause <= 0 {
-		pause = 1<<62 - 1
+		pause = math.MaxInt
 	}
 	// The limits, the context and the memory are checked when the count
 	// reaches check: every 256 interactions, and at maxCount.
