@@ -128,7 +128,7 @@ var errLineNotUTF8 = errors.New("the line typed contains bytes that are not UTF-
 // goroutine.
 func restoreOnSignal(fd int, state *term.State) (stop func()) {
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP, os.Interrupt)
+	signal.Notify(sigs, rawModeSignals...)
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
