@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -204,11 +205,15 @@ func statsCount(out string) (int64, bool) {
 }
 
 // headerClaim matches the sentence of a program's header comment that
-// states what the program prints and after how many interactions.
-var headerClaim = regexp.MustCompile("(?s)Prints `([^`]+)`.*?after[\\s/]+(\\d+)[\\s/]+interactions")
+// states what the program prints and after how many interactions. The
+// expressions are compiled on first use: compiling them when the
+// command starts took most of the instructions of a short annette run.
+var headerClaim = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile("(?s)Prints `([^`]+)`.*?after[\\s/]+(\\d+)[\\s/]+interactions")
+})
 
 // timingLine matches the line that annette run prints after each net.
-var timingLine = regexp.MustCompile(`^\(\d+ interactions`)
+var timingLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\(\d+ interactions`) })
 
 // headerExpectation returns the result line and the interaction count stated in
 // the header of the program in file, and false if the header states none.
@@ -217,7 +222,7 @@ func headerExpectation(file string) (result string, interactions int64, ok bool)
 	if err != nil {
 		return "", 0, false
 	}
-	m := headerClaim.FindSubmatch(src)
+	m := headerClaim().FindSubmatch(src)
 	if m == nil {
 		return "", 0, false
 	}
@@ -231,7 +236,7 @@ func checkOutput(out string, n int64, result string, interactions int64) error {
 	var lines []string
 	for line := range strings.Lines(out) {
 		line = strings.TrimSuffix(line, "\n")
-		if !timingLine.MatchString(line) {
+		if !timingLine().MatchString(line) {
 			lines = append(lines, line)
 		}
 	}
