@@ -207,7 +207,7 @@ func statsCount(out string) (int64, bool) {
 // headerClaim matches the sentence of a program's header comment that
 // states what the program prints and after how many interactions. The
 // expressions are compiled on first use: compiling them when the
-// command starts took most of the instructions of a short annette run.
+// command started took an eighth of the instructions of a short run.
 var headerClaim = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile("(?s)Prints `([^`]+)`.*?after[\\s/]+(\\d+)[\\s/]+interactions")
 })
