@@ -397,6 +397,17 @@ func TestArithmetic(t *testing.T) {
 	})
 }
 
+// TestArithmeticCellsHaveTwoWords checks the cell size that runArith
+// assumes when it frees the cell of _Add, _Sub or _Mul.
+func TestArithmeticCellsHaveTwoWords(t *testing.T) {
+	f := newFixture(t, false)
+	for _, name := range []string{"Add", "Sub", "Mul", "_Add", "_Sub", "_Mul"} {
+		if got := f.n.Types.Info(f.ids[name]).Words(); got != 2 {
+			t.Errorf("%s has %d words, want 2", name, got)
+		}
+	}
+}
+
 func TestArithmeticFreesBoxes(t *testing.T) {
 	f := newFixture(t, false)
 	r := f.w.NewVar()

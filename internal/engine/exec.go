@@ -1019,13 +1019,30 @@ func (w *Worker) runArith(c *ruleCell, r Redex) bool {
 		return false
 	}
 	x, y := int64(second)>>3, int64(b)>>3
-	res, ok := tagged(binary(c.rule.op, y, x))
+	// Only Add, Sub and Mul have an arithStep.
+	var v int64
+	switch c.rule.op {
+	case OpAdd:
+		v = y + x
+	case OpSub:
+		v = y - x
+	default:
+		v = y * x
+	}
+	res, ok := tagged(v)
 	if !ok {
 		return false
 	}
 	out := *(*Port)(p)
 	w.stack = w.stack[:len(w.stack)-1]
-	h.release(l, c.tmpl.words[0])
+	// _Op's cell has two words; one of this heap goes straight onto
+	// the free list.
+	if h.owns(l) {
+		*(*uint64)(p) = h.free[2]
+		h.free[2] = l
+	} else {
+		h.release(l, 2)
+	}
 	h.frees++
 	w.count++
 	w.linkQuick(out, res)
