@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -578,10 +579,9 @@ func TestEraser(t *testing.T) {
 	})
 }
 
-// TestEraserAndDupInTheLoop checks that the reducer loop carries out
-// Eraser and Dup itself (runQuick), in both orders of the pair, and
-// leaves Dup ~ Dup and boxed integers to the native functions, which the
-// tests above run.
+// TestEraserAndDupInTheLoop checks that the rule table marks the cells of
+// Eraser and Dup, in both orders of the pair, for runQuick, and leaves
+// Dup ~ integer unmarked.
 func TestEraserAndDupInTheLoop(t *testing.T) {
 	f := newFixture(t, false)
 	a := f.define("A", 2)
@@ -601,6 +601,158 @@ func TestEraserAndDupInTheLoop(t *testing.T) {
 			t.Errorf("cell (%s, %s): native is %d, want %d", f.n.Types.Info(c.a).Name, f.n.Types.Info(c.b).Name, got, c.want)
 		}
 	}
+}
+
+// TestRunQuickDeclines checks that runQuick leaves boxed integers,
+// Dup ~ Dup and agents with a Go value to the native functions: it
+// returns false and changes neither the stack nor the count.
+func TestRunQuickDeclines(t *testing.T) {
+	f := newFixture(t, false)
+	v, err := f.n.Types.Define("V", []string{"main", "x"}, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ids["V"] = v
+	f.w.Prepare()
+	for _, c := range []struct {
+		name string
+		a, b Port
+	}{
+		{"Eraser ~ boxed integer", f.agent("Eraser"), f.w.Int(math.MaxInt64)},
+		{"boxed integer ~ Eraser", f.w.Int(math.MinInt64), f.agent("Eraser")},
+		{"Dup ~ Dup", f.agent("Dup", f.w.NewVar(), f.w.NewVar()), f.agent("Dup", f.w.NewVar(), f.w.NewVar())},
+		{"Eraser ~ valued", f.agent("Eraser"), f.agent("V", f.w.Int(1))},
+		{"valued ~ Eraser", f.agent("V", f.w.Int(1)), f.agent("Eraser")},
+		{"Dup ~ valued", f.agent("Dup", f.w.NewVar(), f.w.NewVar()), f.agent("V", f.w.Int(1))},
+		{"valued ~ Dup", f.agent("V", f.w.Int(1)), f.agent("Dup", f.w.NewVar(), f.w.NewVar())},
+	} {
+		f.w.stack = append(f.w.stack[:0], Redex{c.a, c.b})
+		cell := f.n.Rules.cell(c.a.Type(), c.b.Type())
+		if cell.native == 0 {
+			t.Errorf("%s: the cell is not marked for runQuick", c.name)
+			continue
+		}
+		count := f.w.count
+		if f.w.runQuick(cell, Redex{c.a, c.b}) {
+			t.Errorf("%s: runQuick carried out the pair", c.name)
+		}
+		if len(f.w.stack) != 1 {
+			t.Errorf("%s: the stack holds %d pairs, want 1", c.name, len(f.w.stack))
+		}
+		if f.w.count != count {
+			t.Errorf("%s: the count went from %d to %d", c.name, count, f.w.count)
+		}
+	}
+	f.w.stack = f.w.stack[:0]
+}
+
+// TestQuickMatchesNative reduces Eraser ~ A and Dup ~ A, for agents A of
+// every arity with every kind of slot, once with Run, where the reducer
+// loop carries out the pairs (runQuick), and once with Step, which calls
+// the native functions. Both must give the same net, interaction count
+// and live agent and wire counts.
+func TestQuickMatchesNative(t *testing.T) {
+	// build makes the pair on a new fixture and returns it with the wire
+	// ends to print afterwards. The same seed gives the same net.
+	build := func(t *testing.T, shared bool, arity int, seed int64, dup, agentFirst bool) (*fixture, []Port) {
+		f := newFixture(t, shared)
+		f.define("K1", 1)
+		f.define("A", arity)
+		rng := rand.New(rand.NewPCG(uint64(seed), uint64(arity)))
+		var ends []Port
+		args := make([]Port, arity)
+		var open Port // a wire with one end in args so far
+		for i := range args {
+			switch rng.IntN(8) {
+			case 0:
+				args[i] = None
+			case 1:
+				args[i] = f.w.Int(rng.Int64N(100))
+			case 2:
+				args[i] = f.w.Int(math.MaxInt64 - rng.Int64N(100)) // boxed
+			case 3:
+				args[i] = f.w.NewVar()
+				ends = append(ends, args[i])
+			case 4:
+				args[i] = f.agent("K1", f.w.Int(int64(i)))
+			case 5:
+				args[i] = f.agent("Eraser")
+			case 6:
+				x, y := f.w.NewVar(), f.w.NewVar()
+				ends = append(ends, x, y)
+				args[i] = f.agent("Dup", x, y)
+			default:
+				// Both ends of one wire in slots of the same agent.
+				if open != None {
+					args[i], open = open, None
+				} else {
+					open = f.w.NewVar()
+					args[i] = open
+				}
+			}
+		}
+		if open != None {
+			ends = append(ends, open)
+		}
+		agent := f.agent("A", args...)
+		other := f.agent("Eraser")
+		if dup {
+			x, y := f.w.NewVar(), f.w.NewVar()
+			ends = append(ends, x, y)
+			other = f.agent("Dup", x, y)
+		}
+		if agentFirst {
+			f.w.Push(agent, other)
+		} else {
+			f.w.Push(other, agent)
+		}
+		f.w.Prepare()
+		return f, ends
+	}
+	// result prints the wire ends and the counts.
+	result := func(f *fixture, ends []Port) string {
+		var sb strings.Builder
+		for _, e := range ends {
+			sb.WriteString(f.show(e) + " ")
+		}
+		fmt.Fprintf(&sb, "| %d interactions, %d live agents, %d wires, %d pending",
+			f.w.Interactions(), f.w.Live(), f.w.Wires(), f.w.Pending())
+		return sb.String()
+	}
+	modes(t, func(t *testing.T, shared bool) {
+		for arity := range MaxArity + 1 {
+			for seed := range int64(8) {
+				for _, dup := range []bool{false, true} {
+					for _, agentFirst := range []bool{false, true} {
+						name := fmt.Sprintf("arity %d seed %d dup %v agent first %v", arity, seed, dup, agentFirst)
+						f, ends := build(t, shared, arity, seed, dup, agentFirst)
+						if err := f.w.Run(context.Background(), Limits{}); err != nil {
+							t.Fatalf("%s: Run: %v", name, err)
+						}
+						got := result(f, ends)
+						if !dup && len(ends) == 0 && f.w.Live() != 0 {
+							// Nothing leads out of the erased tree.
+							t.Errorf("%s: %d live agents after erasing, want 0", name, f.w.Live())
+						}
+
+						f, ends = build(t, shared, arity, seed, dup, agentFirst)
+						for {
+							more, err := f.w.Step()
+							if err != nil {
+								t.Fatalf("%s: Step: %v", name, err)
+							}
+							if !more {
+								break
+							}
+						}
+						if want := result(f, ends); got != want {
+							t.Errorf("%s:\nRun:  %s\nStep: %s", name, got, want)
+						}
+					}
+				}
+			}
+		}
+	})
 }
 
 func TestEraserFreesBoxesAndValues(t *testing.T) {
