@@ -321,8 +321,9 @@ func (w *Worker) eraseAgent(eraser, agent Port, info *TypeInfo) {
 		}
 	}
 	w.freeAgent(agent, info)
-	// The Eraser of the pair goes to the first port. Erasers have no
-	// storage, so a new one costs only the agent count.
+	// The Eraser of the pair goes to the first connected port. Erasers
+	// have no storage, so a new one is the same word as the pair's and
+	// costs only the agent count.
 	next := eraser
 	for _, s := range slots[:n] {
 		if s == None {
@@ -358,8 +359,8 @@ func (w *Worker) newVarQuick() Port {
 // where info describes agent.
 func (w *Worker) dupAgent(dup, agent Port, info *TypeInfo) {
 	h := w.heap
-	d := h.word(dup.nodeLoc())
-	outA, outB := *(*Port)(d), *(*Port)(unsafe.Add(d, 8))
+	dupCell := h.word(dup.nodeLoc())
+	outA, outB := *(*Port)(dupCell), *(*Port)(unsafe.Add(dupCell, 8))
 	var dupCopy Port
 	if info.Valued {
 		dupCopy = w.NewAgent(agent.Type())

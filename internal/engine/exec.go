@@ -82,7 +82,7 @@ func (in *ins) target() int { return int(in.r) | int(in.z)<<8 }
 // from the rule table.
 type prog struct {
 	code   []ins
-	slots  []uint8 // slot registers of agents with more than three ports
+	slots  []uint8 // slot registers of insNewN (more than four slots) and insFill
 	nfree  int64   // agents among the two of the pair
 	na, nb int     // auxiliary ports of the left and right agent
 	attrs  []uint8 // registers read as attributes
