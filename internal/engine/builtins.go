@@ -270,11 +270,11 @@ func (b *builtins) duplicate(w *Worker, dup, agent Port) error {
 	return nil
 }
 
-// runQuick carries out the pair r, on top of the stack, with the native
-// rule of Eraser or Dup that c.native names, and reports true. It spares
-// the call through Rule.Native. It reports false and changes nothing in
-// the cases it leaves to Native: a boxed integer, Dup ~ Dup and agents
-// with a Go value.
+// runQuick carries out the pair r, which is on top of the stack, with the
+// native rule of Eraser or Dup that c.native names, and returns true. It
+// spares the call through Rule.Native. It returns false and changes
+// nothing in the cases it leaves to Native: a boxed integer, Dup ~ Dup
+// and agents with a Go value.
 func (w *Worker) runQuick(c *ruleCell, r Redex) bool {
 	a, b := r.A, r.B
 	if c.swap {

@@ -646,11 +646,10 @@ func TestRunQuickDeclines(t *testing.T) {
 	f.w.stack = f.w.stack[:0]
 }
 
-// TestQuickMatchesNative reduces Eraser ~ A and Dup ~ A, for agents A of
-// every arity with every kind of slot, once with Run, where the reducer
-// loop carries out the pairs (runQuick), and once with Step, which calls
-// the native functions. Both must give the same net, interaction count
-// and live agent and wire counts.
+// TestQuickMatchesNative reduces Eraser ~ A and Dup ~ A for agents A of
+// every arity with every kind of slot. Run carries out the pairs in the
+// reducer loop (runQuick), and Step calls the native functions. Both must
+// give the same net, interaction count and live agent and wire counts.
 func TestQuickMatchesNative(t *testing.T) {
 	// build makes the pair on a new fixture and returns it with the wire
 	// ends to print afterwards. The same seed gives the same net.
