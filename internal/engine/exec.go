@@ -64,10 +64,13 @@ type ins struct {
 	op      uint8
 	r       uint8 // destination register
 	x, y, z uint8 // operands
-	n       uint8 // cell words
-	mode    uint8 // insNew*, insAlloc: 0 allocates, 1 takes the left cell, 2 the right cell
-	v       uint8 // insNew4's fourth slot
-	w       uint64
+	// n is the cell's words. insNewN writes as many slots, which holds
+	// because compiled programs build no agent with a Go value (see
+	// compileProg). For insFill n is the number of slots.
+	n    uint8
+	mode uint8 // insNew*, insAlloc: 0 allocates, 1 takes the left cell, 2 the right cell
+	v    uint8 // insNew4's fourth slot
+	w    uint64
 }
 
 // insSize is the size of an instruction in bytes.
