@@ -341,20 +341,6 @@ func (w *Worker) eraseAgent(eraser, agent Port, info *TypeInfo) {
 	}
 }
 
-// newVarQuick is NewVar with a cell from the free list taken in place.
-func (w *Worker) newVarQuick() Port {
-	h := w.heap
-	l := h.free[1]
-	if l == 0 {
-		return w.NewVar()
-	}
-	c := (*uint64)(h.word(l))
-	h.free[1] = *c
-	*c = 0
-	h.vars++
-	return VarPort(l)
-}
-
 // dupAgent carries out Dup(a, b) ~ agent for an agent that is not a Dup,
 // where info describes agent.
 func (w *Worker) dupAgent(dup, agent Port, info *TypeInfo) {
@@ -391,7 +377,7 @@ func (w *Worker) dupAgent(dup, agent Port, info *TypeInfo) {
 				d = w.newAgentCell(dup.principalType(), w.Net.Types.Info(dup.principalType()))
 			}
 			spare = None
-			x, y := w.newVarQuick(), w.newVarQuick()
+			x, y := w.NewVar(), w.NewVar()
 			dp := h.word(d.nodeLoc())
 			*(*Port)(dp) = x
 			*(*Port)(unsafe.Add(dp, 8)) = y
