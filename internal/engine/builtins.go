@@ -357,13 +357,14 @@ func (w *Worker) dupAgent(dup, agent Port, info *TypeInfo) {
 		dupCopy = w.newAgentCell(agent.Type(), info)
 	}
 
-	// The Dup of the pair serves the first slot that needs one.
+	// The Dup of the pair serves the first slot that needs one. Cells
+	// stay where they are while agents and wires are allocated, so the
+	// two cell pointers stay valid.
 	spare := dup
+	from, to := h.word(agent.nodeLoc()), h.word(dupCopy.nodeLoc())
 	for i := range info.arity {
-		// The cells stay where they are while agents and wires are
-		// allocated, so src and dst stay valid.
-		src := (*Port)(unsafe.Add(h.word(agent.nodeLoc()), 8*i))
-		dst := (*Port)(unsafe.Add(h.word(dupCopy.nodeLoc()), 8*i))
+		src := (*Port)(unsafe.Add(from, 8*i))
+		dst := (*Port)(unsafe.Add(to, 8*i))
 		s := *src
 		switch s & tagMask {
 		case tagNone, tagInt:
