@@ -80,75 +80,54 @@ func TestExecGuards(t *testing.T) {
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 
-func TestExecWideAgent(t *testing.T) {
-	forModes(t, func(t *testing.T, n *testNet) {
-		wide := n.define("Wide", false, "a", "b", "c", "d", "e")
-		pack := n.define("Pack", false, "r")
-		// Pack(r) >< (int x) => r ~ Wide(x, x+1, x*3, x*x, 42);
-		n.rule("pack", pack, TypeInt, []int{2}, AltSpec{
-			Nodes: []NodeDecl{decl(wide)},
-			Exprs: []*Code{
-				code(load(0)),
-				code(load(0), push(1), apply(OpAdd)),
-				code(load(0), push(3), apply(OpMul)),
-				code(load(0), load(0), apply(OpMul)),
-			},
-			Wires: [][2]End{
-				wire(ext(0), node(0, 0)),
-				wire(node(0, 1), exprEnd(0)),
-				wire(node(0, 2), exprEnd(1)),
-				wire(node(0, 3), exprEnd(2)),
-				wire(node(0, 4), exprEnd(3)),
-				wire(node(0, 5), constant(42)),
-			},
+// TestExecWideAgents builds Pack(r) >< (int x) => r ~ A(e1, …, ek, 42)
+// for the widest agent with an instruction of its own (four ports) and
+// one wider, whose slots the program lists.
+func TestExecWideAgents(t *testing.T) {
+	x := code(load(0))
+	xPlus1 := code(load(0), push(1), apply(OpAdd))
+	x3 := code(load(0), push(3), apply(OpMul))
+	xx := code(load(0), load(0), apply(OpMul))
+	cases := []struct {
+		agent string
+		exprs []*Code
+		want  string
+		op    uint8 // the instruction that builds the agent
+	}{
+		{"Quad", []*Code{x, xPlus1, x3}, "Quad(7, 8, 21, 42)", insNew4},
+		{"Wide", []*Code{x, xPlus1, x3, xx}, "Wide(7, 8, 21, 49, 42)", insNewN},
+	}
+	for _, c := range cases {
+		t.Run(c.agent, func(t *testing.T) {
+			forModes(t, func(t *testing.T, n *testNet) {
+				ports := []string{"a"}
+				wires := [][2]End{wire(ext(0), node(0, 0))}
+				for i := range c.exprs {
+					ports = append(ports, string(rune('b'+i)))
+					wires = append(wires, wire(node(0, i+1), exprEnd(i)))
+				}
+				wires = append(wires, wire(node(0, len(c.exprs)+1), constant(42)))
+				agent := n.define(c.agent, false, ports...)
+				pack := n.define("Pack", false, "r")
+				n.rule("pack", pack, TypeInt, []int{2}, AltSpec{
+					Nodes: []NodeDecl{decl(agent)},
+					Exprs: c.exprs,
+					Wires: wires,
+				})
+				out := n.w.NewVar()
+				n.w.Push(n.agent(pack, out), n.w.Int(7))
+				if err := n.run(); err != nil {
+					t.Fatal(err)
+				}
+				if got := n.show(out); got != c.want {
+					t.Errorf("got %s, want %s", got, c.want)
+				}
+				if r, _ := n.net.Rules.lookup(pack, TypeInt); !NoPrograms.Load() && !hasOp(r.Template.prog, c.op) {
+					t.Errorf("the rule has no program building %s with instruction %d", c.agent, c.op)
+				}
+			})
 		})
-		out := n.w.NewVar()
-		n.w.Push(n.agent(pack, out), n.w.Int(7))
-		if err := n.run(); err != nil {
-			t.Fatal(err)
-		}
-		if got, want := n.show(out), "Wide(7, 8, 21, 49, 42)"; got != want {
-			t.Errorf("got %s, want %s", got, want)
-		}
-		if r, _ := n.net.Rules.lookup(pack, TypeInt); !NoPrograms.Load() && !hasOp(r.Template.prog, insNewN) {
-			t.Error("the rule has no program building a wide agent")
-		}
-	})
-}
-
-func TestExecFourPorts(t *testing.T) {
-	forModes(t, func(t *testing.T, n *testNet) {
-		quad := n.define("Quad", false, "a", "b", "c", "d")
-		pack := n.define("Pack", false, "r")
-		// Pack(r) >< (int x) => r ~ Quad(x, x+1, x*3, 42): the widest
-		// agent with an instruction of its own.
-		n.rule("pack", pack, TypeInt, []int{2}, AltSpec{
-			Nodes: []NodeDecl{decl(quad)},
-			Exprs: []*Code{
-				code(load(0)),
-				code(load(0), push(1), apply(OpAdd)),
-				code(load(0), push(3), apply(OpMul)),
-			},
-			Wires: [][2]End{
-				wire(ext(0), node(0, 0)),
-				wire(node(0, 1), exprEnd(0)),
-				wire(node(0, 2), exprEnd(1)),
-				wire(node(0, 3), exprEnd(2)),
-				wire(node(0, 4), constant(42)),
-			},
-		})
-		out := n.w.NewVar()
-		n.w.Push(n.agent(pack, out), n.w.Int(7))
-		if err := n.run(); err != nil {
-			t.Fatal(err)
-		}
-		if got, want := n.show(out), "Quad(7, 8, 21, 42)"; got != want {
-			t.Errorf("got %s, want %s", got, want)
-		}
-		if r, _ := n.net.Rules.lookup(pack, TypeInt); !NoPrograms.Load() && !hasOp(r.Template.prog, insNew4) {
-			t.Error("the rule has no program building a four-port agent")
-		}
-	})
+	}
 }
 
 func TestExecCycle(t *testing.T) {
