@@ -379,9 +379,9 @@ func (w *Worker) dupAgent(dup, agent Port, info *TypeInfo) {
 			}
 			spare = None
 			x, y := w.NewVar(), w.NewVar()
-			dp := h.word(d.nodeLoc())
-			*(*Port)(dp) = x
-			*(*Port)(unsafe.Add(dp, 8)) = y
+			cell := h.word(d.nodeLoc())
+			*(*Port)(cell) = x
+			*(*Port)(unsafe.Add(cell, 8)) = y
 			*dst = x
 			*src = y
 			// d takes over the subnet at s. Its ports lead to the two

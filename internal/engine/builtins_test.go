@@ -637,7 +637,7 @@ func TestRunQuickDeclines(t *testing.T) {
 			t.Errorf("%s: runQuick carried out the pair", c.name)
 		}
 		if len(f.w.stack) != 1 {
-			t.Errorf("%s: the stack holds %d pairs, want 1", c.name, len(f.w.stack))
+			t.Errorf("%s: the stack has %d pairs, want 1", c.name, len(f.w.stack))
 		}
 		if f.w.count != count {
 			t.Errorf("%s: the count went from %d to %d", c.name, count, f.w.count)

@@ -1038,7 +1038,7 @@ func (w *Worker) runArith(c *ruleCell, r Redex) bool {
 	}
 	out := *(*Port)(p)
 	w.stack = w.stack[:len(w.stack)-1]
-	// _Op's cell has two words; one of this heap goes straight onto
+	// _Op's cell has two words. A cell of this heap goes straight onto
 	// the free list.
 	if h.owns(l) {
 		*(*uint64)(p) = h.free[2]
