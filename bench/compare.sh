@@ -12,7 +12,10 @@
 # bench/programs/*-quick.in is timed. Those run in milliseconds, so their
 # times mostly measure process start-up: name full-size programs, such as
 # bench/programs/fib-38.in, to compare speed. $RUNS (default 3) runs of
-# each are made and the median is kept.
+# each are made and the median is kept. The two-thread row also gives
+# each runtime's gain from its second thread: its one-thread time over
+# its two-thread time (for Inpla, the one-thread time of $INPLA1 when it
+# is set).
 #
 # Every run must print its interaction count, and both programs must
 # print the same count and the same results. Otherwise the script stops
@@ -111,8 +114,9 @@ median_time() {
   results_of "$out"
 }
 
-printf '%-28s %7s %14s %10s %10s %8s\n' program threads interactions annette_s inpla_s ratio
+printf '%-28s %7s %14s %10s %10s %8s %14s %12s\n' program threads interactions annette_s inpla_s ratio annette_gain inpla_gain
 for prog in "${progs[@]}"; do
+  a1="" b1=""
   for t in 1 2; do
     { read -r a; read -r na; read -r ra; } < <(median_time "$annette" run -t "$t" "$prog")
     if [[ $t -eq 1 && -n "$inpla1" ]]; then
@@ -132,6 +136,12 @@ for prog in "${progs[@]}"; do
       echo "compare.sh: $(basename "$prog"): annette and Inpla printed different results" >&2
       exit 1
     fi
-    printf '%-28s %7d %14s %10.3f %10.3f %8.2f\n' "$(basename "$prog")" "$t" "$na" "$a" "$b" "$(echo "$a / $b" | bc -l)"
+    line=$(printf '%-28s %7d %14s %10.3f %10.3f %8.2f' "$(basename "$prog")" "$t" "$na" "$a" "$b" "$(echo "$a / $b" | bc -l)")
+    if [[ $t -eq 1 ]]; then
+      a1=$a b1=$b
+      printf '%s\n' "$line"
+    else
+      printf '%s %14.2f %12.2f\n' "$line" "$(echo "$a1 / $a" | bc -l)" "$(echo "$b1 / $b" | bc -l)"
+    fi
   done
 done
