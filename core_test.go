@@ -2121,11 +2121,19 @@ func TestReadTerm(t *testing.T) {
 
 func TestReadUnknownName(t *testing.T) {
 	n := newNet(t, annette.Config{}, basicTypes)
-	if _, err := n.Read("nope"); !errors.Is(err, annette.ErrUnknownName) {
+	_, err := n.Read("nope")
+	if !errors.Is(err, annette.ErrUnknownName) {
 		t.Errorf("Read(nope) = %v, want ErrUnknownName", err)
 	}
-	if _, err := n.Text("nope"); !errors.Is(err, annette.ErrUnknownName) {
+	if err != nil && !strings.Contains(err.Error(), `"nope"`) {
+		t.Errorf("Read(nope) = %q, want the name in the message", err)
+	}
+	_, err = n.Text("nope")
+	if !errors.Is(err, annette.ErrUnknownName) {
 		t.Errorf("Text(nope) = %v, want ErrUnknownName", err)
+	}
+	if err != nil && !strings.Contains(err.Error(), `"nope"`) {
+		t.Errorf("Text(nope) = %q, want the name in the message", err)
 	}
 }
 

@@ -144,7 +144,7 @@ func (n *Network) Take(name string) (Port, error) {
 	}
 	nm, ok := n.names[name]
 	if !ok {
-		return Port{}, fmt.Errorf("annette: %w: %q", ErrUnknownName, name)
+		return Port{}, unknownName(name)
 	}
 	if !nm.connected {
 		return Port{}, errorf("interface name %s is not connected yet", name)
