@@ -82,6 +82,8 @@ type ProgramError struct {
 	unbuilt bool // the statement failed before any of it was built
 }
 
+// Error returns the cause, after the statement's file:line:col when it
+// is known.
 func (e *ProgramError) Error() string {
 	if !e.Pos.IsValid() {
 		return e.Err.Error()

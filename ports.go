@@ -83,6 +83,8 @@ func (p Port) network() *Network {
 	return p.n
 }
 
+// String describes the port for messages: Type.port for an agent's port,
+// the name for an interface name, the value for an integer.
 func (p Port) String() string {
 	switch p.kind {
 	case portAgent:
