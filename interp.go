@@ -35,9 +35,11 @@ type InterpreterConfig struct {
 	// Weak selects the weak strategy: only active pairs connected to an
 	// interface name are reduced.
 	Weak bool
-	// Workers is the number of reducer goroutines. Zero or one reduces
+	// Workers is the number of reducer goroutines. One or less reduces
 	// sequentially; more uses a ParallelNetwork in Auto mode, and the
 	// line after each net reads "(N interactions by K workers, T sec)".
+	// Unlike ParallelConfig.Workers, zero does not mean one per core, so
+	// pass runtime.GOMAXPROCS(0) for that, as annette run does.
 	Workers int
 	// Mode is the execution mode of a parallel interpreter.
 	Mode ExecutionMode
