@@ -63,7 +63,9 @@ type EffectCall struct {
 // integers, which is built in place of the result's port. A sub-term
 // that the *Term reaches twice is built twice. Building counts against
 // the network's MaxLiveAgents and MaxMemory. The context ends when the
-// EffectHandler is closed.
+// EffectHandler is closed. It does not end with the context of the Reduce
+// or Step that waits for the effect, so the handler goes on and a later
+// Reduce takes its result.
 type EffectFunc func(ctx context.Context, call *EffectCall) (any, error)
 
 // BatchEffectFunc handles a batch of effects at once, for handlers that
