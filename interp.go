@@ -58,6 +58,12 @@ type InterpreterConfig struct {
 // order, each net being reduced to normal form, and the results are
 // printed as Inpla prints them. An Interpreter with more than one worker
 // runs a pool of goroutines: call Close when done with it.
+//
+// The network keeps the rules and interface names of every Run and Exec
+// call, as a read-eval-print loop needs, so a program run twice on one
+// Interpreter meets the names of its first run. Use a new Interpreter for
+// a fresh start. Network().Read and Text read back the names a program
+// left.
 type Interpreter struct {
 	cfg     InterpreterConfig
 	net     *Network

@@ -379,6 +379,20 @@ func TestRunErrorChain(t *testing.T) {
 	}
 }
 
+// TestRunKeepsNames checks that a second Run on one Interpreter uses the
+// rules and the names that the first left.
+func TestRunKeepsNames(t *testing.T) {
+	var out bytes.Buffer
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Stdout: &out})
+	must(t, err)
+	defer ip.Close()
+	must(t, ip.Run("first.in", []byte("Inc(r) >< (int n) => r ~ n + 1;\nInc(x) ~ 4;\n")))
+	must(t, ip.Run("second.in", []byte("Inc(y) ~ x;\ny;\n")))
+	if got := normalizeTiming(out.String()); got != "(1 interactions, 0.00 sec)\n(1 interactions, 0.00 sec)\n6\n" {
+		t.Errorf("output = %q, want 6 from the second run", got)
+	}
+}
+
 // TestNestedGuardDepth checks that deeply nested guard lists run when
 // their flattened conditions stay under the bound, and get an error at the
 // rule past it, in time linear in the depth.
