@@ -861,6 +861,30 @@ func TestArith64(t *testing.T) {
 	}
 }
 
+// TestPatternNamesByPosition checks that a pattern binds its names to the
+// auxiliary ports in order, whatever the ports are called.
+func TestPatternNamesByPosition(t *testing.T) {
+	V, A, W, Pat := annette.V, annette.A, annette.W, annette.Pat
+	// Swap(r) >< Two(y, x) => r ~ Two(x, y), where y names the first port
+	// of Two, which its type calls x.
+	n := newNet(t, annette.Config{}, append(basicTypes, annette.Type{Name: "Swap", Ports: []string{"main", "r"}}),
+		annette.RewriteRule{Left: Pat("Swap", "r"), Right: Pat("Two", "y", "x"),
+			Body: []annette.Wire{W(V("r"), A("Two", V("x"), V("y")))}})
+	swap, err := n.AddAgent("Swap", nil)
+	must(t, err)
+	two, err := n.AddAgent("Two", nil)
+	must(t, err)
+	must(t, n.Connect(swap.Port("r"), n.Name("out")))
+	must(t, n.Connect(two.Port("x"), n.Int(1)))
+	must(t, n.Connect(two.Port("y"), n.Int(2)))
+	must(t, n.Connect(swap.Main(), two.Main()))
+	_, err = n.Reduce(context.Background())
+	must(t, err)
+	if got, _ := n.Text("out"); got != "Two(2,1)" {
+		t.Errorf("out = %s, want Two(2,1)", got)
+	}
+}
+
 func TestRuleCases(t *testing.T) {
 	x := V("x")
 	sign := annette.RewriteRule{Name: "sign", Cases: []annette.Case{
@@ -2121,11 +2145,19 @@ func TestReadTerm(t *testing.T) {
 
 func TestReadUnknownName(t *testing.T) {
 	n := newNet(t, annette.Config{}, basicTypes)
-	if _, err := n.Read("nope"); !errors.Is(err, annette.ErrUnknownName) {
+	_, err := n.Read("nope")
+	if !errors.Is(err, annette.ErrUnknownName) {
 		t.Errorf("Read(nope) = %v, want ErrUnknownName", err)
 	}
-	if _, err := n.Text("nope"); !errors.Is(err, annette.ErrUnknownName) {
+	if err != nil && !strings.Contains(err.Error(), `"nope"`) {
+		t.Errorf("Read(nope) = %q, want the name in the message", err)
+	}
+	_, err = n.Text("nope")
+	if !errors.Is(err, annette.ErrUnknownName) {
 		t.Errorf("Text(nope) = %v, want ErrUnknownName", err)
+	}
+	if err != nil && !strings.Contains(err.Error(), `"nope"`) {
+		t.Errorf("Text(nope) = %q, want the name in the message", err)
 	}
 }
 

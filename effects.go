@@ -63,7 +63,9 @@ type EffectCall struct {
 // integers, which is built in place of the result's port. A sub-term
 // that the *Term reaches twice is built twice. Building counts against
 // the network's MaxLiveAgents and MaxMemory. The context ends when the
-// EffectHandler is closed.
+// EffectHandler is closed. It does not end with the context of the Reduce
+// or Step that waits for the effect, so the handler goes on and a later
+// Reduce takes its result.
 type EffectFunc func(ctx context.Context, call *EffectCall) (any, error)
 
 // BatchEffectFunc handles a batch of effects at once, for handlers that
@@ -80,13 +82,13 @@ type EffectConfig struct {
 	// maximum number of handlers running at once. Each runs for a
 	// different type, because the calls of one handler never overlap. A
 	// handler that should serve many effects of its type at once takes
-	// them with HandleBatch and spreads them itself. Zero means
+	// them with HandleBatch and spreads them itself. Zero or less means
 	// runtime.GOMAXPROCS(0). The EffectHandler always has a pool of its
 	// own, so that a handler that waits on a database or a service does
 	// not hold a goroutine that the reduction needs.
 	Workers int
 	// MaxBatch is the largest number of effects handed to one handler
-	// at a time. Zero means 64.
+	// at a time. Zero or less means 64.
 	MaxBatch int
 	// BatchWait is how long an effect waits for more effects of its
 	// handler to fill a batch, while the reduction is still busy. Zero

@@ -324,6 +324,9 @@ func TestEffectErrors(t *testing.T) {
 		if _, err := n.Reduce(context.Background()); err != nil {
 			t.Errorf("%s: second Reduce: %v", tc.typ, err)
 		}
+		if got, err := n.Read("out"); err != nil || got.Kind != annette.WireTerm {
+			t.Errorf("%s: out = %v, %v after the failed effect, want an open wire", tc.typ, got, err)
+		}
 	}
 	// The handler keeps serving after a panic.
 	n := askNet(t, h, nil, requestTo("ok"))
@@ -453,8 +456,10 @@ func TestEffectCancelWhileWaiting(t *testing.T) {
 	h := annette.NewEffectHandler(annette.EffectConfig{})
 	defer h.Close()
 	release := make(chan struct{})
-	must(t, h.Handle("slow", func(context.Context, *annette.EffectCall) (any, error) {
+	handlerErr := make(chan error, 1)
+	must(t, h.Handle("slow", func(ctx context.Context, _ *annette.EffectCall) (any, error) {
 		<-release
+		handlerErr <- ctx.Err()
 		return 5, nil
 	}))
 	n := askNet(t, h, nil, requestTo("slow"))
@@ -476,6 +481,11 @@ func TestEffectCancelWhileWaiting(t *testing.T) {
 	must(t, err)
 	if got, _ := n.Text("out"); got != "5" || st.Effects != 1 {
 		t.Errorf("out = %s, effects %d", got, st.Effects)
+	}
+	// The run's deadline does not reach the handler, whose context was
+	// still live.
+	if err := <-handlerErr; err != nil {
+		t.Errorf("handler's context ended with the run's: %v", err)
 	}
 }
 

@@ -59,6 +59,8 @@ type RuleError struct {
 	Err   error  // the cause; a *PanicError if the rule panicked
 }
 
+// Error returns the cause and the pair's types, with the rule's name
+// when there is one.
 func (e *RuleError) Error() string {
 	cause := "rule failed"
 	if e.Err != nil {
@@ -81,6 +83,7 @@ type LimitError struct {
 	Limit int64
 }
 
+// Error returns the cause and the limit, in MiB for the memory limit.
 func (e *LimitError) Error() string {
 	cause := "limit reached"
 	if e.Err != nil {
@@ -101,6 +104,7 @@ type PanicError struct {
 	Stack []byte // the stack of the panicking goroutine
 }
 
+// Error returns "panic: " and the panic value. It leaves out the stack.
 func (e *PanicError) Error() string {
 	return fmt.Sprintf("panic: %v", e.Value)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"strings"
 
 	"github.com/annette-go/annette"
 )
@@ -425,4 +426,48 @@ func ExampleRuleContext_Request() {
 	out, _ := n.Text("out")
 	fmt.Println(out, stats.Effects)
 	// Output: 111 1
+}
+
+// An Interpreter runs a program in the text language. What the program
+// prints goes to Stdout, the names it leaves can be read back from its
+// network, and a run-time error carries the statement's position and
+// matches the engine's errors.
+func ExampleInterpreter() {
+	var out strings.Builder
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Stdout: &out})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ip.Close()
+
+	src := `Double(r) >< (int n) => r ~ n * 2;
+Double(x) ~ 21;
+x;
+`
+	if err := ip.Run("double.in", []byte(src)); err != nil {
+		log.Fatal(err)
+	}
+	// The first line has the interaction count and the time, which varies.
+	timing, printed, _ := strings.Cut(out.String(), "\n")
+	var count int
+	if _, err := fmt.Sscanf(timing, "(%d interactions", &count); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("interactions:", count)
+	fmt.Print(printed)
+	x, err := ip.Network().Text("x")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("x =", x)
+
+	err = ip.Run("missing.in", []byte("Half(y) ~ 8;\n"))
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, annette.ErrNoRule))
+	// Output:
+	// interactions: 1
+	// 42
+	// x = 42
+	// missing.in:1:1: no rule for Half >< Int
+	// true
 }

@@ -35,9 +35,11 @@ type InterpreterConfig struct {
 	// Weak selects the weak strategy: only active pairs connected to an
 	// interface name are reduced.
 	Weak bool
-	// Workers is the number of reducer goroutines. Zero or one reduces
+	// Workers is the number of reducer goroutines. One or less reduces
 	// sequentially; more uses a ParallelNetwork in Auto mode, and the
 	// line after each net reads "(N interactions by K workers, T sec)".
+	// Unlike ParallelConfig.Workers, zero does not mean one per core, so
+	// pass runtime.GOMAXPROCS(0) for that, as annette run does.
 	Workers int
 	// Mode is the execution mode of a parallel interpreter.
 	Mode ExecutionMode
@@ -56,6 +58,12 @@ type InterpreterConfig struct {
 // order, each net being reduced to normal form, and the results are
 // printed as Inpla prints them. An Interpreter with more than one worker
 // runs a pool of goroutines: call Close when done with it.
+//
+// The network keeps the rules and interface names of every Run and Exec
+// call, as a read-eval-print loop needs, so a program run twice on one
+// Interpreter meets the names of its first run. Use a new Interpreter for
+// a fresh start. Network().Read and Text read back the names a program
+// left.
 type Interpreter struct {
 	cfg     InterpreterConfig
 	net     *Network
@@ -82,6 +90,8 @@ type ProgramError struct {
 	unbuilt bool // the statement failed before any of it was built
 }
 
+// Error returns the cause, after the statement's file:line:col when it
+// is known.
 func (e *ProgramError) Error() string {
 	if !e.Pos.IsValid() {
 		return e.Err.Error()
@@ -149,7 +159,9 @@ func (ip *Interpreter) SetContext(ctx context.Context) { ip.ctx = ctx }
 
 // Run parses, checks and runs a whole program. Syntax and rule errors are
 // returned as a lang.ErrorList before anything runs; a runtime error
-// stops the program and is returned as a *ProgramError.
+// stops the program and is returned as a *ProgramError. Its cause is the
+// run's error, so errors.Is and errors.As find ErrNoRule,
+// ErrDivideByZero, a *RuleError or a *LimitError through it.
 func (ip *Interpreter) Run(filename string, src []byte) (err error) {
 	defer catchStoreFull(&err)
 	prog, err := lang.ParseFile(filename, src, 0)
@@ -411,21 +423,37 @@ func (ip *Interpreter) runNet(s *lang.NetStmt) error {
 	return nil
 }
 
-// explain rewrites a rule error so that it names the rule by its source.
+// explain rewrites the message of a rule error so that it names the rule
+// by its source. The result still wraps err, so errors.Is and errors.As
+// find ErrNoRule, ErrDivideByZero or the *RuleError through it.
 func (ip *Interpreter) explain(err error) error {
 	var re *RuleError
 	if !errors.As(err, &re) {
 		return err
 	}
-	if re.Rule == "" {
-		return fmt.Errorf("no rule for %s >< %s", re.Left, re.Right)
-	}
-	if !strings.Contains(re.Rule, ":") {
+	var msg string
+	switch {
+	case re.Rule == "":
+		msg = fmt.Sprintf("no rule for %s >< %s", re.Left, re.Right)
+	case !strings.Contains(re.Rule, ":"):
 		// A built-in rule: its name is the built-in agent's.
-		return fmt.Errorf("%v in built-in %s", re.Err, re.Rule)
+		msg = fmt.Sprintf("%v in built-in %s", re.Err, re.Rule)
+	default:
+		msg = fmt.Sprintf("%v in rule %s >< %s (%s)", re.Err, re.Left, re.Right, re.Rule)
 	}
-	return fmt.Errorf("%v in rule %s >< %s (%s)", re.Err, re.Left, re.Right, re.Rule)
+	return &explainedError{msg: msg, err: err}
 }
+
+// explainedError is an error with a message of its own that wraps the
+// error it explains.
+type explainedError struct {
+	msg string
+	err error
+}
+
+func (e *explainedError) Error() string { return e.msg }
+
+func (e *explainedError) Unwrap() error { return e.err }
 
 // ensureType defines an agent type of the language the first time it is
 // used; its ports are called "main", "1", "2", and so on.

@@ -348,10 +348,12 @@ func (n *Network) checkTable() error {
 // Reduce reduces what it can while the Config's EffectHandler runs them.
 // Whenever nothing else is left to reduce, it feeds the results that
 // have arrived into the net. It returns once the net is in normal form
-// and no effect is in flight. An effect that
-// failed ends the run with an *EffectError at once: the wire of its
-// result stays open for good (it reads as an empty name), and the other
-// effects in flight go on, for the next Reduce to take their results.
+// and no effect is in flight, or with ctx.Err() when ctx ends first, in
+// which case the effects in flight go on for the next Reduce. An effect
+// that failed ends the run with an *EffectError at once: the wire of its
+// result stays open for good (Read gives a WireTerm, such as <a1>, at
+// its end), and the other effects in flight go on, for the next Reduce
+// to take their results.
 //
 // A pair whose interaction failed stays in the net, untouched, so the
 // next Reduce tries it first and fails the same way until the cause is

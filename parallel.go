@@ -44,15 +44,15 @@ const (
 // ParallelConfig holds the settings of a [ParallelNetwork]. The zero
 // value is usable.
 type ParallelConfig struct {
-	// Workers is the number of reducer goroutines; zero means
+	// Workers is the number of reducer goroutines. Zero or less means
 	// runtime.GOMAXPROCS(0).
 	Workers int
 	// Mode chooses parallel or sequential reduction; see ExecutionMode.
 	Mode ExecutionMode
 	// SequentialThreshold is, in Auto mode, the number of pending active
-	// pairs from which a reduction goes parallel. Zero means one per
-	// worker, and at least 2: a computation with a single active pair at a
-	// time then stays sequential, while pipelines such as list sorts,
+	// pairs from which a reduction goes parallel. Zero or less means one
+	// per worker, and at least 2: a computation with a single active pair
+	// at a time then stays sequential, while pipelines such as list sorts,
 	// which keep a few pairs active at once, gain from the workers. The
 	// sequential reducer checks it after every interaction.
 	//
@@ -64,7 +64,7 @@ type ParallelConfig struct {
 	SequentialThreshold int
 	// MinBatch is the smallest number of active pairs a worker gets in
 	// one Step round; a round with fewer pairs per worker uses fewer
-	// workers. Zero means 64.
+	// workers. Zero or less means 64.
 	MinBatch int
 	// MaxBatchWait bounds the time of one Step round. Once it has passed,
 	// each worker stops after the interaction in progress, having carried

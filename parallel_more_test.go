@@ -1544,3 +1544,29 @@ func TestParallelAfterEmbeddedStep(t *testing.T) {
 		closeNet(t, p)
 	}
 }
+
+// TestNegativeWorkerCounts checks the documented meaning of a negative
+// worker count: the default of each config, not an error or a panic.
+func TestNegativeWorkerCounts(t *testing.T) {
+	leakCheck(t)
+	cores := runtime.GOMAXPROCS(0)
+
+	p := annette.NewParallelNetwork(annette.Config{}, annette.ParallelConfig{Workers: -1, MinBatch: -1, SequentialThreshold: -1})
+	if got := p.Workers(); got != cores {
+		t.Errorf("ParallelConfig.Workers -1: Workers() = %d, want %d", got, cores)
+	}
+	must(t, p.Close())
+
+	h := annette.NewEffectHandler(annette.EffectConfig{Workers: -1, MaxBatch: -1})
+	if got := h.Pool().Workers(); got != cores {
+		t.Errorf("EffectConfig.Workers -1: pool workers = %d, want %d", got, cores)
+	}
+	must(t, h.Close())
+
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Workers: -1})
+	must(t, err)
+	if ip.Parallel() != nil {
+		t.Errorf("InterpreterConfig.Workers -1: Parallel() is not nil, want a sequential interpreter")
+	}
+	must(t, ip.Close())
+}

@@ -83,6 +83,8 @@ func (p Port) network() *Network {
 	return p.n
 }
 
+// String describes the port for messages: Type.port for an agent's port,
+// the name for an interface name, the value for an integer.
 func (p Port) String() string {
 	switch p.kind {
 	case portAgent:
@@ -144,7 +146,7 @@ func (n *Network) Take(name string) (Port, error) {
 	}
 	nm, ok := n.names[name]
 	if !ok {
-		return Port{}, fmt.Errorf("annette: %w: %q", ErrUnknownName, name)
+		return Port{}, unknownName(name)
 	}
 	if !nm.connected {
 		return Port{}, errorf("interface name %s is not connected yet", name)

@@ -340,6 +340,59 @@ Loop ~ Go;
 	}
 }
 
+// TestRunErrorChain checks that a run-time error of a program keeps its
+// message in the language's terms and still matches the engine's errors
+// with errors.Is and errors.As.
+func TestRunErrorChain(t *testing.T) {
+	for _, tc := range []struct {
+		name, src, msg string
+		is             error
+		rule           string
+	}{
+		{"missing rule", "Foo(r) ~ 5;\n", "p.in:1:1: no rule for Foo >< Int", annette.ErrNoRule, ""},
+		{"rule division", "D(r) >< (int n) => r ~ 10 / n;\nD(a) ~ 0;\n",
+			"p.in:2:1: division by zero in rule D >< Int (p.in:1:1)", annette.ErrDivideByZero, "p.in:1:1"},
+		{"built-in division", "r << Div(7, 0);\n", "p.in:1:1: division by zero in built-in Div", annette.ErrDivideByZero, "Div"},
+	} {
+		for _, workers := range []int{1, 2} {
+			ip, err := annette.NewInterpreter(annette.InterpreterConfig{Workers: workers})
+			must(t, err)
+			err = ip.Run("p.in", []byte(tc.src))
+			ip.Close()
+			if fmt.Sprint(err) != tc.msg {
+				t.Errorf("%s, %d workers: error = %v, want %s", tc.name, workers, err, tc.msg)
+			}
+			var pe *annette.ProgramError
+			if !errors.As(err, &pe) {
+				t.Errorf("%s, %d workers: error %v is not a *ProgramError", tc.name, workers, err)
+			}
+			if !errors.Is(err, tc.is) {
+				t.Errorf("%s, %d workers: errors.Is(%v, %v) is false", tc.name, workers, err, tc.is)
+			}
+			var re *annette.RuleError
+			if !errors.As(err, &re) {
+				t.Errorf("%s, %d workers: error %v does not wrap a *RuleError", tc.name, workers, err)
+			} else if re.Rule != tc.rule {
+				t.Errorf("%s, %d workers: RuleError.Rule = %q, want %q", tc.name, workers, re.Rule, tc.rule)
+			}
+		}
+	}
+}
+
+// TestRunKeepsNames checks that a second Run on one Interpreter uses the
+// rules and the names that the first left.
+func TestRunKeepsNames(t *testing.T) {
+	var out bytes.Buffer
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Stdout: &out})
+	must(t, err)
+	defer ip.Close()
+	must(t, ip.Run("first.in", []byte("Inc(r) >< (int n) => r ~ n + 1;\nInc(x) ~ 4;\n")))
+	must(t, ip.Run("second.in", []byte("Inc(y) ~ x;\ny;\n")))
+	if got := normalizeTiming(out.String()); got != "(1 interactions, 0.00 sec)\n(1 interactions, 0.00 sec)\n6\n" {
+		t.Errorf("output = %q, want 6 from the second run", got)
+	}
+}
+
 // TestNestedGuardDepth checks that deeply nested guard lists run when
 // their flattened conditions stay under the bound, and get an error at the
 // rule past it, in time linear in the depth.

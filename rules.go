@@ -88,13 +88,16 @@ type RewriteRule struct {
 }
 
 // Pattern is one side of a rewrite rule: a type and a name for each of
-// its auxiliary ports.
+// its auxiliary ports. The names are the rule's own, bound to the ports
+// by position in the order of Type.Ports, so they need not be the ports'
+// names: Pat("Add", "r", "y") binds r to the first auxiliary port.
 type Pattern struct {
 	Type  string
 	Ports []string
 }
 
-// Pat returns a Pattern.
+// Pat returns the Pattern of type typ that names its auxiliary ports, in
+// order, with ports.
 func Pat(typ string, ports ...string) Pattern { return Pattern{Type: typ, Ports: ports} }
 
 // Wildcard is the Type of a pattern that matches an agent of any type

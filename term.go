@@ -49,6 +49,11 @@ type Term struct {
 // an interface name of the network.
 var ErrUnknownName = errors.New("unknown interface name")
 
+// unknownName returns ErrUnknownName wrapped with the name.
+func unknownName(name string) error {
+	return fmt.Errorf("annette: %w: %q", ErrUnknownName, name)
+}
+
 // Read returns the term connected to the interface name. Read and the
 // printing of terms are iterative, so the depth of a term is limited by
 // memory only.
@@ -66,7 +71,7 @@ func (n *Network) Read(name string) (*Term, error) {
 func (n *Network) readContext(ctx context.Context, name string) (*Term, error) {
 	nm, ok := n.names[name]
 	if !ok {
-		return nil, ErrUnknownName
+		return nil, unknownName(name)
 	}
 	if n.w.Cell(nm.cell) == engine.None {
 		return &Term{Kind: EmptyTerm}, nil

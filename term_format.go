@@ -34,7 +34,7 @@ func (n *Network) formatPort(ctx context.Context, p engine.Port, opt PrintOption
 func (n *Network) textContext(ctx context.Context, name string, opt PrintOptions) (string, error) {
 	nm, ok := n.names[name]
 	if !ok {
-		return "", ErrUnknownName
+		return "", unknownName(name)
 	}
 	if n.w.Cell(nm.cell) == engine.None {
 		return "<EMPTY>", nil
