@@ -1,6 +1,7 @@
 package annette
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -49,6 +50,17 @@ func (c *RuleContext) Left() Agent { return Agent{n: c.n, ctx: c, p: c.a, id: -1
 
 // Right returns the agent of the rule's Right type.
 func (c *RuleContext) Right() Agent { return Agent{n: c.n, ctx: c, p: c.b, id: -2, epoch: c.gen} }
+
+// Context returns the context of the run that applies the rule: the
+// one given to Reduce or Step (the Interpreter's, for a program). An
+// action that blocks can watch it, to stop when the run is cancelled or
+// times out. Outside a run it returns context.Background().
+func (c *RuleContext) Context() context.Context {
+	if c.w != nil && c.w.Ctx != nil {
+		return c.w.Ctx
+	}
+	return context.Background()
+}
 
 // Rule returns the name of the rule being applied.
 func (c *RuleContext) Rule() string { return c.rule }

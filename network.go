@@ -419,6 +419,8 @@ func (n *Network) step(ctx context.Context) (bool, error) {
 	}
 	floor := n.memoryFloor()
 	start := time.Now()
+	n.w.Ctx = ctx
+	defer func() { n.w.Ctx = nil }()
 	ok, err := n.w.Step()
 	for err != nil && n.awaitsEffects(err) {
 		// The pairs left wait for integers that effects in flight may

@@ -297,3 +297,79 @@ func TestCancelAfterSlowAction(t *testing.T) {
 		}
 	}
 }
+
+// waitRule is the action rule Gl >< Gr => ; that closes started on its
+// first call and then waits for the end of its RuleContext's context,
+// whose error it returns.
+func waitRule(started chan<- struct{}) annette.Rule {
+	var once sync.Once
+	return annette.ActionRule{Name: "wait", Left: "Gl", Right: "Gr", Action: func(c *annette.RuleContext) error {
+		once.Do(func() { close(started) })
+		<-c.Context().Done()
+		return c.Context().Err()
+	}}
+}
+
+// TestRuleContextSeesCancel cancels runs whose action waits on
+// RuleContext.Context: Reduce and Step of the sequential and the parallel
+// network must return with context.Canceled, which reaches the action.
+func TestRuleContextSeesCancel(t *testing.T) {
+	leakCheck(t)
+	type run struct {
+		name string
+		call func(ctx context.Context, started chan struct{}) error
+	}
+	parallel := func(mode annette.ExecutionMode, step bool) func(context.Context, chan struct{}) error {
+		return func(ctx context.Context, started chan struct{}) error {
+			p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2, MinBatch: 1, Mode: mode},
+				gateTypes, waitRule(started))
+			defer closeNet(t, p)
+			addGatePairs(t, p.Network, 4)
+			if step {
+				_, err := p.Step(ctx)
+				return err
+			}
+			_, err := p.Reduce(ctx)
+			return err
+		}
+	}
+	runs := []run{
+		{"Network.Reduce", func(ctx context.Context, started chan struct{}) error {
+			n := newNet(t, annette.Config{}, gateTypes, waitRule(started))
+			addGatePairs(t, n, 1)
+			_, err := n.Reduce(ctx)
+			return err
+		}},
+		{"Network.Step", func(ctx context.Context, started chan struct{}) error {
+			n := newNet(t, annette.Config{}, gateTypes, waitRule(started))
+			addGatePairs(t, n, 1)
+			_, err := n.Step(ctx)
+			return err
+		}},
+		{"ParallelNetwork.Reduce parallel", parallel(annette.Parallel, false)},
+		{"ParallelNetwork.Reduce sequential", parallel(annette.Sequential, false)},
+		{"ParallelNetwork.Step parallel", parallel(annette.Parallel, true)},
+		{"ParallelNetwork.Step sequential", parallel(annette.Sequential, true)},
+	}
+	for _, r := range runs {
+		t.Run(r.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			started := make(chan struct{})
+			go func() {
+				<-started
+				cancel()
+			}()
+			done := make(chan struct{})
+			var err error
+			go func() {
+				defer close(done)
+				err = r.call(ctx, started)
+			}()
+			within(t, done, r.name)
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("%s = %v, want context.Canceled", r.name, err)
+			}
+		})
+	}
+}

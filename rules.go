@@ -40,6 +40,10 @@ type Rule interface {
 // network itself is off limits: Close, Snapshot and the calls that change
 // it return ErrRunning, and Stats and Pending are not safe to call.
 //
+// The run checks its context between interactions only, so an action
+// that blocks (on a lock, a channel, a slow call) should watch
+// RuleContext.Context and return its error when it ends.
+//
 // An action that calls runtime.Goexit (as testing's FailNow does) stops a
 // parallel run with a *RuleError. A sequential run calls the action on
 // the goroutine that called Reduce or Step, and Goexit then ends that

@@ -77,6 +77,7 @@ type Scheduler struct {
 	batch      int        // pairs that share gives away, from 1 to maxShareBatch
 	steals     []int64    // pairs each worker took from the pool
 	cancelStop func() bool
+	ctx        context.Context // the run's context, given to each worker as Ctx
 }
 
 // NewScheduler prepares a run of workers over the pairs in start. The
@@ -121,6 +122,7 @@ func NewScheduler(ctx context.Context, workers []*Worker, start []Redex, lim Lim
 		w.stack = append(w.stack, r)
 	}
 	// A cancelled context stops the workers at their next check.
+	s.ctx = ctx
 	s.cancelStop = context.AfterFunc(ctx, func() { s.fail(ctx.Err()) })
 	return s
 }
@@ -153,7 +155,9 @@ var ErrWorkerLost = errors.New("a worker of the parallel run stopped")
 // ErrWorkerLost: the other workers would otherwise wait for it forever.
 func (s *Scheduler) RunWorker(i int) {
 	returned := false
+	s.workers[i].Ctx = s.ctx
 	defer func() {
+		s.workers[i].Ctx = nil
 		if !returned {
 			err := s.workers[i].takeExit()
 			if err == nil {
@@ -563,6 +567,8 @@ func Step(ctx context.Context, workers []*Worker, batch []Redex, deadline time.T
 	bounded := !deadline.IsZero()
 	slice := func(i int) {
 		w := workers[i]
+		w.Ctx = ctx
+		defer func() { w.Ctx = nil }()
 		lo, hi := i*len(batch)/n, (i+1)*len(batch)/n
 		progressed := false // the worker has carried out a pair of the round
 		for k, r := range batch[lo:hi] {

@@ -129,7 +129,13 @@ type Worker struct {
 	evalStack []int64 // stack of the expression machine
 
 	rng *rand.Rand
-	_   [cacheLine]byte
+
+	// Ctx is the context of the run that the worker is carrying out, for
+	// the Go code of native rules to watch. Run, Step and the Scheduler
+	// set it for the run and clear it after. Nil means no run.
+	Ctx context.Context
+
+	_ [cacheLine]byte
 }
 
 // NewWorker returns a worker over n with its own heap.
@@ -211,7 +217,9 @@ func (w *Worker) Push(a, b Port) { w.stack = append(w.stack, Redex{a, b}) }
 // ErrMemoryLimit, and the net, stopped inside an interaction, must not be
 // reduced again.
 func (w *Worker) Run(ctx context.Context, lim Limits) (err error) {
+	w.Ctx = ctx
 	defer func() {
+		w.Ctx = nil
 		if v := recover(); v != nil {
 			if v != ErrStoreFull {
 				panic(v)
