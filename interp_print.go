@@ -12,7 +12,8 @@ import (
 // printInterface prints every interface name and its term, in Inpla's
 // order: by bucket, the bucket of a name being (code of its first
 // character + code of its last + code of the one at index (len-1)/2)
-// mod 127, buckets ascending, and the newest name first within a bucket.
+// mod 127, buckets ascending, and within a bucket the name that first
+// joined the interface latest comes first.
 func (ip *Interpreter) printInterface() error {
 	names := ip.net.Names() // oldest first
 	if len(names) == 0 {
@@ -21,7 +22,13 @@ func (ip *Interpreter) printInterface() error {
 	}
 	age := map[string]int{}
 	for i, n := range names {
-		age[n] = i
+		if slot, ok := ip.nameSlot[n]; ok {
+			age[n] = slot
+		} else {
+			// A name that no net statement made keeps its creation
+			// order, after the others.
+			age[n] = len(ip.nameSlot) + i
+		}
 	}
 	bucket := func(s string) int {
 		return (int(s[0]) + int(s[len(s)-1]) + int(s[(len(s)-1)/2])) % 127
