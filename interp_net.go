@@ -99,6 +99,17 @@ func (b *netBuilder) build(net *lang.Net) error {
 		if err != nil {
 			return err
 		}
+		if _, ok := c.Left.(*lang.Name); ok && x.IsVar() {
+			if wire := w.Cell(x); wire.IsVar() {
+				// A name on the left that already reads as a wire hands
+				// that wire to the right side, as Inpla does: after
+				// x ~ y, the connection x ~ z makes z read as y. Link
+				// from the left would make y read as z instead.
+				w.FreeVar(x)
+				w.Link(y, wire)
+				continue
+			}
+		}
 		w.Link(x, y)
 	}
 	return nil
