@@ -331,11 +331,11 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 			ip.free(n, half)
 		}
 	case *lang.PrnatCmd:
-		v, err := ip.prnat(s.Name.Name)
+		text, err := ip.prnat(s.Name.Name)
 		if err != nil {
 			return &ProgramError{Pos: s.CmdPos, Err: err}
 		}
-		fmt.Fprintln(ip.out, v)
+		fmt.Fprintln(ip.out, text)
 	case *lang.UseCmd:
 		// Run expands use statements before checking; Exec handles them.
 		return &ProgramError{Pos: s.CmdPos, Err: errors.New("use statement was not expanded")}

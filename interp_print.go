@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/annette-go/annette/internal/engine"
@@ -57,10 +58,18 @@ func (ip *Interpreter) printInterface() error {
 }
 
 // prnat returns the decimal value of the unary number connected to name.
-func (ip *Interpreter) prnat(name string) (int64, error) {
+// As in Inpla, it returns <NOT-DEFINED> for a name that is not in the
+// interface and <EMPTY> for one with nothing connected.
+func (ip *Interpreter) prnat(name string) (string, error) {
 	t, err := ip.net.Read(name)
+	if errors.Is(err, ErrUnknownName) {
+		return "<NOT-DEFINED>", nil
+	}
 	if err != nil {
-		return 0, fmt.Errorf("prnat: %s is not an interface name", name)
+		return "", err
+	}
+	if t.Kind == EmptyTerm {
+		return "<EMPTY>", nil
 	}
 	var k int64
 	for t.Kind == AgentTerm && t.Type == "S" && len(t.Args) == 1 {
@@ -68,9 +77,9 @@ func (ip *Interpreter) prnat(name string) (int64, error) {
 		t = t.Args[0]
 	}
 	if t.Kind != AgentTerm || t.Type != "Z" || len(t.Args) != 0 {
-		return 0, errors.New("prnat: " + name + " is not a unary number built from S and Z")
+		return "", errors.New("prnat: " + name + " is not a unary number built from S and Z")
 	}
-	return k, nil
+	return strconv.FormatInt(k, 10), nil
 }
 
 // free disposes of an interface name, the agents hanging from it, the
