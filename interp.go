@@ -79,6 +79,12 @@ type Interpreter struct {
 	// that Run is running, defined yet or not. A wildcard rule for T does
 	// not apply to T >< T then, so it gets no warning about that pair.
 	selfRules map[string]bool
+
+	// nameSlot numbers each name in the order it first joined the
+	// interface. Inpla keeps a name's entry in its name table after the
+	// name is consumed or freed, so a name that joins the interface again
+	// keeps its first place in the order of ifce.
+	nameSlot map[string]int
 }
 
 // ProgramError is an error of a running program, at the statement that
@@ -337,11 +343,11 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 			ip.free(n, half)
 		}
 	case *lang.PrnatCmd:
-		v, err := ip.prnat(s.Name.Name)
+		text, err := ip.prnat(s.Name.Name)
 		if err != nil {
 			return &ProgramError{Pos: s.CmdPos, Err: err}
 		}
-		fmt.Fprintln(ip.out, v)
+		fmt.Fprintln(ip.out, text)
 	case *lang.UseCmd:
 		// Run expands use statements before checking; Exec handles them.
 		return &ProgramError{Pos: s.CmdPos, Err: errors.New("use statement was not expanded")}

@@ -77,6 +77,12 @@ func (b *netBuilder) build(net *lang.Net) error {
 			continue
 		}
 		b.n.Name(name)
+		if _, seen := b.ip.nameSlot[name]; !seen {
+			if b.ip.nameSlot == nil {
+				b.ip.nameSlot = map[string]int{}
+			}
+			b.ip.nameSlot[name] = len(b.ip.nameSlot)
+		}
 		// The net connects the name below, past the builder of Connect:
 		// mark it, for Take and Connect.
 		b.n.names[name].connected = true
@@ -93,6 +99,17 @@ func (b *netBuilder) build(net *lang.Net) error {
 		if err != nil {
 			return err
 		}
+		if _, ok := c.Left.(*lang.Name); ok && x.IsVar() {
+			if wire := w.Cell(x); wire.IsVar() {
+				// A name on the left that already reads as a wire hands
+				// that wire to the right side, as Inpla does: after
+				// x ~ y, the connection x ~ z makes z read as y. Link
+				// from the left would make y read as z instead.
+				w.FreeVar(x)
+				w.Link(y, wire)
+				continue
+			}
+		}
 		w.Link(x, y)
 	}
 	return nil
@@ -107,7 +124,11 @@ func connection(c lang.Conn) *lang.Connection {
 	return c.(*lang.Connection)
 }
 
-// names counts the wire names in t, without recursion.
+// names counts the wire names in t, without recursion. It meets them in
+// the order in which Inpla creates them, because that order decides the
+// order of ifce. The arguments of an agent and the parts of a list come
+// from the last to the first, and the elements of a tuple from the first
+// to the last.
 func (b *netBuilder) names(t lang.Term, counts map[string]int, order *[]string) {
 	stack := []lang.Term{t}
 	for len(stack) > 0 {
@@ -125,7 +146,9 @@ func (b *netBuilder) names(t lang.Term, counts map[string]int, order *[]string) 
 		case *lang.Agent:
 			stack = append(stack, t.Args...)
 		case *lang.Tuple:
-			stack = append(stack, t.Elems...)
+			for i := len(t.Elems) - 1; i >= 0; i-- {
+				stack = append(stack, t.Elems[i])
+			}
 		case *lang.List:
 			stack = append(stack, t.Elems...)
 		case *lang.Cons:

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/annette-go/annette/internal/engine"
@@ -12,7 +13,8 @@ import (
 // printInterface prints every interface name and its term, in Inpla's
 // order: by bucket, the bucket of a name being (code of its first
 // character + code of its last + code of the one at index (len-1)/2)
-// mod 127, buckets ascending, and the newest name first within a bucket.
+// mod 127, buckets ascending, and within a bucket the name that first
+// joined the interface latest comes first.
 func (ip *Interpreter) printInterface() error {
 	names := ip.net.Names() // oldest first
 	if len(names) == 0 {
@@ -21,7 +23,13 @@ func (ip *Interpreter) printInterface() error {
 	}
 	age := map[string]int{}
 	for i, n := range names {
-		age[n] = i
+		if slot, ok := ip.nameSlot[n]; ok {
+			age[n] = slot
+		} else {
+			// A name that no net statement made keeps its creation
+			// order, after the others.
+			age[n] = len(ip.nameSlot) + i
+		}
 	}
 	bucket := func(s string) int {
 		return (int(s[0]) + int(s[len(s)-1]) + int(s[(len(s)-1)/2])) % 127
@@ -50,10 +58,18 @@ func (ip *Interpreter) printInterface() error {
 }
 
 // prnat returns the decimal value of the unary number connected to name.
-func (ip *Interpreter) prnat(name string) (int64, error) {
+// As in Inpla, it returns <NOT-DEFINED> for a name that is not in the
+// interface and <EMPTY> for one with nothing connected.
+func (ip *Interpreter) prnat(name string) (string, error) {
 	t, err := ip.net.Read(name)
+	if errors.Is(err, ErrUnknownName) {
+		return "<NOT-DEFINED>", nil
+	}
 	if err != nil {
-		return 0, fmt.Errorf("prnat: %s is not an interface name", name)
+		return "", err
+	}
+	if t.Kind == EmptyTerm {
+		return "<EMPTY>", nil
 	}
 	var k int64
 	for t.Kind == AgentTerm && t.Type == "S" && len(t.Args) == 1 {
@@ -61,9 +77,9 @@ func (ip *Interpreter) prnat(name string) (int64, error) {
 		t = t.Args[0]
 	}
 	if t.Kind != AgentTerm || t.Type != "Z" || len(t.Args) != 0 {
-		return 0, errors.New("prnat: " + name + " is not a unary number built from S and Z")
+		return "", errors.New("prnat: " + name + " is not a unary number built from S and Z")
 	}
-	return k, nil
+	return strconv.FormatInt(k, 10), nil
 }
 
 // free disposes of an interface name, the agents hanging from it, the

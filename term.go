@@ -35,7 +35,9 @@ func (k TermKind) String() string {
 	return fmt.Sprintf("TermKind(%d)", k)
 }
 
-// Term is a tree read back from a network.
+// Term is a tree read back from a network. A reader of the built-in
+// Merger reads as an agent of type _MergerP whose one argument is the end
+// of the output list built so far, as Inpla prints it.
 type Term struct {
 	Kind  TermKind
 	Type  string  // agent type
@@ -138,6 +140,12 @@ func (n *Network) readPort(ctx context.Context, p engine.Port) (*Term, error) {
 			}
 			if info.Valued {
 				t.Value = n.w.Value(p)
+			}
+			if tail, ok := n.mergerTail(p); ok {
+				t.Type = mergerReader
+				t.Args = []*Term{{}}
+				stack = append(stack, item{t.Args[0], tail})
+				continue
 			}
 			if info.Arity() > 0 {
 				t.Args = make([]*Term, info.Arity())

@@ -131,6 +131,12 @@ func (n *Network) formatStream(ctx context.Context, p engine.Port, opt PrintOpti
 				}
 			}
 		}
+		if tail, ok := n.mergerTail(q); ok {
+			b.WriteString(mergerReader + "(")
+			lit(litClose)
+			push(tail)
+			continue
+		}
 		if n.isCons(q) {
 			if err := n.pushList(q, opt, &seen, push, lit); err != nil {
 				return "", err
@@ -142,6 +148,27 @@ func (n *Network) formatStream(ctx context.Context, p engine.Port, opt PrintOpti
 		}
 	}
 	return b.String(), nil
+}
+
+// mergerReader is the name under which a reader of a Merger prints, as in
+// Inpla: _MergerP(t), where t is the end of the output list so far.
+const mergerReader = "_MergerP"
+
+// mergerTail returns the end of the output list that q holds when q, a
+// resolved port word, is a reader of a Merger.
+func (n *Network) mergerTail(q engine.Port) (engine.Port, bool) {
+	if n.net.Types.Name(q.Type()) != mergeReader {
+		return engine.None, false
+	}
+	h, ok := n.w.Value(q).(engine.PortHolder)
+	if !ok {
+		return engine.None, false
+	}
+	ports := h.HeldPorts()
+	if len(ports) != 1 {
+		return engine.None, false
+	}
+	return ports[0], true
 }
 
 // isCons reports whether q, a resolved port word, is a cons cell that a
