@@ -54,7 +54,11 @@ func (c *RuleContext) Right() Agent { return Agent{n: c.n, ctx: c, p: c.b, id: -
 // Context returns the context of the run that applies the rule: the
 // one given to Reduce or Step (the Interpreter's, for a program). An
 // action that blocks can watch it, to stop when the run is cancelled or
-// times out. Outside a run it returns context.Background().
+// times out. Like the rest of the RuleContext, Context may be called only
+// during the action. The RuleContext is reused after the action returns,
+// so a kept one can return the context of a later run. A goroutine that
+// the action starts should therefore take the returned context, not the
+// RuleContext.
 func (c *RuleContext) Context() context.Context {
 	if c.w != nil && c.w.Ctx != nil {
 		return c.w.Ctx

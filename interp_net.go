@@ -55,7 +55,6 @@ func (b *netBuilder) build(net *lang.Net) error {
 			}
 		}
 	}
-	b.dry, b.built = false, true
 
 	// Count the occurrences of each name and decide what its cell is.
 	counts := map[string]int{}
@@ -64,6 +63,16 @@ func (b *netBuilder) build(net *lang.Net) error {
 		b.names(c.Left, counts, &order)
 		b.names(c.Right, counts, &order)
 	}
+	for _, name := range order {
+		// The checker rejects this when it can tell that the name is in the
+		// interface, but after a free or use statement it cannot.
+		// Consuming the name twice would link its cell to itself.
+		if _, live := b.n.names[name]; live && counts[name] > 1 {
+			return fmt.Errorf("name %s is already in the interface, so it may occur only once more, found %d occurrences",
+				name, counts[name])
+		}
+	}
+	b.dry, b.built = false, true
 	b.vars = make(map[string]engine.Port, len(counts))
 	w := b.n.w
 	for _, name := range order {

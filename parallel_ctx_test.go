@@ -373,3 +373,113 @@ func TestRuleContextSeesCancel(t *testing.T) {
 		})
 	}
 }
+
+// runKey is the context key under which the tests of
+// RuleContext.Context number their runs.
+type runKey struct{}
+
+// TestRuleContextKept checks the pattern that RuleContext.Context
+// documents for a goroutine that outlives its action: the goroutine
+// takes the context during the action, and while a later run reuses the
+// RuleContext, it still sees the first run's context, cancelled with it.
+func TestRuleContextKept(t *testing.T) {
+	inSecondRun := make(chan struct{})
+	kept := make(chan context.Context)
+	var seen context.Context // the goroutine's context, as the second action saw it
+	calls := 0
+	rule := annette.ActionRule{Name: "keep", Left: "Gl", Right: "Gr", Action: func(c *annette.RuleContext) error {
+		calls++
+		if calls == 1 {
+			ctx := c.Context()
+			go func() {
+				<-inSecondRun
+				kept <- ctx
+			}()
+			return nil
+		}
+		close(inSecondRun)
+		seen = <-kept
+		return nil
+	}}
+	n := newNet(t, annette.Config{}, gateTypes, rule)
+
+	first, cancelFirst := context.WithCancel(context.WithValue(context.Background(), runKey{}, 1))
+	addGatePairs(t, n, 1)
+	_, err := n.Reduce(first)
+	must(t, err)
+	cancelFirst()
+
+	second := context.WithValue(context.Background(), runKey{}, 2)
+	addGatePairs(t, n, 1)
+	_, err = n.Reduce(second)
+	must(t, err)
+
+	if got := seen.Value(runKey{}); got != 1 {
+		t.Errorf("kept context is of run %v, want run 1", got)
+	}
+	if !errors.Is(seen.Err(), context.Canceled) {
+		t.Errorf("kept context Err() = %v, want context.Canceled", seen.Err())
+	}
+}
+
+// TestRuleContextEachRun runs an action rule with Reduce, Step and
+// Network.Step in each mode, three times with different contexts. Each
+// call must see the context of its own run, never an earlier one, and in
+// Auto mode both before and after the run goes parallel.
+func TestRuleContextEachRun(t *testing.T) {
+	leakCheck(t)
+	var mu sync.Mutex
+	seen := map[any]int{}
+	rule := annette.ActionRule{Name: "see", Left: "Gl", Right: "Gr", Action: func(c *annette.RuleContext) error {
+		v := c.Context().Value(runKey{})
+		mu.Lock()
+		seen[v]++
+		mu.Unlock()
+		return nil
+	}}
+	check := func(name string, run int, want int) {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(seen) != 1 || seen[run] != want {
+			t.Errorf("%s run %d: contexts seen %v, want %d calls of run %d", name, run, seen, want, run)
+		}
+		clear(seen)
+	}
+	for _, mode := range []annette.ExecutionMode{annette.Auto, annette.Parallel, annette.Sequential} {
+		p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2, MinBatch: 1, Mode: mode, SequentialThreshold: 3},
+			gateTypes, rule)
+		for run := 1; run <= 3; run++ {
+			ctx, cancel := context.WithCancel(context.WithValue(context.Background(), runKey{}, run))
+			addGatePairs(t, p.Network, 64)
+			if _, err := p.Reduce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			check("Reduce", run, 64)
+			addGatePairs(t, p.Network, 8)
+			for {
+				k, err := p.Step(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if k == 0 {
+					break
+				}
+			}
+			check("Step", run, 8)
+			addGatePairs(t, p.Network, 2)
+			for {
+				ok, err := p.Network.Step(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !ok {
+					break
+				}
+			}
+			check("Network.Step", run, 2)
+			cancel()
+		}
+		closeNet(t, p)
+	}
+}
