@@ -116,7 +116,7 @@ func NewInterpreter(cfg InterpreterConfig) (*Interpreter, error) {
 			return nil, fmt.Errorf("annette: constant %s: %w", name, err)
 		}
 	}
-	ip := &Interpreter{cfg: cfg, ctx: context.Background()}
+	ip := &Interpreter{cfg: cfg, ctx: context.Background(), nameSlot: map[string]int{}}
 	if cfg.Workers > 1 {
 		ip.par = NewParallelNetwork(cfg.Config, ParallelConfig{Workers: cfg.Workers, Mode: cfg.Mode})
 		ip.net = ip.par.Network

@@ -87,9 +87,6 @@ func (b *netBuilder) build(net *lang.Net) error {
 		}
 		b.n.Name(name)
 		if _, seen := b.ip.nameSlot[name]; !seen {
-			if b.ip.nameSlot == nil {
-				b.ip.nameSlot = map[string]int{}
-			}
 			b.ip.nameSlot[name] = len(b.ip.nameSlot)
 		}
 		// The net connects the name below, past the builder of Connect:

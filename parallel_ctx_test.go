@@ -378,13 +378,14 @@ func TestRuleContextSeesCancel(t *testing.T) {
 // RuleContext.Context number their runs.
 type runKey struct{}
 
-// TestRuleContextKept checks the pattern that RuleContext.Context
-// documents for a goroutine that outlives its action: the goroutine
-// takes the context during the action, and while a later run reuses the
-// RuleContext, it still sees the first run's context, cancelled with it.
-func TestRuleContextKept(t *testing.T) {
+// TestRuleContextKeptByGoroutine checks the pattern that
+// RuleContext.Context documents for a goroutine that outlives its
+// action. The goroutine takes the context during the action. While a
+// later run reuses the RuleContext, the goroutine still has the first
+// run's context, which that run's cancel ends.
+func TestRuleContextKeptByGoroutine(t *testing.T) {
 	inSecondRun := make(chan struct{})
-	kept := make(chan context.Context)
+	handoff := make(chan context.Context)
 	var seen context.Context // the goroutine's context, as the second action saw it
 	calls := 0
 	rule := annette.ActionRule{Name: "keep", Left: "Gl", Right: "Gr", Action: func(c *annette.RuleContext) error {
@@ -393,12 +394,12 @@ func TestRuleContextKept(t *testing.T) {
 			ctx := c.Context()
 			go func() {
 				<-inSecondRun
-				kept <- ctx
+				handoff <- ctx
 			}()
 			return nil
 		}
 		close(inSecondRun)
-		seen = <-kept
+		seen = <-handoff
 		return nil
 	}}
 	n := newNet(t, annette.Config{}, gateTypes, rule)
