@@ -493,16 +493,21 @@ func (r *actionRunner) run(w *engine.Worker, a, b engine.Port) (err error) {
 }
 
 // Value returns the agent's Go value, or for an integer its int64 value.
+// It returns nil for a handle that is no longer valid (see [Agent]),
+// whose cell may hold another agent by then.
 func (a Agent) Value() any {
 	if a.n == nil {
 		return nil
 	}
 	w := a.n.w
-	if a.ctx != nil {
+	switch {
+	case a.ctx != nil:
 		if a.ctx.w == nil || a.ctx.gen != a.epoch {
 			return nil // the action this handle belongs to has returned
 		}
 		w = a.ctx.w
+	case a.id >= 0 && a.epoch != a.n.builder.epoch:
+		return nil // a handle from AddAgent, made stale by a run
 	}
 	if a.p.IsInt() {
 		v, _ := w.IntValue(a.p)

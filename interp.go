@@ -160,8 +160,14 @@ func (ip *Interpreter) UnusedConsts() []string { return ip.checker.UnusedConfigC
 func (ip *Interpreter) Exited() bool { return ip.exited }
 
 // SetContext sets the context that bounds each reduction; a done context
-// stops the running net with its error.
-func (ip *Interpreter) SetContext(ctx context.Context) { ip.ctx = ctx }
+// stops the running net with its error. A nil ctx restores the default,
+// context.Background().
+func (ip *Interpreter) SetContext(ctx context.Context) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ip.ctx = ctx
+}
 
 // Run parses, checks and runs a whole program. Syntax and rule errors are
 // returned as a lang.ErrorList before anything runs; a runtime error

@@ -22,8 +22,12 @@ type Config struct {
 	MaxInteractions int64
 	// MaxLiveAgents stops a run with ErrAgentLimit as soon as more agents
 	// than this are alive. A parallel run counts them every 256
-	// interactions per worker, so it may pass the limit by up to that many
-	// interactions' worth of agents. Zero means no limit.
+	// interactions per worker and when a worker runs out of pairs, so it
+	// may pass the limit by up to that many interactions' worth of agents.
+	// It does not see agents made and freed between two counts, so a run
+	// that is above the limit only between counts reaches normal form
+	// without the error that the sequential reducer returns. Zero means
+	// no limit.
 	MaxLiveAgents int64
 	// MaxMemory stops a run with ErrMemoryLimit once the network's store
 	// and its stacks of pending active pairs take more than this many
@@ -97,7 +101,7 @@ type Stats struct {
 	Interactions int64         // interactions carried out
 	Allocated    int64         // agents allocated
 	Live         int64         // agents alive at the end
-	PeakLive     int64         // largest number of agents alive at once
+	PeakLive     int64         // largest number of agents alive at once, as counted (see Config.MaxLiveAgents)
 	Elapsed      time.Duration // wall time
 	StoreBytes   int64         // memory the network's store has allocated, in bytes
 	Effects      int64         // effects whose handling the run waited for and took back (see EffectHandler)

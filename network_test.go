@@ -166,3 +166,33 @@ func TestRuleTableLimit(t *testing.T) {
 		t.Fatalf("Reduce = %v, want the memory limit error of the rule table", err)
 	}
 }
+
+// TestStaleAgentValue checks that the handle of an agent added before a
+// run gives no value after it. The run consumed the agent, and a new
+// agent took its cell.
+func TestStaleAgentValue(t *testing.T) {
+	n := annette.NewNetwork(annette.Config{})
+	defineTypes(t, n,
+		annette.Type{Name: "Val", Valued: true},
+		annette.Type{Name: "Eat"},
+	)
+	addRules(t, n, annette.ActionRule{Left: "Eat", Right: "Val", Action: func(*annette.RuleContext) error { return nil }})
+	old, err := n.AddAgent("Val", "old")
+	must(t, err)
+	connect(t, n, old.Main(), addAgent(t, n, "Eat").Main())
+	if got := old.Value(); got != "old" {
+		t.Fatalf("Value before the run = %v, want old", got)
+	}
+	_, err = n.Reduce(context.Background())
+	must(t, err)
+
+	fresh, err := n.AddAgent("Val", "new")
+	must(t, err)
+	connect(t, n, fresh.Main(), n.Name("x"))
+	if got := old.Value(); got != nil {
+		t.Errorf("stale handle: Value = %v, want nil", got)
+	}
+	if got := fresh.Value(); got != "new" {
+		t.Errorf("new handle: Value = %v, want new", got)
+	}
+}

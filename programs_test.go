@@ -504,3 +504,19 @@ func TestFreeHeld(t *testing.T) {
 		})
 	}
 }
+
+// TestInterpreterNilContext checks that SetContext(nil) restores the
+// default context instead of making the next run panic.
+func TestInterpreterNilContext(t *testing.T) {
+	for _, workers := range []int{1, 2} {
+		var out bytes.Buffer
+		ip, err := annette.NewInterpreter(annette.InterpreterConfig{Stdout: &out, Workers: workers})
+		must(t, err)
+		ip.SetContext(nil)
+		must(t, ip.Run("nil.in", []byte("A >< B => ;\nA ~ B;\nx ~ 7;\nx;\n")))
+		if !strings.Contains(out.String(), "7") {
+			t.Errorf("%d workers: output = %q, want 7", workers, out.String())
+		}
+		must(t, ip.Close())
+	}
+}

@@ -505,10 +505,11 @@ func (s *Scheduler) Finish() Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	res := Result{Err: s.err, Steals: s.steals, PeakLive: s.peak.Load()}
-	if res.Err == nil && s.live.Load() > s.maxLive {
+	if res.Err == nil && res.PeakLive > s.maxLive {
 		// The workers check the limit every 256 interactions, so a run
-		// can reach normal form above it between two checks. Every
-		// worker has published its last change by now.
+		// can reach normal form above it between two checks. A worker
+		// that runs out of pairs or stops publishes its count without a
+		// check, so the peak covers those counts and the final one.
 		res.Err = &LimitError{Err: ErrAgentLimit, Limit: s.maxLive}
 	}
 	// A stopped run can leave hundreds of millions of pairs. The largest

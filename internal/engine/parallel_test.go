@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"testing"
 )
@@ -47,5 +49,23 @@ func TestShareOldestPairs(t *testing.T) {
 		if tc.n == 1000 && &w.stack[0] != next {
 			t.Errorf("%+v: the stack was copied, want it resliced", tc)
 		}
+	}
+}
+
+// TestFinishPeakAboveLiveLimit checks that a run whose count of live
+// agents went above the limit ends with the limit error. The count was
+// published without a check, as by a worker that ran out of pairs, and
+// the net is back below the limit at the end.
+func TestFinishPeakAboveLiveLimit(t *testing.T) {
+	w := NewWorker(NewNet(), 0)
+	s := NewScheduler(context.Background(), []*Worker{w}, nil, Limits{LiveAgents: 10}, 0)
+	s.notePeak(s.live.Add(20)) // as at an idle worker's publication
+	s.live.Add(-20)            // the agents are freed again
+	res := s.Finish()
+	if !errors.Is(res.Err, ErrAgentLimit) {
+		t.Errorf("Finish error = %v, want ErrAgentLimit", res.Err)
+	}
+	if res.PeakLive != 20 {
+		t.Errorf("PeakLive = %d, want 20", res.PeakLive)
 	}
 }
