@@ -71,8 +71,9 @@
 // A [ParallelNetwork] is a Network reduced by several goroutines of a
 // [WorkerPool] at once. It gives the same results and the same number of
 // interactions as the sequential reducer at every worker count. In its
-// default Auto mode it reduces sequentially until enough active pairs are
-// pending, so a computation with no parallel work loses nothing.
+// default Auto mode it reduces sequentially for a millisecond and then
+// until enough active pairs are pending, so neither a small net nor a
+// computation with no parallel work loses time to the other workers.
 //
 //	pn := annette.NewParallelNetwork(annette.Config{}, annette.ParallelConfig{})
 //	defer pn.Close()

@@ -201,11 +201,13 @@ func TestSecondRunGetsErrRunning(t *testing.T) {
 // TestThresholdFollowsPoolSize gives a network more workers than its
 // shared pool has. The network runs with the pool's size, and the
 // default SequentialThreshold follows that size. Four independent chains
-// then go parallel in Auto mode, as on a network with two workers.
+// then go parallel in Auto mode, as on a network with two workers. The
+// threshold applies from the start: the run may take less than the
+// default SequentialTime.
 func TestThresholdFollowsPoolSize(t *testing.T) {
 	pool := annette.NewWorkerPool(annette.PoolConfig{Workers: 2})
 	defer pool.Close()
-	p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 8, Pool: pool}, chainTypes, chainRule)
+	p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 8, Pool: pool, SequentialTime: -1}, chainTypes, chainRule)
 	defer closeNet(t, p)
 	if p.Workers() != 2 {
 		t.Fatalf("Workers = %d, want the pool's 2", p.Workers())
@@ -220,6 +222,43 @@ func TestThresholdFollowsPoolSize(t *testing.T) {
 	}
 	if st.Interactions != 4*2001 {
 		t.Errorf("interactions = %d, want %d", st.Interactions, 4*2001)
+	}
+}
+
+// TestSequentialTime checks when Auto mode starts the other workers:
+// not before SequentialTime has passed, even with enough pending pairs,
+// and after it at the next check, which for slow rules comes after each
+// call. Four countdowns of 4 interactions with a rule that sleeps 2ms
+// reach no check of every 256 interactions.
+func TestSequentialTime(t *testing.T) {
+	var calls atomic.Int64
+	tests := []struct {
+		name     string
+		wait     time.Duration
+		rule     annette.Rule
+		count    int64
+		parallel bool
+	}{
+		{"hour", time.Hour, chainRule, 2000, false},
+		{"nanosecond", time.Nanosecond, chainRule, 2000, true},
+		{"slow rule", time.Millisecond, slowChainRule(2*time.Millisecond, &calls), 3, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2, SequentialTime: tc.wait}, chainTypes, tc.rule)
+			defer closeNet(t, p)
+			for i := range 4 {
+				startChain(t, p.Network, tc.count, string(rune('a'+i)))
+			}
+			st, err := p.Reduce(context.Background())
+			must(t, err)
+			if st.Parallel != tc.parallel {
+				t.Errorf("Parallel = %v, want %v", st.Parallel, tc.parallel)
+			}
+			if want := 4 * (tc.count + 1); st.Interactions != want {
+				t.Errorf("interactions = %d, want %d", st.Interactions, want)
+			}
+		})
 	}
 }
 

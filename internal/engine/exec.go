@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -480,8 +481,11 @@ pairs:
 			if err := w.afterInteraction(lim); err != nil {
 				return Redex{}, err
 			}
-			if rule.Slow && lim.stopped() {
-				return Redex{}, errStopped
+			if rule.Slow {
+				if lim.stopped() {
+					return Redex{}, errStopped
+				}
+				lim.startPause()
 			}
 			continue
 		}
@@ -1099,6 +1103,19 @@ type runLimits struct {
 	// scheduler's flag of a parallel one, checked after each slow rule.
 	done <-chan struct{}
 	stop *atomic.Bool
+
+	// delayed is the pause that applies from pauseAt on, as set by
+	// Limits.PauseAfter. Until then pause holds math.MaxInt. Zero when no
+	// pause waits.
+	delayed int
+	pauseAt time.Time
+}
+
+// startPause applies the delayed pause once its time has come.
+func (lim *runLimits) startPause() {
+	if lim.delayed != 0 && !time.Now().Before(lim.pauseAt) {
+		lim.pause, lim.delayed = lim.delayed, 0
+	}
 }
 
 // stopped reports whether the run must end: its context is done (a

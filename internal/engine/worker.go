@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync/atomic"
+	"time"
 )
 
 // Net is the state every reducer of one net shares: the types, the rules, the
@@ -81,6 +82,11 @@ type Limits struct {
 	// many pairs (checked after every interaction), so that a caller can
 	// hand them to parallel workers. Zero means never.
 	Pause int
+	// PauseAfter delays Pause until the run has lasted this long, so
+	// that a run too short to repay the start of parallel workers ends
+	// on this one. The time is read every 256 interactions and after
+	// each slow rule until then. Zero applies Pause from the start.
+	PauseAfter time.Duration
 }
 
 // ErrPaused is returned by Run when Limits.Pause is reached.
@@ -262,12 +268,17 @@ func (w *Worker) reduce(ctx context.Context, lim Limits) error {
 	// records the peak only after interactions that grow the net.
 	w.NotePeak(w.heap.allocs - w.heap.frees + lim.LiveOffset)
 	rl := &runLimits{pause: pause, maxLive: maxLive, offset: lim.LiveOffset, limit: lim.LiveAgents, done: done}
+	if pause != math.MaxInt && lim.PauseAfter > 0 {
+		rl.pause, rl.delayed = math.MaxInt, pause
+		rl.pauseAt = time.Now().Add(lim.PauseAfter)
+	}
 	for {
 		for len(w.stack) > 0 {
 			if w.count >= check {
 				if err := w.checkRun(ctx, lim, maxCount); err != nil {
 					return err
 				}
+				rl.startPause()
 				check = min(maxCount, w.count|255+1)
 			}
 			// Pairs with compiled programs first; runCompiled stops at
