@@ -42,6 +42,37 @@ func BenchmarkTreeSum(b *testing.B) {
 	}
 }
 
+// BenchmarkSmallNets reduces tree sums of a hundred to half a million
+// interactions one after the other on one network, as a program that
+// serves many small requests would, in Sequential and in Auto mode.
+func BenchmarkSmallNets(b *testing.B) {
+	for _, depth := range []int64{4, 8, 12, 16} {
+		for _, mode := range []annette.ExecutionMode{annette.Sequential, annette.Auto} {
+			b.Run(fmt.Sprintf("depth=%d/%s", depth, mode), func(b *testing.B) {
+				p := annette.NewParallelNetwork(annette.Config{}, annette.ParallelConfig{Mode: mode})
+				defer p.Close()
+				must(b, p.AddBuiltins())
+				defineTypes(b, p.Network, treeTypes...)
+				addRules(b, p.Network, treeRewriteRules()...)
+				var total int64
+				for b.Loop() {
+					b.StopTimer()
+					g := addAgent(b, p.Network, "Grow")
+					f := addAgent(b, p.Network, "Fold")
+					connect(b, p.Network, g.Main(), p.Int(depth))
+					connect(b, p.Network, g.Port("t"), f.Main())
+					connect(b, p.Network, f.Port("s"), addAgent(b, p.Network, "Eraser").Main())
+					b.StartTimer()
+					st, err := p.Reduce(context.Background())
+					must(b, err)
+					total += st.Interactions
+				}
+				reportRate(b, total)
+			})
+		}
+	}
+}
+
 func BenchmarkUnary(b *testing.B) {
 	for _, bc := range []struct {
 		op   string
