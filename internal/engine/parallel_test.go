@@ -69,3 +69,21 @@ func TestFinishPeakAboveLiveLimit(t *testing.T) {
 		t.Errorf("PeakLive = %d, want 20", res.PeakLive)
 	}
 }
+
+// TestSchedulerStartsOnFirstWorker checks that the starting pairs go to
+// the first worker, in their order, and that the others start empty.
+func TestSchedulerStartsOnFirstWorker(t *testing.T) {
+	net := NewNet()
+	workers := []*Worker{NewWorker(net, 0), NewWorker(net, 1), NewWorker(net, 2)}
+	start := []Redex{{A: VarPort(1), B: VarPort(2)}, {A: VarPort(3), B: VarPort(4)}, {A: VarPort(5), B: VarPort(6)}}
+	s := NewScheduler(context.Background(), workers, start, Limits{}, 0)
+	defer s.Finish()
+	if got := workers[0].stack; len(got) != 3 || got[0] != start[0] || got[2] != start[2] {
+		t.Errorf("first worker's stack = %v, want %v", got, start)
+	}
+	for i, w := range workers[1:] {
+		if len(w.stack) != 0 {
+			t.Errorf("worker %d starts with %d pairs, want 0", i+1, len(w.stack))
+		}
+	}
+}
