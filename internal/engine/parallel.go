@@ -20,7 +20,8 @@ import (
 //     scheduler's mutex and waits for the pool to fill.
 //   - A busy worker reads the number of idle workers with one atomic load
 //     after each interaction. When some are idle and it holds more than
-//     one pair, it moves its oldest pair to the pool and wakes them. The
+//     one pair, it moves its oldest pair to the pool and wakes them, and
+//     shares no more until an idle worker has emptied the pool. The
 //     oldest pair sits nearest the root of the computation and tends to
 //     carry the most work. When pairs taken from the pool keep a worker
 //     busy for only a few interactions, later shares move more pairs at
@@ -52,7 +53,7 @@ type Scheduler struct {
 	// lines: idleHint and stop are read after every interaction, the
 	// others written now and then.
 	_        [cacheLine]byte
-	idleHint atomic.Int32 // copy of idle; a busy worker shares work when > 0
+	idleHint atomic.Int32 // idle while the pool is empty, else 0; a busy worker shares work when > 0
 	poolLen  atomic.Int32 // copy of len(pool), polled by spinning idle workers
 	stop     atomic.Bool  // set once the run must end: done, error or cancel
 	_        [cacheLine]byte
@@ -308,7 +309,7 @@ func (s *Scheduler) retire(i int) bool {
 	s.noteShared()
 	w.stack = w.stack[:0]
 	s.idle++
-	s.idleHint.Store(int32(s.idle))
+	s.noteIdle()
 	if s.idle == len(s.workers) {
 		if s.err == nil {
 			s.err = &LimitError{Err: ErrInteractionLimit, Limit: s.limit}
@@ -351,6 +352,21 @@ func (s *Scheduler) giveBack(quota int64) {
 	}
 }
 
+// noteIdle publishes the number of idle workers in idleHint while the
+// pool is empty, and 0 while it holds pairs. An idle worker asleep in
+// idleWait can take a hundred microseconds or more to wake here. Until it
+// takes the pairs shared with it, more shares would not help it. A busy
+// worker that saw the idle count meanwhile stopped to share after each
+// of its interactions, through the whole of a small net's run in one
+// trace. The caller holds mu.
+func (s *Scheduler) noteIdle() {
+	if len(s.pool) > 0 {
+		s.idleHint.Store(0)
+		return
+	}
+	s.idleHint.Store(int32(s.idle))
+}
+
 // noteShared records the words that the pool and the deferred list hold,
 // for the memory limit. Pairs that wait for an integer can pile up in the
 // deferred list without bound: a helper saw a run reach four times the
@@ -373,6 +389,7 @@ func (s *Scheduler) share(w *Worker) {
 	s.pool = append(s.pool, w.stack[:n]...)
 	s.poolLen.Store(int32(len(s.pool)))
 	s.noteShared()
+	s.noteIdle()
 	s.mu.Unlock()
 	if len(w.stack) <= shareShift {
 		w.stack = append(w.stack[:0], w.stack[n:]...)
@@ -415,12 +432,12 @@ func (s *Scheduler) idleWait(i int) bool {
 		s.takenAt[i] = -1
 	}
 	s.idle++
-	s.idleHint.Store(int32(s.idle))
+	s.noteIdle()
 	spun := false
 	for {
 		if s.stop.Load() {
 			s.idle--
-			s.idleHint.Store(int32(s.idle))
+			s.noteIdle()
 			return false
 		}
 		if len(s.pool) > 0 {
@@ -433,7 +450,7 @@ func (s *Scheduler) idleWait(i int) bool {
 			s.steals[i] += int64(n)
 			s.takenAt[i] = w.count
 			s.idle--
-			s.idleHint.Store(int32(s.idle))
+			s.noteIdle()
 			return true
 		}
 		if s.idle == len(s.workers) {
@@ -459,7 +476,7 @@ func (s *Scheduler) idleWait(i int) bool {
 			}
 			s.stop.Store(true)
 			s.idle--
-			s.idleHint.Store(int32(s.idle))
+			s.noteIdle()
 			s.cond.Broadcast()
 			return false
 		}

@@ -87,3 +87,35 @@ func TestSchedulerStartsOnFirstWorker(t *testing.T) {
 		}
 	}
 }
+
+// TestShareOncePerTaker checks that a busy worker sees no idle worker
+// while the pool holds pairs that an idle worker has not taken yet, and
+// sees it again once the pool is empty. A worker asleep in idleWait can
+// wake late, and each share stops the busy worker's loop.
+func TestShareOncePerTaker(t *testing.T) {
+	net := NewNet()
+	busy, idle := NewWorker(net, 0), NewWorker(net, 1)
+	s := NewScheduler(context.Background(), []*Worker{busy, idle}, nil, Limits{}, 0)
+	defer s.Finish()
+	for i := range 4 {
+		busy.stack = append(busy.stack, Redex{A: VarPort(uint64(2*i + 1)), B: VarPort(uint64(2*i + 2))})
+	}
+	s.mu.Lock()
+	s.idle++
+	s.noteIdle()
+	s.mu.Unlock()
+	if got := s.idleHint.Load(); got != 1 {
+		t.Fatalf("idleHint with an empty pool = %d, want 1", got)
+	}
+	s.share(busy)
+	if got := s.idleHint.Load(); got != 0 {
+		t.Errorf("idleHint after a share = %d, want 0", got)
+	}
+	s.mu.Lock()
+	s.pool = s.pool[:0] // as the idle worker's take leaves it, before its idle--
+	s.noteIdle()
+	s.mu.Unlock()
+	if got := s.idleHint.Load(); got != 1 {
+		t.Errorf("idleHint once the pool is empty = %d, want 1", got)
+	}
+}
