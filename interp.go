@@ -144,7 +144,10 @@ func (ip *Interpreter) Network() *Network { return ip.net }
 // one worker, and nil otherwise.
 func (ip *Interpreter) Parallel() *ParallelNetwork { return ip.par }
 
-// Close releases the workers of a parallel interpreter.
+// Close releases the workers of a parallel interpreter. Its net
+// statements then fail with ErrClosed. A sequential interpreter holds no
+// goroutines: Close does nothing to it, and it goes on running
+// statements.
 func (ip *Interpreter) Close() error {
 	if ip.par != nil {
 		return ip.par.Close()

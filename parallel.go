@@ -183,8 +183,9 @@ func NewParallelNetwork(cfg Config, pcfg ParallelConfig) *ParallelNetwork {
 }
 
 // SetMode changes the execution mode for the next runs: Auto, Parallel
-// or Sequential (see ExecutionMode). It is the counterpart of the
-// TypeScript library Annette's setParallelExecution.
+// or Sequential (see ExecutionMode). Any other value acts as Auto. It is
+// the counterpart of the TypeScript library Annette's
+// setParallelExecution.
 func (p *ParallelNetwork) SetMode(m ExecutionMode) { p.pcfg.Mode = m }
 
 // Workers returns the number of workers.
