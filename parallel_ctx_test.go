@@ -529,7 +529,7 @@ func TestRuleContextEachRun(t *testing.T) {
 		clear(seen)
 	}
 	for _, mode := range []annette.ExecutionMode{annette.Auto, annette.Parallel, annette.Sequential} {
-		p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2, MinBatch: 1, Mode: mode, SequentialThreshold: 3},
+		p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2, MinBatch: 1, Mode: mode, SequentialThreshold: 3, SequentialTime: -1},
 			gateTypes, rule)
 		for run := 1; run <= 3; run++ {
 			ctx, cancel := context.WithCancel(context.WithValue(context.Background(), runKey{}, run))

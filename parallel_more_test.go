@@ -1017,8 +1017,10 @@ func TestParallelInteractionLimit(t *testing.T) {
 		for _, mode := range []annette.ExecutionMode{annette.Parallel, annette.Auto} {
 			for _, workers := range []int{1, 2, 3, 8} {
 				t.Run(fmt.Sprintf("%s/mode%d/%d", kind, mode, workers), func(t *testing.T) {
+					// With a negative SequentialTime, Auto mode takes the
+					// tree to the parallel reducer before the limit.
 					p := annette.NewParallelNetwork(annette.Config{MaxInteractions: limit},
-						annette.ParallelConfig{Workers: workers, Mode: mode})
+						annette.ParallelConfig{Workers: workers, Mode: mode, SequentialTime: -1})
 					defer closeNet(t, p)
 					defineTypes(t, p.Network, endlessTypes...)
 					addRules(t, p.Network, endlessRules(make(chan struct{}))...)
@@ -1387,8 +1389,9 @@ func TestPropParallelMatches(t *testing.T) {
 		subs := rapid.SliceOfN(subnetGen, 1, 6).Draw(rt, "subnets")
 		action := rapid.Bool().Draw(rt, "action")
 		workers := rapid.SampledFrom([]int{2, 3, 4, 8, 16}).Draw(rt, "workers")
-		// Auto mode with a threshold of 1 switches to the parallel reducer
-		// at its first check, 1024 interactions in, with pairs pending.
+		// Auto mode with a threshold of 1 and a negative SequentialTime
+		// switches to the parallel reducer after its first interaction, if
+		// a pair is pending then.
 		mode := rapid.SampledFrom([]annette.ExecutionMode{annette.Parallel, annette.Auto}).Draw(rt, "mode")
 
 		build := func(n *annette.Network) []string {
@@ -1406,7 +1409,7 @@ func TestPropParallelMatches(t *testing.T) {
 		want := mustReduce(rt, seq)
 
 		p := annette.NewParallelNetwork(annette.Config{},
-			annette.ParallelConfig{Workers: workers, Mode: mode, SequentialThreshold: 1})
+			annette.ParallelConfig{Workers: workers, Mode: mode, SequentialThreshold: 1, SequentialTime: -1})
 		defer p.Close()
 		build(p.Network)
 		got, err := p.Reduce(context.Background())
