@@ -42,7 +42,7 @@ func BenchmarkTreeSum(b *testing.B) {
 	}
 }
 
-// BenchmarkSmallNets reduces tree sums of a hundred to half a million
+// BenchmarkSmallNets reduces tree sums of about a hundred to 400,000
 // interactions one after the other on one network, as a program that
 // serves many small requests would, in Sequential and in Auto mode.
 func BenchmarkSmallNets(b *testing.B) {

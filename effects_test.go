@@ -126,7 +126,9 @@ func TestEffectsTreeParallel(t *testing.T) {
 				t.Run(fmt.Sprintf("w%d/mode%d/step=%v", workers, mode, step), func(t *testing.T) {
 					var logs atomic.Int64
 					h := leafEffects(t, annette.EffectConfig{Workers: 2, MaxBatch: 7}, &logs)
-					p := annette.NewParallelNetwork(annette.Config{Effects: h}, annette.ParallelConfig{Workers: workers, Mode: mode})
+					// A negative SequentialTime lets Auto mode go parallel on this small net.
+					p := annette.NewParallelNetwork(annette.Config{Effects: h},
+						annette.ParallelConfig{Workers: workers, Mode: mode, SequentialTime: -1})
 					defer p.Close()
 					effectTree(t, p.Network, depth)
 					var count int64
@@ -607,7 +609,9 @@ func TestEffectPendingPair(t *testing.T) {
 			for _, mode := range []annette.ExecutionMode{annette.Auto, annette.Parallel} {
 				for _, step := range []bool{false, true} {
 					t.Run(fmt.Sprintf("w%d/mode%d/step=%v/%v", workers, mode, step, delay), func(t *testing.T) {
-						p := annette.NewParallelNetwork(annette.Config{Effects: numEffects(t, delay)}, annette.ParallelConfig{Workers: workers, Mode: mode})
+						// A negative SequentialTime lets Auto mode go parallel on this small net.
+						p := annette.NewParallelNetwork(annette.Config{Effects: numEffects(t, delay)},
+							annette.ParallelConfig{Workers: workers, Mode: mode, SequentialTime: -1})
 						defer p.Close()
 						waitNet(t, p.Network)
 						if step {

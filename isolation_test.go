@@ -205,7 +205,9 @@ func TestKeyedReduceBank(t *testing.T) {
 		for _, mode := range []annette.ExecutionMode{annette.Parallel, annette.Auto} {
 			t.Run(fmt.Sprintf("workers=%d/mode=%d", workers, mode), func(t *testing.T) {
 				b := &bank{}
-				p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: workers, Mode: mode}, bankTypes, bankRules(b)...)
+				// A negative SequentialTime lets Auto mode go parallel on this small net.
+				p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: workers, Mode: mode, SequentialTime: -1},
+					bankTypes, bankRules(b)...)
 				defer closeNet(t, p)
 				buildBank(t, p.Network, b, bankAccounts, bankChains, bankLength, bankAudits)
 				st, err := p.Reduce(context.Background())

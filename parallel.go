@@ -71,8 +71,9 @@ type ParallelConfig struct {
 	// to take 1.4 to 2 times as long. With the default, such a reduction
 	// ends before the others start, and a longer one starts them one
 	// millisecond late. The time is read every 256 interactions and after
-	// each call of an action rule. Zero means 1ms; a negative value
-	// applies the threshold from the start.
+	// each call of an action rule. With an EffectHandler, the time starts
+	// again whenever Reduce goes on after waiting for results. Zero means
+	// 1ms; a negative value applies the threshold from the start.
 	SequentialTime time.Duration
 	// MinBatch is the smallest number of active pairs a worker gets in
 	// one Step round; a round with fewer pairs per worker uses fewer

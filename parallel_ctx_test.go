@@ -3,6 +3,9 @@ package annette_test
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -240,7 +243,9 @@ func TestSequentialTime(t *testing.T) {
 		parallel bool
 	}{
 		{"hour", time.Hour, chainRule, 2000, false},
+		{"max duration", math.MaxInt64, chainRule, 2000, false},
 		{"nanosecond", time.Nanosecond, chainRule, 2000, true},
+		{"negative", -1, chainRule, 2000, true},
 		{"slow rule", time.Millisecond, slowChainRule(2*time.Millisecond, &calls), 3, true},
 	}
 	for _, tc := range tests {
@@ -259,6 +264,43 @@ func TestSequentialTime(t *testing.T) {
 				t.Errorf("interactions = %d, want %d", st.Interactions, want)
 			}
 		})
+	}
+}
+
+// switchLog is a slog.Handler that calls onSwitch when a network logs
+// its switch to parallel reduction.
+type switchLog struct{ onSwitch func() }
+
+func (switchLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l switchLog) Handle(_ context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "switching to parallel") {
+		l.onSwitch()
+	}
+	return nil
+}
+func (l switchLog) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l switchLog) WithGroup(string) slog.Handler      { return l }
+
+// TestSequentialTimeSlowRule checks that Auto mode goes parallel right
+// after the call of an action rule during which SequentialTime ended, when
+// enough pairs are pending: the rule sleeps 2ms, twice SequentialTime.
+func TestSequentialTimeSlowRule(t *testing.T) {
+	var calls atomic.Int64
+	callsAtSwitch := int64(-1)
+	logger := slog.New(switchLog{onSwitch: func() { callsAtSwitch = calls.Load() }})
+	p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2, SequentialTime: time.Millisecond, Logger: logger},
+		chainTypes, slowChainRule(2*time.Millisecond, &calls))
+	defer closeNet(t, p)
+	for i := range 4 {
+		startChain(t, p.Network, 3, string(rune('a'+i)))
+	}
+	st, err := p.Reduce(context.Background())
+	must(t, err)
+	if !st.Parallel {
+		t.Errorf("Parallel = false, want true")
+	}
+	if callsAtSwitch != 1 {
+		t.Errorf("switched to parallel after %d calls of the rule, want 1", callsAtSwitch)
 	}
 }
 
@@ -487,7 +529,7 @@ func TestRuleContextEachRun(t *testing.T) {
 		clear(seen)
 	}
 	for _, mode := range []annette.ExecutionMode{annette.Auto, annette.Parallel, annette.Sequential} {
-		p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2, MinBatch: 1, Mode: mode, SequentialThreshold: 3},
+		p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2, MinBatch: 1, Mode: mode, SequentialThreshold: 3, SequentialTime: -1},
 			gateTypes, rule)
 		for run := 1; run <= 3; run++ {
 			ctx, cancel := context.WithCancel(context.WithValue(context.Background(), runKey{}, run))

@@ -88,9 +88,10 @@ func wireRaceRules(calls *atomic.Int64) []annette.Rule {
 }
 
 // TestParallelWireRace reduces many L/R pairs, each pair of interactions
-// linking the two ends of one wire at the same time on two workers (the
-// starting pairs are dealt round-robin, so L's and R's pairs start on
-// different workers). A lost or doubled link changes the counts.
+// linking the two ends of one wire, at the same time when work stealing
+// has put L's and R's pairs on different workers. A lost or doubled link
+// changes the counts. TestParallelWireRaceStreams puts the two ends of
+// every wire on different workers.
 func TestParallelWireRace(t *testing.T) {
 	leakCheck(t)
 	pairs := 100000
@@ -126,6 +127,84 @@ func TestParallelWireRace(t *testing.T) {
 			}
 			if got := p.Pending(); got != 0 {
 				t.Errorf("Pending = %d, want 0", got)
+			}
+		})
+	}
+}
+
+// chainPairTypes and chainPairRules walk two chains of agents in step, one
+// with Go1 and one with Go2, where the i-th agents of the two chains
+// share the wire w_i:
+//
+//	LC(o, next) >< Go1 => o ~ X, next ~ Go1;
+//	RC(o, next) >< Go2 => o ~ Y, next ~ Go2;
+//	End >< Go1 => ;  End >< Go2 => ;
+//	X >< Y => ;      (the counting action rule of wireRaceRules)
+var chainPairTypes = append([]annette.Type{
+	{Name: "LC", Ports: []string{"main", "o", "next"}},
+	{Name: "RC", Ports: []string{"main", "o", "next"}},
+	{Name: "End"},
+}, wireRaceTypes...)
+
+func chainPairRules(calls *atomic.Int64) []annette.Rule {
+	return append([]annette.Rule{
+		annette.RewriteRule{Name: "lc-go1", Left: Pat("LC", "o", "next"), Right: Pat("Go1"),
+			Body: []annette.Wire{W(V("o"), A("X")), W(V("next"), A("Go1"))}},
+		annette.RewriteRule{Name: "rc-go2", Left: Pat("RC", "o", "next"), Right: Pat("Go2"),
+			Body: []annette.Wire{W(V("o"), A("Y")), W(V("next"), A("Go2"))}},
+		annette.RewriteRule{Name: "end-go1", Left: Pat("End"), Right: Pat("Go1")},
+		annette.RewriteRule{Name: "end-go2", Left: Pat("End"), Right: Pat("Go2")},
+	}, wireRaceRules(calls)[2])
+}
+
+// TestParallelWireRaceStreams is TestParallelWireRace with the two ends
+// of every wire on different workers, given two or more. The run starts
+// with the first pair of each chain of chainPairRules, one on each of two
+// workers. A worker that holds a chain's pair is never idle, so it never
+// takes the other chain's pair. Each chain keeps one pair active at a
+// time, so the chains advance in step, and the i-th agents of both link
+// w_i at about the same time.
+func TestParallelWireRaceStreams(t *testing.T) {
+	leakCheck(t)
+	couples := 100000
+	if raceEnabled() {
+		couples = 25000
+	}
+	for _, workers := range []int{1, 2, 3, 8, 64} {
+		t.Run(strconv.Itoa(workers), func(t *testing.T) {
+			var calls atomic.Int64
+			p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: workers, Mode: annette.Parallel},
+				chainPairTypes, chainPairRules(&calls)...)
+			defer closeNet(t, p)
+			var lastL, lastR annette.Agent
+			for i := range couples {
+				l := addAgent(t, p.Network, "LC")
+				r := addAgent(t, p.Network, "RC")
+				connect(t, p.Network, l.Port("o"), r.Port("o"))
+				if i == 0 {
+					connect(t, p.Network, l.Main(), addAgent(t, p.Network, "Go1").Main())
+					connect(t, p.Network, r.Main(), addAgent(t, p.Network, "Go2").Main())
+				} else {
+					connect(t, p.Network, lastL.Port("next"), l.Main())
+					connect(t, p.Network, lastR.Port("next"), r.Main())
+				}
+				lastL, lastR = l, r
+			}
+			connect(t, p.Network, lastL.Port("next"), addAgent(t, p.Network, "End").Main())
+			connect(t, p.Network, lastR.Port("next"), addAgent(t, p.Network, "End").Main())
+			st, err := p.Reduce(context.Background())
+			must(t, err)
+			if want := int64(3*couples + 2); st.Interactions != want {
+				t.Errorf("interactions = %d, want %d", st.Interactions, want)
+			}
+			if got := calls.Load(); got != int64(couples) {
+				t.Errorf("X >< Y ran %d times, want %d", got, couples)
+			}
+			if st.Live != 0 {
+				t.Errorf("live agents = %d, want 0", st.Live)
+			}
+			if got := sumPerWorker(st); got != st.Interactions {
+				t.Errorf("per-worker counts add up to %d, want %d", got, st.Interactions)
 			}
 		})
 	}
@@ -261,6 +340,32 @@ func TestParallelChainEnds(t *testing.T) {
 			}
 			if st.Live != 1 {
 				t.Errorf("live agents = %d, want 1", st.Live)
+			}
+		})
+	}
+}
+
+// TestParallelStartsEveryWorker gives a parallel run one pair per
+// worker, each reduced by one interaction, and checks that every worker
+// carries out one. A worker shares pairs only after an interaction and
+// never its last one, so a worker that started with none would stay
+// idle, and a slow action rule would delay every pair behind it.
+func TestParallelStartsEveryWorker(t *testing.T) {
+	leakCheck(t)
+	for _, workers := range []int{2, 3, 8, 64} {
+		t.Run(strconv.Itoa(workers), func(t *testing.T) {
+			p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: workers, Mode: annette.Parallel},
+				chainTypes, chainRule)
+			defer closeNet(t, p)
+			for i := range workers {
+				startChain(t, p.Network, 0, "out"+strconv.Itoa(i))
+			}
+			st, err := p.Reduce(context.Background())
+			must(t, err)
+			for i, n := range st.PerWorker {
+				if n != 1 {
+					t.Errorf("worker %d carried out %d interactions, want 1", i, n)
+				}
 			}
 		})
 	}
@@ -912,8 +1017,10 @@ func TestParallelInteractionLimit(t *testing.T) {
 		for _, mode := range []annette.ExecutionMode{annette.Parallel, annette.Auto} {
 			for _, workers := range []int{1, 2, 3, 8} {
 				t.Run(fmt.Sprintf("%s/mode%d/%d", kind, mode, workers), func(t *testing.T) {
+					// With a negative SequentialTime, Auto mode takes the
+					// tree to the parallel reducer before the limit.
 					p := annette.NewParallelNetwork(annette.Config{MaxInteractions: limit},
-						annette.ParallelConfig{Workers: workers, Mode: mode})
+						annette.ParallelConfig{Workers: workers, Mode: mode, SequentialTime: -1})
 					defer closeNet(t, p)
 					defineTypes(t, p.Network, endlessTypes...)
 					addRules(t, p.Network, endlessRules(make(chan struct{}))...)
@@ -1045,7 +1152,7 @@ var countRules = []annette.Rule{
 
 // TestParallelPeakLive checks that the peak of live agents that Reduce
 // reports is at least the number of agents alive at its end. The Nop pair
-// is dealt to worker 0 and the countdown to worker 1, which keeps it
+// starts on worker 1 and the countdown on worker 0, which keeps it
 // because it never holds two pairs to share.
 func TestParallelPeakLive(t *testing.T) {
 	leakCheck(t)
@@ -1282,8 +1389,9 @@ func TestPropParallelMatches(t *testing.T) {
 		subs := rapid.SliceOfN(subnetGen, 1, 6).Draw(rt, "subnets")
 		action := rapid.Bool().Draw(rt, "action")
 		workers := rapid.SampledFrom([]int{2, 3, 4, 8, 16}).Draw(rt, "workers")
-		// Auto mode with a threshold of 1 switches to the parallel reducer
-		// at its first check, 1024 interactions in, with pairs pending.
+		// Auto mode with a threshold of 1 and a negative SequentialTime
+		// switches to the parallel reducer after its first interaction, if
+		// a pair is pending then.
 		mode := rapid.SampledFrom([]annette.ExecutionMode{annette.Parallel, annette.Auto}).Draw(rt, "mode")
 
 		build := func(n *annette.Network) []string {
@@ -1301,7 +1409,7 @@ func TestPropParallelMatches(t *testing.T) {
 		want := mustReduce(rt, seq)
 
 		p := annette.NewParallelNetwork(annette.Config{},
-			annette.ParallelConfig{Workers: workers, Mode: mode, SequentialThreshold: 1})
+			annette.ParallelConfig{Workers: workers, Mode: mode, SequentialThreshold: 1, SequentialTime: -1})
 		defer p.Close()
 		build(p.Network)
 		got, err := p.Reduce(context.Background())

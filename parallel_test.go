@@ -14,7 +14,7 @@ var workerCounts = []int{1, 2, 3, 4, 8, 16}
 // parallelTree returns a parallel network that grows and sums a tree.
 func parallelTree(tb testing.TB, rules []annette.Rule, depth int64, workers int, mode annette.ExecutionMode) *annette.ParallelNetwork {
 	tb.Helper()
-	// Auto mode goes parallel as soon as pairs are pending, so that the
+	// Auto mode applies SequentialThreshold from the start, so that the
 	// tests take the switch on nets that finish within SequentialTime.
 	p := annette.NewParallelNetwork(annette.Config{}, annette.ParallelConfig{Workers: workers, Mode: mode, SequentialTime: -1})
 	defineTypes(tb, p.Network, treeTypes...)

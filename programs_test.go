@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/annette-go/annette"
 	"github.com/annette-go/annette/internal/engine"
@@ -36,6 +37,13 @@ func runProgram(t *testing.T, path string) (string, error) {
 // runProgramOn runs a program file with the given number of workers.
 func runProgramOn(t *testing.T, path string, workers int, mode annette.ExecutionMode) (string, error) {
 	t.Helper()
+	return runProgramSwitch(t, path, workers, mode, 0)
+}
+
+// runProgramSwitch is runProgramOn with the SequentialTime of the
+// interpreter's parallel network set to sequentialTime, unless that is 0.
+func runProgramSwitch(t *testing.T, path string, workers int, mode annette.ExecutionMode, sequentialTime time.Duration) (string, error) {
+	t.Helper()
 	src, err := os.ReadFile(path)
 	must(t, err)
 	var out, errOut bytes.Buffer
@@ -48,6 +56,9 @@ func runProgramOn(t *testing.T, path string, workers int, mode annette.Execution
 	})
 	must(t, err)
 	defer ip.Close()
+	if p := ip.Parallel(); p != nil && sequentialTime != 0 {
+		annette.SetSequentialTime(p, sequentialTime)
+	}
 	err = ip.Run(path, src)
 	return out.String(), err
 }
@@ -55,7 +66,9 @@ func runProgramOn(t *testing.T, path string, workers int, mode annette.Execution
 // TestProgramsParallel runs every program of testdata/programs and
 // examples on several workers and checks that each prints what the
 // sequential reducer prints, interaction counts included, and fails with
-// the same error.
+// the same error. It runs them in Parallel mode, and in Auto mode with a
+// negative SequentialTime, so that Auto mode can hand the pairs of these
+// short nets to the workers.
 func TestProgramsParallel(t *testing.T) {
 	files, err := filepath.Glob("testdata/programs/*.in")
 	must(t, err)
@@ -70,12 +83,14 @@ func TestProgramsParallel(t *testing.T) {
 		t.Run(file, func(t *testing.T) {
 			want, wantErr := runProgramOn(t, file, 1, annette.Auto)
 			for _, workers := range counts {
-				got, err := runProgramOn(t, file, workers, annette.Parallel)
-				if normalizeTiming(got) != normalizeTiming(want) {
-					t.Errorf("%d workers print\n%s\nsequential prints\n%s", workers, got, want)
-				}
-				if fmt.Sprint(err) != fmt.Sprint(wantErr) {
-					t.Errorf("%d workers: error %v, sequential %v", workers, err, wantErr)
+				for _, mode := range []annette.ExecutionMode{annette.Parallel, annette.Auto} {
+					got, err := runProgramSwitch(t, file, workers, mode, -1)
+					if normalizeTiming(got) != normalizeTiming(want) {
+						t.Errorf("%d workers, %v mode print\n%s\nsequential prints\n%s", workers, mode, got, want)
+					}
+					if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+						t.Errorf("%d workers, %v mode: error %v, sequential %v", workers, mode, err, wantErr)
+					}
 				}
 			}
 		})

@@ -478,14 +478,16 @@ pairs:
 				return r, w.failure(a, b, err)
 			}
 			w.count++
+			if rule.Slow {
+				// Before the pause check, so that a run switches right
+				// after the call during which the delay ended.
+				lim.startPause()
+			}
 			if err := w.afterInteraction(lim); err != nil {
 				return Redex{}, err
 			}
-			if rule.Slow {
-				if lim.stopped() {
-					return Redex{}, errStopped
-				}
-				lim.startPause()
+			if rule.Slow && lim.stopped() {
+				return Redex{}, errStopped
 			}
 			continue
 		}

@@ -14,8 +14,8 @@ import (
 // locks; wires shared with other workers are linked with atomic swaps
 // (Worker.Shared). Work moves between workers through a shared pool:
 //
-//   - A run starts with every pending pair on the first worker. The
-//     others start idle.
+//   - A run starts with one of the oldest pending pairs on each worker
+//     but the first, which keeps the others.
 //   - A worker that runs out of pairs registers as idle under the
 //     scheduler's mutex and waits for the pool to fill.
 //   - A busy worker reads the number of idle workers with one atomic load
@@ -118,15 +118,21 @@ func NewScheduler(ctx context.Context, workers []*Worker, start []Redex, lim Lim
 	}
 	s.live.Store(liveBase)
 	s.peak.Store(liveBase)
-	// The first worker takes every starting pair, in their order, and the
-	// others take the oldest ones from it as they go idle (see share).
-	// In Auto mode it is the worker that reduced them sequentially before
-	// the run, and its caches hold their agents. When that stretch went
-	// depth first, the oldest pair holds about half the work left, the
-	// next about a quarter. Dealt round-robin instead, the pairs of a
-	// tree sum of depth 22 left the first worker 13.2 of the 25.2 million
-	// interactions, and the run took 3 to 7% longer.
-	workers[0].stack = append(workers[0].stack, start...)
+	// Each worker but the first starts with one of the oldest pairs, and
+	// the first keeps the rest in their order. In Auto mode the first
+	// worker reduced the pairs sequentially before the run, so its caches
+	// hold their agents. After a depth-first stretch the oldest pair
+	// holds about half the work left, the next about a quarter. Dealt
+	// round-robin, the pairs of a tree sum of depth 22 left the first
+	// worker 13.2 of the 25.2 million interactions, and the run took 3 to
+	// 7% longer. Left idle to take pairs through share instead, the
+	// others waited for the first worker's first interaction, so slow
+	// action rules, one pair per worker, ran one after another on it.
+	dealt := max(0, min(len(workers)-1, len(start)-1))
+	for i, r := range start[:dealt] {
+		workers[i+1].stack = append(workers[i+1].stack, r)
+	}
+	workers[0].stack = append(workers[0].stack, start[dealt:]...)
 	// A cancelled context stops the workers at their next check.
 	s.ctx = ctx
 	s.cancelStop = context.AfterFunc(ctx, func() { s.fail(ctx.Err()) })

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -70,21 +71,41 @@ func TestFinishPeakAboveLiveLimit(t *testing.T) {
 	}
 }
 
-// TestSchedulerStartsOnFirstWorker checks that the starting pairs go to
-// the first worker, in their order, and that the others start empty.
-func TestSchedulerStartsOnFirstWorker(t *testing.T) {
-	net := NewNet()
-	workers := []*Worker{NewWorker(net, 0), NewWorker(net, 1), NewWorker(net, 2)}
-	start := []Redex{{A: VarPort(1), B: VarPort(2)}, {A: VarPort(3), B: VarPort(4)}, {A: VarPort(5), B: VarPort(6)}}
-	s := NewScheduler(context.Background(), workers, start, Limits{}, 0)
-	defer s.Finish()
-	if got := workers[0].stack; len(got) != 3 || got[0] != start[0] || got[2] != start[2] {
-		t.Errorf("first worker's stack = %v, want %v", got, start)
-	}
-	for i, w := range workers[1:] {
-		if len(w.stack) != 0 {
-			t.Errorf("worker %d starts with %d pairs, want 0", i+1, len(w.stack))
+// TestSchedulerStartDeal checks where a run's starting pairs go: one
+// of the oldest to each worker but the first, and the rest to the first
+// in their order, so that the first worker keeps at least one.
+func TestSchedulerStartDeal(t *testing.T) {
+	for _, tc := range []struct {
+		workers, pairs int
+		first          int // pairs the first worker keeps
+	}{
+		{1, 0, 0}, {1, 3, 3}, {2, 0, 0}, {2, 1, 1}, {2, 2, 1}, {2, 5, 4},
+		{3, 2, 1}, {3, 3, 1}, {3, 6, 4}, {8, 3, 1}, {8, 20, 13}, {64, 64, 1},
+	} {
+		net := NewNet()
+		workers := make([]*Worker, tc.workers)
+		for i := range workers {
+			workers[i] = NewWorker(net, uint64(i))
 		}
+		start := make([]Redex, tc.pairs)
+		for i := range start {
+			start[i] = Redex{A: VarPort(uint64(2*i + 1)), B: VarPort(uint64(2*i + 2))}
+		}
+		s := NewScheduler(context.Background(), workers, start, Limits{}, 0)
+		dealt := tc.pairs - tc.first
+		if got := workers[0].stack; !slices.Equal(got, start[dealt:]) {
+			t.Errorf("%+v: first worker's stack = %v, want %v", tc, got, start[dealt:])
+		}
+		for i, w := range workers[1:] {
+			var want []Redex
+			if i < dealt {
+				want = start[i : i+1]
+			}
+			if !slices.Equal(w.stack, want) {
+				t.Errorf("%+v: worker %d starts with %v, want %v", tc, i+1, w.stack, want)
+			}
+		}
+		s.Finish()
 	}
 }
 
