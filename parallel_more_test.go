@@ -113,22 +113,30 @@ func TestParallelWireRace(t *testing.T) {
 			}
 			st, err := p.Reduce(context.Background())
 			must(t, err)
-			if want := int64(3 * pairs); st.Interactions != want {
-				t.Errorf("interactions = %d, want %d", st.Interactions, want)
-			}
-			if got := calls.Load(); got != int64(pairs) {
-				t.Errorf("X >< Y ran %d times, want %d", got, pairs)
-			}
-			if st.Live != 0 {
-				t.Errorf("live agents = %d, want 0", st.Live)
-			}
-			if got := sumPerWorker(st); got != st.Interactions {
-				t.Errorf("per-worker counts add up to %d, want %d", got, st.Interactions)
-			}
+			checkWireRace(t, st, calls.Load(), int64(3*pairs), int64(pairs))
 			if got := p.Pending(); got != 0 {
 				t.Errorf("Pending = %d, want 0", got)
 			}
 		})
+	}
+}
+
+// checkWireRace checks a wire race's run: its interaction count, the
+// calls of the counting rule X >< Y, no agent left alive, and per-worker
+// counts that add up to the total.
+func checkWireRace(t *testing.T, st annette.ParallelStats, calls, interactions, wantCalls int64) {
+	t.Helper()
+	if st.Interactions != interactions {
+		t.Errorf("interactions = %d, want %d", st.Interactions, interactions)
+	}
+	if calls != wantCalls {
+		t.Errorf("X >< Y ran %d times, want %d", calls, wantCalls)
+	}
+	if st.Live != 0 {
+		t.Errorf("live agents = %d, want 0", st.Live)
+	}
+	if got := sumPerWorker(st); got != st.Interactions {
+		t.Errorf("per-worker counts add up to %d, want %d", got, st.Interactions)
 	}
 }
 
@@ -194,18 +202,7 @@ func TestParallelWireRaceStreams(t *testing.T) {
 			connect(t, p.Network, lastR.Port("next"), addAgent(t, p.Network, "End").Main())
 			st, err := p.Reduce(context.Background())
 			must(t, err)
-			if want := int64(3*couples + 2); st.Interactions != want {
-				t.Errorf("interactions = %d, want %d", st.Interactions, want)
-			}
-			if got := calls.Load(); got != int64(couples) {
-				t.Errorf("X >< Y ran %d times, want %d", got, couples)
-			}
-			if st.Live != 0 {
-				t.Errorf("live agents = %d, want 0", st.Live)
-			}
-			if got := sumPerWorker(st); got != st.Interactions {
-				t.Errorf("per-worker counts add up to %d, want %d", got, st.Interactions)
-			}
+			checkWireRace(t, st, calls.Load(), int64(3*couples+2), int64(couples))
 		})
 	}
 }
