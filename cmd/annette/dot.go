@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 
 	"github.com/annette-go/annette"
 )
@@ -77,7 +74,7 @@ func cmdDot(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	defer ip.Close()
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, cancel := stopOnSignal()
 	defer cancel()
 	ip.SetContext(ctx)
 	status := exitOK
