@@ -53,6 +53,8 @@ func cmdDot(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return badUsage("dot", fmt.Errorf("-max-memory %d: too large; 0 means no limit", *maxMiB), stderr)
 	case fs.NArg() > 1:
 		return badUsage("dot", errors.New("give one program file"), stderr)
+	case emptyFileName(fs):
+		return badUsage("dot", errEmptyFileName, stderr)
 	}
 	file, src, err := readProgram(fs.Arg(0), stdin)
 	if err != nil {

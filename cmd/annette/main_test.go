@@ -37,6 +37,9 @@ func TestRunCommands(t *testing.T) {
 		{[]string{"prog.in"}, exitUsage, "", "use: annette run FILE"},
 		{[]string{"-f", "prog.in"}, exitUsage, "", "use: annette run FILE"},
 		{[]string{"run", "prog.in", "-t", "1"}, exitUsage, "", "flag -t after the program file"},
+		{[]string{"run", ""}, exitUsage, "", "the program file name is empty"},
+		{[]string{"run", "-f", ""}, exitUsage, "", "the program file name is empty"},
+		{[]string{"dot", ""}, exitUsage, "", "the program file name is empty"},
 	} {
 		var out, errb bytes.Buffer
 		got := run(tc.args, strings.NewReader(""), &out, &errb)

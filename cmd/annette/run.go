@@ -181,6 +181,9 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) (status in
 		fmt.Fprintln(stderr, "annette run: give one program file")
 		return exitUsage
 	}
+	if file == "" && emptyFileName(f.fs) {
+		return badUsage("run", errEmptyFileName, stderr)
+	}
 	file, src, err := readProgram(file, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "annette: %v\n", err)
@@ -204,6 +207,22 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) (status in
 		return exitError
 	}
 	return exitOK
+}
+
+// errEmptyFileName rejects a program file named by an empty string, as
+// "$FILE" gives with FILE unset, which would otherwise read standard input.
+var errEmptyFileName = errors.New("the program file name is empty; give - to read standard input")
+
+// emptyFileName reports whether fs, parsed, names the program file with
+// an empty argument or an empty -f.
+func emptyFileName(fs *flag.FlagSet) bool {
+	empty := fs.NArg() == 1 && fs.Arg(0) == ""
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "f" && f.Value.String() == "" {
+			empty = true
+		}
+	})
+	return empty
 }
 
 // readProgram reads the program named on the command line: standard
