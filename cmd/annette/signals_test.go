@@ -27,6 +27,7 @@ func TestRunStoppedBySIGTERM(t *testing.T) {
 	prog := writeProgram(t, "endless.in", endless)
 	cmd := exec.Command(os.Args[0], "run", "-t", "2", "-stats", prog)
 	cmd.Env = append(os.Environ(), "ANNETTE_TEST_MAIN=1")
+
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	stdout, err := cmd.StdoutPipe()
@@ -36,6 +37,7 @@ func TestRunStoppedBySIGTERM(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+
 	// B is printed after the signal handler is set, just before the
 	// endless statement starts.
 	out := bufio.NewReader(stdout)
@@ -54,6 +56,7 @@ func TestRunStoppedBySIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = cmd.Wait()
+
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != exitError {
 		t.Errorf("exit: %v, want status %d", err, exitError)
@@ -99,8 +102,8 @@ func (s *signalLines) ReadLine(more bool) (string, error) {
 // runs, reports it as terminated at its position and ends the session
 // with exit status 1, where Ctrl-C would go on to the next statement.
 func TestReplStoppedBySIGTERM(t *testing.T) {
-	// The test's own channel keeps a SIGTERM that arrives before the
-	// statement watches for it from killing the test binary.
+	// A SIGTERM that arrives before the statement watches for it goes to
+	// this channel, so it does not kill the test binary.
 	absorb := make(chan os.Signal, 1)
 	signal.Notify(absorb, syscall.SIGTERM)
 	defer signal.Stop(absorb)
