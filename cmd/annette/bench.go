@@ -217,17 +217,21 @@ var timingLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompil
 
 // headerExpectation returns the result line and the interaction count stated in
 // the header of the program in file, and false if the header states none.
-func headerExpectation(file string) (result string, interactions int64, ok bool) {
+// A count too large for an int64 is an error, not a claim to skip.
+func headerExpectation(file string) (result string, interactions int64, ok bool, err error) {
 	src, err := os.ReadFile(file)
 	if err != nil {
-		return "", 0, false
+		return "", 0, false, nil
 	}
 	m := headerClaim().FindSubmatch(src)
 	if m == nil {
-		return "", 0, false
+		return "", 0, false, nil
 	}
 	n, err := strconv.ParseInt(string(m[2]), 10, 64)
-	return string(m[1]), n, err == nil
+	if err != nil {
+		return "", 0, false, fmt.Errorf("the program's header states %s interactions, more than a 64-bit count holds", m[2])
+	}
+	return string(m[1]), n, true, nil
 }
 
 // checkOutput compares what a run printed and its interaction count with
@@ -252,7 +256,10 @@ func checkOutput(out string, n int64, result string, interactions int64) error {
 // benchOne measures one program at one worker count.
 func benchOne(ctx context.Context, self, prog string, workers, runs int, timeout time.Duration, progress io.Writer) (benchResult, error) {
 	r := benchResult{Program: prog, Workers: workers, Runs: runs, Go: runtime.Version(), Date: time.Now().Format("2006-01-02")}
-	result, interactions, check := headerExpectation(prog)
+	result, interactions, check, err := headerExpectation(prog)
+	if err != nil {
+		return r, err
+	}
 	var times []float64
 	var peak int64
 	for i := 0; i <= runs; i++ {

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 
 	"github.com/annette-go/annette"
 )
@@ -56,6 +53,8 @@ func cmdDot(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return badUsage("dot", fmt.Errorf("-max-memory %d: too large; 0 means no limit", *maxMiB), stderr)
 	case fs.NArg() > 1:
 		return badUsage("dot", errors.New("give one program file"), stderr)
+	case emptyFileName(fs):
+		return badUsage("dot", errEmptyFileName, stderr)
 	}
 	file, src, err := readProgram(fs.Arg(0), stdin)
 	if err != nil {
@@ -77,7 +76,7 @@ func cmdDot(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	defer ip.Close()
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, cancel := stopOnSignal()
 	defer cancel()
 	ip.SetContext(ctx)
 	status := exitOK

@@ -65,6 +65,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "dot":
 		return cmdDot(args[1:], stdin, stdout, stderr)
 	case "version":
+		if len(args) == 2 && slices.Contains([]string{"-h", "-help", "--help"}, args[1]) {
+			// The usage text promises "annette <command> -h" for every command.
+			fmt.Fprint(stdout, "usage: annette version\n\nPrints the version of annette, of Go and the platform. It takes no flags.\n")
+			return exitOK
+		}
 		if len(args) > 1 {
 			fmt.Fprintf(stderr, "annette: version takes no arguments, found %q\n", args[1])
 			return exitUsage

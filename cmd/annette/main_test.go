@@ -37,6 +37,9 @@ func TestRunCommands(t *testing.T) {
 		{[]string{"prog.in"}, exitUsage, "", "use: annette run FILE"},
 		{[]string{"-f", "prog.in"}, exitUsage, "", "use: annette run FILE"},
 		{[]string{"run", "prog.in", "-t", "1"}, exitUsage, "", "flag -t after the program file"},
+		{[]string{"run", ""}, exitUsage, "", "the program file name is empty"},
+		{[]string{"run", "-f", ""}, exitUsage, "", "the program file name is empty"},
+		{[]string{"dot", ""}, exitUsage, "", "the program file name is empty"},
 	} {
 		var out, errb bytes.Buffer
 		got := run(tc.args, strings.NewReader(""), &out, &errb)
@@ -409,7 +412,7 @@ func TestReplCtrlCDiscards(t *testing.T) {
 // TestHelpToStdout checks that -h prints a subcommand's help to standard
 // output, so that it can be paged, and nothing to standard error.
 func TestHelpToStdout(t *testing.T) {
-	for _, cmd := range []string{"run", "repl", "bench"} {
+	for _, cmd := range []string{"run", "repl", "bench", "dot", "version"} {
 		var out, errb bytes.Buffer
 		if got := run([]string{cmd, "-h"}, strings.NewReader(""), &out, &errb); got != exitOK {
 			t.Errorf("%s -h: status %d, want 0", cmd, got)
@@ -417,7 +420,7 @@ func TestHelpToStdout(t *testing.T) {
 		if want := "usage: annette " + cmd; !strings.Contains(out.String(), want) {
 			t.Errorf("%s -h: stdout %q, want it to contain %q", cmd, out.String(), want)
 		}
-		if !strings.Contains(out.String(), "-max-memory") && cmd != "bench" {
+		if !strings.Contains(out.String(), "-max-memory") && (cmd == "run" || cmd == "repl") {
 			t.Errorf("%s -h: stdout lacks the flag list", cmd)
 		}
 		if errb.Len() != 0 {

@@ -2,12 +2,10 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 
@@ -108,8 +106,8 @@ func (p *plainLines) ReadLine(bool) (string, error) {
 
 // repl runs statements from lines until end of input or an exit
 // statement, and returns the exit status: an error only when the input
-// ends inside a statement. Errors of statements are printed and the loop
-// goes on.
+// ends inside a statement or SIGTERM stops a statement. Errors of
+// statements are printed and the loop goes on.
 //
 // Each line is scanned once, with the state the lines before it left (in
 // a block comment or not, the let bindings open). Input is parsed only
@@ -179,7 +177,10 @@ func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 		// Positions in messages count lines from the start of buf, which
 		// is named after the input line it starts at.
 		src := buf.String()
-		done := runComplete(ip, fmt.Sprintf("<input %d>", start), src, cut, stderr)
+		done, terminated := runComplete(ip, fmt.Sprintf("<input %d>", start), src, cut, stderr)
+		if terminated {
+			return exitError
+		}
 		if done < cut {
 			started = true // a statement begun before cut is unfinished
 		}
@@ -204,22 +205,25 @@ func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 // returns the length of the part of src it is done with. That is cut, or
 // the start of a statement that src[:cut] does not finish. It first
 // parses src[:cut] as a whole. If that fails, it goes statement by
-// statement, so that the statements around an error still run.
-func runComplete(ip *annette.Interpreter, name, src string, cut int, stderr io.Writer) int {
+// statement, so that the statements around an error still run. It stops
+// and reports terminated when SIGTERM stopped a statement.
+func runComplete(ip *annette.Interpreter, name, src string, cut int, stderr io.Writer) (done int, terminated bool) {
 	if prog, err := lang.ParseFile(name, []byte(src[:cut]), 0); err == nil {
 		for _, stmt := range prog.Stmts {
 			if ip.Exited() {
-				return len(src)
+				return len(src), false
 			}
-			execStmt(ip, stmt, stderr)
+			if execStmt(ip, stmt, stderr) {
+				return len(src), true
+			}
 		}
-		return cut
+		return cut, false
 	}
 	text := []byte(src[:cut])
 	off := 0
 	for off < cut {
 		if ip.Exited() {
-			return len(src)
+			return len(src), false
 		}
 		// The text run so far is blanked out rather than cut off, so that
 		// positions stay those of src.
@@ -231,28 +235,34 @@ func runComplete(ip *annette.Interpreter, name, src string, cut int, stderr io.W
 		stmt, n, err := lang.ParseStmt(name, text, 0)
 		switch {
 		case lang.IsIncomplete(err):
-			return off
+			return off, false
 		case errors.Is(err, io.EOF):
-			return cut
+			return cut, false
 		case err != nil:
 			printError(stderr, err)
 		default:
-			execStmt(ip, stmt, stderr)
+			if execStmt(ip, stmt, stderr) {
+				return len(src), true
+			}
 		}
 		if n <= off {
-			return cut // the parser took nothing: it stopped at its error limit
+			return cut, false // the parser took nothing: it stopped at its error limit
 		}
 		off = n
 	}
-	return cut
+	return cut, false
 }
 
-// execStmt runs one statement; Ctrl-C stops its reduction.
-func execStmt(ip *annette.Interpreter, stmt lang.Stmt, stderr io.Writer) {
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+// execStmt runs one statement. Ctrl-C or SIGTERM stops its reduction,
+// and it reports whether SIGTERM did, so that the session ends.
+func execStmt(ip *annette.Interpreter, stmt lang.Stmt, stderr io.Writer) (terminated bool) {
+	ctx, cancel := stopOnSignal()
 	defer cancel()
 	ip.SetContext(ctx)
 	if err := ip.Exec(stmt); err != nil {
-		printError(stderr, interrupted(ctx, err))
+		err = interrupted(ctx, err)
+		printError(stderr, err)
+		return errors.Is(err, errTerminated)
 	}
+	return false
 }

@@ -14,6 +14,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/annette-go/annette"
 	"github.com/annette-go/annette/lang"
@@ -180,6 +181,9 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) (status in
 		fmt.Fprintln(stderr, "annette run: give one program file")
 		return exitUsage
 	}
+	if file == "" && emptyFileName(f.fs) {
+		return badUsage("run", errEmptyFileName, stderr)
+	}
 	file, src, err := readProgram(file, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "annette: %v\n", err)
@@ -191,7 +195,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) (status in
 		return exitError
 	}
 	defer finish(&status)
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, cancel := stopOnSignal()
 	defer cancel()
 	ip.SetContext(ctx)
 	err = interrupted(ctx, ip.Run(file, src))
@@ -203,6 +207,22 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) (status in
 		return exitError
 	}
 	return exitOK
+}
+
+// errEmptyFileName rejects a program file named by an empty string, as
+// "$FILE" gives with FILE unset, which would otherwise read standard input.
+var errEmptyFileName = errors.New("the program file name is empty; give - to read standard input")
+
+// emptyFileName reports whether fs, parsed, names the program file with
+// an empty argument or an empty -f.
+func emptyFileName(fs *flag.FlagSet) bool {
+	empty := fs.NArg() == 1 && fs.Arg(0) == ""
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "f" && f.Value.String() == "" {
+			empty = true
+		}
+	})
+	return empty
 }
 
 // readProgram reads the program named on the command line: standard
@@ -345,23 +365,66 @@ func printStats(w io.Writer, ip *annette.Interpreter) {
 	}
 }
 
-// printError prints a program's errors, one per line.
 // errInterrupted replaces context.Canceled when Ctrl-C stopped a run.
 var errInterrupted = errors.New("interrupted")
 
-// interrupted returns err with its cause replaced by errInterrupted when
-// ctx, which only a signal cancels, is done and err is its cancellation.
+// errTerminated replaces context.Canceled when SIGTERM stopped a run.
+var errTerminated = errors.New("terminated")
+
+// stopSignals are the signals that stop a run with an error message, so
+// that -stats and the profiles are still written: Ctrl-C, and SIGTERM,
+// which kill and service managers send.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM}
+
+// signalCause is the cause of a context that stopOnSignal cancelled.
+type signalCause struct{ sig os.Signal }
+
+func (c signalCause) Error() string { return c.sig.String() }
+
+// stopOnSignal returns a context that the first of stopSignals to arrive
+// cancels, with a signalCause. The function returned stops the watch.
+func stopOnSignal() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, stopSignals...)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		select {
+		case sig := <-sigs:
+			cancel(signalCause{sig})
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		<-finished
+		cancel(nil)
+	}
+}
+
+// interrupted returns err with its cause replaced by errInterrupted, or
+// errTerminated after SIGTERM, when ctx, which only a signal cancels, is
+// done and err is its cancellation.
 func interrupted(ctx context.Context, err error) error {
 	if err == nil || ctx.Err() == nil || !errors.Is(err, context.Canceled) {
 		return err
 	}
+	stop := errInterrupted
+	var sc signalCause
+	if errors.As(context.Cause(ctx), &sc) && sc.sig == syscall.SIGTERM {
+		stop = errTerminated
+	}
 	var pe *annette.ProgramError
 	if errors.As(err, &pe) {
-		return &annette.ProgramError{Pos: pe.Pos, Err: errInterrupted}
+		return &annette.ProgramError{Pos: pe.Pos, Err: stop}
 	}
-	return errInterrupted
+	return stop
 }
 
+// printError prints a program's errors, one per line.
 func printError(w io.Writer, err error) {
 	var list lang.ErrorList
 	if errors.As(err, &list) {
