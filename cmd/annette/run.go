@@ -385,23 +385,34 @@ func (c signalCause) Error() string { return c.sig.String() }
 // cancels, with a signalCause. The function returned stops the watch.
 func stopOnSignal() (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, stopSignals...)
+	stop := onSignal(stopSignals, func(sig os.Signal) { cancel(signalCause{sig}) })
+	return ctx, func() {
+		stop()
+		cancel(nil)
+	}
+}
+
+// onSignal calls handle, on a goroutine of its own, with the first of
+// sigs that arrives. The function returned stops the watch and returns
+// once the goroutine has ended, so that handle runs before it returns
+// or never.
+func onSignal(sigs []os.Signal, handle func(os.Signal)) (stop func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sigs...)
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
 		select {
-		case sig := <-sigs:
-			cancel(signalCause{sig})
+		case sig := <-ch:
+			handle(sig)
 		case <-done:
 		}
 	}()
-	return ctx, func() {
-		signal.Stop(sigs)
+	return func() {
+		signal.Stop(ch)
 		close(done)
 		<-finished
-		cancel(nil)
 	}
 }
 

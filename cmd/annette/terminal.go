@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -127,28 +126,14 @@ var errLineNotUTF8 = errors.New("the line typed contains bytes that are not UTF-
 // the terminal still raw. The function returned stops the watch and its
 // goroutine.
 func restoreOnSignal(fd int, state *term.State) (stop func()) {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, rawModeSignals...)
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		select {
-		case sig := <-sigs:
-			term.Restore(fd, state)
-			code := 1
-			if s, ok := sig.(syscall.Signal); ok {
-				code = 128 + int(s)
-			}
-			os.Exit(code)
-		case <-done:
+	return onSignal(rawModeSignals, func(sig os.Signal) {
+		term.Restore(fd, state)
+		code := 1
+		if s, ok := sig.(syscall.Signal); ok {
+			code = 128 + int(s)
 		}
-	}()
-	return func() {
-		signal.Stop(sigs)
-		close(done)
-		<-finished
-	}
+		os.Exit(code)
+	})
 }
 
 // keyReader passes a terminal's input through. It notes the Ctrl-C
