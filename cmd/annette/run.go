@@ -379,6 +379,7 @@ var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM}
 // signalCause is the cause of a context that stopOnSignal cancelled.
 type signalCause struct{ sig os.Signal }
 
+// Error returns the signal's name.
 func (c signalCause) Error() string { return c.sig.String() }
 
 // stopOnSignal returns a context that the first of stopSignals to arrive
