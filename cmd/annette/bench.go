@@ -229,7 +229,7 @@ func headerExpectation(file string) (result string, interactions int64, ok bool,
 	}
 	n, err := strconv.ParseInt(string(m[2]), 10, 64)
 	if err != nil {
-		return "", 0, false, fmt.Errorf("the program's header states %s interactions, more than a 64-bit count holds", m[2])
+		return "", 0, false, fmt.Errorf("the program's header states %s interactions, too many for a 64-bit count", m[2])
 	}
 	return string(m[1]), n, true, nil
 }

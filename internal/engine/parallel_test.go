@@ -109,9 +109,9 @@ func TestSchedulerStartDeal(t *testing.T) {
 	}
 }
 
-// TestShareOncePerTaker checks that a busy worker sees no idle worker
-// while the pool holds pairs that an idle worker has not taken yet, and
-// sees it again once the pool is empty. A worker asleep in idleWait can
+// TestShareOncePerTaker checks that idleHint reads zero while the pool
+// contains pairs that an idle worker has not taken yet, and the idle
+// count again once the pool is empty. A worker asleep in idleWait can
 // wake late, and each share stops the busy worker's loop.
 func TestShareOncePerTaker(t *testing.T) {
 	net := NewNet()
