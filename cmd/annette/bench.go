@@ -209,7 +209,7 @@ func statsCount(out string) (int64, bool) {
 // expressions are compiled on first use: compiling them when the
 // command started took an eighth of the instructions of a short run.
 var headerClaim = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile("(?s)Prints `([^`]+)`.*?after[\\s/]+(\\d+)[\\s/]+interactions")
+	return regexp.MustCompile("(?s)Prints `([^`]+)`.*?after[\\s/]+(\\d[\\d,_]*)[\\s/]+interactions")
 })
 
 // timingLine matches the line that annette run prints after each net.
@@ -217,7 +217,8 @@ var timingLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompil
 
 // headerExpectation returns the result line and the interaction count stated in
 // the header of the program in file, and false if the header states none.
-// A count too large for an int64 is an error, not a claim to skip.
+// The count may group its digits with commas or underscores. A count too
+// large for an int64 is an error, not a claim to skip.
 func headerExpectation(file string) (result string, interactions int64, ok bool, err error) {
 	src, err := os.ReadFile(file)
 	if err != nil {
@@ -227,7 +228,8 @@ func headerExpectation(file string) (result string, interactions int64, ok bool,
 	if m == nil {
 		return "", 0, false, nil
 	}
-	n, err := strconv.ParseInt(string(m[2]), 10, 64)
+	digits := strings.NewReplacer(",", "", "_", "").Replace(string(m[2]))
+	n, err := strconv.ParseInt(digits, 10, 64)
 	if err != nil {
 		return "", 0, false, fmt.Errorf("the program's header states %s interactions, too many for a 64-bit count", m[2])
 	}

@@ -70,6 +70,8 @@ func TestBenchChecksHeader(t *testing.T) {
 		{"// Prints `8` after 2 interactions.", exitError, `result "7" does not match "8" in the program's header`},
 		{"// Prints `7` after 3 interactions.", exitError, "2 interactions do not match 3 in the program's header"},
 		{"// No claim here.", exitOK, ""},
+		{"// Prints `7` after 0,002 interactions.", exitOK, ""},
+		{"// Prints `7` after 1_000 interactions.", exitError, "2 interactions do not match 1000 in the program's header"},
 		{"// Prints `7` after 99999999999999999999 interactions.", exitError, "states 99999999999999999999 interactions, too many for a 64-bit count"},
 	} {
 		prog := writeProgram(t, "add.in", tc.header+"\nr << Add(3, 4);\nr;\n")
