@@ -58,6 +58,7 @@ const (
 	insFill  // write the n slots listed at slots[x|y<<8:] into agent reg[r]
 	insPush  // push the pair (reg[x], reg[y]), both principal ports
 	insLink  // link reg[x] and reg[y], either of which may be a wire
+	insVarT  // insVar in the cell of reg[x] if that is a filled wire of this heap; reg[x] = its content (see takeWire)
 )
 
 // ins is one instruction of a compiled program.
@@ -257,8 +258,13 @@ func (p *prog) body(t *Template, alt *Alt, ai int) bool {
 	if n := t.words[1]; n > 0 && !alt.reused[1] {
 		p.code = append(p.code, ins{op: insFreeB, n: uint8(n)})
 	}
+	port, wire, take := takeWire(t, alt)
 	for i := range alt.Vars {
-		p.code = append(p.code, ins{op: insVar, r: uint8(base + nn + i)})
+		in := ins{op: insVar, r: uint8(base + nn + i)}
+		if take && in.r == wire {
+			in.op, in.x = insVarT, port
+		}
+		p.code = append(p.code, in)
 	}
 	p.code = append(p.code, consts...)
 
@@ -322,10 +328,9 @@ func (p *prog) body(t *Template, alt *Alt, ai int) bool {
 
 	// Links, in the order of the template. A new agent or an integer is a
 	// principal port; an old port may be a wire.
-	principal := func(r uint16) bool { return int(r) >= base && (int(r) < base+nn || int(r) >= vbase) }
 	for _, l := range alt.Links {
 		op := uint8(insLink)
-		if principal(l[0]) && principal(l[1]) {
+		if alt.made(t, l[0]) && alt.made(t, l[1]) {
 			op = insPush
 		}
 		p.code = append(p.code, ins{op: op, x: reg(l[0]), y: reg(l[1])})
@@ -339,6 +344,65 @@ func (p *prog) body(t *Template, alt *Alt, ai int) bool {
 	}
 	p.code = append(p.code, end)
 	return true
+}
+
+// made reports whether register r of alt holds a new agent or an
+// integer, a principal port, rather than an old port that may be a wire.
+func (alt *Alt) made(t *Template, r uint16) bool {
+	base := t.NA + t.NB + 2
+	nn := len(alt.Nodes)
+	return int(r) >= base && (int(r) < base+nn || int(r) >= base+nn+alt.Vars)
+}
+
+// takeWire picks an old port whose wire cell a fresh wire of alt can
+// take over, and that wire. The port is read from an agent of the pair
+// whose cell a new agent N takes over, N holds the wire, and the port
+// is linked to a new agent other than N or to an integer. Of such ports,
+// takeWire picks the last one linked.
+//
+// In a list walk such as Part(lo, hi, p) >< y:ys => lo ~ y:lo2,
+// Part(lo2, hi, p) ~ ys, the new y:lo2 takes the cell of the old y:ys,
+// and the link of ys frees the wire that holds the next element. When
+// lo2 takes that wire's cell (see insVarT), each element and its tail
+// wire stay where they were made, side by side, however many times the
+// list is split. With lo2 in the cell freed by the step before, an
+// element and its wire drift apart, and the walk of a long list misses
+// the cache twice per element.
+func takeWire(t *Template, alt *Alt) (port, wire uint8, ok bool) {
+	base := t.NA + t.NB + 2
+	nn := len(alt.Nodes)
+	vbase := base + nn + alt.Vars
+
+	// For each side of the pair, a fresh wire held by the new agent that
+	// takes over its cell, and that agent's register.
+	var wireOf, holder [2]int
+	o := 0
+	for i, ns := range alt.Nodes {
+		for _, s := range alt.Slots[o : o+ns.Arity] {
+			if int(s) >= base+nn && int(s) < vbase && ns.Reuse > 0 && wireOf[ns.Reuse-1] == 0 {
+				wireOf[ns.Reuse-1], holder[ns.Reuse-1] = int(s), base+i
+			}
+		}
+		o += ns.Arity
+	}
+	side := func(r uint16) int {
+		switch {
+		case int(r) < t.NA:
+			return 0
+		case int(r) < t.NA+t.NB:
+			return 1
+		}
+		return -1
+	}
+	for _, l := range alt.Links {
+		for k := range 2 {
+			r := l[k]
+			if s := side(r); s >= 0 && wireOf[s] != 0 && alt.made(t, l[1-k]) && int(l[1-k]) != holder[s] {
+				port, wire, ok = uint8(r), uint8(wireOf[s]), true
+			}
+		}
+	}
+	return port, wire, ok
 }
 
 // attrLoad reports whether c only loads attribute k of the pair, one of
@@ -774,6 +838,31 @@ pairs:
 						}
 						*(*uint64)(h.word(l)) = h.free[in.n&freeMask]
 						h.free[in.n&freeMask] = l
+					case insVarT:
+						// The link of reg[x] would free the cell: the new
+						// wire takes it now (see takeWire). The link then
+						// finds the content in the register and makes the
+						// same pair.
+						if x := w.fregs[in.x]; x&tagMask == tagVar {
+							l := x.varLoc()
+							c := (*uint64)(h.word(l))
+							// A filled cell is final (see Link): no other
+							// worker writes it again.
+							var z Port
+							if w.Shared {
+								z = Port(atomic.LoadUint64(c))
+							} else {
+								z = Port(*c)
+							}
+							if z&tagMask >= tagNode && h.owns(l) {
+								w.fregs[in.x] = z
+								*c = 0
+								w.fregs[in.r] = VarPort(l)
+								h.vars--
+								continue
+							}
+						}
+						fallthrough
 					case insVar:
 						l := h.free[1]
 						if l != 0 {
@@ -956,7 +1045,7 @@ pairs:
 						goto general
 					}
 					w.fregs[in.r] = p
-				case insVar:
+				case insVar, insVarT:
 					l := h.bumpAlloc(1)
 					*(*uint64)(h.word(l)) = 0
 					w.fregs[in.r] = VarPort(l)

@@ -391,3 +391,90 @@ func TestExecInPlace(t *testing.T) {
 		}
 	})
 }
+
+// TestExecWalkKeepsCells checks that a rule walking a list rebuilds each
+// element in its own cell, with its tail wire in the wire's own cell,
+// when the walker has one word (so only the element's size fits the
+// element's cell) and when it has two (so both new agents fit both
+// cells, and the new element must still take the old element's).
+func TestExecWalkKeepsCells(t *testing.T) {
+	for _, words := range []int{1, 2} {
+		t.Run(strconv.Itoa(words), func(t *testing.T) {
+			forModes(t, func(t *testing.T, n *testNet) { testWalk(t, n, words) })
+		})
+	}
+}
+
+// testWalk adds Walk(out[, b]) >< Two(h, tl) => out ~ Two(h, out2),
+// Walk(out2[, b]) ~ tl and Walk >< Z => out ~ Z, walks a list of Two
+// cells joined by wires, and checks the list it gives back.
+func testWalk(t *testing.T, n *testNet, words int) {
+	aux := []string{"out", "b"}[:words]
+	walk := n.define("Walk", false, aux...)
+	nb := words // ext index of the element's head
+	wires := [][2]End{
+		wire(ext(0), node(0, 0)),
+		wire(node(0, 1), ext(nb)),
+		wire(node(0, 2), node(1, 1)),
+		wire(node(1, 0), ext(nb+1)),
+	}
+	if words == 2 {
+		// Walk(out, b) passes b on unchanged.
+		wires = append(wires, wire(node(1, 2), ext(1)))
+	}
+	n.rule("walk", walk, n.two, nil, AltSpec{Nodes: []NodeDecl{decl(n.two), decl(walk)}, Wires: wires})
+	end := [][2]End{wire(ext(0), node(0, 0))}
+	if words == 2 {
+		end = append(end, wire(ext(1), constant(0)))
+	}
+	n.rule("walk-end", walk, n.z, nil, AltSpec{Nodes: []NodeDecl{decl(n.z)}, Wires: end})
+
+	const size = 50
+	var cells, tails []uint64
+	var first, prev Port
+	for i := range size {
+		tail := n.w.NewVar()
+		c := n.agent(n.two, n.w.Int(int64(i)), tail)
+		if i == 0 {
+			first = c
+		} else {
+			n.w.Link(prev, c)
+		}
+		cells, tails = append(cells, c.Loc()), append(tails, tail.varLoc())
+		prev = tail
+	}
+	n.w.Link(prev, n.agent(n.z))
+	out := n.w.NewVar()
+	walker := []Port{out}
+	if words == 2 {
+		walker = append(walker, n.w.NewVar())
+	}
+	n.w.Push(n.agent(walk, walker...), first)
+	if err := n.run(); err != nil {
+		t.Fatal(err)
+	}
+
+	p := n.w.Resolve(out)
+	for i := range size {
+		if !p.IsNode() || p.Type() != n.two {
+			t.Fatalf("element %d is %s", i, n.show(p))
+		}
+		if got := n.show(n.w.Aux(p, 0)); got != strconv.Itoa(i) {
+			t.Fatalf("element %d holds %s", i, got)
+		}
+		tail := n.w.Aux(p, 1)
+		if !NoPrograms.Load() {
+			// The compiled program keeps the layout; rewrite need not.
+			if p.Loc() != cells[i] {
+				t.Errorf("element %d moved from %d to %d", i, cells[i], p.Loc())
+			}
+			if !tail.IsVar() || tail.varLoc() != tails[i] {
+				t.Errorf("element %d's tail is %v, want the wire at %d", i, tail, tails[i])
+			}
+		}
+		p = n.w.Resolve(tail)
+	}
+	if got := n.show(p); got != "Z" {
+		t.Errorf("the list ends in %s", got)
+	}
+}
