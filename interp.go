@@ -32,8 +32,8 @@ type InterpreterConfig struct {
 	Consts map[string]int64
 	// ReadFile reads the files of use statements; nil means os.ReadFile.
 	ReadFile func(path string) ([]byte, error)
-	// Weak selects the weak strategy: only active pairs connected to an
-	// interface name are reduced.
+	// Weak selects the weak strategy: only active pairs with an interface
+	// name in their term, below one of their two agents, are reduced.
 	Weak bool
 	// Workers is the number of reducer goroutines. One or less reduces
 	// sequentially; more uses a ParallelNetwork in Auto mode, and the

@@ -308,6 +308,29 @@ s;
 	}
 }
 
+// TestWeakPairBelowAgent checks that the weak strategy leaves a pair
+// that an interface name reaches only through an agent's auxiliary port,
+// with no name in the pair's own term, until a statement takes the agent
+// apart.
+func TestWeakPairBelowAgent(t *testing.T) {
+	src := `Inc(r) >< (int n) => r ~ n + 1;
+Open(r) >< Box(x) => r ~ x;
+a ~ Box(w), Inc(w) ~ 1;
+a;
+Open(v) ~ a;
+v;
+`
+	var out bytes.Buffer
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Stdout: &out, Stderr: &out, Weak: true, Workers: 1})
+	must(t, err)
+	defer ip.Close()
+	must(t, ip.Run("weak.in", []byte(src)))
+	want := "(0 interactions, 0.00 sec)\nBox(<a1>)\n(2 interactions, 0.00 sec)\n2\n"
+	if got := normalizeTiming(out.String()); got != want {
+		t.Errorf("output = %q, want %q", got, want)
+	}
+}
+
 // TestUnusedConstWarning checks that a constant set before a program that
 // never names it gets a warning before the program runs, and a used one
 // none.

@@ -2,10 +2,11 @@
 //
 // Usage:
 //
-//	annette run [flags] FILE   run a program in the text language
-//	annette repl [flags]       read and run statements interactively
+//	annette run [flags] [FILE]           run a program in the text language
+//	annette repl [flags]                 read and run statements interactively
 //	annette bench [flags] [PROGRAM ...]  time programs at several worker counts
-//	annette version            print the version
+//	annette dot [flags] [FILE]           draw the net of a program in DOT
+//	annette version                      print the version
 //
 // Run "annette help" for the list of commands.
 package main

@@ -73,7 +73,7 @@ func newRunFlags(name string, stderr io.Writer, file bool) *runFlags {
 	}
 	fs.IntVar(&f.threads, "t", runtime.GOMAXPROCS(0), "number of worker `threads`; 1 reduces sequentially and prints Inpla's single-thread timing line")
 	fs.Var(f.consts, "d", "bind the constant `NAME=VALUE`; wins over the program's const (repeatable)")
-	fs.BoolVar(&f.weak, "w", false, "weak reduction: reduce only active pairs reachable from the interface")
+	fs.BoolVar(&f.weak, "w", false, "weak reduction: reduce only active pairs with an interface name in their term")
 	fs.BoolVar(&f.stats, "stats", false, "print run statistics to stderr at the end")
 	fs.StringVar(&f.cpuProf, "cpuprofile", "", "write a CPU profile to `file`")
 	fs.StringVar(&f.memProf, "memprofile", "", "write a heap profile to `file` at the end")
