@@ -381,7 +381,7 @@ func (n *Network) reduce(ctx context.Context) (Stats, error) {
 		n.stats.Interactions += n.interactions() - c0
 		n.stats.Elapsed += time.Since(start)
 	}()
-	effects, err := n.runWithEffects(ctx, func() error { return n.w.Run(ctx, n.limits()) })
+	effects, err := n.runWithEffects(ctx, func() error { return n.runOwn(ctx, n.limits()) })
 	s := Stats{
 		Effects:      effects,
 		Interactions: n.interactions() - c0,

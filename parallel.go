@@ -323,7 +323,25 @@ func (p *ParallelNetwork) runSequential(ctx context.Context, pause int) error {
 	if pause > 0 {
 		lim.PauseAfter = max(p.pcfg.SequentialTime, 0)
 	}
-	return p.w.Run(ctx, lim)
+	return p.runOwn(ctx, lim)
+}
+
+// runOwn runs the network's own worker with lim, from limits. Its
+// interaction limit is what the other workers of a ParallelNetwork left
+// of Config.MaxInteractions, and the engine reads zero or less as no
+// limit at all. So when they have used it up, runOwn reports the limit
+// itself, as the engine would with pairs pending, and runs nothing.
+func (n *Network) runOwn(ctx context.Context, lim engine.Limits) error {
+	if n.cfg.MaxInteractions <= 0 || lim.Interactions > 0 {
+		return n.w.Run(ctx, lim)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if n.w.Pending() == 0 {
+		return nil
+	}
+	return &engine.LimitError{Err: ErrInteractionLimit, Limit: n.cfg.MaxInteractions}
 }
 
 // limits returns the engine limits for the network's own worker, which

@@ -1675,3 +1675,52 @@ func TestNegativeWorkerCounts(t *testing.T) {
 	}
 	must(t, ip.Close())
 }
+
+// TestParallelLimitAfterOtherWorkers uses up the interaction limit on a
+// worker other than the network's own, and then runs that one: in
+// Sequential mode, in Auto mode's first stretch, and through the
+// embedded Network. Each must stop at the limit at once. Worker 1 gets
+// the oldest pair, a chain of one pair at a time that it cannot share,
+// while worker 0 gets a Plus2 pair whose integer never comes.
+func TestParallelLimitAfterOtherWorkers(t *testing.T) {
+	leakCheck(t)
+	const k = 20
+	const limit = k + 1 // add-succ k times, then add-zero
+	for _, how := range []string{"Sequential", "Auto", "embedded"} {
+		t.Run(how, func(t *testing.T) {
+			p := newParallel(t, annette.Config{MaxInteractions: limit}, annette.ParallelConfig{Workers: 2, Mode: annette.Parallel},
+				append(slices.Clone(unaryTypes), treeTypes...), append(unaryRules(), treeRewriteRules()...)...)
+			defer closeNet(t, p)
+			binop(t, p.Network, "Add", unary(t, p.Network, k), unary(t, p.Network, 0), "x")
+			plus := addAgent(t, p.Network, "Plus2")
+			connect(t, p.Network, plus.Port("s"), p.Name("y"))
+			connect(t, p.Network, plus.Port("x"), p.Name("never"))
+			connect(t, p.Network, plus.Main(), p.Int(5))
+			if _, err := p.Reduce(context.Background()); !errors.Is(err, annette.ErrInteractionLimit) {
+				t.Fatalf("parallel Reduce = %v, want ErrInteractionLimit", err)
+			}
+			if got := p.PerWorker(); got[0] != 0 {
+				t.Fatalf("worker 0 carried out %d interactions, want 0 (per worker %v)", got[0], got)
+			}
+
+			binop(t, p.Network, "Add", unary(t, p.Network, 5), unary(t, p.Network, 0), "z")
+			var err error
+			switch how {
+			case "embedded":
+				_, err = p.Network.Reduce(context.Background())
+			default:
+				p.SetMode(annette.Sequential)
+				if how == "Auto" {
+					p.SetMode(annette.Auto)
+				}
+				_, err = p.Reduce(context.Background())
+			}
+			if !errors.Is(err, annette.ErrInteractionLimit) {
+				t.Errorf("second Reduce = %v, want ErrInteractionLimit", err)
+			}
+			if got := p.Stats().Interactions; got != limit {
+				t.Errorf("%d interactions in all, want the limit, %d", got, limit)
+			}
+		})
+	}
+}
