@@ -346,7 +346,9 @@ func (n *Network) checkTable() error {
 // interaction fails (a *RuleError), a limit of the Config is reached (a
 // *LimitError) or ctx is done (ctx.Err()); the network is then left in a
 // consistent state and Reduce can be called again. The context is checked
-// every 256 interactions and after each call of an ActionRule.
+// before the first interaction, every 256 interactions and after each call
+// of an ActionRule. A call from an action rule returns ErrRunning even when
+// ctx is done.
 //
 // When action rules request effects (RuleContext.Emit and Request),
 // Reduce reduces what it can while the Config's EffectHandler runs them.
@@ -408,13 +410,14 @@ func (n *Network) Step(ctx context.Context) (bool, error) {
 
 // step is Step without the event.
 func (n *Network) step(ctx context.Context) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
+	// The context comes after the claim, as in ParallelNetwork.reduce.
 	if err := n.claim(); err != nil {
 		return false, err
 	}
 	defer n.running.Store(false)
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
 	if n.cfg.MaxInteractions > 0 && n.interactions() >= n.cfg.MaxInteractions && n.w.Pending() > 0 {
 		return false, &LimitError{Err: ErrInteractionLimit, Limit: n.cfg.MaxInteractions}
 	}

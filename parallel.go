@@ -257,13 +257,16 @@ func (p *ParallelNetwork) Reduce(ctx context.Context) (ParallelStats, error) {
 
 // reduce is Reduce without the event.
 func (p *ParallelNetwork) reduce(ctx context.Context) (ParallelStats, error) {
-	if err := ctx.Err(); err != nil {
-		return ParallelStats{}, err
-	}
+	// A call from an action rule gets ErrRunning, and one after Close
+	// gets ErrClosed, whatever the context: the first reports no event
+	// during the run.
 	if err := p.claimAll(); err != nil {
 		return ParallelStats{}, err
 	}
 	defer p.running.Store(false)
+	if err := ctx.Err(); err != nil {
+		return ParallelStats{}, err
+	}
 	start := time.Now()
 	c0 := p.interactions()
 	// The totals are kept even if an action ends the goroutine.
@@ -486,13 +489,14 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 
 // step is Step without the event.
 func (p *ParallelNetwork) step(ctx context.Context) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
+	// The context comes after the claim, as in reduce.
 	if err := p.claimAll(); err != nil {
 		return 0, err
 	}
 	defer p.running.Store(false)
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	for {
 		done, err := p.stepOnce(ctx)
 		if err != errAwaitEffects {

@@ -1724,3 +1724,26 @@ func TestParallelLimitAfterOtherWorkers(t *testing.T) {
 		})
 	}
 }
+
+// TestClosedBeatsDoneContext checks that every Reduce and Step of a
+// closed network returns ErrClosed, even with a context already done.
+func TestClosedBeatsDoneContext(t *testing.T) {
+	leakCheck(t)
+	p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2}, unaryTypes, unaryRules()...)
+	binop(t, p.Network, "Add", unary(t, p.Network, 2), unary(t, p.Network, 1), "out")
+	closeNet(t, p)
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.Reduce(done); !errors.Is(err, annette.ErrClosed) {
+		t.Errorf("Reduce = %v, want ErrClosed", err)
+	}
+	if _, err := p.Step(done); !errors.Is(err, annette.ErrClosed) {
+		t.Errorf("Step = %v, want ErrClosed", err)
+	}
+	if _, err := p.Network.Reduce(done); !errors.Is(err, annette.ErrClosed) {
+		t.Errorf("Network.Reduce = %v, want ErrClosed", err)
+	}
+	if _, err := p.Network.Step(done); !errors.Is(err, annette.ErrClosed) {
+		t.Errorf("Network.Step = %v, want ErrClosed", err)
+	}
+}
