@@ -880,3 +880,37 @@ func reduceInBackground(ctx context.Context, n *annette.Network) <-chan error {
 	}()
 	return done
 }
+
+// TestEffectStepLimit checks that Network.Step stops at the interaction
+// limit when the pair it would reduce comes from an effect's result.
+func TestEffectStepLimit(t *testing.T) {
+	h := annette.NewEffectHandler(annette.EffectConfig{})
+	defer h.Close()
+	must(t, h.Handle("num", func(_ context.Context, c *annette.EffectCall) (any, error) {
+		return int64(c.Payload.(int)), nil
+	}))
+	n := askNetConfig(t, annette.Config{MaxInteractions: 1}, h, 4, func(c *annette.RuleContext) error {
+		res, err := c.Request(annette.Effect{Type: "num", Payload: c.Right().Value()})
+		if err != nil {
+			return err
+		}
+		// The result meets Box: Box(x) >< (int v) => x ~ v.
+		b, _ := c.NewAgent("Box", nil)
+		if err := c.Link(b.Main(), res); err != nil {
+			return err
+		}
+		return c.Link(b.Port("x"), c.Left().Port("r"))
+	})
+	addRules(t, n, annette.ActionRule{Name: "box", Left: "Box", Right: "Int", Action: func(c *annette.RuleContext) error {
+		return c.Link(c.Left().Port("x"), c.Int(c.Right().Value().(int64)))
+	}})
+	if ok, err := n.Step(context.Background()); !ok || err != nil {
+		t.Fatalf("first Step = %v, %v; want true, nil", ok, err)
+	}
+	if _, err := n.Step(context.Background()); !errors.Is(err, annette.ErrInteractionLimit) {
+		t.Errorf("second Step = %v, want ErrInteractionLimit", err)
+	}
+	if got := n.Stats().Interactions; got != 1 {
+		t.Errorf("%d interactions, want the limit, 1", got)
+	}
+}

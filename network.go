@@ -418,11 +418,12 @@ func (n *Network) step(ctx context.Context) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	if n.cfg.MaxInteractions > 0 && n.interactions() >= n.cfg.MaxInteractions && n.w.Pending() > 0 {
-		return false, &LimitError{Err: ErrInteractionLimit, Limit: n.cfg.MaxInteractions}
-	}
 	if err := n.awaitStep(ctx); err != nil {
 		return false, err
+	}
+	// After awaitStep, because the results of effects can bring pairs.
+	if n.cfg.MaxInteractions > 0 && n.interactions() >= n.cfg.MaxInteractions && n.w.Pending() > 0 {
+		return false, &LimitError{Err: ErrInteractionLimit, Limit: n.cfg.MaxInteractions}
 	}
 	floor := n.memoryFloor()
 	start := time.Now()
