@@ -914,3 +914,31 @@ func TestEffectStepLimit(t *testing.T) {
 		t.Errorf("%d interactions, want the limit, 1", got)
 	}
 }
+
+// TestEffectDoneContextKeepsFailure checks that Reduce with a context
+// already done leaves a failed effect's result for the next Reduce, as
+// it leaves the pairs.
+func TestEffectDoneContextKeepsFailure(t *testing.T) {
+	failed := errors.New("no such key")
+	h := annette.NewEffectHandler(annette.EffectConfig{})
+	must(t, h.Handle("get", func(context.Context, *annette.EffectCall) (any, error) { return nil, failed }))
+	n := askNet(t, h, "k", requestTo("get"))
+	if ok, err := n.Step(context.Background()); !ok || err != nil {
+		t.Fatalf("Step = %v, %v; want true, nil", ok, err)
+	}
+	for h.Stats().Failed == 0 {
+		runtime.Gosched()
+	}
+	// Close waits for the handler's goroutine, which hands the failure
+	// to the network after counting it.
+	must(t, h.Close())
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := n.Reduce(done); !errors.Is(err, context.Canceled) {
+		t.Errorf("Reduce with a done context = %v, want context.Canceled", err)
+	}
+	var ee *annette.EffectError
+	if _, err := n.Reduce(context.Background()); !errors.As(err, &ee) || !errors.Is(err, failed) {
+		t.Errorf("next Reduce = %v, want an *EffectError for %v", err, failed)
+	}
+}

@@ -459,6 +459,11 @@ func (n *Network) runWithEffects(ctx context.Context, run func() error) (int64, 
 	if n.effects == nil {
 		return 0, run()
 	}
+	// A done context changes nothing, as in a run without effects: the
+	// results wait for the next run.
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	// Results that arrived after an earlier run stopped come first.
 	taken, err := n.deliverEffects(ctx, false)
 	total := int64(taken)
