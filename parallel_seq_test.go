@@ -45,6 +45,10 @@ var tickTypes = []annette.Type{
 	{Name: "Ask", Ports: []string{"main", "r"}, Valued: true, ValueType: reflect.TypeFor[int64]()},
 }
 
+// errHook is the error of the Events hooks while the sequence makes
+// them fail.
+var errHook = errors.New("hook failed")
+
 // errEffect is the error of the echo handler for a negative payload.
 var errEffect = errors.New("negative echo")
 
@@ -244,14 +248,17 @@ func addPiece(t fatalT, n *annette.Network, s seqPiece, prefix string) (names []
 // seqRun holds the two networks of one sequence and what the sequence
 // did to them.
 type seqRun struct {
-	seq      *annette.Network
-	par      *annette.ParallelNetwork
-	pool     *annette.WorkerPool // a pool given in ParallelConfig, or nil
-	seqTicks *tickState
-	parTicks *tickState
-	defused  atomic.Bool
-	limit    int64
-	workers  int
+	seq  *annette.Network
+	par  *annette.ParallelNetwork
+	pool *annette.WorkerPool // a pool given in ParallelConfig, or nil
+	// poolClosed is set once the sequence closed pool before the network,
+	// after which runs that need the pool's goroutines fail.
+	poolClosed bool
+	seqTicks   *tickState
+	parTicks   *tickState
+	defused    atomic.Bool
+	limit      int64
+	workers    int
 	// build defines the types and rules of a network of the sequence.
 	build func(n *annette.Network, ticks *tickState)
 	// beforeNets ignores the goroutines that ran before the networks
@@ -261,6 +268,10 @@ type seqRun struct {
 	effects *annette.EffectHandler // shared by both networks
 	// seqEvents and parEvents are the events each network reported.
 	seqEvents, parEvents []annette.Event
+	// hookFails makes the Events hooks return errHook.
+	hookFails bool
+	// hookErr is the first error of a hook's use of its network.
+	hookErr error
 
 	names     []string
 	unary     map[string]bool // whether a name will hold a unary number
@@ -305,6 +316,9 @@ func checkRunError(t *rapid.T, call string, err, ctxErr error) {
 // check compares what both networks report, where the API promises that
 // they agree.
 func (r *seqRun) check(t *rapid.T) {
+	if r.hookErr != nil {
+		t.Fatal(r.hookErr)
+	}
 	pst := r.par.Stats()
 	if pst.Interactions < r.lastPar {
 		t.Fatalf("parallel interactions went down from %d to %d", r.lastPar, pst.Interactions)
@@ -361,11 +375,12 @@ func (r *seqRun) reduceBoth(t *rapid.T, mk func(*tickState) (context.Context, co
 	if got := r.seq.Stats().Interactions - before; got != sst.Interactions {
 		t.Fatalf("Network.Reduce reported %d interactions, Stats grew by %d", sst.Interactions, got)
 	}
-	checkRunError(t, "Network.Reduce", seqErr, sctx.Err())
 	ev := oneEvent(t, "Network.Reduce", r.seqEvents[events:], annette.EventReduce).(annette.ReduceEvent)
-	if ev.Stats != sst || ev.Err != seqErr || ev.Parallel != nil {
+	seqErr = r.runError(t, "Network.Reduce", seqErr, ev.Err)
+	if ev.Stats != sst || ev.Parallel != nil {
 		t.Fatalf("Network.Reduce = %+v, %v; its event says %+v", sst, seqErr, ev)
 	}
+	checkRunError(t, "Network.Reduce", seqErr, sctx.Err())
 	r.seqSettled = r.seqSettled || seqErr == nil
 
 	pctx, pcancel := mk(r.parTicks)
@@ -377,7 +392,8 @@ func (r *seqRun) reduceBoth(t *rapid.T, mk func(*tickState) (context.Context, co
 		st, parErr = r.par.Network.Reduce(pctx)
 		got = st.Interactions
 		ev := oneEvent(t, "embedded Network.Reduce", r.parEvents[events:], annette.EventReduce).(annette.ReduceEvent)
-		if ev.Stats != st || ev.Err != parErr || ev.Parallel != nil {
+		parErr = r.runError(t, "embedded Network.Reduce", parErr, ev.Err)
+		if ev.Stats != st || ev.Parallel != nil {
 			t.Fatalf("embedded Network.Reduce = %+v, %v; its event says %+v", st, parErr, ev)
 		}
 	} else {
@@ -385,7 +401,8 @@ func (r *seqRun) reduceBoth(t *rapid.T, mk func(*tickState) (context.Context, co
 		st, parErr = r.par.Reduce(pctx)
 		got = st.Interactions
 		ev := oneEvent(t, "ParallelNetwork.Reduce", r.parEvents[events:], annette.EventReduce).(annette.ReduceEvent)
-		if ev.Stats != st.Stats || ev.Err != parErr || ev.Parallel == nil || ev.Parallel.Stats != st.Stats {
+		parErr = r.runError(t, "ParallelNetwork.Reduce", parErr, ev.Err)
+		if ev.Stats != st.Stats || ev.Parallel == nil || ev.Parallel.Stats != st.Stats {
 			t.Fatalf("ParallelNetwork.Reduce = %+v, %v; its event says %+v", st, parErr, ev)
 		}
 		if parErr == nil {
@@ -404,6 +421,9 @@ func (r *seqRun) reduceBoth(t *rapid.T, mk func(*tickState) (context.Context, co
 		if !errors.Is(parErr, annette.ErrClosed) || got != 0 {
 			t.Fatalf("Reduce after Close = %d interactions, %v; want 0, ErrClosed", got, parErr)
 		}
+		return seqErr, parErr
+	}
+	if r.poolClosed && errors.Is(parErr, annette.ErrPoolClosed) {
 		return seqErr, parErr
 	}
 	checkRunError(t, "ParallelNetwork.Reduce", parErr, pctx.Err())
@@ -439,6 +459,36 @@ func (r *seqRun) checkRunEnd(t *rapid.T, call string, seqErr, parErr error) {
 	}
 }
 
+// runError checks the error err of a call whose event carries evErr, and
+// returns the call's own error. That is err itself, unless the hook
+// failed: err is then a *HookError, joined with evErr if that is not nil.
+func (r *seqRun) runError(t *rapid.T, call string, err, evErr error) error {
+	if !r.hookFails {
+		if err != evErr {
+			t.Fatalf("%s = %v, its event says %v", call, err, evErr)
+		}
+		return err
+	}
+	var he *annette.HookError
+	if !errors.As(err, &he) || !errors.Is(he, errHook) {
+		t.Fatalf("%s = %v with a failing hook, want a *HookError", call, err)
+	}
+	if evErr == nil && err != error(he) || evErr != nil && !errors.Is(err, evErr) {
+		t.Fatalf("%s = %v with a failing hook, want its own error %v joined with the *HookError", call, err, evErr)
+	}
+	return evErr
+}
+
+// stepError checks the one event of a Step call that returned done and
+// err, and returns the call's own error (see runError).
+func (r *seqRun) stepError(t *rapid.T, call string, events []annette.Event, done int64, err error) error {
+	ev := oneEvent(t, call, events, annette.EventStep).(annette.StepEvent)
+	if int64(ev.Interactions) != done {
+		t.Fatalf("%s = %d, its event says %d", call, done, ev.Interactions)
+	}
+	return r.runError(t, call, err, ev.Err)
+}
+
 // oneEvent checks that a call reported one event of type typ in events,
 // and returns its Data.
 func oneEvent(t *rapid.T, call string, events []annette.Event, typ string) any {
@@ -459,12 +509,13 @@ func TestPropParallelSequence(t *testing.T) {
 		ignore := goleak.IgnoreCurrent()
 		r := &seqRun{unary: map[string]bool{}, open: map[string]bool{}, seqTicks: &tickState{}, parTicks: &tickState{},
 			seqSettled: true, parSettled: true}
-		r.effects = annette.NewEffectHandler(annette.EffectConfig{
+		// Every draw of the setup comes before anything that needs a
+		// Close: a draw can end the run when rapid shrinks the input.
+		ecfg := annette.EffectConfig{
 			Workers:   rapid.IntRange(1, 3).Draw(rt, "effectWorkers"),
 			MaxBatch:  rapid.IntRange(0, 3).Draw(rt, "maxBatch"),
 			BatchWait: rapid.SampledFrom([]time.Duration{0, 20 * time.Microsecond}).Draw(rt, "batchWait"),
-		})
-		must(t, r.effects.Handle("echo", echo))
+		}
 		r.workers = rapid.IntRange(1, 5).Draw(rt, "workers")
 		if rapid.IntRange(0, 3).Draw(rt, "limited") == 0 {
 			r.limit = rapid.Int64Range(1, 3000).Draw(rt, "limit")
@@ -480,16 +531,35 @@ func TestPropParallelSequence(t *testing.T) {
 		if rapid.Bool().Draw(rt, "logger") {
 			pcfg.Logger = slog.New(slog.DiscardHandler)
 		}
+		poolWorkers := 0 // no pool of the sequence's own
 		if rapid.Bool().Draw(rt, "ownPool") {
 			// A pool of its own, larger or smaller than the network wants.
-			r.pool = annette.NewWorkerPool(annette.PoolConfig{Workers: rapid.IntRange(1, 5).Draw(rt, "poolWorkers")})
+			poolWorkers = rapid.IntRange(1, 5).Draw(rt, "poolWorkers")
+		}
+
+		r.effects = annette.NewEffectHandler(ecfg)
+		must(t, r.effects.Handle("echo", echo))
+		if poolWorkers > 0 {
+			r.pool = annette.NewWorkerPool(annette.PoolConfig{Workers: poolWorkers})
 			pcfg.Pool = r.pool
 			r.workers = min(r.workers, r.pool.Workers())
 		}
 		cfg := annette.Config{MaxInteractions: r.limit, Effects: r.effects}
-		record := func(events *[]annette.Event) func(annette.Event) error {
+		// The hooks use their network, which Config.Events allows, and
+		// fail while the sequence says so.
+		record := func(events *[]annette.Event, n func() *annette.Network) func(annette.Event) error {
 			return func(ev annette.Event) error {
 				*events = append(*events, ev)
+				if ev.Type == annette.EventReduce || ev.Type == annette.EventStep {
+					// Snapshot fails while effects are in flight, but
+					// must not find the network running.
+					if _, err := n().Snapshot(); errors.Is(err, annette.ErrRunning) && r.hookErr == nil {
+						r.hookErr = fmt.Errorf("Snapshot in the hook of %s: %w", ev.Type, err)
+					}
+				}
+				if r.hookFails {
+					return errHook
+				}
 				return nil
 			}
 		}
@@ -505,12 +575,14 @@ func TestPropParallelSequence(t *testing.T) {
 		// given pool's: Close of the network must leave no other.
 		r.beforeNets = goleak.IgnoreCurrent()
 		scfg, pcfgNet := cfg, cfg
-		scfg.Events, pcfgNet.Events = record(&r.seqEvents), record(&r.parEvents)
+		scfg.Events = record(&r.seqEvents, func() *annette.Network { return r.seq })
+		pcfgNet.Events = record(&r.parEvents, func() *annette.Network { return r.par.Network })
 		r.seq = annette.NewNetwork(scfg)
 		r.build(r.seq, r.seqTicks)
 		r.par = annette.NewParallelNetwork(pcfgNet, pcfg)
 		r.build(r.par.Network, r.parTicks)
 		defer func() {
+			r.hookFails = false
 			if !r.closed {
 				if err := r.par.Close(); err != nil {
 					rt.Errorf("Close: %v", err)
@@ -549,6 +621,8 @@ func TestPropParallelSequence(t *testing.T) {
 			"close":     r.close,
 			"read":      r.read,
 			"snapshot":  r.snapshot,
+			"hook":      func(*rapid.T) { r.hookFails = !r.hookFails },
+			"closePool": r.closePool,
 		})
 	})
 }
@@ -581,7 +655,7 @@ func (r *seqRun) add(t *rapid.T) {
 func (r *seqRun) reduce(t *rapid.T) {
 	embedded := rapid.IntRange(0, 4).Draw(t, "embedded") == 0
 	seqErr, parErr := r.reduceBoth(t, background, embedded)
-	if r.closed {
+	if r.closed || r.poolClosed && errors.Is(parErr, annette.ErrPoolClosed) {
 		return
 	}
 	if (seqErr == nil) != (parErr == nil) && !(r.failing && (errors.Is(seqErr, errEffect) || errors.Is(parErr, errEffect))) {
@@ -592,8 +666,9 @@ func (r *seqRun) reduce(t *rapid.T) {
 // step calls Step once on both networks.
 func (r *seqRun) step(t *rapid.T) {
 	ctx := context.Background()
-	before := r.seq.Stats().Interactions
+	before, events := r.seq.Stats().Interactions, len(r.seqEvents)
 	ok, seqErr := r.seq.Step(ctx)
+	seqErr = r.stepError(t, "Network.Step", r.seqEvents[events:], b2i(ok), seqErr)
 	if grew := r.seq.Stats().Interactions - before; ok != (grew == 1) || grew > 1 {
 		t.Fatalf("Network.Step = %v, but Stats grew by %d", ok, grew)
 	}
@@ -603,7 +678,7 @@ func (r *seqRun) step(t *rapid.T) {
 	}
 	r.seqSettled = r.seqSettled || seqErr == nil && !ok
 
-	before = r.par.Stats().Interactions
+	before, events = r.par.Stats().Interactions, len(r.parEvents)
 	pending := r.par.Pending()
 	var done int
 	var parErr error
@@ -616,6 +691,10 @@ func (r *seqRun) step(t *rapid.T) {
 		}
 	} else {
 		done, parErr = r.par.Step(ctx)
+	}
+	parErr = r.stepError(t, "parallel Step", r.parEvents[events:], int64(done), parErr)
+	if r.poolClosed && errors.Is(parErr, annette.ErrPoolClosed) {
+		return
 	}
 	if r.closed {
 		if !errors.Is(parErr, annette.ErrClosed) || done != 0 {
@@ -646,18 +725,25 @@ func (r *seqRun) steps(t *rapid.T) {
 	ctx := context.Background()
 	var seqErr, parErr error
 	for {
+		events := len(r.seqEvents)
 		ok, err := r.seq.Step(ctx)
+		err = r.stepError(t, "Network.Step", r.seqEvents[events:], b2i(ok), err)
 		if err != nil || !ok {
 			seqErr = err
 			break
 		}
 	}
 	for {
+		events := len(r.parEvents)
 		done, err := r.par.Step(ctx)
+		err = r.stepError(t, "ParallelNetwork.Step", r.parEvents[events:], int64(done), err)
 		if err != nil || done == 0 {
 			parErr = err
 			break
 		}
+	}
+	if r.poolClosed && errors.Is(parErr, annette.ErrPoolClosed) {
+		return
 	}
 	checkRunError(t, "Network.Step", seqErr, nil)
 	checkRunError(t, "ParallelNetwork.Step", parErr, nil)
@@ -748,10 +834,13 @@ func (r *seqRun) fix(t *rapid.T) {
 			t.Skip("the Late rules are in")
 		}
 		for _, rule := range lateRules() {
-			if err := r.seq.AddRule(rule); err != nil {
+			// A failing hook makes AddRule return a *HookError for a
+			// rule that it added.
+			var he *annette.HookError
+			if err := r.seq.AddRule(rule); err != nil && !(r.hookFails && errors.As(err, &he)) {
 				t.Fatalf("Network.AddRule: %v", err)
 			}
-			if err := r.par.AddRule(rule); err != nil {
+			if err := r.par.AddRule(rule); err != nil && !(r.hookFails && errors.As(err, &he)) {
 				t.Fatalf("ParallelNetwork.AddRule: %v", err)
 			}
 		}
@@ -840,16 +929,26 @@ func (r *seqRun) reenter(t *rapid.T) {
 
 // close closes the parallel network, or checks a second Close.
 func (r *seqRun) close(t *rapid.T) {
-	if err := r.par.Close(); err != nil {
+	events := len(r.parEvents)
+	err := r.par.Close()
+	if r.closed {
+		if err != nil || len(r.parEvents) != events {
+			t.Fatalf("second Close = %v with %d events, want nil and none", err, len(r.parEvents)-events)
+		}
+		return
+	}
+	ev := oneEvent(t, "Close", r.parEvents[events:], annette.EventClose).(annette.CloseEvent)
+	if err = r.runError(t, "Close", err, ev.Err); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 	r.closed = true
-	if r.pool != nil {
+	if r.pool != nil && !r.poolClosed {
 		// A pool given in ParallelConfig stays open after Close.
 		if err := r.pool.Run(context.Background(), func(context.Context, int) error { return nil }); err != nil {
 			t.Fatalf("given pool after Close: %v", err)
 		}
-	} else if got := r.par.Pool().Status().Total; got != 0 {
+	} else if r.pool == nil && r.par.Pool().Status().Total != 0 {
+		got := r.par.Pool().Status().Total
 		t.Fatalf("own pool has %d workers after Close", got)
 	}
 	if err := goleak.Find(r.beforeNets); err != nil {
@@ -919,4 +1018,17 @@ func (r *seqRun) snapshot(t *rapid.T) {
 			t.Fatalf("%s = %s from the parallel network's snapshot, %s from the sequential one's", name, g, w)
 		}
 	}
+}
+
+// closePool closes the pool given in ParallelConfig while the network is
+// still open. Runs that need the pool then fail with ErrPoolClosed, but
+// must leave the network consistent.
+func (r *seqRun) closePool(t *rapid.T) {
+	if r.pool == nil || r.poolClosed {
+		t.Skip("no open pool of the sequence's own")
+	}
+	if err := r.pool.Close(); err != nil {
+		t.Fatalf("pool Close: %v", err)
+	}
+	r.poolClosed = true
 }
