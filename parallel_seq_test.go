@@ -546,7 +546,7 @@ func TestPropParallelSequence(t *testing.T) {
 		}
 		cfg := annette.Config{MaxInteractions: r.limit, Effects: r.effects}
 		// The hooks use their network, which Config.Events allows, and
-		// fail while the sequence says so.
+		// fail while hookFails is set.
 		record := func(events *[]annette.Event, n func() *annette.Network) func(annette.Event) error {
 			return func(ev annette.Event) error {
 				*events = append(*events, ev)
@@ -724,6 +724,7 @@ func (r *seqRun) steps(t *rapid.T) {
 	}
 	ctx := context.Background()
 	var seqErr, parErr error
+
 	for {
 		events := len(r.seqEvents)
 		ok, err := r.seq.Step(ctx)
@@ -733,6 +734,7 @@ func (r *seqRun) steps(t *rapid.T) {
 			break
 		}
 	}
+
 	for {
 		events := len(r.parEvents)
 		done, err := r.par.Step(ctx)
