@@ -128,10 +128,9 @@ type Network struct {
 
 	// others are the workers of a ParallelNetwork beside w. Their counts
 	// of interactions and agents add to w's.
-	others     []*engine.Worker
-	lastSteals int64 // pairs moved between workers in the last parallel run
-	memBase    int64 // store words when memory was last found above the limit (see memoryFloor)
-	shut       bool  // the ParallelNetwork around n is closed: runs return ErrClosed
+	others  []*engine.Worker
+	memBase int64 // store words when memory was last found above the limit (see memoryFloor)
+	shut    bool  // the ParallelNetwork around n is closed: runs return ErrClosed
 
 	// keyLocks is set while a ParallelNetwork's workers run Reduce in
 	// parallel, and action rules that declare keys then lock them. It is

@@ -275,7 +275,7 @@ func (p *ParallelNetwork) reduce(ctx context.Context) (ParallelStats, error) {
 		p.stats.Elapsed += time.Since(start)
 	}()
 	before := p.perWorker()
-	a0 := p.allocs()
+	a0, steals0 := p.allocs(), p.totalSteals
 	parallel := false
 	effects, err := p.runWithEffects(ctx, func() error {
 		switch p.pcfg.Mode {
@@ -310,7 +310,8 @@ func (p *ParallelNetwork) reduce(ctx context.Context) (ParallelStats, error) {
 	st.PeakLive = p.w.Peak()
 	st.Elapsed = time.Since(start)
 	st.StoreBytes = p.net.Store.Words() * 8
-	st.Steals = p.lastSteals
+	// With effects, the run can go parallel more than once.
+	st.Steals = p.totalSteals - steals0
 	if err != nil {
 		p.logf("run stopped", "err", err)
 	}
@@ -437,11 +438,9 @@ func (p *ParallelNetwork) runParallel(ctx context.Context) error {
 	}
 	p.w.HandOver(res.Left)
 	p.w.NotePeak(res.PeakLive)
-	p.lastSteals = 0
 	for _, n := range res.Steals {
-		p.lastSteals += n
+		p.totalSteals += n
 	}
-	p.totalSteals += p.lastSteals
 	return res.Err
 }
 

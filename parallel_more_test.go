@@ -1747,3 +1747,34 @@ func TestClosedBeatsDoneContext(t *testing.T) {
 		t.Errorf("Network.Step = %v, want ErrClosed", err)
 	}
 }
+
+// TestParallelStatsStealsPerRun checks that ParallelStats.Steals counts
+// the steals of its own run: none for a run that stays sequential after
+// one that went parallel.
+func TestParallelStatsStealsPerRun(t *testing.T) {
+	leakCheck(t)
+	p := parallelTree(t, treeRewriteRules(), 12, 2, annette.Parallel)
+	defer closeNet(t, p)
+	st, err := p.Reduce(context.Background())
+	must(t, err)
+	if st.Steals == 0 {
+		t.Skip("the parallel run took no pairs from another worker")
+	}
+	if got := p.Steals(); got != st.Steals {
+		t.Errorf("Steals = %d after one run, want its ParallelStats.Steals, %d", got, st.Steals)
+	}
+
+	p.SetMode(annette.Sequential)
+	g, f := addAgent(t, p.Network, "Grow"), addAgent(t, p.Network, "Fold")
+	connect(t, p.Network, g.Main(), p.Int(3))
+	connect(t, p.Network, g.Port("t"), f.Main())
+	connect(t, p.Network, f.Port("s"), p.Name("small"))
+	st2, err := p.Reduce(context.Background())
+	must(t, err)
+	if st2.Steals != 0 {
+		t.Errorf("sequential run reported %d steals, want 0", st2.Steals)
+	}
+	if got := p.Steals(); got != st.Steals {
+		t.Errorf("Steals = %d after a sequential run, want %d", got, st.Steals)
+	}
+}
