@@ -259,6 +259,7 @@ type seqRun struct {
 	defused    atomic.Bool
 	limit      int64
 	workers    int
+	mode       annette.ExecutionMode // the parallel network's mode
 	// build defines the types and rules of a network of the sequence.
 	build func(n *annette.Network, ticks *tickState)
 	// beforeNets ignores the goroutines that ran before the networks
@@ -298,6 +299,9 @@ type seqRun struct {
 	// lastPar is Stats().Interactions of par when the sequence last
 	// checked it, for the checks that the counts only grow.
 	lastPar int64
+	// lastStore is Stats().StoreBytes of par at that time: the store
+	// never shrinks.
+	lastStore int64
 }
 
 // failKinds lists the sentinel errors that a run of the sequence may stop
@@ -349,6 +353,14 @@ func (r *seqRun) check(t *rapid.T) {
 	if r.limit > 0 && pst.Interactions > r.limit {
 		t.Fatalf("parallel network carried out %d interactions, limit %d", pst.Interactions, r.limit)
 	}
+	if pst.StoreBytes < r.lastStore {
+		t.Fatalf("parallel store shrank from %d to %d bytes", r.lastStore, pst.StoreBytes)
+	}
+	r.lastStore = pst.StoreBytes
+	if pst.PeakLive < pst.Live {
+		t.Fatalf("parallel Stats().PeakLive = %d, below Live = %d", pst.PeakLive, pst.Live)
+	}
+
 	sst := r.seq.Stats()
 	if r.limit > 0 && sst.Interactions > r.limit {
 		t.Fatalf("sequential network carried out %d interactions, limit %d", sst.Interactions, r.limit)
@@ -412,16 +424,29 @@ func (r *seqRun) reduceBoth(t *rapid.T, mk func(*tickState) (context.Context, co
 		}
 	} else {
 		var st annette.ParallelStats
+		steals, allocated, mode := r.par.Steals(), r.par.Stats().Allocated, r.mode
 		st, parErr = r.par.Reduce(pctx)
 		got = st.Interactions
+		if grew := r.par.Steals() - steals; grew != st.Steals {
+			t.Fatalf("ParallelStats.Steals = %d, Steals grew by %d", st.Steals, grew)
+		}
+		if grew := r.par.Stats().Allocated - allocated; grew != st.Allocated {
+			t.Fatalf("ParallelStats.Allocated = %d, Stats().Allocated grew by %d", st.Allocated, grew)
+		}
+		if mode == annette.Sequential && st.Parallel {
+			t.Fatalf("a Reduce in Sequential mode used the parallel reducer")
+		}
 		ev := oneEvent(t, "ParallelNetwork.Reduce", r.parEvents[events:], annette.EventReduce).(annette.ReduceEvent)
 		parErr = r.runError(t, "ParallelNetwork.Reduce", parErr, ev.Err)
 		if ev.Stats != st.Stats || ev.Parallel == nil || ev.Parallel.Stats != st.Stats {
 			t.Fatalf("ParallelNetwork.Reduce = %+v, %v; its event says %+v", st, parErr, ev)
 		}
 		if parErr == nil {
-			if st.Workers != r.workers {
-				t.Fatalf("ParallelStats.Workers = %d, want %d", st.Workers, r.workers)
+			if st.Workers != r.workers || len(st.PerWorker) != r.workers {
+				t.Fatalf("ParallelStats.Workers = %d with %d PerWorker counts, want %d", st.Workers, len(st.PerWorker), r.workers)
+			}
+			if st.PeakLive < st.Live {
+				t.Fatalf("ParallelStats.PeakLive = %d, below Live = %d", st.PeakLive, st.Live)
 			}
 			if sumPerWorker(st) != st.Interactions {
 				t.Fatalf("ParallelStats.PerWorker adds up to %d, Interactions = %d", sumPerWorker(st), st.Interactions)
@@ -551,6 +576,7 @@ func TestPropParallelSequence(t *testing.T) {
 			poolWorkers = rapid.IntRange(1, 5).Draw(rt, "poolWorkers")
 		}
 
+		r.mode = pcfg.Mode
 		r.effects = annette.NewEffectHandler(ecfg)
 		must(t, r.effects.Handle("echo", echo))
 		if poolWorkers > 0 {
@@ -625,7 +651,8 @@ func TestPropParallelSequence(t *testing.T) {
 			"step":   r.step,
 			"steps":  r.steps,
 			"mode": func(t *rapid.T) {
-				r.par.SetMode(rapid.SampledFrom([]annette.ExecutionMode{annette.Auto, annette.Parallel, annette.Sequential, 7}).Draw(t, "mode"))
+				r.mode = rapid.SampledFrom([]annette.ExecutionMode{annette.Auto, annette.Parallel, annette.Sequential, 7}).Draw(t, "mode")
+				r.par.SetMode(r.mode)
 			},
 			"cancel":    r.cancel,
 			"cancelled": r.cancelled,
