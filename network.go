@@ -95,16 +95,22 @@ type Type struct {
 	ValueType reflect.Type
 }
 
-// Stats reports what a run did. Reduce returns the figures of its own
-// run only; Network.Stats gives the totals, Step and Reduce together.
+// Stats reports what a run did. Reduce counts only its own run in
+// Interactions, Allocated, Elapsed and Effects, and Network.Stats gives
+// the totals of Step and Reduce together. Live, PeakLive and StoreBytes
+// describe the network itself, so a Reduce reports them as Network.Stats
+// does at its end.
 type Stats struct {
-	Interactions int64         // interactions carried out
-	Allocated    int64         // agents allocated
-	Live         int64         // agents alive at the end
-	PeakLive     int64         // largest number of agents alive at once, as counted (see Config.MaxLiveAgents)
-	Elapsed      time.Duration // wall time
-	StoreBytes   int64         // memory the network's store has allocated, in bytes
-	Effects      int64         // effects whose handling the run waited for and took back (see EffectHandler)
+	Interactions int64 // interactions carried out
+	Allocated    int64 // agents allocated
+	Live         int64 // agents alive at the end
+	// PeakLive is the largest number of agents alive at once since the
+	// network was made, as counted (see Config.MaxLiveAgents), not only
+	// during the run that reports it.
+	PeakLive   int64
+	Elapsed    time.Duration // wall time
+	StoreBytes int64         // memory the network's store has allocated, in bytes
+	Effects    int64         // effects whose handling the run waited for and took back (see EffectHandler)
 }
 
 // Network is an interaction net with its agent types and rules, reduced
