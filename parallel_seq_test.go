@@ -403,6 +403,9 @@ func (r *seqRun) reduceBoth(t *rapid.T, mk func(*tickState) (context.Context, co
 	}
 	ev := oneEvent(t, "Network.Reduce", r.seqEvents[events:], annette.EventReduce).(annette.ReduceEvent)
 	seqErr = r.runError(t, "Network.Reduce", seqErr, ev.Err)
+	if now := r.seq.Stats(); seqErr == nil && (sst.Live != now.Live || sst.PeakLive != now.PeakLive || sst.StoreBytes != now.StoreBytes) {
+		t.Fatalf("Network.Reduce = %+v, Stats() = %+v", sst, now)
+	}
 	if ev.Stats != sst || ev.Parallel != nil {
 		t.Fatalf("Network.Reduce = %+v, %v; its event says %+v", sst, seqErr, ev)
 	}
@@ -447,6 +450,10 @@ func (r *seqRun) reduceBoth(t *rapid.T, mk func(*tickState) (context.Context, co
 			}
 			if st.PeakLive < st.Live {
 				t.Fatalf("ParallelStats.PeakLive = %d, below Live = %d", st.PeakLive, st.Live)
+			}
+			// These three describe the network, as Stats does.
+			if now := r.par.Stats(); st.Live != now.Live || st.PeakLive != now.PeakLive || st.StoreBytes != now.StoreBytes {
+				t.Fatalf("ParallelStats = %+v, Stats() = %+v", st.Stats, now)
 			}
 			if sumPerWorker(st) != st.Interactions {
 				t.Fatalf("ParallelStats.PerWorker adds up to %d, Interactions = %d", sumPerWorker(st), st.Interactions)
