@@ -263,8 +263,12 @@ type seqRun struct {
 	// build defines the types and rules of a network of the sequence.
 	build func(n *annette.Network, ticks *tickState)
 	// beforeNets ignores the goroutines that ran before the networks
-	// were made.
-	beforeNets goleak.Option
+	// were made, and beforePools those that ran before the pools.
+	beforeNets, beforePools goleak.Option
+	// host and plugin made the parallel network, or are nil.
+	host       *annette.PluginHost
+	plugin     *annette.ParallelPlugin
+	hostClosed bool
 
 	effects *annette.EffectHandler // shared by both networks
 	// seqEvents and parEvents are the events each network reported.
@@ -582,10 +586,25 @@ func TestPropParallelSequence(t *testing.T) {
 			// A pool of its own, larger or smaller than the network wants.
 			poolWorkers = rapid.IntRange(1, 5).Draw(rt, "poolWorkers")
 		}
+		pluginWorkers := 0 // no ParallelPlugin
+		if poolWorkers == 0 && rapid.Bool().Draw(rt, "plugin") {
+			// The network comes from a ParallelPlugin, on its pool.
+			pluginWorkers = rapid.IntRange(1, 5).Draw(rt, "pluginWorkers")
+		}
 
 		r.mode = pcfg.Mode
 		r.effects = annette.NewEffectHandler(ecfg)
 		must(t, r.effects.Handle("echo", echo))
+		// The goroutines that exist now are the effect handler's: the
+		// Close of a plugin's host must leave no other.
+		r.beforePools = goleak.IgnoreCurrent()
+		if pluginWorkers > 0 {
+			r.host = annette.NewPluginHost(annette.PluginHostConfig{})
+			r.plugin = annette.NewParallelPlugin(annette.ParallelPluginConfig{Network: pcfg,
+				Pool: annette.PoolConfig{Workers: pluginWorkers}})
+			must(t, r.host.Use(r.plugin))
+			r.workers = min(r.workers, pluginWorkers)
+		}
 		if poolWorkers > 0 {
 			r.pool = annette.NewWorkerPool(annette.PoolConfig{Workers: poolWorkers})
 			pcfg.Pool = r.pool
@@ -619,20 +638,33 @@ func TestPropParallelSequence(t *testing.T) {
 			addRules(t, n, askRule)
 		}
 		// The goroutines that exist now are the effect handler's and the
-		// given pool's: Close of the network must leave no other.
+		// given or the plugin's pool's: Close of the network must leave
+		// no other.
 		r.beforeNets = goleak.IgnoreCurrent()
 		scfg, pcfgNet := cfg, cfg
 		scfg.Events = record(&r.seqEvents, func() *annette.Network { return r.seq })
 		pcfgNet.Events = record(&r.parEvents, func() *annette.Network { return r.par.Network })
 		r.seq = annette.NewNetwork(scfg)
 		r.build(r.seq, r.seqTicks)
-		r.par = annette.NewParallelNetwork(pcfgNet, pcfg)
+		if r.plugin != nil {
+			var err error
+			if r.par, err = r.plugin.NewNetwork(pcfgNet); err != nil {
+				rt.Fatalf("ParallelPlugin.NewNetwork: %v", err)
+			}
+		} else {
+			r.par = annette.NewParallelNetwork(pcfgNet, pcfg)
+		}
 		r.build(r.par.Network, r.parTicks)
 		defer func() {
 			r.hookFails = false
 			if !r.closed {
 				if err := r.par.Close(); err != nil {
 					rt.Errorf("Close: %v", err)
+				}
+			}
+			if r.host != nil {
+				if err := r.host.Close(); err != nil {
+					rt.Errorf("PluginHost.Close: %v", err)
 				}
 			}
 			if err := r.effects.Close(); err != nil {
@@ -671,6 +703,7 @@ func TestPropParallelSequence(t *testing.T) {
 			"snapshot":  r.snapshot,
 			"hook":      func(*rapid.T) { r.hookFails = !r.hookFails },
 			"closePool": r.closePool,
+			"closeHost": r.closeHost,
 			"closeEffects": func(t *rapid.T) {
 				// Close fails the effects not yet handled, and the
 				// requests of later Ask calls fail: each network meets
@@ -1007,12 +1040,13 @@ func (r *seqRun) close(t *rapid.T) {
 		t.Fatalf("Close: %v", err)
 	}
 	r.closed = true
-	if r.pool != nil && !r.poolClosed {
-		// A pool given in ParallelConfig stays open after Close.
-		if err := r.pool.Run(context.Background(), func(context.Context, int) error { return nil }); err != nil {
-			t.Fatalf("given pool after Close: %v", err)
+	if r.pool != nil && !r.poolClosed || r.plugin != nil && !r.hostClosed {
+		// A pool given in ParallelConfig, or a plugin's, stays open
+		// after Close.
+		if err := r.par.Pool().Run(context.Background(), func(context.Context, int) error { return nil }); err != nil {
+			t.Fatalf("shared pool after Close: %v", err)
 		}
-	} else if r.pool == nil && r.par.Pool().Status().Total != 0 {
+	} else if r.pool == nil && r.plugin == nil && r.par.Pool().Status().Total != 0 {
 		got := r.par.Pool().Status().Total
 		t.Fatalf("own pool has %d workers after Close", got)
 	}
@@ -1096,4 +1130,29 @@ func (r *seqRun) closePool(t *rapid.T) {
 		t.Fatalf("pool Close: %v", err)
 	}
 	r.poolClosed = true
+}
+
+// closeHost closes the PluginHost that made the parallel network, which
+// closes the network and the plugin's pool.
+func (r *seqRun) closeHost(t *rapid.T) {
+	if r.host == nil || r.hostClosed {
+		t.Skip("no open host")
+	}
+	events := len(r.parEvents)
+	err := r.host.Close()
+	if err != nil && !(r.hookFails && errors.Is(err, errHook)) {
+		t.Fatalf("PluginHost.Close: %v", err)
+	}
+	if !r.closed {
+		oneEvent(t, "PluginHost.Close", r.parEvents[events:], annette.EventClose)
+	} else if len(r.parEvents) != events {
+		t.Fatalf("PluginHost.Close reported %d events for a closed network", len(r.parEvents)-events)
+	}
+	r.closed, r.hostClosed = true, true
+	if _, err := r.plugin.NewNetwork(annette.Config{}); !errors.Is(err, annette.ErrPluginClosed) {
+		t.Fatalf("NewNetwork after Close = %v, want ErrPluginClosed", err)
+	}
+	if err := goleak.Find(r.beforePools); err != nil {
+		t.Fatalf("goroutines outlive the host's Close: %v", err)
+	}
 }
