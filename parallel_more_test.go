@@ -1676,32 +1676,46 @@ func TestNegativeWorkerCounts(t *testing.T) {
 	must(t, ip.Close())
 }
 
+// limitOnWorkerOne returns a parallel network whose interaction limit
+// worker 1 has used up, with worker 0 having carried out none. Worker 1
+// gets the oldest pair, a chain of one pair at a time that it cannot
+// share, and worker 0 a Plus2 pair whose integer never comes. Worker 0
+// can still take the chain when it reserves the whole budget before
+// finding that its pair waits, so the network is built again until
+// worker 1 has done all.
+func limitOnWorkerOne(t *testing.T, limit int64) *annette.ParallelNetwork {
+	t.Helper()
+	for range 100 {
+		p := newParallel(t, annette.Config{MaxInteractions: limit}, annette.ParallelConfig{Workers: 2, Mode: annette.Parallel},
+			append(slices.Clone(unaryTypes), treeTypes...), append(unaryRules(), treeRewriteRules()...)...)
+		binop(t, p.Network, "Add", unary(t, p.Network, int(limit-1)), unary(t, p.Network, 0), "x")
+		plus := addAgent(t, p.Network, "Plus2")
+		connect(t, p.Network, plus.Port("s"), p.Name("y"))
+		connect(t, p.Network, plus.Port("x"), p.Name("never"))
+		connect(t, p.Network, plus.Main(), p.Int(5))
+		if _, err := p.Reduce(context.Background()); !errors.Is(err, annette.ErrInteractionLimit) {
+			t.Fatalf("parallel Reduce = %v, want ErrInteractionLimit", err)
+		}
+		if p.PerWorker()[0] == 0 {
+			return p
+		}
+		closeNet(t, p)
+	}
+	t.Fatal("worker 0 carried out interactions in each of 100 runs")
+	return nil
+}
+
 // TestParallelLimitAfterOtherWorkers uses up the interaction limit on a
 // worker other than the network's own, and then runs that one: in
 // Sequential mode, in Auto mode's first stretch, and through the
-// embedded Network. Each must stop at the limit at once. Worker 1 gets
-// the oldest pair, a chain of one pair at a time that it cannot share,
-// while worker 0 gets a Plus2 pair whose integer never comes.
+// embedded Network. Each must stop at the limit at once.
 func TestParallelLimitAfterOtherWorkers(t *testing.T) {
 	leakCheck(t)
-	const k = 20
-	const limit = k + 1 // add-succ k times, then add-zero
+	const limit = 21 // add-succ 20 times, then add-zero
 	for _, how := range []string{"Sequential", "Auto", "embedded"} {
 		t.Run(how, func(t *testing.T) {
-			p := newParallel(t, annette.Config{MaxInteractions: limit}, annette.ParallelConfig{Workers: 2, Mode: annette.Parallel},
-				append(slices.Clone(unaryTypes), treeTypes...), append(unaryRules(), treeRewriteRules()...)...)
+			p := limitOnWorkerOne(t, limit)
 			defer closeNet(t, p)
-			binop(t, p.Network, "Add", unary(t, p.Network, k), unary(t, p.Network, 0), "x")
-			plus := addAgent(t, p.Network, "Plus2")
-			connect(t, p.Network, plus.Port("s"), p.Name("y"))
-			connect(t, p.Network, plus.Port("x"), p.Name("never"))
-			connect(t, p.Network, plus.Main(), p.Int(5))
-			if _, err := p.Reduce(context.Background()); !errors.Is(err, annette.ErrInteractionLimit) {
-				t.Fatalf("parallel Reduce = %v, want ErrInteractionLimit", err)
-			}
-			if got := p.PerWorker(); got[0] != 0 {
-				t.Fatalf("worker 0 carried out %d interactions, want 0 (per worker %v)", got[0], got)
-			}
 
 			binop(t, p.Network, "Add", unary(t, p.Network, 5), unary(t, p.Network, 0), "z")
 			var err error
