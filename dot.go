@@ -13,7 +13,8 @@ import (
 // WriteDot writes the network to w as an undirected graph in Graphviz's
 // DOT language, for drawing with a command such as dot -Tsvg. It draws
 // what a snapshot holds (see Snapshot): the agents that the interface
-// names and the active pairs lead to, and the wires between them.
+// names and the active pairs lead to, and the wires between them. Like
+// Snapshot, it fails while effects are in flight.
 //
 // Each agent is a box with its type on top, where its principal port
 // is, and its auxiliary ports below, named as its type names them. A Go

@@ -880,3 +880,65 @@ func reduceInBackground(ctx context.Context, n *annette.Network) <-chan error {
 	}()
 	return done
 }
+
+// TestEffectStepLimit checks that Network.Step stops at the interaction
+// limit when the pair it would reduce comes from an effect's result.
+func TestEffectStepLimit(t *testing.T) {
+	h := annette.NewEffectHandler(annette.EffectConfig{})
+	defer h.Close()
+	must(t, h.Handle("num", func(_ context.Context, c *annette.EffectCall) (any, error) {
+		return int64(c.Payload.(int)), nil
+	}))
+	n := askNetConfig(t, annette.Config{MaxInteractions: 1}, h, 4, func(c *annette.RuleContext) error {
+		res, err := c.Request(annette.Effect{Type: "num", Payload: c.Right().Value()})
+		if err != nil {
+			return err
+		}
+		// The result meets Box: Box(x) >< (int v) => x ~ v.
+		b, _ := c.NewAgent("Box", nil)
+		if err := c.Link(b.Main(), res); err != nil {
+			return err
+		}
+		return c.Link(b.Port("x"), c.Left().Port("r"))
+	})
+	addRules(t, n, annette.ActionRule{Name: "box", Left: "Box", Right: "Int", Action: func(c *annette.RuleContext) error {
+		return c.Link(c.Left().Port("x"), c.Int(c.Right().Value().(int64)))
+	}})
+	if ok, err := n.Step(context.Background()); !ok || err != nil {
+		t.Fatalf("first Step = %v, %v; want true, nil", ok, err)
+	}
+	if _, err := n.Step(context.Background()); !errors.Is(err, annette.ErrInteractionLimit) {
+		t.Errorf("second Step = %v, want ErrInteractionLimit", err)
+	}
+	if got := n.Stats().Interactions; got != 1 {
+		t.Errorf("%d interactions, want the limit, 1", got)
+	}
+}
+
+// TestEffectDoneContextKeepsFailure checks that Reduce with a context
+// already done leaves a failed effect's result for the next Reduce, as
+// it leaves the pairs.
+func TestEffectDoneContextKeepsFailure(t *testing.T) {
+	failed := errors.New("no such key")
+	h := annette.NewEffectHandler(annette.EffectConfig{})
+	must(t, h.Handle("get", func(context.Context, *annette.EffectCall) (any, error) { return nil, failed }))
+	n := askNet(t, h, "k", requestTo("get"))
+	if ok, err := n.Step(context.Background()); !ok || err != nil {
+		t.Fatalf("Step = %v, %v; want true, nil", ok, err)
+	}
+	for h.Stats().Failed == 0 {
+		runtime.Gosched()
+	}
+	// Close waits for the handler's goroutine, which hands the failure
+	// to the network after counting it.
+	must(t, h.Close())
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := n.Reduce(done); !errors.Is(err, context.Canceled) {
+		t.Errorf("Reduce with a done context = %v, want context.Canceled", err)
+	}
+	var ee *annette.EffectError
+	if _, err := n.Reduce(context.Background()); !errors.As(err, &ee) || !errors.Is(err, failed) {
+		t.Errorf("next Reduce = %v, want an *EffectError for %v", err, failed)
+	}
+}

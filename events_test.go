@@ -249,3 +249,47 @@ func TestNetworkEventsHookFails(t *testing.T) {
 		})
 	}
 }
+
+// TestEventsNotDuringRunDoneContext checks that an action rule that
+// calls Reduce or Step on its own network with a context already done
+// gets ErrRunning, not the context's error, and causes no event.
+func TestEventsNotDuringRunDoneContext(t *testing.T) {
+	leakCheck(t)
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, mode := range []annette.ExecutionMode{annette.Sequential, annette.Parallel} {
+		t.Run(mode.String(), func(t *testing.T) {
+			var p *annette.ParallelNetwork
+			inRun := false
+			hook := func(ev annette.Event) error {
+				if inRun {
+					t.Errorf("event %s reported during a run", ev.Type)
+				}
+				return nil
+			}
+			p = annette.NewParallelNetwork(annette.Config{Events: hook}, annette.ParallelConfig{Workers: 2, Mode: mode})
+			defer closeNet(t, p)
+			defineTypes(t, p.Network, annette.Type{Name: "A"}, annette.Type{Name: "B"})
+			addRules(t, p.Network, annette.ActionRule{Left: "A", Right: "B", Action: func(c *annette.RuleContext) error {
+				inRun = true
+				defer func() { inRun = false }()
+				if _, err := p.Reduce(done); !errors.Is(err, annette.ErrRunning) {
+					t.Errorf("Reduce inside a run: error %v, want ErrRunning", err)
+				}
+				if _, err := p.Step(done); !errors.Is(err, annette.ErrRunning) {
+					t.Errorf("Step inside a run: error %v, want ErrRunning", err)
+				}
+				if _, err := p.Network.Reduce(done); !errors.Is(err, annette.ErrRunning) {
+					t.Errorf("Network.Reduce inside a run: error %v, want ErrRunning", err)
+				}
+				if _, err := p.Network.Step(done); !errors.Is(err, annette.ErrRunning) {
+					t.Errorf("Network.Step inside a run: error %v, want ErrRunning", err)
+				}
+				return nil
+			}})
+			connect(t, p.Network, addAgent(t, p.Network, "A").Main(), addAgent(t, p.Network, "B").Main())
+			_, err := p.Reduce(context.Background())
+			must(t, err)
+		})
+	}
+}

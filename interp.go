@@ -177,6 +177,12 @@ func (ip *Interpreter) SetContext(ctx context.Context) {
 // stops the program and is returned as a *ProgramError. Its cause is the
 // run's error, so errors.Is and errors.As find ErrNoRule,
 // ErrDivideByZero, a *RuleError or a *LimitError through it.
+//
+// Unlike Exec, Run keeps the active pairs that a failed net left, so
+// that the caller can read or draw the net as it failed (annette dot
+// does). A later Run on the same Interpreter reduces them first, and
+// they count against the InterpreterConfig.MaxInteractions of its first
+// net. Use a new Interpreter after a failed Run.
 func (ip *Interpreter) Run(filename string, src []byte) (err error) {
 	defer catchStoreFull(&err)
 	prog, err := lang.ParseFile(filename, src, 0)

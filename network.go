@@ -95,16 +95,22 @@ type Type struct {
 	ValueType reflect.Type
 }
 
-// Stats reports what a run did. Reduce returns the figures of its own
-// run only; Network.Stats gives the totals, Step and Reduce together.
+// Stats reports what a run did. Reduce counts only its own run in
+// Interactions, Allocated, Elapsed and Effects, and Network.Stats gives
+// the totals of Step and Reduce together. Live, PeakLive and StoreBytes
+// describe the network itself, so a Reduce reports them as Network.Stats
+// does at its end.
 type Stats struct {
-	Interactions int64         // interactions carried out
-	Allocated    int64         // agents allocated
-	Live         int64         // agents alive at the end
-	PeakLive     int64         // largest number of agents alive at once, as counted (see Config.MaxLiveAgents)
-	Elapsed      time.Duration // wall time
-	StoreBytes   int64         // memory the network's store has allocated, in bytes
-	Effects      int64         // effects whose handling the run waited for and took back (see EffectHandler)
+	Interactions int64 // interactions carried out
+	Allocated    int64 // agents allocated
+	Live         int64 // agents alive at the end
+	// PeakLive is the largest number of agents alive at once since the
+	// network was made, as counted (see Config.MaxLiveAgents), not only
+	// during the run that reports it.
+	PeakLive   int64
+	Elapsed    time.Duration // wall time
+	StoreBytes int64         // memory the network's store has allocated, in bytes
+	Effects    int64         // effects whose handling the run waited for and took back (see EffectHandler)
 }
 
 // Network is an interaction net with its agent types and rules, reduced
@@ -128,10 +134,9 @@ type Network struct {
 
 	// others are the workers of a ParallelNetwork beside w. Their counts
 	// of interactions and agents add to w's.
-	others     []*engine.Worker
-	lastSteals int64 // pairs moved between workers in the last parallel run
-	memBase    int64 // store words when memory was last found above the limit (see memoryFloor)
-	shut       bool  // the ParallelNetwork around n is closed: runs return ErrClosed
+	others  []*engine.Worker
+	memBase int64 // store words when memory was last found above the limit (see memoryFloor)
+	shut    bool  // the ParallelNetwork around n is closed: runs return ErrClosed
 
 	// keyLocks is set while a ParallelNetwork's workers run Reduce in
 	// parallel, and action rules that declare keys then lock them. It is
@@ -346,7 +351,9 @@ func (n *Network) checkTable() error {
 // interaction fails (a *RuleError), a limit of the Config is reached (a
 // *LimitError) or ctx is done (ctx.Err()); the network is then left in a
 // consistent state and Reduce can be called again. The context is checked
-// every 256 interactions and after each call of an ActionRule.
+// before the first interaction, every 256 interactions and after each call
+// of an ActionRule. A call from an action rule returns ErrRunning even when
+// ctx is done.
 //
 // When action rules request effects (RuleContext.Emit and Request),
 // Reduce reduces what it can while the Config's EffectHandler runs them.
@@ -381,7 +388,7 @@ func (n *Network) reduce(ctx context.Context) (Stats, error) {
 		n.stats.Interactions += n.interactions() - c0
 		n.stats.Elapsed += time.Since(start)
 	}()
-	effects, err := n.runWithEffects(ctx, func() error { return n.w.Run(ctx, n.limits()) })
+	effects, err := n.runWithEffects(ctx, func() error { return n.runOwn(ctx, n.limits()) })
 	s := Stats{
 		Effects:      effects,
 		Interactions: n.interactions() - c0,
@@ -408,18 +415,20 @@ func (n *Network) Step(ctx context.Context) (bool, error) {
 
 // step is Step without the event.
 func (n *Network) step(ctx context.Context) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
+	// The context comes after the claim, as in ParallelNetwork.reduce.
 	if err := n.claim(); err != nil {
 		return false, err
 	}
 	defer n.running.Store(false)
-	if n.cfg.MaxInteractions > 0 && n.interactions() >= n.cfg.MaxInteractions && n.w.Pending() > 0 {
-		return false, &LimitError{Err: ErrInteractionLimit, Limit: n.cfg.MaxInteractions}
+	if err := ctx.Err(); err != nil {
+		return false, err
 	}
 	if err := n.awaitStep(ctx); err != nil {
 		return false, err
+	}
+	// After awaitStep, because the results of effects can bring pairs.
+	if n.cfg.MaxInteractions > 0 && n.interactions() >= n.cfg.MaxInteractions && n.w.Pending() > 0 {
+		return false, &LimitError{Err: ErrInteractionLimit, Limit: n.cfg.MaxInteractions}
 	}
 	floor := n.memoryFloor()
 	start := time.Now()
@@ -454,6 +463,11 @@ func (n *Network) step(ctx context.Context) (bool, error) {
 func (n *Network) runWithEffects(ctx context.Context, run func() error) (int64, error) {
 	if n.effects == nil {
 		return 0, run()
+	}
+	// A done context changes nothing, as in a run without effects: the
+	// results wait for the next run.
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
 	// Results that arrived after an earlier run stopped come first.
 	taken, err := n.deliverEffects(ctx, false)

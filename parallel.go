@@ -257,13 +257,16 @@ func (p *ParallelNetwork) Reduce(ctx context.Context) (ParallelStats, error) {
 
 // reduce is Reduce without the event.
 func (p *ParallelNetwork) reduce(ctx context.Context) (ParallelStats, error) {
-	if err := ctx.Err(); err != nil {
-		return ParallelStats{}, err
-	}
+	// A call from an action rule gets ErrRunning, and one after Close
+	// gets ErrClosed, whatever the context: the first reports no event
+	// during the run.
 	if err := p.claimAll(); err != nil {
 		return ParallelStats{}, err
 	}
 	defer p.running.Store(false)
+	if err := ctx.Err(); err != nil {
+		return ParallelStats{}, err
+	}
 	start := time.Now()
 	c0 := p.interactions()
 	// The totals are kept even if an action ends the goroutine.
@@ -272,7 +275,7 @@ func (p *ParallelNetwork) reduce(ctx context.Context) (ParallelStats, error) {
 		p.stats.Elapsed += time.Since(start)
 	}()
 	before := p.perWorker()
-	a0 := p.allocs()
+	a0, steals0 := p.allocs(), p.totalSteals
 	parallel := false
 	effects, err := p.runWithEffects(ctx, func() error {
 		switch p.pcfg.Mode {
@@ -307,7 +310,8 @@ func (p *ParallelNetwork) reduce(ctx context.Context) (ParallelStats, error) {
 	st.PeakLive = p.w.Peak()
 	st.Elapsed = time.Since(start)
 	st.StoreBytes = p.net.Store.Words() * 8
-	st.Steals = p.lastSteals
+	// With effects, the run can go parallel more than once.
+	st.Steals = p.totalSteals - steals0
 	if err != nil {
 		p.logf("run stopped", "err", err)
 	}
@@ -323,7 +327,25 @@ func (p *ParallelNetwork) runSequential(ctx context.Context, pause int) error {
 	if pause > 0 {
 		lim.PauseAfter = max(p.pcfg.SequentialTime, 0)
 	}
-	return p.w.Run(ctx, lim)
+	return p.runOwn(ctx, lim)
+}
+
+// runOwn runs the network's own worker with lim, from limits. Its
+// interaction limit is what the other workers of a ParallelNetwork left
+// of Config.MaxInteractions, and the engine reads zero or less as no
+// limit at all. So when they have used it up, runOwn reports the limit
+// itself, as the engine would with pairs pending, and runs nothing.
+func (n *Network) runOwn(ctx context.Context, lim engine.Limits) error {
+	if n.cfg.MaxInteractions <= 0 || lim.Interactions > 0 {
+		return n.w.Run(ctx, lim)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if n.w.Pending() == 0 {
+		return nil
+	}
+	return &engine.LimitError{Err: ErrInteractionLimit, Limit: n.cfg.MaxInteractions}
 }
 
 // limits returns the engine limits for the network's own worker, which
@@ -416,11 +438,9 @@ func (p *ParallelNetwork) runParallel(ctx context.Context) error {
 	}
 	p.w.HandOver(res.Left)
 	p.w.NotePeak(res.PeakLive)
-	p.lastSteals = 0
 	for _, n := range res.Steals {
-		p.lastSteals += n
+		p.totalSteals += n
 	}
-	p.totalSteals += p.lastSteals
 	return res.Err
 }
 
@@ -468,13 +488,14 @@ func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 
 // step is Step without the event.
 func (p *ParallelNetwork) step(ctx context.Context) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
+	// The context comes after the claim, as in reduce.
 	if err := p.claimAll(); err != nil {
 		return 0, err
 	}
 	defer p.running.Store(false)
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	for {
 		done, err := p.stepOnce(ctx)
 		if err != errAwaitEffects {

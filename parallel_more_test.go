@@ -1675,3 +1675,120 @@ func TestNegativeWorkerCounts(t *testing.T) {
 	}
 	must(t, ip.Close())
 }
+
+// limitOnWorkerOne returns a parallel network whose interaction limit
+// worker 1 has used up, with worker 0 having carried out none. Worker 1
+// gets the oldest pair, a chain of one pair at a time that it cannot
+// share, and worker 0 a Plus2 pair whose integer never comes. Worker 0
+// can still take the chain when it reserves the whole budget before
+// finding that its pair waits, so the network is built again until
+// worker 1 has done all.
+func limitOnWorkerOne(t *testing.T, limit int64) *annette.ParallelNetwork {
+	t.Helper()
+	for range 100 {
+		p := newParallel(t, annette.Config{MaxInteractions: limit}, annette.ParallelConfig{Workers: 2, Mode: annette.Parallel},
+			append(slices.Clone(unaryTypes), treeTypes...), append(unaryRules(), treeRewriteRules()...)...)
+		binop(t, p.Network, "Add", unary(t, p.Network, int(limit-1)), unary(t, p.Network, 0), "x")
+		plus := addAgent(t, p.Network, "Plus2")
+		connect(t, p.Network, plus.Port("s"), p.Name("y"))
+		connect(t, p.Network, plus.Port("x"), p.Name("never"))
+		connect(t, p.Network, plus.Main(), p.Int(5))
+		if _, err := p.Reduce(context.Background()); !errors.Is(err, annette.ErrInteractionLimit) {
+			t.Fatalf("parallel Reduce = %v, want ErrInteractionLimit", err)
+		}
+		if p.PerWorker()[0] == 0 {
+			return p
+		}
+		closeNet(t, p)
+	}
+	t.Fatal("worker 0 carried out interactions in each of 100 runs")
+	return nil
+}
+
+// TestParallelLimitAfterOtherWorkers uses up the interaction limit on a
+// worker other than the network's own, and then runs that one: in
+// Sequential mode, in Auto mode's first stretch, and through the
+// embedded Network. Each must stop at the limit at once.
+func TestParallelLimitAfterOtherWorkers(t *testing.T) {
+	leakCheck(t)
+	const limit = 21 // add-succ 20 times, then add-zero
+	for _, how := range []string{"Sequential", "Auto", "embedded"} {
+		t.Run(how, func(t *testing.T) {
+			p := limitOnWorkerOne(t, limit)
+			defer closeNet(t, p)
+
+			binop(t, p.Network, "Add", unary(t, p.Network, 5), unary(t, p.Network, 0), "z")
+			var err error
+			switch how {
+			case "embedded":
+				_, err = p.Network.Reduce(context.Background())
+			default:
+				p.SetMode(annette.Sequential)
+				if how == "Auto" {
+					p.SetMode(annette.Auto)
+				}
+				_, err = p.Reduce(context.Background())
+			}
+			if !errors.Is(err, annette.ErrInteractionLimit) {
+				t.Errorf("second Reduce = %v, want ErrInteractionLimit", err)
+			}
+			if got := p.Stats().Interactions; got != limit {
+				t.Errorf("%d interactions in all, want the limit, %d", got, limit)
+			}
+		})
+	}
+}
+
+// TestClosedBeatsDoneContext checks that every Reduce and Step of a
+// closed network returns ErrClosed, even with a context already done.
+func TestClosedBeatsDoneContext(t *testing.T) {
+	leakCheck(t)
+	p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2}, unaryTypes, unaryRules()...)
+	binop(t, p.Network, "Add", unary(t, p.Network, 2), unary(t, p.Network, 1), "out")
+	closeNet(t, p)
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.Reduce(done); !errors.Is(err, annette.ErrClosed) {
+		t.Errorf("Reduce = %v, want ErrClosed", err)
+	}
+	if _, err := p.Step(done); !errors.Is(err, annette.ErrClosed) {
+		t.Errorf("Step = %v, want ErrClosed", err)
+	}
+	if _, err := p.Network.Reduce(done); !errors.Is(err, annette.ErrClosed) {
+		t.Errorf("Network.Reduce = %v, want ErrClosed", err)
+	}
+	if _, err := p.Network.Step(done); !errors.Is(err, annette.ErrClosed) {
+		t.Errorf("Network.Step = %v, want ErrClosed", err)
+	}
+}
+
+// TestParallelStatsStealsPerRun checks that ParallelStats.Steals counts
+// the steals of its own run: none for a run that stays sequential after
+// one that went parallel.
+func TestParallelStatsStealsPerRun(t *testing.T) {
+	leakCheck(t)
+	p := parallelTree(t, treeRewriteRules(), 12, 2, annette.Parallel)
+	defer closeNet(t, p)
+	st, err := p.Reduce(context.Background())
+	must(t, err)
+	if st.Steals == 0 {
+		t.Skip("the parallel run took no pairs from another worker")
+	}
+	if got := p.Steals(); got != st.Steals {
+		t.Errorf("Steals = %d after one run, want its ParallelStats.Steals, %d", got, st.Steals)
+	}
+
+	p.SetMode(annette.Sequential)
+	g, f := addAgent(t, p.Network, "Grow"), addAgent(t, p.Network, "Fold")
+	connect(t, p.Network, g.Main(), p.Int(3))
+	connect(t, p.Network, g.Port("t"), f.Main())
+	connect(t, p.Network, f.Port("s"), p.Name("small"))
+	st2, err := p.Reduce(context.Background())
+	must(t, err)
+	if st2.Steals != 0 {
+		t.Errorf("sequential run reported %d steals, want 0", st2.Steals)
+	}
+	if got := p.Steals(); got != st.Steals {
+		t.Errorf("Steals = %d after a sequential run, want %d", got, st.Steals)
+	}
+}

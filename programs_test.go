@@ -558,3 +558,26 @@ func TestInterpreterNilContext(t *testing.T) {
 		must(t, ip.Close())
 	}
 }
+
+// TestInterpreterRunKeepsFailedNet runs a program whose net stops at the
+// interaction limit, then a second program on the same Interpreter. Run
+// keeps the failed net's pairs, as its doc says, and the second Run
+// reduces them first, so its net meets the limit too.
+func TestInterpreterRunKeepsFailedNet(t *testing.T) {
+	const fib = "Fib(r) >< (int n)\n  | n <= 1 => r ~ n\n  | _ => Fib(a) ~ (n - 1), Fib(b) ~ (n - 2), r << Add(a, b);\n"
+	for _, workers := range []int{1, 2} {
+		ip, err := annette.NewInterpreter(annette.InterpreterConfig{Workers: workers,
+			Config: annette.Config{MaxInteractions: 200}})
+		must(t, err)
+		if err := ip.Run("big.in", []byte(fib+"Fib(r) ~ 15;\nr;\n")); !errors.Is(err, annette.ErrInteractionLimit) {
+			t.Errorf("%d workers: first Run = %v, want ErrInteractionLimit", workers, err)
+		}
+		if ip.Network().Pending() == 0 {
+			t.Errorf("%d workers: no pair pending after the failed Run", workers)
+		}
+		if err := ip.Run("small.in", []byte("Fib(q) ~ 5;\nq;\n")); !errors.Is(err, annette.ErrInteractionLimit) {
+			t.Errorf("%d workers: second Run = %v, want ErrInteractionLimit", workers, err)
+		}
+		must(t, ip.Close())
+	}
+}

@@ -100,6 +100,9 @@ type snapWire []snapEnd
 // interact or be read back, and is left out. A net under construction,
 // with ports that Reduce would report as not connected, gives an error,
 // and so does a call during a run (from an action rule): ErrRunning.
+// Snapshot also fails while effects that the rules requested are in
+// flight, because their results would have no place in the snapshot:
+// call Reduce first to take them.
 func (n *Network) Snapshot() ([]byte, error) {
 	s, err := n.snapshot(false)
 	if err != nil {
@@ -279,7 +282,8 @@ func (sw *snapWriter) follow(e snapEnd, p engine.Port, passive bool) {
 // json.RawMessage otherwise. Interface names must not exist in n yet.
 // The whole snapshot is checked before anything is added: every port of
 // every agent must be in exactly one wire and a name in at most one, and
-// on error n is unchanged.
+// on error n is unchanged. LoadSnapshot fails while effects that n's
+// rules requested are in flight, as Snapshot does.
 func (n *Network) LoadSnapshot(data []byte) (err error) {
 	defer catchStoreFull(&err)
 	if n.running.Load() {
