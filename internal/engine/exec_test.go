@@ -393,40 +393,36 @@ func TestExecInPlace(t *testing.T) {
 }
 
 // TestExecWalkKeepsCells checks that a rule walking a list rebuilds each
-// element in its own cell, with its tail wire in the wire's own cell,
-// when the walker has one word (so only the element's size fits the
-// element's cell) and when it has two (so both new agents fit both
-// cells, and the new element must still take the old element's).
+// element in its own cell, with its tail wire in the wire's own cell. The
+// walker has one word or three, so that only the new element fits the
+// old element's cell.
 func TestExecWalkKeepsCells(t *testing.T) {
-	for _, words := range []int{1, 2} {
+	for _, words := range []int{1, 3} {
 		t.Run(strconv.Itoa(words), func(t *testing.T) {
 			forModes(t, func(t *testing.T, n *testNet) { testWalk(t, n, words) })
 		})
 	}
 }
 
-// testWalk adds Walk(out[, b]) >< Two(h, tl) => out ~ Two(h, out2),
-// Walk(out2[, b]) ~ tl and Walk >< Z => out ~ Z, walks a list of Two
-// cells joined by wires, and checks the list it gives back.
+// testWalk adds Walk(out, ...) >< Two(h, tl) => out ~ Two(h, out2),
+// Walk(out2, ...) ~ tl and Walk(out, ...) >< Z => out ~ Z, where Walk
+// has words auxiliary ports and passes all but the first on unchanged.
+// It walks a list of Two cells joined by wires and checks the list it
+// gives back.
 func testWalk(t *testing.T, n *testNet, words int) {
-	aux := []string{"out", "b"}[:words]
-	walk := n.define("Walk", false, aux...)
-	nb := words // ext index of the element's head
+	walk := n.define("Walk", false, []string{"out", "b", "c"}[:words]...)
 	wires := [][2]End{
 		wire(ext(0), node(0, 0)),
-		wire(node(0, 1), ext(nb)),
+		wire(node(0, 1), ext(words)),
 		wire(node(0, 2), node(1, 1)),
-		wire(node(1, 0), ext(nb+1)),
+		wire(node(1, 0), ext(words+1)),
 	}
-	if words == 2 {
-		// Walk(out, b) passes b on unchanged.
-		wires = append(wires, wire(node(1, 2), ext(1)))
+	end := [][2]End{wire(ext(0), node(0, 0))}
+	for k := 1; k < words; k++ {
+		wires = append(wires, wire(node(1, k+1), ext(k)))
+		end = append(end, wire(ext(k), constant(0)))
 	}
 	n.rule("walk", walk, n.two, nil, AltSpec{Nodes: []NodeDecl{decl(n.two), decl(walk)}, Wires: wires})
-	end := [][2]End{wire(ext(0), node(0, 0))}
-	if words == 2 {
-		end = append(end, wire(ext(1), constant(0)))
-	}
 	n.rule("walk-end", walk, n.z, nil, AltSpec{Nodes: []NodeDecl{decl(n.z)}, Wires: end})
 
 	const size = 50
@@ -446,7 +442,7 @@ func testWalk(t *testing.T, n *testNet, words int) {
 	n.w.Link(prev, n.agent(n.z))
 	out := n.w.NewVar()
 	walker := []Port{out}
-	if words == 2 {
+	for range words - 1 {
 		walker = append(walker, n.w.NewVar())
 	}
 	n.w.Push(n.agent(walk, walker...), first)

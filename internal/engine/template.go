@@ -190,26 +190,17 @@ func Compile(reg *Registry, left, right TypeID, attrs []int, alts []AltSpec) (*T
 }
 
 // reuse lets new agents take over the cells of the two old agents when
-// the sizes match, which saves a free and an allocation each. A new
-// agent of an old agent's type takes that agent's cell first, then any
-// agent of the size. An agent that stays in its cell as a rule rebuilds
-// it, such as a list element that a walk passes on, keeps its place
-// in memory next to its tail wire (see takeWire).
+// the sizes match, which saves a free and an allocation each.
 func (t *Template) reuse(alt *Alt) {
 	free := [2]bool{t.words[0] > 0, t.words[1] > 0 && !t.wild}
-	for _, sameType := range []bool{true, false} {
-		for i := range alt.Nodes {
-			ns := &alt.Nodes[i]
-			if ns.Reuse != 0 {
-				continue
-			}
-			for side := range 2 {
-				if free[side] && ns.Words == t.words[side] && (!sameType || ns.Port.Type() == t.sides[side]) {
-					ns.Reuse = side + 1
-					free[side] = false
-					alt.reused[side] = true
-					break
-				}
+	for i := range alt.Nodes {
+		ns := &alt.Nodes[i]
+		for side := range 2 {
+			if free[side] && ns.Words == t.words[side] {
+				ns.Reuse = side + 1
+				free[side] = false
+				alt.reused[side] = true
+				break
 			}
 		}
 	}
