@@ -234,18 +234,8 @@ func TestEffectResultMakesPair(t *testing.T) {
 	must(t, h.Handle("num", func(_ context.Context, c *annette.EffectCall) (any, error) {
 		return int32(c.Payload.(int) * 10), nil
 	}))
-	n := askNet(t, h, 4, func(c *annette.RuleContext) error {
-		res, err := c.Request(annette.Effect{Type: "num", Payload: c.Right().Value()})
-		if err != nil {
-			return err
-		}
-		// Box(x) >< (int v) => x ~ v + 1, in Go.
-		b, _ := c.NewAgent("Box", nil)
-		if err := c.Link(b.Main(), res); err != nil {
-			return err
-		}
-		return c.Link(b.Port("x"), c.Left().Port("r"))
-	})
+	// Box(x) >< (int v) => x ~ v + 1, in Go.
+	n := askNet(t, h, 4, requestIntoBox)
 	addRules(t, n, annette.ActionRule{Name: "box", Left: "Box", Right: "Int", Action: func(c *annette.RuleContext) error {
 		return c.Link(c.Left().Port("x"), c.Int(c.Right().Value().(int64)+1))
 	}})
@@ -889,18 +879,8 @@ func TestEffectStepLimit(t *testing.T) {
 	must(t, h.Handle("num", func(_ context.Context, c *annette.EffectCall) (any, error) {
 		return int64(c.Payload.(int)), nil
 	}))
-	n := askNetConfig(t, annette.Config{MaxInteractions: 1}, h, 4, func(c *annette.RuleContext) error {
-		res, err := c.Request(annette.Effect{Type: "num", Payload: c.Right().Value()})
-		if err != nil {
-			return err
-		}
-		// The result meets Box: Box(x) >< (int v) => x ~ v.
-		b, _ := c.NewAgent("Box", nil)
-		if err := c.Link(b.Main(), res); err != nil {
-			return err
-		}
-		return c.Link(b.Port("x"), c.Left().Port("r"))
-	})
+	// The result meets Box: Box(x) >< (int v) => x ~ v.
+	n := askNetConfig(t, annette.Config{MaxInteractions: 1}, h, 4, requestIntoBox)
 	addRules(t, n, annette.ActionRule{Name: "box", Left: "Box", Right: "Int", Action: func(c *annette.RuleContext) error {
 		return c.Link(c.Left().Port("x"), c.Int(c.Right().Value().(int64)))
 	}})
@@ -941,4 +921,19 @@ func TestEffectDoneContextKeepsFailure(t *testing.T) {
 	if _, err := n.Reduce(context.Background()); !errors.As(err, &ee) || !errors.Is(err, failed) {
 		t.Errorf("next Reduce = %v, want an *EffectError for %v", err, failed)
 	}
+}
+
+// requestIntoBox is an Ask rule's action: it requests the "num" effect
+// with the right agent's value and links the result to a new Box, whose
+// x goes to the left agent's r.
+func requestIntoBox(c *annette.RuleContext) error {
+	res, err := c.Request(annette.Effect{Type: "num", Payload: c.Right().Value()})
+	if err != nil {
+		return err
+	}
+	b, _ := c.NewAgent("Box", nil)
+	if err := c.Link(b.Main(), res); err != nil {
+		return err
+	}
+	return c.Link(b.Port("x"), c.Left().Port("r"))
 }
