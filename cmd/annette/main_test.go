@@ -91,6 +91,7 @@ func TestRunProgram(t *testing.T) {
 		{"runtime error", []string{"run", div}, "", exitError, "", "div.in:2:1: division by zero in rule Div3 >< Int"},
 		{"syntax error", []string{"run", syntax}, "", exitError, "", "syntax.in:3:1:"},
 		{"missing file", []string{"run", "/nonexistent/prog.in"}, "", exitError, "", "no such file"},
+		{"missing file and .in", []string{"run", "/nonexistent/prog"}, "", exitError, "", "(/nonexistent/prog.in not found either)"},
 		{"two files", []string{"run", ok, ok}, "", exitUsage, "", "give one program file"},
 		{"bad flag", []string{"run", "-bogus", ok}, "", exitUsage, "", "Run 'annette run -h' to list the flags."},
 		{"bad -d", []string{"run", "-d", "N", consts}, "", exitUsage, "", "NAME=VALUE"},

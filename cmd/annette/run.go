@@ -236,8 +236,12 @@ func readProgram(file string, stdin io.Reader) (string, []byte, error) {
 	}
 	src, err := readFile(file)
 	if errors.Is(err, os.ErrNotExist) && !strings.HasSuffix(file, ".in") {
-		if alt, err2 := readFile(file + ".in"); err2 == nil {
+		alt, err2 := readFile(file + ".in")
+		if err2 == nil {
 			return file + ".in", alt, nil
+		}
+		if errors.Is(err2, os.ErrNotExist) {
+			err = fmt.Errorf("%w (%s not found either)", err, file+".in")
 		}
 	}
 	return file, src, err
