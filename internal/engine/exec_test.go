@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"testing"
@@ -415,7 +417,7 @@ func testWalk(t *testing.T, n *testNet, words int) {
 		wire(ext(0), node(0, 0)),
 		wire(node(0, 1), ext(words)),
 		wire(node(0, 2), node(1, 1)),
-		wire(node(1, 0), ext(words+1)),
+		wire(ext(words+1), node(1, 0)),
 	}
 	end := [][2]End{wire(ext(0), node(0, 0))}
 	for k := 1; k < words; k++ {
@@ -472,5 +474,68 @@ func testWalk(t *testing.T, n *testNet, words int) {
 	}
 	if got := n.show(p); got != "Z" {
 		t.Errorf("the list ends in %s", got)
+	}
+}
+
+// TestExecTakenWirePairOrder checks the order of the pair that a walk
+// makes with the agent at its list's tail, which no rule matches, so
+// that the fault shows the order. Link puts a wire first, so a tail
+// reached through a filled wire gives Z >< Walk whichever end the
+// rule's link names first, and a tail held in the slot itself gives the
+// pair in the order of the link. Taking the wire's cell (insVarT) must
+// not turn the pair round.
+func TestExecTakenWirePairOrder(t *testing.T) {
+	for _, oldFirst := range []bool{true, false} {
+		for _, viaWire := range []bool{true, false} {
+			name := fmt.Sprintf("oldFirst=%v,viaWire=%v", oldFirst, viaWire)
+			t.Run(name, func(t *testing.T) {
+				forModes(t, func(t *testing.T, n *testNet) {
+					testTakenWirePairOrder(t, n, oldFirst, viaWire)
+				})
+			})
+		}
+	}
+}
+
+// testTakenWirePairOrder adds Walk(out) >< Two(h, tl) => out ~ Two(h,
+// o2), Walk(o2) ~ tl, with the link of tl written old port first or
+// new agent first, and walks Two(1, Z), with Z in the slot or behind a
+// filled wire.
+func testTakenWirePairOrder(t *testing.T, n *testNet, oldFirst, viaWire bool) {
+	walk := n.define("Walk", false, "out")
+	link := wire(node(1, 0), ext(2))
+	if oldFirst {
+		link = wire(ext(2), node(1, 0))
+	}
+	n.rule("walk", walk, n.two, nil, AltSpec{
+		Nodes: []NodeDecl{decl(n.two), decl(walk)},
+		Wires: [][2]End{
+			wire(ext(0), node(0, 0)),
+			wire(node(0, 1), ext(1)),
+			wire(node(0, 2), node(1, 1)),
+			link,
+		},
+	})
+	tail := n.agent(n.z)
+	if viaWire {
+		v := n.w.NewVar()
+		n.w.Link(v, tail)
+		tail = v
+	}
+	n.w.Push(n.agent(walk, n.w.NewVar()), n.agent(n.two, n.w.Int(1), tail))
+	err := n.run()
+	var f *Fault
+	if !errors.As(err, &f) || !errors.Is(err, ErrNoRule) {
+		t.Fatalf("err = %v, want a fault for a missing rule", err)
+	}
+	want := "Walk >< Z"
+	if viaWire || oldFirst {
+		want = "Z >< Walk"
+	}
+	if got := f.Left + " >< " + f.Right; got != want {
+		t.Errorf("the fault names %s, want %s", got, want)
+	}
+	if r, _ := n.net.Rules.lookup(walk, n.two); !NoPrograms.Load() && oldFirst && !hasOp(r.Template.prog, insVarT) {
+		t.Error("the walk's program takes no wire cell")
 	}
 }
