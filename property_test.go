@@ -3,7 +3,10 @@ package annette_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +14,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/annette-go/annette"
+	"github.com/annette-go/annette/internal/engine"
 )
 
 // arith is an expression of unary arithmetic: the literal k when op is
@@ -595,6 +599,82 @@ func TestPropList(t *testing.T) {
 		mustReduce(rt, n)
 		if got := mustText(rt, n, "out"); got != want {
 			rt.Errorf("out = %s, want %s", got, want)
+		}
+	})
+}
+
+// walkRules are rules that walk a list and rebuild it. Copy keeps each
+// element, and its new tail wire takes the cell of the wire it walks
+// past. Sc multiplies each element by k, and a product that does not
+// fit in an inline integer needs a box. A list may end in an integer.
+const walkRules = `Copy(out) >< Cons(h, tl) => out ~ Cons(h, o2), tl ~ Copy(o2);
+Copy(out) >< Nil => out ~ Nil;
+Copy(out) >< (int n) => out ~ n;
+Sc(out, int k) >< Cons(int h, tl) => out ~ Cons(h * k, o2), tl ~ Sc(o2, k);
+Sc(out, int k) >< Nil => out ~ Nil;
+Sc(out, int k) >< (int n) => out ~ n * k;
+`
+
+// TestPropListWalks runs a pipeline of walkers over random lists of
+// integers, boxed ones included. Each walker reads the list that the one
+// before it builds, once after that one has finished and once while it
+// runs. The program must print the same, interaction counts and memstat
+// included, with rules compiled to programs and without, and on one
+// worker and on two.
+func TestPropListWalks(t *testing.T) {
+	dir := t.TempDir()
+	rapid.Check(t, func(rt *rapid.T) {
+		elems := rapid.SliceOfN(leafGen.Filter(func(v int64) bool { return v != math.MinInt64 }), 0, 40).Draw(rt, "elems")
+		k := rapid.OneOf(rapid.Int64Range(-3, 3), rapid.Int64Range(math.MinInt64+1, math.MaxInt64)).Draw(rt, "k")
+		end := rapid.SampledFrom([]string{"[]", "7", "4611686018427387904"}).Draw(rt, "end")
+		stages := rapid.SliceOfN(rapid.SampledFrom([]string{"Copy", "Sc"}), 1, 5).Draw(rt, "stages")
+
+		var src strings.Builder
+		src.WriteString(walkRules)
+		list := end
+		for i := len(elems) - 1; i >= 0; i-- {
+			list = strconv.FormatInt(elems[i], 10) + ":" + list
+		}
+		// The walkers one statement each, so that each walks a list whose
+		// wires the one before has filled, then all in one statement.
+		pipeline := func(prefix, sep string) string {
+			var b strings.Builder
+			prev := list
+			for i, s := range stages {
+				if i > 0 {
+					b.WriteString(sep)
+				}
+				out := prefix + strconv.Itoa(i)
+				args := out
+				if s == "Sc" {
+					args += ", " + strconv.FormatInt(k, 10)
+				}
+				fmt.Fprintf(&b, "%s(%s) ~ %s", s, args, prev)
+				prev = out
+			}
+			fmt.Fprintf(&b, ";\n%s;\nmemstat;\n", prev)
+			return b.String()
+		}
+		src.WriteString(pipeline("a", ";\n"))
+		src.WriteString(pipeline("b", ", "))
+		path := filepath.Join(dir, "walk.in")
+		if err := os.WriteFile(path, []byte(src.String()), 0o644); err != nil {
+			rt.Fatal(err)
+		}
+
+		want, wantErr := runProgramOn(t, path, 1, annette.Sequential)
+		if wantErr != nil {
+			rt.Fatalf("program\n%s\nfails: %v", src.String(), wantErr)
+		}
+		engine.NoPrograms.Store(true)
+		general, err := runProgramOn(t, path, 1, annette.Sequential)
+		engine.NoPrograms.Store(false)
+		if err != nil || normalizeTiming(general) != normalizeTiming(want) {
+			rt.Errorf("program\n%s\ngeneral path prints\n%s(error %v), compiled programs print\n%s", src.String(), general, err, want)
+		}
+		par, err := runProgramOn(t, path, 2, annette.Parallel)
+		if err != nil || normalizeTiming(par) != normalizeTiming(want) {
+			rt.Errorf("program\n%s\ntwo workers print\n%s(error %v), one prints\n%s", src.String(), par, err, want)
 		}
 	})
 }

@@ -356,9 +356,9 @@ func (alt *Alt) made(t *Template, r uint16) bool {
 
 // takeWire picks an old port whose wire cell a fresh wire of alt can
 // take over, and that wire. The port is read from an agent of the pair
-// whose cell a new agent N takes over, N holds the wire, and the port
-// is linked to a new agent other than N or to an integer. Of such ports,
-// takeWire picks the last one linked.
+// whose cell a new agent N takes over, and N holds the wire. The port
+// is the first end of a link to a new agent other than N or to an
+// integer. Of such ports, takeWire picks the last one linked.
 //
 // In a list walk such as Part(lo, hi, p) >< y:ys => lo ~ y:lo2,
 // Part(lo2, hi, p) ~ ys, the new y:lo2 takes the cell of the old y:ys,
@@ -394,12 +394,13 @@ func takeWire(t *Template, alt *Alt) (port, wire uint8, ok bool) {
 		}
 		return -1
 	}
+	// Only a port linked as the first end qualifies. Link puts a wire
+	// first, so the pair it makes has the wire's content on the left,
+	// where insLink puts the register of the first end. A port linked as
+	// the second end would give that pair the other way round.
 	for _, l := range alt.Links {
-		for k := range 2 {
-			r := l[k]
-			if s := side(r); s >= 0 && wireOf[s] != 0 && alt.made(t, l[1-k]) && int(l[1-k]) != holder[s] {
-				port, wire, ok = uint8(r), uint8(wireOf[s]), true
-			}
+		if s := side(l[0]); s >= 0 && wireOf[s] != 0 && alt.made(t, l[1]) && int(l[1]) != holder[s] {
+			port, wire, ok = uint8(l[0]), uint8(wireOf[s]), true
 		}
 	}
 	return port, wire, ok

@@ -1,8 +1,12 @@
 package engine
 
 import (
+	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -415,7 +419,7 @@ func testWalk(t *testing.T, n *testNet, words int) {
 		wire(ext(0), node(0, 0)),
 		wire(node(0, 1), ext(words)),
 		wire(node(0, 2), node(1, 1)),
-		wire(node(1, 0), ext(words+1)),
+		wire(ext(words+1), node(1, 0)),
 	}
 	end := [][2]End{wire(ext(0), node(0, 0))}
 	for k := 1; k < words; k++ {
@@ -473,4 +477,216 @@ func testWalk(t *testing.T, n *testNet, words int) {
 	if got := n.show(p); got != "Z" {
 		t.Errorf("the list ends in %s", got)
 	}
+}
+
+// TestExecTakenWirePairOrder checks the order of the pair that a walk
+// makes with the agent at its list's tail, which no rule matches, so
+// that the fault shows the order. Link puts a wire first, so a tail
+// reached through a filled wire gives Z >< Walk whichever end the
+// rule's link names first, and a tail held in the slot itself gives the
+// pair in the order of the link. Taking the wire's cell (insVarT) must
+// not turn the pair round.
+func TestExecTakenWirePairOrder(t *testing.T) {
+	for _, oldFirst := range []bool{true, false} {
+		for _, viaWire := range []bool{true, false} {
+			name := fmt.Sprintf("oldFirst=%v,viaWire=%v", oldFirst, viaWire)
+			t.Run(name, func(t *testing.T) {
+				forModes(t, func(t *testing.T, n *testNet) {
+					testTakenWirePairOrder(t, n, oldFirst, viaWire)
+				})
+			})
+		}
+	}
+}
+
+// testTakenWirePairOrder adds Walk(out) >< Two(h, tl) => out ~ Two(h,
+// o2), Walk(o2) ~ tl, with the link of tl written old port first or
+// new agent first, and walks Two(1, Z), with Z in the slot or behind a
+// filled wire.
+func testTakenWirePairOrder(t *testing.T, n *testNet, oldFirst, viaWire bool) {
+	walk := n.define("Walk", false, "out")
+	link := wire(node(1, 0), ext(2))
+	if oldFirst {
+		link = wire(ext(2), node(1, 0))
+	}
+	n.rule("walk", walk, n.two, nil, AltSpec{
+		Nodes: []NodeDecl{decl(n.two), decl(walk)},
+		Wires: [][2]End{
+			wire(ext(0), node(0, 0)),
+			wire(node(0, 1), ext(1)),
+			wire(node(0, 2), node(1, 1)),
+			link,
+		},
+	})
+	tail := n.agent(n.z)
+	if viaWire {
+		v := n.w.NewVar()
+		n.w.Link(v, tail)
+		tail = v
+	}
+	n.w.Push(n.agent(walk, n.w.NewVar()), n.agent(n.two, n.w.Int(1), tail))
+
+	err := n.run()
+	var f *Fault
+	if !errors.As(err, &f) || !errors.Is(err, ErrNoRule) {
+		t.Fatalf("err = %v, want a fault for a missing rule", err)
+	}
+	want := "Walk >< Z"
+	if viaWire || oldFirst {
+		want = "Z >< Walk"
+	}
+	if got := f.Left + " >< " + f.Right; got != want {
+		t.Errorf("the fault names %s, want %s", got, want)
+	}
+	if r, _ := n.net.Rules.lookup(walk, n.two); !NoPrograms.Load() && oldFirst && !hasOp(r.Template.prog, insVarT) {
+		t.Error("the walk's program takes no wire cell")
+	}
+}
+
+// walkResult is what a walk of TestExecWalkTails leaves: the list and
+// count read back, and the worker's figures.
+type walkResult struct {
+	list, count, rest         string
+	interactions, live, wires int64
+}
+
+// TestExecWalkTails walks lists whose elements are linked in the slot,
+// through a filled wire or through a chain of two wires. A list ends in
+// Z, an integer or a boxed integer behind a filled wire, or in a wire
+// still empty. Each step also counts the element in a unary number, so
+// that it allocates after taking a wire cell. The walk runs as it is,
+// with the free lists emptied and the heap's range cut short after 0 to
+// 8 words, and with a full stack, so that the fast loop breaks off
+// before, at and after insVarT. Every mode and every cut must give the
+// same result as the first. Each step pushes Eps ~ Z before it links
+// the tail, so that a full stack stops the fast loop at that link.
+func TestExecWalkTails(t *testing.T) {
+	var cuts []string
+	for k := range 9 {
+		cuts = append(cuts, "range"+strconv.Itoa(k))
+	}
+	cuts = append(cuts, "none", "stack")
+	for _, end := range []string{"z", "int", "big", "empty"} {
+		t.Run(end, func(t *testing.T) {
+			var want *walkResult
+			for _, cut := range cuts {
+				t.Run(cut, func(t *testing.T) {
+					forModes(t, func(t *testing.T, n *testNet) {
+						got := testWalkTails(t, n, end, cut)
+						if want == nil {
+							want = &got
+						} else if got != *want {
+							t.Errorf("got %+v, want %+v", got, *want)
+						}
+					})
+				})
+			}
+		})
+	}
+}
+
+// testWalkTails adds
+//
+//	Walk(out, c) >< Two(h, tl) => out ~ Two(h, o2), c ~ S(c2), Eps ~ Z, tl ~ Walk(o2, c2);
+//	Walk(out, c) >< Z          => out ~ Z, c ~ Z;
+//	Walk(out, c) >< (int v)    => out ~ v, c ~ Z;
+//	Eps >< Z                   => ;
+//
+// walks a list with the given end, with the heap's range or the stack
+// cut short as cut names, and returns what the walk left.
+func testWalkTails(t *testing.T, n *testNet, end, cut string) walkResult {
+	walk := n.define("Walk", false, "out", "c")
+	eps := n.define("Eps", false)
+	n.rule("walk", walk, n.two, nil, AltSpec{
+		Nodes: []NodeDecl{decl(walk), decl(n.two), decl(n.s), decl(eps), decl(n.z)},
+		Wires: [][2]End{
+			wire(ext(0), node(1, 0)),
+			wire(node(1, 1), ext(2)),
+			wire(node(1, 2), node(0, 1)),
+			wire(ext(1), node(2, 0)),
+			wire(node(2, 1), node(0, 2)),
+			wire(node(3, 0), node(4, 0)),
+			wire(ext(3), node(0, 0)),
+		},
+	})
+	n.rule("eps", eps, n.z, nil, AltSpec{})
+	n.rule("walk-z", walk, n.z, nil, AltSpec{
+		Nodes: []NodeDecl{decl(n.z), decl(n.z)},
+		Wires: [][2]End{wire(ext(0), node(0, 0)), wire(ext(1), node(1, 0))},
+	})
+	n.rule("walk-int", walk, TypeInt, []int{3}, AltSpec{
+		Nodes: []NodeDecl{decl(n.z)},
+		Exprs: []*Code{code(load(0))},
+		Wires: [][2]End{wire(ext(0), exprEnd(0)), wire(ext(1), node(0, 0))},
+	})
+
+	// The list, built from its end. Element i is linked to the next in
+	// the slot (i%3 == 0), through a filled wire (1) or through a wire
+	// whose cell holds a second wire that holds the element (2).
+	var rest Port
+	switch end {
+	case "z":
+		rest = n.agent(n.z)
+	case "int":
+		rest = n.w.Int(7)
+	case "big":
+		rest = n.w.Int(1 << 62)
+	}
+	next := n.w.NewVar()
+	open := next
+	if rest != 0 {
+		n.w.Link(next, rest)
+	}
+	const size = 12
+	for i := size - 1; i >= 0; i-- {
+		switch i % 3 {
+		case 1:
+			v := n.w.NewVar()
+			n.w.Link(v, next)
+			next = v
+		case 2:
+			v, u := n.w.NewVar(), n.w.NewVar()
+			n.w.Link(v, u)
+			n.w.Link(u, next)
+			next = v
+		}
+		next = n.agent(n.two, n.w.Int(int64(i)), next)
+	}
+	out, count := n.w.NewVar(), n.w.NewVar()
+	n.w.Push(n.agent(walk, out, count), next)
+
+	h := n.w.heap
+	switch {
+	case cut == "stack":
+		n.w.stack = slices.Clip(n.w.stack)
+	case strings.HasPrefix(cut, "range"):
+		k, _ := strconv.Atoi(strings.TrimPrefix(cut, "range"))
+		h.free = [freeMask + 1]uint64{}
+		h.end = min(h.end, h.bump+uint64(k))
+	}
+	if err := n.run(); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := n.net.Rules.lookup(walk, n.two); !NoPrograms.Load() && !hasOp(r.Template.prog, insVarT) {
+		t.Error("the walk's program takes no wire cell")
+	}
+
+	res := walkResult{
+		list:         n.show(out),
+		count:        n.show(count),
+		interactions: n.w.Interactions(),
+		live:         n.w.Live(),
+		wires:        n.w.Wires(),
+	}
+	if end == "empty" {
+		res.rest = n.show(open)
+	}
+	wantList := map[string]string{"z": "Z", "int": "7", "big": strconv.Itoa(1 << 62), "empty": "_"}[end]
+	for i := size - 1; i >= 0; i-- {
+		wantList = fmt.Sprintf("Two(%d, %s)", i, wantList)
+	}
+	if res.list != wantList {
+		t.Errorf("the walk gives %s, want %s", res.list, wantList)
+	}
+	return res
 }
