@@ -58,7 +58,7 @@ const (
 	insFill  // write the n slots listed at slots[x|y<<8:] into agent reg[r]
 	insPush  // push the pair (reg[x], reg[y]), both principal ports
 	insLink  // link reg[x] and reg[y], either of which may be a wire
-	insVarT  // insVar in the cell of reg[x] if that is a filled wire of this heap; reg[x] = its content (see takeWire)
+	insVarT  // insVar in the cell of reg[x] if that is a filled wire; reg[x] = its content (see takeWire)
 )
 
 // ins is one instruction of a compiled program.
@@ -855,10 +855,12 @@ pairs:
 							} else {
 								z = Port(*c)
 							}
-							// Another heap's cell goes back to it through the
-							// link. Taking it too made insertion sort on two
-							// workers two to three times slower.
-							if z&tagMask >= tagNode && h.owns(l) {
+							// A cell of another heap's chunk is taken too,
+							// as reuse in place takes the pair's cells
+							// whatever their heap: a worker walking a list
+							// that the other made keeps its layout as well,
+							// and sends no cell back.
+							if z&tagMask >= tagNode {
 								w.fregs[in.x] = z
 								*c = 0
 								w.fregs[in.r] = VarPort(l)
