@@ -1712,19 +1712,19 @@ func limitOnWorkerOne(t *testing.T, limit int64) *annette.ParallelNetwork {
 func TestParallelLimitAfterOtherWorkers(t *testing.T) {
 	leakCheck(t)
 	const limit = 21 // add-succ 20 times, then add-zero
-	for _, how := range []string{"Sequential", "Auto", "embedded"} {
-		t.Run(how, func(t *testing.T) {
+	for _, entry := range []string{"Sequential", "Auto", "embedded"} {
+		t.Run(entry, func(t *testing.T) {
 			p := limitOnWorkerOne(t, limit)
 			defer closeNet(t, p)
 
 			binop(t, p.Network, "Add", unary(t, p.Network, 5), unary(t, p.Network, 0), "z")
 			var err error
-			switch how {
+			switch entry {
 			case "embedded":
 				_, err = p.Network.Reduce(context.Background())
 			default:
 				p.SetMode(annette.Sequential)
-				if how == "Auto" {
+				if entry == "Auto" {
 					p.SetMode(annette.Auto)
 				}
 				_, err = p.Reduce(context.Background())

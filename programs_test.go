@@ -561,7 +561,7 @@ func TestInterpreterNilContext(t *testing.T) {
 
 // TestInterpreterRunKeepsFailedNet runs a program whose net stops at the
 // interaction limit, then a second program on the same Interpreter. Run
-// keeps the failed net's pairs, as its doc says, and the second Run
+// keeps the failed net's pairs, as documented, and the second Run
 // reduces them first, so its net meets the limit too.
 func TestInterpreterRunKeepsFailedNet(t *testing.T) {
 	const fib = "Fib(r) >< (int n)\n  | n <= 1 => r ~ n\n  | _ => Fib(a) ~ (n - 1), Fib(b) ~ (n - 2), r << Add(a, b);\n"

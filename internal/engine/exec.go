@@ -857,9 +857,9 @@ pairs:
 							}
 							// A cell of another heap's chunk is taken too,
 							// as reuse in place takes the pair's cells
-							// whatever their heap: a worker walking a list
-							// that the other made keeps its layout as well,
-							// and sends no cell back.
+							// whatever their heap. So a worker walking a
+							// list that another made keeps its layout, and
+							// sends no cell back.
 							if z&tagMask >= tagNode {
 								w.fregs[in.x] = z
 								*c = 0

@@ -592,8 +592,8 @@ func TestExecWalkTails(t *testing.T) {
 //	Walk(out, c) >< (int v)    => out ~ v, c ~ Z;
 //	Eps >< Z                   => ;
 //
-// walks a list with the given end, with the heap's range or the stack
-// cut short as cut names, and returns what the walk left.
+// then walks a list with the given end, with the heap's range or the
+// stack cut short as cut names, and returns what the walk left.
 func testWalkTails(t *testing.T, n *testNet, end, cut string) walkResult {
 	walk := n.define("Walk", false, "out", "c")
 	eps := n.define("Eps", false)
