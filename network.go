@@ -96,10 +96,10 @@ type Type struct {
 }
 
 // Stats reports what a run did. Reduce counts only its own run in
-// Interactions, Allocated, Elapsed and Effects, and Network.Stats gives
-// the totals of Step and Reduce together. Live, PeakLive and StoreBytes
-// describe the network itself, so a Reduce reports them as Network.Stats
-// does at its end.
+// Interactions, Allocated, RunPeakLive, Elapsed and Effects, and
+// Network.Stats gives the totals of Step and Reduce together. Live,
+// PeakLive and StoreBytes describe the network itself, so a Reduce
+// reports them as Network.Stats does at its end.
 type Stats struct {
 	Interactions int64 // interactions carried out
 	Allocated    int64 // agents allocated
@@ -107,10 +107,15 @@ type Stats struct {
 	// PeakLive is the largest number of agents alive at once since the
 	// network was made, as counted (see Config.MaxLiveAgents), not only
 	// during the run that reports it.
-	PeakLive   int64
-	Elapsed    time.Duration // wall time
-	StoreBytes int64         // memory the network's store has allocated, in bytes
-	Effects    int64         // effects whose handling the run waited for and took back (see EffectHandler)
+	PeakLive int64
+	// RunPeakLive is the same peak for the run that reports it alone: the
+	// largest number of agents alive at once from its start, the net it
+	// started from included, to its end. Network.Stats and
+	// ParallelNetwork.Stats report no single run and give PeakLive here.
+	RunPeakLive int64
+	Elapsed     time.Duration // wall time
+	StoreBytes  int64         // memory the network's store has allocated, in bytes
+	Effects     int64         // effects whose handling the run waited for and took back (see EffectHandler)
 }
 
 // Network is an interaction net with its agent types and rules, reduced
@@ -250,6 +255,7 @@ func (n *Network) Stats() Stats {
 	s := n.stats
 	s.Live = n.live()
 	s.PeakLive = max(n.w.Peak(), s.Live)
+	s.RunPeakLive = s.PeakLive
 	s.Allocated = n.allocs()
 	s.StoreBytes = n.net.Store.Words() * 8
 	return s
@@ -383,8 +389,11 @@ func (n *Network) reduce(ctx context.Context) (Stats, error) {
 	defer n.running.Store(false)
 	start := time.Now()
 	c0, a0 := n.interactions(), n.allocs()
-	// The totals are kept even if an action ends the goroutine.
+	// The worker measures this run's peak; the network's comes back at
+	// the end. The totals are kept even if an action ends the goroutine.
+	before := n.w.ResetPeak(n.live())
 	defer func() {
+		n.w.NotePeak(before)
 		n.stats.Interactions += n.interactions() - c0
 		n.stats.Elapsed += time.Since(start)
 	}()
@@ -394,10 +403,11 @@ func (n *Network) reduce(ctx context.Context) (Stats, error) {
 		Interactions: n.interactions() - c0,
 		Allocated:    n.allocs() - a0,
 		Live:         n.live(),
-		PeakLive:     max(n.w.Peak(), n.live()),
+		RunPeakLive:  max(n.w.Peak(), n.live()),
 		Elapsed:      time.Since(start),
 		StoreBytes:   n.net.Store.Words() * 8,
 	}
+	s.PeakLive = max(s.RunPeakLive, before)
 	return s, n.runError(err)
 }
 

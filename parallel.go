@@ -269,8 +269,11 @@ func (p *ParallelNetwork) reduce(ctx context.Context) (ParallelStats, error) {
 	}
 	start := time.Now()
 	c0 := p.interactions()
-	// The totals are kept even if an action ends the goroutine.
+	// The worker measures this run's peak; the network's comes back at
+	// the end. The totals are kept even if an action ends the goroutine.
+	peak0 := p.w.ResetPeak(p.live())
 	defer func() {
+		p.w.NotePeak(peak0)
 		p.stats.Interactions += p.interactions() - c0
 		p.stats.Elapsed += time.Since(start)
 	}()
@@ -307,7 +310,8 @@ func (p *ParallelNetwork) reduce(ctx context.Context) (ParallelStats, error) {
 	st.Allocated = p.allocs() - a0
 	st.Live = p.live()
 	p.w.NotePeak(st.Live)
-	st.PeakLive = p.w.Peak()
+	st.RunPeakLive = p.w.Peak()
+	st.PeakLive = max(st.RunPeakLive, peak0)
 	st.Elapsed = time.Since(start)
 	st.StoreBytes = p.net.Store.Words() * 8
 	// With effects, the run can go parallel more than once.

@@ -1177,6 +1177,60 @@ func TestParallelPeakLive(t *testing.T) {
 	}
 }
 
+// TestRunPeakLive checks that RunPeakLive covers the run that reports
+// it alone while PeakLive keeps the network's peak. The first run counts
+// down from 1000 to a chain of 1000 S and a Z (peak 1001), the second
+// erases the chain (its start, 1002 with the Del, is its peak) and the
+// third counts down from 10 on the emptied network (peak 11).
+func TestRunPeakLive(t *testing.T) {
+	leakCheck(t)
+	types := append(slices.Clone(countTypes), annette.Type{Name: "Del"})
+	rules := append(slices.Clone(countRules),
+		annette.RewriteRule{Name: "del-s", Left: Pat("Del"), Right: Pat("S", "p"),
+			Body: []annette.Wire{W(A("Del"), V("p"))}},
+		annette.RewriteRule{Name: "del-z", Left: Pat("Del"), Right: Pat("Z")})
+	for _, r := range []struct {
+		mode    annette.ExecutionMode
+		workers int
+	}{{annette.Sequential, 1}, {annette.Auto, 2}, {annette.Parallel, 1}, {annette.Parallel, 2}} {
+		t.Run(fmt.Sprintf("mode%d/%d", r.mode, r.workers), func(t *testing.T) {
+			p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: r.workers, Mode: r.mode}, types, rules...)
+			defer closeNet(t, p)
+			n := p.Network
+			count := func(k int64, out string) {
+				c := addAgent(t, n, "Count")
+				connect(t, n, c.Port("r"), p.Name(out))
+				connect(t, n, c.Main(), p.Int(k))
+			}
+			for i, run := range []struct {
+				build         func()
+				runPeak, peak int64
+				wantLiveAtEnd int64
+			}{
+				{func() { count(1000, "a") }, 1001, 1001, 1001},
+				{func() {
+					a, err := n.Take("a")
+					must(t, err)
+					connect(t, n, a, addAgent(t, n, "Del").Main())
+				}, 1002, 1002, 0},
+				{func() { count(10, "b") }, 11, 1002, 11},
+			} {
+				run.build()
+				st, err := p.Reduce(context.Background())
+				must(t, err)
+				if st.Live != run.wantLiveAtEnd || st.RunPeakLive != run.runPeak || st.PeakLive != run.peak {
+					t.Errorf("run %d: live %d, run peak %d, peak %d; want %d, %d, %d",
+						i+1, st.Live, st.RunPeakLive, st.PeakLive, run.wantLiveAtEnd, run.runPeak, run.peak)
+				}
+				if got := n.Stats(); got.PeakLive != run.peak || got.RunPeakLive != run.peak {
+					t.Errorf("run %d: Stats gives peak %d and run peak %d, want %d for both",
+						i+1, got.PeakLive, got.RunPeakLive, run.peak)
+				}
+			}
+		})
+	}
+}
+
 // stepToEnd calls p.Step until a round does no interaction and returns
 // the total. With checkRounds, it also checks that every round reduces
 // exactly the pairs pending at its start.

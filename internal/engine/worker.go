@@ -202,6 +202,15 @@ func (w *Worker) Peak() int64 { return w.peak }
 // NotePeak raises the peak live agent count to at least n.
 func (w *Worker) NotePeak(n int64) { w.peak = max(w.peak, n) }
 
+// ResetPeak sets the peak live agent count to n and returns the peak it
+// held, so that a caller can measure the peak of one run and then raise
+// the peak back with NotePeak.
+func (w *Worker) ResetPeak(n int64) int64 {
+	old := w.peak
+	w.peak = n
+	return old
+}
+
 // Pending returns the number of active pairs not yet reduced, those
 // waiting for an integer included.
 func (w *Worker) Pending() int { return len(w.stack) + len(w.deferred) }
