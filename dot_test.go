@@ -177,3 +177,32 @@ func TestStepLimitStaysInProgram(t *testing.T) {
 		ip.Close()
 	}
 }
+
+// TestStepLimitPrnatUnfinished checks that prnat of a unary number that
+// a step limit or NoReduce left unfinished is no error, while prnat of a
+// finished term that is not a unary number still is.
+func TestStepLimitPrnatUnfinished(t *testing.T) {
+	rules := "Add(r, y) >< Z => r ~ y;\nAdd(r, y) >< S(x) => r ~ S(t), Add(t, y) ~ x;\n"
+	for _, tc := range []struct {
+		name    string
+		cfg     annette.InterpreterConfig
+		src     string
+		wantErr string
+	}{
+		{"step limit", annette.InterpreterConfig{Workers: 1, StepLimit: 1}, rules + "Add(a, S(Z)) ~ S(S(Z));\nprnat a;\n", ""},
+		{"step limit, 2 workers", annette.InterpreterConfig{Workers: 2, StepLimit: 1}, rules + "Add(a, S(Z)) ~ S(S(Z));\nprnat a;\n", ""},
+		{"no reduction", annette.InterpreterConfig{Workers: 1, NoReduce: true}, rules + "a ~ S(t), Add(t, Z) ~ S(Z);\nprnat a;\n", ""},
+		{"normal form", annette.InterpreterConfig{Workers: 1, StepLimit: 10}, rules + "Add(a, Q) ~ S(Z);\nprnat a;\n", "p.in:4:1: prnat: a is not a unary number"},
+	} {
+		ip, err := annette.NewInterpreter(tc.cfg)
+		must(t, err)
+		err = ip.Run("p.in", []byte(tc.src))
+		ip.Close()
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%s: %v, want no error", tc.name, err)
+		case tc.wantErr != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.wantErr)):
+			t.Errorf("%s: error %v, want %s", tc.name, err, tc.wantErr)
+		}
+	}
+}

@@ -45,6 +45,8 @@ type InterpreterConfig struct {
 	Mode ExecutionMode
 	// NoReduce leaves the active pairs of every net statement in the
 	// network, unreduced. annette dot uses it to draw nets as built.
+	// With NoReduce or StepLimit, a prnat of a term that is not a unary
+	// number prints nothing while active pairs are left.
 	NoReduce bool
 	// StepLimit, when positive, stops each net statement after that many
 	// interactions, leaving its other active pairs in the network without
@@ -359,6 +361,12 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 		}
 	case *lang.PrnatCmd:
 		text, err := ip.prnat(s.Name.Name)
+		if err != nil && (ip.cfg.NoReduce || ip.cfg.StepLimit > 0) && ip.net.Pending() > 0 {
+			// The net was left unreduced on purpose, so the term may
+			// still become a unary number. Nothing is printed yet, and
+			// it is no error.
+			return nil
+		}
 		if err != nil {
 			return &ProgramError{Pos: s.CmdPos, Err: err}
 		}
