@@ -59,6 +59,8 @@ const (
 	insPush  // push the pair (reg[x], reg[y]), both principal ports
 	insLink  // link reg[x] and reg[y], either of which may be a wire
 	insVarT  // insVar in the cell of reg[x] if that is a filled wire; reg[x] = its content (see takeWire)
+	insVarP  // insVar from placeAlloc, for a wire in the slot of a placed agent
+	insNewP  // allocate agent reg[r] = w of n words from placeAlloc, slots left to an insFill
 )
 
 // ins is one instruction of a compiled program.
@@ -259,9 +261,23 @@ func (p *prog) body(t *Template, alt *Alt, ai int) bool {
 		p.code = append(p.code, ins{op: insFreeB, n: uint8(n)})
 	}
 	port, wire, take := takeWire(t, alt)
+	// The wires in the slots of a placed agent are placed too, beside it.
+	placed := make(map[uint16]bool)
+	o := 0
+	for _, ns := range alt.Nodes {
+		if ns.Placed {
+			for _, s := range alt.Slots[o : o+ns.Arity] {
+				placed[s] = true
+			}
+		}
+		o += ns.Arity
+	}
 	for i := range alt.Vars {
 		in := ins{op: insVar, r: uint8(base + nn + i)}
-		if take && in.r == wire {
+		switch {
+		case placed[uint16(in.r)]:
+			in.op = insVarP
+		case take && in.r == wire:
 			in.op, in.x = insVarT, port
 		}
 		p.code = append(p.code, in)
@@ -269,7 +285,7 @@ func (p *prog) body(t *Template, alt *Alt, ai int) bool {
 	p.code = append(p.code, consts...)
 
 	slots := make([][]uint8, nn)
-	o := 0
+	o = 0
 	for i, ns := range alt.Nodes {
 		for _, s := range alt.Slots[o : o+ns.Arity] {
 			slots[i] = append(slots[i], reg(s))
@@ -297,6 +313,17 @@ func (p *prog) body(t *Template, alt *Alt, ai int) bool {
 	if order, ok := nodeOrder(slots, base); ok {
 		for _, i := range order {
 			in, s := newIns(i), slots[i]
+			if alt.Nodes[i].Placed && in.op != insConst {
+				// Its own instruction keeps the common allocations as
+				// they are; insFill writes the slots.
+				in.op = insNewP
+				p.code = append(p.code, in)
+				if len(s) > 0 {
+					fill := ins{op: insFill, r: in.r, n: uint8(len(s))}
+					p.code = append(p.code, withSlots(fill, s))
+				}
+				continue
+			}
 			if in.op != insConst {
 				switch len(s) {
 				case 1:
@@ -316,7 +343,11 @@ func (p *prog) body(t *Template, alt *Alt, ai int) bool {
 		}
 	} else {
 		for i := range nn {
-			p.code = append(p.code, newIns(i))
+			in := newIns(i)
+			if alt.Nodes[i].Placed && in.op != insConst {
+				in.op = insNewP
+			}
+			p.code = append(p.code, in)
 		}
 		for i := range nn {
 			if len(slots[i]) > 0 {
@@ -834,11 +865,35 @@ pairs:
 						if in.op == insFreeB {
 							l = b.nodeLoc()
 						}
-						if !h.owns(l) {
+						if hd := h.head(l); hd != h.id {
+							if hd == h.id|orderedChunk {
+								*h.localCount(l)--
+								continue
+							}
 							break fast // another heap's cell goes back to it
 						}
 						*(*uint64)(h.word(l)) = h.free[in.n&freeMask]
 						h.free[in.n&freeMask] = l
+					case insNewP:
+						// The fast loop makes no call: a block that is used
+						// up is left to the loop below.
+						n := uint64(in.n & freeMask)
+						l := h.pbump
+						if l+n > h.pend {
+							break fast
+						}
+						h.pbump = l + n
+						*h.localCount(l)++
+						w.fregs[in.r] = Port(in.w | l<<locShift)
+					case insVarP:
+						l := h.pbump
+						if l+1 > h.pend {
+							break fast
+						}
+						h.pbump = l + 1
+						*h.localCount(l)++
+						*(*uint64)(h.word(l)) = 0
+						w.fregs[in.r] = VarPort(l)
 					case insVarT:
 						// The link of reg[x] would free the cell: the new
 						// wire takes it now (see takeWire). The link then
@@ -1003,11 +1058,18 @@ pairs:
 							continue
 						}
 						n := len(w.stack)
-						if z&tagMask < tagNode || y&tagMask < tagNode || n == cap(w.stack) || !h.owns(x.varLoc()) {
+						if z&tagMask < tagNode || y&tagMask < tagNode || n == cap(w.stack) {
 							break fast
 						}
-						*c = h.free[1]
-						h.free[1] = x.varLoc()
+						switch hd := h.head(x.varLoc()); hd {
+						case h.id:
+							*c = h.free[1]
+							h.free[1] = x.varLoc()
+						case h.id | orderedChunk:
+							*h.localCount(x.varLoc())--
+						default:
+							break fast
+						}
 						h.vars--
 						w.stack = w.stack[:n+1]
 						w.stack[n] = Redex{z, y}
@@ -1055,10 +1117,16 @@ pairs:
 					l := h.bumpAlloc(1)
 					*(*uint64)(h.word(l)) = 0
 					w.fregs[in.r] = VarPort(l)
+				case insVarP:
+					l := h.placeAlloc(1)
+					*(*uint64)(h.word(l)) = 0
+					w.fregs[in.r] = VarPort(l)
 				case insBig:
 					w.fregs[in.r] = w.Int(int64(in.w))
 				case insNew1, insNew2, insNew3, insNew4, insNewN, insAlloc:
 					w.fill(in, h.bumpAlloc(int(in.n)), pr.slots)
+				case insNewP:
+					w.fregs[in.r] = Port(in.w | h.placeAlloc(uint64(in.n))<<locShift)
 				case insPush:
 					w.stack = append(w.stack, Redex{w.fregs[in.x], w.fregs[in.y]})
 				case insLink:

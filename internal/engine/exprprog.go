@@ -11,7 +11,7 @@ package engine
 // Instructions of translated expressions, after the rule instructions.
 // The jumps take their target from r|z<<8, like the guards.
 const (
-	insKSet = insVarT + 1 + iota // env[r] = int64(w)
+	insKSet = insNewP + 1 + iota // env[r] = int64(w)
 	insMov                       // env[r] = env[x]
 	insNeg                       // env[r] = -env[x]
 	insNot                       // env[r] = 1 if env[x] == 0, else 0

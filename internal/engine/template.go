@@ -121,6 +121,9 @@ type NodeSpec struct {
 	Arity     int
 	ValueFrom int
 	Reuse     int // 1 or 2: take over the cell of the left or right agent
+	// Placed marks an agent allocated in address order (see place.go
+	// and Template.inOrder), together with the fresh wires in its slots.
+	Placed bool
 }
 
 // Compile builds a template for a rule between types left and right. attrs
@@ -195,6 +198,10 @@ func (t *Template) reuse(alt *Alt) {
 	free := [2]bool{t.words[0] > 0, t.words[1] > 0 && !t.wild}
 	for i := range alt.Nodes {
 		ns := &alt.Nodes[i]
+		if t.inOrder(alt, i) {
+			ns.Placed = true
+			continue
+		}
 		for side := range 2 {
 			if free[side] && ns.Words == t.words[side] {
 				ns.Reuse = side + 1
@@ -204,6 +211,77 @@ func (t *Template) reuse(alt *Alt) {
 			}
 		}
 	}
+}
+
+// inOrder reports whether new agent i of alt is an element that a merge
+// writes out, to be allocated in address order (see place.go). Such an
+// agent
+//
+//   - has the right agent's type, which the left agent's does not share:
+//     it is the kind of element the rule takes apart;
+//   - has its principal port linked to an old port of the left agent:
+//     the rule writes it out;
+//   - carries attributes of the left agent only: the element was carried
+//     there, not taken from the right agent, whose cell reuse would give
+//     it;
+//   - and another new agent is linked to an old port of the left agent:
+//     the rule goes on along a list that the left agent held, not along
+//     the tail of the right one.
+//
+// Bubble sort's pass also writes out an element it carried, but it goes
+// on along the tail of the element it took apart, so each element stays
+// in the cell of the one before it in the same list.
+func (t *Template) inOrder(alt *Alt, i int) bool {
+	ns := &alt.Nodes[i]
+	if ns.Port.Type() != t.sides[1] || t.sides[0] == t.sides[1] || t.wild {
+		return false
+	}
+	// linkedLeft reports whether register r is linked to an old port of
+	// the left agent.
+	linkedLeft := func(r int) bool {
+		for _, l := range alt.Links {
+			if int(l[0]) == r && int(l[1]) < t.NA || int(l[1]) == r && int(l[0]) < t.NA {
+				return true
+			}
+		}
+		return false
+	}
+	base := t.NA + t.NB + 2
+	if !linkedLeft(base + i) {
+		return false
+	}
+	goesOn := false
+	for j := range alt.Nodes {
+		if j != i && linkedLeft(base+j) {
+			goesOn = true
+		}
+	}
+	return goesOn && t.attrSides(alt, i) == 1
+}
+
+// attrSides returns which old agents' attributes new agent i of alt
+// holds in its slots: bit 0 for the left agent, bit 1 for the right.
+func (t *Template) attrSides(alt *Alt, i int) int {
+	vbase := t.NA + t.NB + 2 + len(alt.Nodes) + alt.Vars
+	o := 0
+	for j := range i {
+		o += alt.Nodes[j].Arity
+	}
+	sides := 0
+	for _, s := range alt.Slots[o : o+alt.Nodes[i].Arity] {
+		k := int(s) - vbase
+		if k < 0 || k >= len(alt.Values) || alt.Values[k].Kind != valExpr {
+			continue
+		}
+		if a, ok := attrLoad(alt.Exprs[alt.Values[k].Index], len(t.Attrs)); ok {
+			if t.Attrs[a] < t.NA {
+				sides |= 1
+			} else {
+				sides |= 2
+			}
+		}
+	}
+	return sides
 }
 
 func compileAlt(reg *Registry, nports int, wild bool, isAttr map[int]bool, as AltSpec) (Alt, error) {

@@ -1,0 +1,129 @@
+package engine
+
+import (
+	"sync/atomic"
+	"unsafe"
+)
+
+// Ordered chunks. The free lists hand out the cell freed last, and the
+// compiled rules rebuild agents in the cells of the pair, which keeps
+// hot cells in the cache. A merge, though, writes out an element it
+// carried and then goes on along another list: each element of its
+// output takes the cell of an element of the other list. The output
+// then alternates between the cells of two lists, and after a few
+// rounds its cells lie all over the store. Walking it misses the cache
+// at every element and its wire.
+//
+// The agents that such rules write out (see Template.inOrder) and the
+// fresh wires in their slots come from placeAlloc instead: in address
+// order, from chunks of their own. An ordered chunk is cut into blocks
+// of blockWords words. placeAlloc takes cells from the current block one
+// after the other, and when the block is used up it takes the next block
+// whose cells have all been freed, in address order over the heap's
+// ordered chunks. A cell is never taken out of a block that still holds
+// live cells, so those blocks keep the order their lists were built in.
+//
+// Each block has two counts at the head of its chunk:
+//
+//   - the local count, cells allocated minus cells that the owning heap
+//     freed, written by the owner only;
+//   - the remote count, cells that other heaps freed, which they add
+//     with an atomic add. Such cells go to no inbox.
+//
+// A block is empty when the two counts are equal. Only the owner reads
+// that, with an atomic load of the remote count that synchronises with
+// the adds of the other heaps, so their reads of the cells come before
+// the owner's reuse. Nobody else can change an empty block's counts,
+// since none of its cells is live: the owner resets both.
+//
+// Words 1 to blocksPerChunk of an ordered chunk hold the local counts,
+// and the remote counts start at word 2*blocksPerChunk, on cache lines
+// of their own. The cells of block 0 start after them.
+const (
+	// orderedChunk marks an ordered chunk in its first word, beside
+	// the owner's number.
+	orderedChunk = 1 << 62
+
+	blockBits      = 9
+	blockWords     = 1 << blockBits
+	blocksPerChunk = chunkWords / blockWords
+
+	remoteCounts = 2 * blocksPerChunk // word of block 0's remote count
+	firstPlaced  = 3 * blocksPerChunk // first word of block 0's cells
+)
+
+// localCount returns the local count of the block of loc.
+func (h *Heap) localCount(loc uint64) *uint64 {
+	return (*uint64)(h.word(loc&^chunkMask + 1 + (loc&chunkMask)>>blockBits))
+}
+
+// remoteCount returns the remote count of the block of loc.
+func (h *Heap) remoteCount(loc uint64) *uint64 {
+	return (*uint64)(h.word(loc&^chunkMask + remoteCounts + (loc&chunkMask)>>blockBits))
+}
+
+// placeAlloc returns the location of a free n-word cell (1 ≤ n ≤
+// maxWords), the next one in address order. The compiled loop does the
+// same in place while the current block has room: a call there would
+// make the loop keep its instruction pointer in memory.
+func (h *Heap) placeAlloc(n uint64) uint64 {
+	if h.pbump+n > h.pend {
+		h.nextBlock()
+	}
+	l := h.pbump
+	h.pbump += n
+	*h.localCount(l)++
+	return l
+}
+
+// placeFree counts the cell at loc, in an ordered chunk, as freed.
+func (h *Heap) placeFree(loc uint64) {
+	if h.head(loc) == h.id|orderedChunk {
+		*h.localCount(loc)--
+		return
+	}
+	atomic.AddUint64(h.remoteCount(loc), 1)
+}
+
+// nextBlock makes the next empty block the current one, looking from
+// where the last search stopped. At the end of a pass over all the
+// ordered chunks it starts another pass if this one found at least half
+// of their blocks empty. Otherwise it takes a new chunk: the ordered
+// part grows while most of its blocks hold live cells.
+//
+//go:noinline
+func (h *Heap) nextBlock() {
+	total := len(h.placed) * blocksPerChunk
+	for again := true; ; again = false {
+		for h.pnext < total {
+			c := h.placed[h.pnext/blocksPerChunk] << chunkBits
+			b := uint64(h.pnext % blocksPerChunk)
+			h.pnext++
+			local := (*uint64)(h.word(c + 1 + b))
+			remote := (*uint64)(h.word(c + remoteCounts + b))
+			if *local != atomic.LoadUint64(remote) {
+				continue
+			}
+			*local = 0
+			atomic.StoreUint64(remote, 0)
+			h.pbump, h.pend = c+b<<blockBits, c+(b+1)<<blockBits
+			if b == 0 {
+				h.pbump = c + firstPlaced
+			}
+			h.pfound++
+			return
+		}
+		if !again || h.pfound*2 < total {
+			break
+		}
+		h.pnext, h.pfound = 0, 0
+	}
+	lo, _ := h.store.reserve(h)
+	c := lo &^ chunkMask
+	*(*uint64)(h.word(c)) |= orderedChunk
+	clear(unsafe.Slice((*uint64)(h.word(c+1)), firstPlaced-1))
+	h.placed = append(h.placed, c>>chunkBits)
+	h.pnext = (len(h.placed)-1)*blocksPerChunk + 1
+	h.pfound++
+	h.pbump, h.pend = c+firstPlaced, c+blockWords
+}
