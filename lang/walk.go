@@ -61,6 +61,8 @@ func (w *walker) bindings(b *Bindings) {
 			w.c.errorf(bd.NamePos,
 				"%s is a name of the rule's left-hand side, so it cannot be bound to an integer",
 				bd.Name)
+		case w.bound[bd.Name] && w.inRule:
+			w.c.errorf(bd.NamePos, "%s is bound twice in one rule body", bd.Name)
 		case w.bound[bd.Name]:
 			w.c.errorf(bd.NamePos, "%s is bound twice in one net", bd.Name)
 		}
