@@ -143,18 +143,8 @@ func TestPlaceRemoteFree(t *testing.T) {
 func TestPlaceMergeOutput(t *testing.T) {
 	forModes(t, func(t *testing.T, n *testNet) {
 		carry := n.define("Carry", false, "r", "x", "xs")
-		n.rule("carry", carry, n.two, []int{1, 3}, AltSpec{
-			Nodes: []NodeDecl{decl(n.two), decl(carry)},
-			Exprs: []*Code{code(load(0)), code(load(1))},
-			Wires: [][2]End{
-				wire(ext(0), node(0, 0)),
-				wire(node(0, 1), exprEnd(0)),
-				wire(node(0, 2), node(1, 1)),
-				wire(node(1, 2), exprEnd(1)),
-				wire(node(1, 3), ext(4)),
-				wire(ext(2), node(1, 0)),
-			},
-		})
+		// Carry goes on along xs, the left agent's list.
+		writeOut(n, "carry", carry, []int{1, 3}, wire(node(1, 3), ext(4)), wire(ext(2), node(1, 0)))
 		n.rule("carry-end", carry, n.z, []int{1}, AltSpec{
 			Nodes: []NodeDecl{decl(n.two)},
 			Exprs: []*Code{code(load(0))},
@@ -165,17 +155,8 @@ func TestPlaceMergeOutput(t *testing.T) {
 			},
 		})
 		bubble := n.define("Bubble", false, "r", "x")
-		n.rule("bubble", bubble, n.two, []int{1, 2}, AltSpec{
-			Nodes: []NodeDecl{decl(n.two), decl(bubble)},
-			Exprs: []*Code{code(load(0)), code(load(1))},
-			Wires: [][2]End{
-				wire(ext(0), node(0, 0)),
-				wire(node(0, 1), exprEnd(0)),
-				wire(node(0, 2), node(1, 1)),
-				wire(node(1, 2), exprEnd(1)),
-				wire(ext(3), node(1, 0)),
-			},
-		})
+		// Bubble(r, x) goes on along ys, the tail of the Two it took apart.
+		writeOut(n, "bubble", bubble, []int{1, 2}, wire(ext(3), node(1, 0)))
 		// The lists 0, 2, ..., 18 and 1, 3, ..., 19, and what Carry makes
 		// of them: carried is the number of elements that the first rule
 		// writes out, want the whole output.
@@ -233,5 +214,23 @@ func TestPlaceMergeOutput(t *testing.T) {
 		if !p.IsNode() || p.Type() != n.z {
 			t.Fatalf("the output ends in %s", n.show(p))
 		}
+	})
+}
+
+// writeOut adds a rule left >< Two(y, ys) that writes out Two(x, r2) to
+// the left agent's first port, x being the attribute read first, and
+// builds a new left agent with r2 and y, the attribute read second, in
+// its first two ports. rest wires the new left agent's other ports and
+// its principal port.
+func writeOut(n *testNet, name string, left TypeID, attrs []int, rest ...[2]End) {
+	n.rule(name, left, n.two, attrs, AltSpec{
+		Nodes: []NodeDecl{decl(n.two), decl(left)},
+		Exprs: []*Code{code(load(0)), code(load(1))},
+		Wires: append([][2]End{
+			wire(ext(0), node(0, 0)),
+			wire(node(0, 1), exprEnd(0)),
+			wire(node(0, 2), node(1, 1)),
+			wire(node(1, 2), exprEnd(1)),
+		}, rest...),
 	})
 }
