@@ -87,9 +87,11 @@ func (h *Heap) placeFree(loc uint64) {
 
 // nextBlock makes the next empty block the current one, looking from
 // where the last search stopped. At the end of a pass over all the
-// ordered chunks it starts another pass if this one found at least half
-// of their blocks empty. Otherwise it takes a new chunk: the ordered
-// part grows while most of its blocks hold live cells.
+// ordered chunks it starts another pass if this one found at least a
+// quarter of their blocks empty. Otherwise it takes a new chunk: the
+// ordered part grows while three quarters of its blocks hold live cells.
+// Against a half, a quarter took a fifth less memory on merge sort
+// 800,000 in the same time.
 //
 //go:noinline
 func (h *Heap) nextBlock() {
@@ -113,7 +115,7 @@ func (h *Heap) nextBlock() {
 			h.pfound++
 			return
 		}
-		if !again || h.pfound*2 < total {
+		if !again || h.pfound*4 < total {
 			break
 		}
 		h.pnext, h.pfound = 0, 0
