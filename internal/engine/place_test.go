@@ -234,3 +234,50 @@ func writeOut(n *testNet, name string, left TypeID, attrs []int, rest ...[2]End)
 		}, rest...),
 	})
 }
+
+// TestPlaceSparse keeps one cell in a hundred of each round's ordered
+// cells alive and frees the rest, as a program does that keeps a few
+// elements of each list a merge writes out. Every block then holds a
+// live cell and never empties. The ordered part must stop growing, and
+// the store must grow by about the cells kept, not by a round's cells.
+// Once the kept cells are freed, the cells come in order again.
+func TestPlaceSparse(t *testing.T) {
+	s := NewStore()
+	h := NewHeap(s)
+	const cells, n, rounds = 20000, 2, 30
+	var kept []uint64
+	var early, earlyWords int64
+	for round := range rounds {
+		for i := range cells {
+			l := h.placeAlloc(n)
+			if i%100 == 0 {
+				kept = append(kept, l)
+			} else {
+				h.release(l, n)
+			}
+		}
+		if round == 1 {
+			early, earlyWords = int64(len(h.placed)), s.Words()
+		}
+	}
+	if int64(len(h.placed)) > early {
+		t.Errorf("%d ordered chunks after %d rounds, %d after 2", len(h.placed), rounds, early)
+	}
+	keptLater := (rounds - 2) * cells / 100
+	if grown := s.Words() - earlyWords; grown > 4*chunkWords+int64(keptLater*n*4) {
+		t.Errorf("store grew by %d words in rounds that keep %d cells of %d words", grown, keptLater, n)
+	}
+
+	for _, l := range kept {
+		h.release(l, n)
+	}
+	for i := 0; ; i++ {
+		l := h.placeAlloc(n)
+		if h.head(l)&orderedChunk != 0 {
+			break
+		}
+		if i > 16*len(h.placed)*blocksPerChunk {
+			t.Fatalf("%d cells from the free lists after every cell was freed", i)
+		}
+	}
+}

@@ -135,6 +135,9 @@ type Heap struct {
 	placed      []uint64 // the heap's ordered chunks, in the order taken
 	pnext       int      // next block to look at, counted over placed
 	pfound      int      // empty blocks found since the last pass began
+	pheld       int      // blocks with live cells passed since the last pass began
+	psparse     int      // those of them that held fewer than sparseCells
+	pspare      int      // cells placeAlloc takes from the free lists before it looks again
 
 	// Agent counters: agents allocated and freed through this heap. Live
 	// agents of a net are the sum over its heaps of allocs minus frees.
