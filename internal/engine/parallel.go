@@ -112,6 +112,7 @@ func NewScheduler(ctx context.Context, workers []*Worker, start []Redex, lim Lim
 	for i, w := range workers {
 		done += w.count
 		s.published[i] = w.count
+		w.heap.capPlaced(lim.StoreWords / 4 / int64(len(workers)))
 	}
 	if s.limit > 0 {
 		s.budget.Store(max(s.limit-done, 0))

@@ -281,3 +281,32 @@ func TestPlaceSparse(t *testing.T) {
 		}
 	}
 }
+
+// TestPlaceCapped checks that the ordered chunks stay within the bound
+// that capPlaced sets, that placeAlloc goes on with cells from the free
+// lists past it, and that lifting the bound lets them grow again.
+func TestPlaceCapped(t *testing.T) {
+	h := NewHeap(NewStore())
+	h.capPlaced(3 * chunkWords)
+	const n = 2
+	unordered := 0
+	for range 5 * chunkWords / n {
+		if l := h.placeAlloc(n); h.head(l)&orderedChunk == 0 {
+			unordered++
+		}
+	}
+	if len(h.placed) > 3 {
+		t.Fatalf("%d ordered chunks under a bound of 3 chunks", len(h.placed))
+	}
+	if unordered < 2*chunkWords/n {
+		t.Fatalf("%d cells from the free lists past the bound, want at least %d", unordered, 2*chunkWords/n)
+	}
+	h.capPlaced(0)
+	for len(h.placed) <= 3 {
+		h.placeAlloc(n)
+		if unordered > 100*chunkWords {
+			t.Fatal("no new ordered chunk once the bound was lifted")
+		}
+		unordered++
+	}
+}

@@ -138,6 +138,7 @@ type Heap struct {
 	pheld       int      // blocks with live cells passed since the last pass began
 	psparse     int      // those of them that held fewer than sparseCells
 	pspare      int      // cells placeAlloc takes from the free lists before it looks again
+	pcap        int64    // words the ordered chunks may take, 0 for no bound (see capPlaced)
 
 	// Agent counters: agents allocated and freed through this heap. Live
 	// agents of a net are the sum over its heaps of allocs minus frees.

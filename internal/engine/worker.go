@@ -247,6 +247,7 @@ func (w *Worker) Run(ctx context.Context, lim Limits) (err error) {
 
 // reduce is Run without the recovery of ErrStoreFull.
 func (w *Worker) reduce(ctx context.Context, lim Limits) error {
+	w.heap.capPlaced(lim.StoreWords / 4)
 	done := ctx.Done()
 	if done != nil {
 		if err := ctx.Err(); err != nil {
