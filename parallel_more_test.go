@@ -1179,8 +1179,8 @@ func TestParallelPeakLive(t *testing.T) {
 
 // TestRunPeakLive checks that RunPeakLive covers the run that reports
 // it alone while PeakLive keeps the network's peak. The first run counts
-// down from 1000 to a chain of 1000 S and a Z (peak 1001), the second
-// erases the chain (its start, 1002 with the Del, is its peak) and the
+// down from 1000 to a chain of 1000 S and a Z (peak 1001). The second
+// erases the chain, so its start, 1002 with the Del, is its peak. The
 // third counts down from 10 on the emptied network (peak 11).
 func TestRunPeakLive(t *testing.T) {
 	leakCheck(t)

@@ -33,8 +33,8 @@ import (
 // A block is empty when the two counts are equal. Only the owner reads
 // that, with an atomic load of the remote count that synchronises with
 // the adds of the other heaps, so their reads of the cells come before
-// the owner's reuse. Nobody else can change an empty block's counts,
-// since none of its cells is live: the owner resets both.
+// the owner's reuse. No other heap can change an empty block's counts,
+// because none of its cells is live, so the owner resets both.
 //
 // Words 1 to blocksPerChunk of an ordered chunk hold the local counts,
 // and the remote counts start at word 2*blocksPerChunk, on cache lines
@@ -167,7 +167,7 @@ func (h *Heap) nextBlock() bool {
 
 // capPlaced bounds the words that h's ordered chunks may take; 0 lifts
 // the bound. Runs with a memory limit give each heap a share of a
-// quarter of it: ordered chunks take more memory than the free lists for
+// quarter of it. Ordered chunks take more memory than the free lists for
 // the same cells, and a net that fits under the limit without them must
 // not stop because of them. Past the bound, placeAlloc takes cells from
 // the free lists. With half of the limit, merge sort 800,000 still
