@@ -389,11 +389,12 @@ func (n *Network) reduce(ctx context.Context) (Stats, error) {
 	defer n.running.Store(false)
 	start := time.Now()
 	c0, a0 := n.interactions(), n.allocs()
-	// The worker measures this run's peak; the network's comes back at
-	// the end. The totals are kept even if an action ends the goroutine.
-	before := n.w.ResetPeak(n.live())
+	// The worker measures this run's peak, and the network's peak is
+	// restored at the end. The totals are kept even if an action ends the
+	// goroutine.
+	networkPeak := n.w.ResetPeak(n.live())
 	defer func() {
-		n.w.NotePeak(before)
+		n.w.NotePeak(networkPeak)
 		n.stats.Interactions += n.interactions() - c0
 		n.stats.Elapsed += time.Since(start)
 	}()
@@ -407,7 +408,7 @@ func (n *Network) reduce(ctx context.Context) (Stats, error) {
 		Elapsed:      time.Since(start),
 		StoreBytes:   n.net.Store.Words() * 8,
 	}
-	s.PeakLive = max(s.RunPeakLive, before)
+	s.PeakLive = max(s.RunPeakLive, networkPeak)
 	return s, n.runError(err)
 }
 

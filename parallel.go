@@ -269,11 +269,12 @@ func (p *ParallelNetwork) reduce(ctx context.Context) (ParallelStats, error) {
 	}
 	start := time.Now()
 	c0 := p.interactions()
-	// The worker measures this run's peak; the network's comes back at
-	// the end. The totals are kept even if an action ends the goroutine.
-	peak0 := p.w.ResetPeak(p.live())
+	// The worker measures this run's peak, and the network's peak is
+	// restored at the end. The totals are kept even if an action ends the
+	// goroutine.
+	networkPeak := p.w.ResetPeak(p.live())
 	defer func() {
-		p.w.NotePeak(peak0)
+		p.w.NotePeak(networkPeak)
 		p.stats.Interactions += p.interactions() - c0
 		p.stats.Elapsed += time.Since(start)
 	}()
@@ -311,7 +312,7 @@ func (p *ParallelNetwork) reduce(ctx context.Context) (ParallelStats, error) {
 	st.Live = p.live()
 	p.w.NotePeak(st.Live)
 	st.RunPeakLive = p.w.Peak()
-	st.PeakLive = max(st.RunPeakLive, peak0)
+	st.PeakLive = max(st.RunPeakLive, networkPeak)
 	st.Elapsed = time.Since(start)
 	st.StoreBytes = p.net.Store.Words() * 8
 	// With effects, the run can go parallel more than once.

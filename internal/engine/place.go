@@ -173,10 +173,10 @@ func (h *Heap) nextBlock() bool {
 // the free lists. With half of the limit, merge sort 800,000 still
 // failed under 32 MiB, which it needs 24 MiB for without placing.
 //
-// NOTE: a net that comes within a tenth of a limit without placing can
-// still pass it: merge sort 800,000 on two workers peaked at 33.4 MB
-// without placing and passed a limit of 32 MiB (33.6 MB); with a
-// quarter placed it stopped at that limit.
+// NOTE: a net that comes within a tenth of a limit without placing may
+// now stop at that limit. Merge sort 800,000 on two workers peaked at
+// 33.4 MB without placing and passed a limit of 32 MiB (33.6 MB). With a
+// quarter of the limit placed, it stopped there.
 func (h *Heap) capPlaced(words int64) { h.pcap = max(words, 0) }
 
 // newPass makes the next search start a pass over the ordered chunks

@@ -245,13 +245,13 @@ func TestPlaceSparse(t *testing.T) {
 	s := NewStore()
 	h := NewHeap(s)
 	const cells, n, rounds = 20000, 2, 30
-	var kept []uint64
+	var liveCells []uint64
 	var early, earlyWords int64
 	for round := range rounds {
 		for i := range cells {
 			l := h.placeAlloc(n)
 			if i%100 == 0 {
-				kept = append(kept, l)
+				liveCells = append(liveCells, l)
 			} else {
 				h.release(l, n)
 			}
@@ -263,12 +263,12 @@ func TestPlaceSparse(t *testing.T) {
 	if int64(len(h.placed)) > early {
 		t.Errorf("%d ordered chunks after %d rounds, %d after 2", len(h.placed), rounds, early)
 	}
-	keptLater := (rounds - 2) * cells / 100
-	if grown := s.Words() - earlyWords; grown > 4*chunkWords+int64(keptLater*n*4) {
-		t.Errorf("store grew by %d words in rounds that keep %d cells of %d words", grown, keptLater, n)
+	liveLater := (rounds - 2) * cells / 100
+	if grown := s.Words() - earlyWords; grown > 4*chunkWords+int64(liveLater*n*4) {
+		t.Errorf("store grew by %d words in rounds that keep %d cells of %d words", grown, liveLater, n)
 	}
 
-	for _, l := range kept {
+	for _, l := range liveCells {
 		h.release(l, n)
 	}
 	for i := 0; ; i++ {
