@@ -690,3 +690,67 @@ func testWalkTails(t *testing.T, n *testNet, end, cut string) walkResult {
 	}
 	return res
 }
+
+// TestLinkQuickMatchesLink runs linkQuick and Link on twin nets, shared
+// and not. The wire linked is empty, holds an agent, holds an empty wire
+// or holds a wire that holds an agent; its other end is an agent or an
+// integer. Both must leave the same pairs, the same content in the inner
+// wire and the same wire count.
+func TestLinkQuickMatchesLink(t *testing.T) {
+	// build returns a net and the wire x in the given state, and the
+	// inner wire of states 2 and 3.
+	build := func(shared bool, kind int) (n *testNet, x, inner Port) {
+		n = newTestNet(t, shared)
+		w := n.w
+		x = w.NewVar()
+		switch kind {
+		case 1:
+			w.Link(x, w.NewAgent(n.z))
+		case 2, 3:
+			inner = w.NewVar()
+			if kind == 3 {
+				w.Link(inner, w.NewAgent(n.z))
+			}
+			// As a rule that joins two wires leaves them.
+			*(*uint64)(w.heap.word(x.Loc())) = uint64(inner)
+		}
+		return n, x, inner
+	}
+	// show describes a port without its location, which differs between
+	// the twin nets.
+	show := func(p Port) string {
+		if p.IsNode() {
+			return fmt.Sprintf("agent of type %d", p.Type())
+		}
+		return fmt.Sprintf("word %#x", uint64(p))
+	}
+	read := func(n *testNet, inner Port, kind int) string {
+		var b strings.Builder
+		for _, r := range n.w.stack {
+			fmt.Fprintf(&b, "pair (%s, %s); ", show(r.A), show(r.B))
+		}
+		if kind == 2 {
+			// The only state in which the inner wire stays in use.
+			fmt.Fprintf(&b, "inner wire holds %s; ", show(n.w.heap.load(inner.Loc())))
+		}
+		fmt.Fprintf(&b, "%d wires", n.w.Wires())
+		return b.String()
+	}
+	for _, shared := range []bool{false, true} {
+		for kind := range 4 {
+			for _, intEnd := range []bool{false, true} {
+				quick, xq, iq := build(shared, kind)
+				slow, xs, is := build(shared, kind)
+				yq, ys := quick.w.Int(7), slow.w.Int(7)
+				if !intEnd {
+					yq, ys = quick.w.NewAgent(quick.s), slow.w.NewAgent(slow.s)
+				}
+				quick.w.linkQuick(xq, yq)
+				slow.w.Link(xs, ys)
+				if got, want := read(quick, iq, kind), read(slow, is, kind); got != want {
+					t.Errorf("shared %v, wire state %d, integer end %v: linkQuick left %s, Link %s", shared, kind, intEnd, got, want)
+				}
+			}
+		}
+	}
+}

@@ -19,7 +19,8 @@ import (
 //   - A worker that runs out of pairs registers as idle under the
 //     scheduler's mutex and waits for the pool to fill.
 //   - A busy worker reads the number of idle workers with one atomic load
-//     after each interaction. When some are idle and it holds more than
+//     after each batch of at most 256 interactions, and after each native
+//     rule (which may be slow). When some are idle and it holds more than
 //     one pair, it moves its oldest pair to the pool and wakes them, and
 //     shares no more until an idle worker has emptied the pool. The
 //     oldest pair sits nearest the root of the computation and tends to
@@ -196,7 +197,7 @@ func (s *Scheduler) runWorker(i int) {
 	var stackMark int64 // words of this worker's stack included in s.stacks
 	// The compiled loop does not pause and leaves the live agent limit to
 	// the publications below; it stops to share when a worker is idle.
-	rl := &runLimits{pause: math.MaxInt, maxLive: 1<<63 - 1, idle: &s.idleHint, stop: &s.stop}
+	rl := &runLimits{pause: math.MaxInt, maxLive: 1<<63 - 1, idle: &s.idleHint, stop: &s.stop, quiet: 1}
 	defer func() {
 		// Publish the last change in live agents, whatever ends the run.
 		s.notePeak(s.live.Add(w.heap.allocs - w.heap.frees - liveMark))
@@ -216,8 +217,9 @@ func (s *Scheduler) runWorker(i int) {
 				}
 			}
 			// Reduce a batch of at most 256 interactions, within the
-			// reserved quota. The batch ends early when a worker is idle
-			// and this one has pairs to share.
+			// reserved quota. When a worker is idle and this one has
+			// pairs to share, the batch ends after the next native rule,
+			// or else at its end.
 			batch := int64(256)
 			if !unlimited {
 				batch = min(batch, quota)
@@ -234,6 +236,11 @@ func (s *Scheduler) runWorker(i int) {
 				}
 			}
 			quota -= w.count - before
+			if err == nil && len(w.stack) > 1 && s.idleHint.Load() > 0 {
+				// Compiled rules leave the check for idle workers to the
+				// end of their batch (see runLimits.quiet).
+				err = errShare
+			}
 			switch {
 			case err == errStopped:
 				// The loop's check of s.stop ends the run.
