@@ -270,7 +270,7 @@ func (b *builtins) duplicate(w *Worker, dup, agent Port) error {
 	return nil
 }
 
-// runQuick carries out the pair r, which is on top of the stack, with the
+// runQuick carries out the pair r, which runCompiled has popped, with the
 // native rule of Eraser or Dup that c.native names, and returns true. It
 // spares the call through Rule.Native. It returns false and changes
 // nothing in the cases it leaves to Native: a boxed integer, Dup ~ Dup
@@ -286,14 +286,12 @@ func (w *Worker) runQuick(c *ruleCell, r Redex) bool {
 			return false
 		}
 		// The Eraser has no cell: freeing it is its count.
-		w.stack = w.stack[:len(w.stack)-1]
 		w.heap.frees++
 	case nativeErase:
 		info := w.Net.Types.Info(b.principalType())
 		if info.Valued {
 			return false
 		}
-		w.stack = w.stack[:len(w.stack)-1]
 		w.eraseAgent(a, b, info)
 	case nativeDup:
 		t := b.principalType()
@@ -301,7 +299,6 @@ func (w *Worker) runQuick(c *ruleCell, r Redex) bool {
 		if info.Valued || t == a.principalType() {
 			return false
 		}
-		w.stack = w.stack[:len(w.stack)-1]
 		w.dupAgent(a, b, info)
 	default:
 		return false

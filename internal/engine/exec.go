@@ -535,7 +535,11 @@ func (w *Worker) runCompiled(check int64, lim *runLimits) (Redex, error) {
 	lim.full = h.allocs-h.frees+lim.offset > lim.maxLive
 pairs:
 	for len(w.stack) > 0 && w.count < check {
-		r := w.stack[len(w.stack)-1]
+		// The pair is popped here; the path that leaves it to the caller
+		// puts it back.
+		top := len(w.stack) - 1
+		r := w.stack[top]
+		w.stack = w.stack[:top]
 		c := &w.tab.cells[uint(r.A.principalType())<<(w.tab.shift&63)|uint(r.B.principalType())]
 		pr := c.prog
 		if pr == nil && c.arithStep != 0 {
@@ -554,6 +558,7 @@ pairs:
 		if pr == nil {
 			rule := c.rule
 			if rule == nil || rule.Kind != RuleNative {
+				w.stack = append(w.stack, r)
 				return Redex{}, nil
 			}
 			// Eraser and Dup mostly run here without a call. Other
@@ -565,7 +570,6 @@ pairs:
 				}
 				continue
 			}
-			w.stack = w.stack[:len(w.stack)-1]
 			a, b := r.A, r.B
 			if c.swap {
 				a, b = b, a
@@ -587,7 +591,6 @@ pairs:
 			}
 			continue
 		}
-		w.stack = w.stack[:len(w.stack)-1]
 		a, b := r.A, r.B
 		if c.swap {
 			a, b = b, a
@@ -1157,7 +1160,7 @@ pairs:
 	return Redex{}, nil
 }
 
-// runArith carries out the pair r, on top of the stack, with a built-in
+// runArith carries out the pair r, which runCompiled has popped, with a built-in
 // rule of Add, Sub or Mul straight in Go, as Inpla does, and reports true.
 // It reports false and changes nothing when an integer is boxed or the
 // result needs a box, which the rule's program then handles. Cells,
@@ -1178,7 +1181,6 @@ func (w *Worker) runArith(c *ruleCell, r Redex) bool {
 	if c.arithStep == arithWait {
 		// Op(r, y) ~ x gives _Op(r, x) ~ y, in Op's cell.
 		*(*Port)(unsafe.Add(p, 8)) = b
-		w.stack = w.stack[:len(w.stack)-1]
 		h.allocs++
 		h.frees++
 		w.count++
@@ -1206,7 +1208,6 @@ func (w *Worker) runArith(c *ruleCell, r Redex) bool {
 		return false
 	}
 	out := *(*Port)(p)
-	w.stack = w.stack[:len(w.stack)-1]
 	// _Op's cell has two words. A cell of this heap goes straight onto
 	// the free list.
 	if h.owns(l) {
