@@ -570,6 +570,14 @@ pairs:
 				}
 				continue
 			}
+			if rule.Slow && lim.idle != nil && len(w.stack) > 0 && lim.idle.Load() > 0 {
+				// Compiled rules skip the idle check (see runLimits.quiet),
+				// so the pair under this slow one may be new and, after
+				// the call, alone. The scheduler shares the oldest pair,
+				// and this one goes back on top for this worker.
+				w.stack = append(w.stack, r)
+				return Redex{}, errShare
+			}
 			a, b := r.A, r.B
 			if c.swap {
 				a, b = b, a
@@ -1276,9 +1284,10 @@ type runLimits struct {
 
 	// idle, when set, counts the idle workers of a parallel run: while
 	// it is above zero, afterInteraction returns errShare to a worker
-	// with two pairs or more. It also turns off the checks of pause and
-	// maxLive there. Compiled rules of a parallel run do not call it (see
-	// quiet): the scheduler checks idle between batches.
+	// with two pairs or more, and so does runCompiled before it calls a
+	// slow native rule. It also turns off the checks of pause and maxLive
+	// in afterInteraction. Compiled rules of a parallel run do not call
+	// it (see quiet): the scheduler checks idle between batches.
 	idle *atomic.Int32
 
 	// full makes every interaction go through afterInteraction, also one

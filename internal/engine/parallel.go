@@ -19,14 +19,15 @@ import (
 //   - A worker that runs out of pairs registers as idle under the
 //     scheduler's mutex and waits for the pool to fill.
 //   - A busy worker reads the number of idle workers with one atomic load
-//     after each batch of at most 256 interactions, and after each native
-//     rule (which may be slow). When some are idle and it holds more than
-//     one pair, it moves its oldest pair to the pool and wakes them, and
-//     shares no more until an idle worker has emptied the pool. The
-//     oldest pair sits nearest the root of the computation and tends to
-//     carry the most work. When pairs taken from the pool keep a worker
-//     busy for only a few interactions, later shares move more pairs at
-//     a time.
+//     after each batch of at most 256 interactions, after each native
+//     rule or general rewrite, and before each slow native rule (an
+//     action rule), which may take long. When some are idle and it holds
+//     more than one pair, it moves its oldest pair to the pool and wakes
+//     them, and shares no more until an idle worker has emptied the
+//     pool. The oldest pair sits nearest the root of the computation and
+//     tends to carry the most work. When pairs taken from the pool keep
+//     a worker busy for only a few interactions, later shares move more
+//     pairs at a time.
 //   - The run is over when every worker is idle and the pool is empty:
 //     that state is only reached under the mutex, by the last worker to
 //     go idle, and no worker can create work while idle, so no pair is
@@ -51,8 +52,8 @@ type Scheduler struct {
 	liveBase int64 // live agents of the net before the run
 
 	// Atomics read by busy workers without the lock, on their own cache
-	// lines: idleHint and stop are read after every interaction, the
-	// others written now and then.
+	// lines: idleHint and stop are read at least once a batch, and the
+	// others are written now and then.
 	_        [cacheLine]byte
 	idleHint atomic.Int32 // idle while the pool is empty, else 0; a busy worker shares work when > 0
 	poolLen  atomic.Int32 // copy of len(pool), polled by spinning idle workers
@@ -196,7 +197,8 @@ func (s *Scheduler) runWorker(i int) {
 	published := w.count - 256
 	var stackMark int64 // words of this worker's stack included in s.stacks
 	// The compiled loop does not pause and leaves the live agent limit to
-	// the publications below; it stops to share when a worker is idle.
+	// the publications below. It stops to share when a worker is idle
+	// after a native rule or a general rewrite, and before a slow rule.
 	rl := &runLimits{pause: math.MaxInt, maxLive: 1<<63 - 1, idle: &s.idleHint, stop: &s.stop, quiet: 1}
 	defer func() {
 		// Publish the last change in live agents, whatever ends the run.
@@ -218,8 +220,9 @@ func (s *Scheduler) runWorker(i int) {
 			}
 			// Reduce a batch of at most 256 interactions, within the
 			// reserved quota. When a worker is idle and this one has
-			// pairs to share, the batch ends after the next native rule,
-			// or else at its end.
+			// pairs to share, the batch ends before the next slow rule,
+			// after the next native rule or general rewrite, or else at
+			// its end.
 			batch := int64(256)
 			if !unlimited {
 				batch = min(batch, quota)

@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -138,5 +140,96 @@ func TestShareOncePerTaker(t *testing.T) {
 	s.mu.Unlock()
 	if got := s.idleHint.Load(); got != 1 {
 		t.Errorf("idleHint once the pool is empty = %d, want 1", got)
+	}
+}
+
+// TestShareBeforeSlowRule checks that a parallel worker shares a pair
+// with an idle worker before it calls a slow native rule. The compiled
+// rule Walk >< Node(t, h) => Walk ~ t, Job ~ h pushes the slow pair of
+// Job above the walk's next pair, and the walk is shorter than a batch.
+// Each slow call returns once a worker is idle or two calls overlap, so
+// a worker that shares only after its calls walks the list alone.
+func TestShareBeforeSlowRule(t *testing.T) {
+	const length = 100 // list elements: 2*length+1 interactions, under a batch
+	net := NewNet()
+	define := func(name string, aux ...string) TypeID {
+		id, err := net.Types.Define(name, append([]string{"main"}, aux...), false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	walk, cons, end, job := define("Walk"), define("Node", "t", "h"), define("End"), define("Job")
+	rewrite := func(name string, left, right TypeID, alt AltSpec) {
+		tmpl, err := Compile(net.Types, left, right, nil, []AltSpec{alt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := net.Rules.Add(&Rule{Name: name, Left: left, Right: right, Kind: RuleRewrite, Template: tmpl}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The link of t comes first, so the pair of Job is pushed last.
+	rewrite("walk-node", walk, cons, AltSpec{
+		Nodes: []NodeDecl{decl(walk), decl(job)},
+		Wires: [][2]End{wire(node(0, 0), ext(0)), wire(node(1, 0), ext(1))},
+	})
+	rewrite("walk-end", walk, end, AltSpec{})
+
+	var s *Scheduler           // set before the workers start
+	var running atomic.Int32   // slow calls in progress
+	var overlapped atomic.Bool // two slow calls ran at once
+	slow := func(w *Worker, a, b Port) error {
+		if running.Add(1) > 1 {
+			overlapped.Store(true)
+		}
+		for !overlapped.Load() && s.idleHint.Load() == 0 {
+			runtime.Gosched()
+		}
+		running.Add(-1)
+		w.FreeAgent(a)
+		return nil
+	}
+	if _, err := net.Rules.Add(&Rule{Name: "job", Left: job, Right: TypeInt, Kind: RuleNative, Native: slow, Slow: true}, false); err != nil {
+		t.Fatal(err)
+	}
+
+	workers := []*Worker{NewWorker(net, 0), NewWorker(net, 1)}
+	for _, w := range workers {
+		w.Prepare()
+		w.Shared = true
+	}
+	b := workers[0]
+	list := b.NewAgent(end)
+	for i := range length {
+		n := b.NewAgent(cons)
+		b.SetAux(n, 0, list)
+		b.SetAux(n, 1, b.Int(int64(i)))
+		list = n
+	}
+	s = NewScheduler(context.Background(), workers, []Redex{{b.NewAgent(walk), list}}, Limits{}, b.Live())
+	var wg sync.WaitGroup
+	for i := range workers {
+		wg.Go(func() { s.RunWorker(i) })
+	}
+	wg.Wait()
+	res := s.Finish()
+	if res.Err != nil {
+		t.Fatalf("run failed: %v", res.Err)
+	}
+	if len(res.Left) != 0 {
+		t.Errorf("%d pairs left, want none", len(res.Left))
+	}
+	if got, want := workers[0].count+workers[1].count, int64(2*length+1); got != want {
+		t.Errorf("%d interactions, want %d", got, want)
+	}
+	if got := workers[0].Live() + workers[1].Live(); got != 0 {
+		t.Errorf("%d live agents left, want 0", got)
+	}
+	if workers[1].count == 0 {
+		t.Errorf("the second worker carried out no interaction, the first %d", workers[0].count)
+	}
+	if !overlapped.Load() {
+		t.Error("no two slow calls ran at once")
 	}
 }
