@@ -1192,7 +1192,15 @@ func (w *Worker) runArith(c *ruleCell, r Redex) bool {
 		h.allocs++
 		h.frees++
 		w.count++
-		w.linkQuick(second, NodePort(c.rule.waiting, l))
+		y := NodePort(c.rule.waiting, l)
+		if second&tagMask == tagVar && !w.Shared {
+			// The commonest case, without the call: y's wire is empty.
+			if cell := h.cell(second.varLoc()); *cell == 0 {
+				*cell = uint64(y)
+				return true
+			}
+		}
+		w.linkQuick(second, y)
 		return true
 	}
 
