@@ -411,11 +411,23 @@ func (p *parser) freeCmd() *FreeCmd {
 		p.next()
 	default:
 		for p.tok.kind == tName {
+			// As for names to print, a name on a later line that is
+			// followed by something other than a name or ';' starts the
+			// next statement.
+			if p.tok.pos.Line > p.toks[p.i-1].pos.Line {
+				if k := p.peek(1).kind; k != tName && k != tSemi && k != tEOF {
+					break
+				}
+			}
 			s.Names = append(s.Names, &Name{NamePos: p.tok.pos, Name: p.tok.text})
 			p.next()
 		}
 	}
 	if p.tok.kind != tSemi {
+		p.missingSemi(" after free")
+		if s.All {
+			p.failExpected("';' after free " + p.toks[p.i-1].text)
+		}
 		p.failExpected("name or ';' in free")
 	}
 	p.next()
