@@ -298,7 +298,7 @@ func (ip *Interpreter) Exec(s lang.Stmt) (err error) {
 		return err
 	}
 	warns, err := ip.checker.CheckStmt(s)
-	ip.warn(warns)
+	ip.warn(ip.dropOverrideWarnings([]lang.Stmt{s}, warns))
 	if err != nil {
 		return err
 	}
