@@ -221,15 +221,57 @@ func (ip *Interpreter) Run(filename string, src []byte) (err error) {
 			ip.selfRules[r.Left.Agent] = true
 		}
 	}
-	for _, s := range prog.Stmts {
+	for i, s := range prog.Stmts {
 		if err := ip.exec(s); err != nil {
-			return err
+			return withLaterRule(err, prog.Stmts[i+1:])
 		}
 		if ip.exited {
 			break
 		}
 	}
 	return nil
+}
+
+// withLaterRule adds to a missing-rule error the position of a rule for
+// that pair among the later statements. A reader who finds the rule in
+// the file would otherwise not know why it did not apply.
+func withLaterRule(err error, later []lang.Stmt) error {
+	var pe *ProgramError
+	var re *RuleError
+	if !errors.As(err, &pe) || !errors.As(err, &re) || re.Rule != "" || !errors.Is(err, ErrNoRule) {
+		return err
+	}
+	for _, s := range later {
+		r, ok := s.(*lang.Rule)
+		if !ok || !ruleMatches(r, re.Left, re.Right) {
+			continue
+		}
+		at := r.Pos()
+		if at.File == pe.Pos.File {
+			at.File = ""
+		}
+		pe.Err = &explainedError{
+			msg: fmt.Sprintf("%v (the rule at %s comes later: a rule applies only to the statements after it)", pe.Err, at),
+			err: pe.Err,
+		}
+		return err
+	}
+	return err
+}
+
+// ruleMatches reports whether rule r applies to two agents of types a
+// and b that meet, in either order.
+func ruleMatches(r *lang.Rule, a, b string) bool {
+	side := func(p *lang.Pattern, typ string) bool {
+		switch p.Kind {
+		case lang.PatInt:
+			return typ == "Int"
+		case lang.PatWildcard:
+			return typ != "Int"
+		}
+		return p.Agent == typ
+	}
+	return side(r.Left, a) && side(r.Right, b) || side(r.Left, b) && side(r.Right, a)
 }
 
 // Exec checks and runs one statement, as a read-eval-print loop does. A
@@ -256,7 +298,7 @@ func (ip *Interpreter) Exec(s lang.Stmt) (err error) {
 		return err
 	}
 	warns, err := ip.checker.CheckStmt(s)
-	ip.warn(warns)
+	ip.warn(ip.dropOverrideWarnings([]lang.Stmt{s}, warns))
 	if err != nil {
 		return err
 	}

@@ -388,6 +388,12 @@ func TestRunErrorChain(t *testing.T) {
 		rule           string
 	}{
 		{"missing rule", "Foo(r) ~ 5;\n", "p.in:1:1: no rule for Foo >< Int", annette.ErrNoRule, ""},
+		{"rule after its net", "Foo(r) ~ 5;\nBar >< Baz =>;\n(int n) >< Foo(r) => r ~ n;\n",
+			"p.in:1:1: no rule for Foo >< Int (the rule at 3:2 comes later: a rule applies only to the statements after it)",
+			annette.ErrNoRule, ""},
+		{"wildcard rule after its net", "Foo(r) ~ Baz;\nFoo(r) >< x => r ~ x;\n",
+			"p.in:1:1: no rule for Foo >< Baz (the rule at 2:1 comes later: a rule applies only to the statements after it)",
+			annette.ErrNoRule, ""},
 		{"rule division", "D(r) >< (int n) => r ~ 10 / n;\nD(a) ~ 0;\n",
 			"p.in:2:1: division by zero in rule D >< Int (p.in:1:1)", annette.ErrDivideByZero, "p.in:1:1"},
 		{"built-in division", "r << Div(7, 0);\n", "p.in:1:1: division by zero in built-in Div", annette.ErrDivideByZero, "Div"},

@@ -353,7 +353,9 @@ func (p *parser) stmt() Stmt {
 		p.want(tSemi, " after exit")
 		return s
 	case tName:
-		if k := p.peek(1).kind; k == tName || k == tSemi {
+		// A name alone at the end of the input is a print command that
+		// lacks its ';', because a net needs a '~' or '<<'.
+		if k := p.peek(1).kind; k == tName || k == tSemi || k == tEOF {
 			return p.printCmd()
 		}
 	case kwLet, tLbrace, tAbbrev:
@@ -385,6 +387,14 @@ func startsTerm(k tokKind) bool {
 func (p *parser) printCmd() *PrintCmd {
 	s := &PrintCmd{}
 	for p.tok.kind == tName {
+		// A name on a later line that is followed by something other than
+		// a name or ';' starts the next statement, as in "a\nb ~ B;".
+		// The ';' is then missing at the end of the line before it.
+		if last := len(s.Names) - 1; last >= 0 && p.tok.pos.Line > s.Names[last].NamePos.Line {
+			if k := p.peek(1).kind; k != tName && k != tSemi && k != tEOF {
+				break
+			}
+		}
 		s.Names = append(s.Names, &Name{NamePos: p.tok.pos, Name: p.tok.text})
 		p.next()
 	}
@@ -401,11 +411,23 @@ func (p *parser) freeCmd() *FreeCmd {
 		p.next()
 	default:
 		for p.tok.kind == tName {
+			// As for names to print, a name on a later line that is
+			// followed by something other than a name or ';' starts the
+			// next statement.
+			if p.tok.pos.Line > p.toks[p.i-1].pos.Line {
+				if k := p.peek(1).kind; k != tName && k != tSemi && k != tEOF {
+					break
+				}
+			}
 			s.Names = append(s.Names, &Name{NamePos: p.tok.pos, Name: p.tok.text})
 			p.next()
 		}
 	}
 	if p.tok.kind != tSemi {
+		p.missingSemi(" after free")
+		if s.All {
+			p.failExpected("';' after free " + p.toks[p.i-1].text)
+		}
 		p.failExpected("name or ';' in free")
 	}
 	p.next()

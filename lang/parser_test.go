@@ -223,6 +223,17 @@ var syntaxErrorTests = []struct {
 	{"use x;", "1:5", "expected string after use, found name x"},
 	{"free x 1;", "1:8", "expected name or ';' in free, found integer 1"},
 	{"x y 1;", "1:5", "expected ';' after names to print, found integer 1"},
+	// A print command without its ';' is reported at the end of its line.
+	{"x ~ A; x", "1:9", "expected ';' after names to print, found end of input"},
+	{"x ~ A; x\n", "1:9", "expected ';' after names to print, found end of input"},
+	{"x\ny ~ B;", "1:2", "expected ';' after names to print, found name y at 2:1"},
+	{"x y\nz ~ B;", "1:4", "expected ';' after names to print, found name z at 2:1"},
+	{"x\ny\nz << Inc(1);", "2:2", "expected ';' after names to print, found name z at 3:1"},
+	{"free x\ny ~ B;", "1:7", "expected ';' after free, found name y at 2:1"},
+	{"free x\n", "1:7", "expected ';' after free, found end of input"},
+	{"free\ny ~ B;", "1:5", "expected ';' after free, found name y at 2:1"},
+	{"free ifce\ny ~ B;", "1:10", "expected ';' after free, found name y at 2:1"},
+	{"free ifce y;", "1:11", "expected ';' after free ifce, found name y"},
 	{"exit now;", "1:6", "expected ';' after exit, found name now"},
 	{") ~ x;", "1:1", "expected rule, net or command, found ')'"},
 	{"x ~ _;", "1:5", "expected term, found '_'"},
@@ -252,6 +263,21 @@ func TestSyntaxErrors(t *testing.T) {
 		}
 		if !strings.Contains(first.Msg, tt.msg) {
 			t.Errorf("%q: message %q does not contain %q", tt.src, first.Msg, tt.msg)
+		}
+	}
+}
+
+// TestPrintAcrossLines checks that names to print may still span lines
+// when nothing but names and the ';' follow them.
+func TestPrintAcrossLines(t *testing.T) {
+	for _, src := range []string{"x\ny\nz;", "x y\nz\n;"} {
+		s, err := parseOne(src)
+		if err != nil {
+			t.Errorf("%q: %v", src, err)
+			continue
+		}
+		if cmd, ok := s.(*PrintCmd); !ok || len(cmd.Names) != 3 {
+			t.Errorf("%q: got %#v, want a print command of 3 names", src, s)
 		}
 	}
 }

@@ -18,6 +18,7 @@ type walker struct {
 	later   []RuleBody        // the bodies a condition chooses, whose where/let names it cannot see
 
 	occ      map[string][]Pos // positions of each wire name
+	asValue  map[string]bool  // left-hand side wire names read as integers (reported as errors)
 	order    []string         // wire names in order of first occurrence
 	reused   [3]Pos           // position of the (*L) and (*R) already seen
 	percents []*Percent       // resolved after the net, when all arities are known
@@ -273,6 +274,10 @@ func (w *walker) ident(id *Ident) {
 	case w.inConst:
 		w.c.errorf(id.NamePos, "expected a constant expression, found name %s", id.Name)
 	case w.lhs[id.Name] != nil:
+		if w.asValue == nil {
+			w.asValue = map[string]bool{}
+		}
+		w.asValue[id.Name] = true
 		w.c.errorf(id.NamePos,
 			"%s is not an attribute variable, so it has no integer value: declare it as int %s in the left-hand side",
 			id.Name, id.Name)

@@ -277,6 +277,23 @@ func TestReplUnusedConst(t *testing.T) {
 	}
 }
 
+// TestReplConstOverridden checks that a const statement typed at the
+// prompt for a constant set with -d prints Inpla's message only, as
+// annette run does, and no warning besides.
+func TestReplConstOverridden(t *testing.T) {
+	var out, errb bytes.Buffer
+	input := "const N = 2;\nb ~ N;\nb;\n"
+	if got := run([]string{"repl", "-t", "1", "-d", "N=5"}, strings.NewReader(input), &out, &errb); got != exitOK {
+		t.Fatalf("status = %d, want 0 (stderr %q)", got, errb.String())
+	}
+	if want := "`N' has been already bound to a value `5' as immutable.\n\n"; !strings.HasPrefix(out.String(), want) {
+		t.Errorf("stdout = %q, want it to start with %q", out.String(), want)
+	}
+	if errb.Len() != 0 {
+		t.Errorf("stderr = %q, want nothing", errb.String())
+	}
+}
+
 // TestReplFailedExpressionBuildsNothing checks that a statement whose
 // integer expression fails leaves no agent and no name behind, even
 // where parts of it come before the expression, and that the arity it
