@@ -53,8 +53,8 @@ func (c *ruleCompiler) pattern(p Pattern) (engine.TypeID, error) {
 		want = c.n.net.Types.Info(id).Arity()
 	}
 	if len(p.Ports) != want {
-		return 0, fmt.Errorf("rule %s: pattern %s names %d ports, but the type has %d auxiliary ports",
-			c.rule, p.Type, len(p.Ports), want)
+		return 0, fmt.Errorf("rule %s: pattern %s names %s, but the type has %s",
+			c.rule, p.Type, countNoun(len(p.Ports), "port"), countNoun(want, "auxiliary port"))
 	}
 	return id, nil
 }
@@ -244,7 +244,8 @@ func (c *ruleCompiler) agent(e Expr) (int, error) {
 	}
 	info := c.n.net.Types.Info(id)
 	if len(e.args) != info.Arity() {
-		return 0, fmt.Errorf("agent %s has %d auxiliary ports but is given %d arguments", e.name, info.Arity(), len(e.args))
+		return 0, fmt.Errorf("agent %s has %s but is given %s", e.name,
+			countNoun(info.Arity(), "auxiliary port"), countNoun(len(e.args), "argument"))
 	}
 	k := len(c.nodes)
 	c.nodes = append(c.nodes, engine.NodeDecl{Type: id})
@@ -427,4 +428,12 @@ func times(n int) string {
 		return "twice"
 	}
 	return fmt.Sprintf("%d times", n)
+}
+
+// countNoun returns n and the noun, in the plural unless n is 1.
+func countNoun(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

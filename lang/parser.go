@@ -337,6 +337,9 @@ func (p *parser) stmt() Stmt {
 		s := &UseCmd{CmdPos: p.tok.pos}
 		p.next()
 		t := p.want(tString, " after use")
+		if t.text == "" {
+			p.fail(t.pos, "use needs a file name, found \"\"")
+		}
 		s.PathPos, s.Path = t.pos, t.text
 		p.want(tSemi, " after use \"file\"")
 		return s
