@@ -641,8 +641,8 @@ func (c *Checker) ruleNet(n *Net, ctx *ruleCtx) {
 		}
 		switch occ := w.occ[prm.Name]; {
 		case len(occ) == 0 && w.asValue[prm.Name]:
-			// The name is read as an integer. That error, which asks
-			// for an int declaration, covers the missing occurrence too.
+			// The name is read as an integer. That error, which requests
+			// an int declaration, covers the missing occurrence too.
 		case len(occ) == 0:
 			c.errorf(n.Pos(),
 				"expected name %s from the left-hand side (at %s) to occur once in this rule body, found no occurrence",

@@ -535,7 +535,7 @@ func (w *Worker) runCompiled(check int64, lim *runLimits) (Redex, error) {
 	lim.full = h.allocs-h.frees+lim.offset > lim.maxLive
 pairs:
 	for len(w.stack) > 0 && w.count < check {
-		// The pair is popped here; the path that leaves it to the caller
+		// The pair is popped here. The path that leaves it to the caller
 		// puts it back.
 		top := len(w.stack) - 1
 		r := w.stack[top]
@@ -1168,8 +1168,9 @@ pairs:
 	return Redex{}, nil
 }
 
-// runArith carries out the pair r, which runCompiled has popped, with a built-in
-// rule of Add, Sub or Mul straight in Go, as Inpla does, and reports true.
+// runArith carries out the pair r, which runCompiled has popped, with a
+// built-in rule of Add, Sub or Mul straight in Go, as Inpla does, and
+// reports true.
 // It reports false and changes nothing when an integer is boxed or the
 // result needs a box, which the rule's program then handles. Cells,
 // wires and counts change as the program would change them.

@@ -693,7 +693,7 @@ func testWalkTails(t *testing.T, n *testNet, end, cut string) walkResult {
 
 // TestLinkQuickMatchesLink runs linkQuick and Link on twin nets, shared
 // and not. The wire linked is empty, holds an agent, holds an empty wire
-// or holds a wire that holds an agent; its other end is an agent or an
+// or holds a wire that holds an agent. Its other end is an agent or an
 // integer. Both must leave the same pairs, the same content in the inner
 // wire and the same wire count.
 func TestLinkQuickMatchesLink(t *testing.T) {
