@@ -111,7 +111,7 @@ func (b *netBuilder) build(net *lang.Net) error {
 				// that wire to the right side, as Inpla does: after
 				// x ~ y, the connection x ~ z makes z read as y. Link
 				// from the left would make y read as z instead.
-				w.FreeVar(x)
+				b.n.freeWire(x)
 				w.Link(y, wire)
 				continue
 			}

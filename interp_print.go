@@ -103,7 +103,7 @@ func (ip *Interpreter) free(name string, half *locSet) {
 	// the cell is then referred to by the name only. An empty one is
 	// still held by its other end.
 	if z := n.w.Cell(nm.cell); z != engine.None {
-		n.w.FreeVar(nm.cell)
+		n.freeWire(nm.cell)
 		ip.freeFrom([]engine.Port{z}, half)
 		return
 	}
@@ -119,7 +119,7 @@ func (ip *Interpreter) endGone(p engine.Port, half *locSet) {
 	l := p.Loc()
 	if half.has(l) {
 		half.remove(l)
-		ip.net.w.FreeVar(p)
+		ip.net.freeWire(p)
 		return
 	}
 	half.add(l)
@@ -251,7 +251,7 @@ func (ip *Interpreter) freeFrom(stack []engine.Port, half *locSet) {
 			if z == engine.None {
 				break
 			}
-			w.FreeVar(p)
+			n.freeWire(p)
 			p = z
 		}
 		switch {
@@ -263,7 +263,7 @@ func (ip *Interpreter) freeFrom(stack []engine.Port, half *locSet) {
 			if other, ok := owner[l]; ok {
 				n.dropName(other)
 				delete(owner, l)
-				w.FreeVar(p)
+				n.freeWire(p)
 			} else {
 				ip.endGone(p, half)
 			}

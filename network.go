@@ -136,6 +136,7 @@ type Network struct {
 	changes uint64            // changes of types and rules; see ParallelNetwork.prepared
 	stats   Stats             // totals over all runs
 	labels  map[uint64]string // wire cell → label, see wireLabel
+	nlabels int               // labels handed out so far, see wireLabel
 
 	// others are the workers of a ParallelNetwork beside w. Their counts
 	// of interactions and agents add to w's.

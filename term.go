@@ -175,7 +175,12 @@ func (n *Network) functionAgent(p engine.Port) (string, bool) {
 }
 
 // wireLabel returns the label of the wire cell at loc: <a1> … <z1>, <a2>
-// …, handed out on first use and kept for the network's life.
+// …, handed out on first use. No label is handed out twice, so a wire
+// that takes a cell that freeWire freed gets a new label.
+//
+// NOTE: the label of a wire that a reduction consumes stays in the map,
+// because the engine does not report the cells it frees. A new wire can
+// take the freed cell later and then shows the old label.
 func (n *Network) wireLabel(loc uint64) string {
 	if n.labels == nil {
 		n.labels = map[uint64]string{}
@@ -183,10 +188,18 @@ func (n *Network) wireLabel(loc uint64) string {
 	if l, ok := n.labels[loc]; ok {
 		return l
 	}
-	k := len(n.labels)
+	k := n.nlabels
+	n.nlabels++
 	l := "<" + string(rune('a'+k%26)) + strconv.Itoa(k/26+1) + ">"
 	n.labels[loc] = l
 	return l
+}
+
+// freeWire frees the wire cell p, which the network itself disposes of,
+// and deletes its label, because the next wire in the cell is another.
+func (n *Network) freeWire(p engine.Port) {
+	delete(n.labels, p.Loc())
+	n.w.FreeVar(p)
 }
 
 // PrintOptions adjust how a term is printed.
