@@ -388,21 +388,27 @@ func startsTerm(k tokKind) bool {
 }
 
 func (p *parser) printCmd() *PrintCmd {
-	s := &PrintCmd{}
+	s := &PrintCmd{Names: p.nameList()}
+	p.want(tSemi, " after names to print")
+	return s
+}
+
+// nameList reads the names of a print or free command. A name on a later
+// line than the token before it, followed by something other than a name
+// or ';', starts the next statement, as in "a\nb ~ B;". The ';' is then
+// missing at the end of the line before it.
+func (p *parser) nameList() []*Name {
+	var names []*Name
 	for p.tok.kind == tName {
-		// A name on a later line that is followed by something other than
-		// a name or ';' starts the next statement, as in "a\nb ~ B;".
-		// The ';' is then missing at the end of the line before it.
-		if last := len(s.Names) - 1; last >= 0 && p.tok.pos.Line > s.Names[last].NamePos.Line {
+		if p.i > 0 && p.tok.pos.Line > p.toks[p.i-1].pos.Line {
 			if k := p.peek(1).kind; k != tName && k != tSemi && k != tEOF {
 				break
 			}
 		}
-		s.Names = append(s.Names, &Name{NamePos: p.tok.pos, Name: p.tok.text})
+		names = append(names, &Name{NamePos: p.tok.pos, Name: p.tok.text})
 		p.next()
 	}
-	p.want(tSemi, " after names to print")
-	return s
+	return names
 }
 
 func (p *parser) freeCmd() *FreeCmd {
@@ -413,18 +419,7 @@ func (p *parser) freeCmd() *FreeCmd {
 		s.All, s.Long = true, p.tok.kind == kwInterface
 		p.next()
 	default:
-		for p.tok.kind == tName {
-			// As for names to print, a name on a later line that is
-			// followed by something other than a name or ';' starts the
-			// next statement.
-			if p.tok.pos.Line > p.toks[p.i-1].pos.Line {
-				if k := p.peek(1).kind; k != tName && k != tSemi && k != tEOF {
-					break
-				}
-			}
-			s.Names = append(s.Names, &Name{NamePos: p.tok.pos, Name: p.tok.text})
-			p.next()
-		}
+		s.Names = p.nameList()
 	}
 	if p.tok.kind != tSemi {
 		p.missingSemi(" after free")
