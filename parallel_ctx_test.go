@@ -228,6 +228,31 @@ func TestThresholdFollowsPoolSize(t *testing.T) {
 	}
 }
 
+// TestThresholdCountsNewestPair starts two chains from one pair, so that
+// the net never holds more than two pairs, the threshold of two workers.
+// The compiled loop keeps the pair that a rule makes last apart from the
+// stack until its next turn, and the check of the threshold must count it:
+// the run goes parallel.
+func TestThresholdCountsNewestPair(t *testing.T) {
+	types := append([]annette.Type{{Name: "Fork", Ports: []string{"main", "a", "b"}}, {Name: "Go"}}, chainTypes...)
+	fork := annette.RewriteRule{Name: "fork", Left: Pat("Fork", "a", "b"), Right: Pat("Go"),
+		Body: []annette.Wire{W(A("Chain", V("a")), N(2000)), W(A("Chain", V("b")), N(2000))}}
+	p := newParallel(t, annette.Config{}, annette.ParallelConfig{Workers: 2, SequentialTime: -1}, types, chainRule, fork)
+	defer closeNet(t, p)
+	f := addAgent(t, p.Network, "Fork")
+	connect(t, p.Network, f.Port("a"), p.Name("a"))
+	connect(t, p.Network, f.Port("b"), p.Name("b"))
+	connect(t, p.Network, f.Main(), addAgent(t, p.Network, "Go").Main())
+	st, err := p.Reduce(context.Background())
+	must(t, err)
+	if !st.Parallel {
+		t.Error("two chains on two workers stayed sequential")
+	}
+	if want := int64(1 + 2*2001); st.Interactions != want {
+		t.Errorf("interactions = %d, want %d", st.Interactions, want)
+	}
+}
+
 // TestSequentialTime checks when Auto mode starts the other workers:
 // not before SequentialTime has passed, even with enough pending pairs,
 // and after it at the next check, which for slow rules comes after each

@@ -533,13 +533,27 @@ func (w *Worker) runCompiled(check int64, lim *runLimits) (Redex, error) {
 	// A run that starts above the live agent limit must stop after its
 	// next interaction even if that one does not grow the net.
 	lim.full = h.allocs-h.frees+lim.offset > lim.maxLive
+	// next is the pair on top of the stack when the loop holds it here
+	// instead, and zero otherwise. The fast loop puts the last pair that
+	// a program makes there, and the next turn takes it without touching
+	// the stack. Before each call out and each return, it goes back on
+	// the stack.
+	var next Redex
 pairs:
-	for len(w.stack) > 0 && w.count < check {
+	for w.count < check {
 		// The pair is popped here. The path that leaves it to the caller
 		// puts it back.
-		top := len(w.stack) - 1
-		r := w.stack[top]
-		w.stack = w.stack[:top]
+		var r Redex
+		if next.A != 0 {
+			r, next = next, Redex{}
+		} else {
+			top := len(w.stack) - 1
+			if top < 0 {
+				break
+			}
+			r = w.stack[top]
+			w.stack = w.stack[:top]
+		}
 		c := &w.tab.cells[uint(r.A.principalType())<<(w.tab.shift&63)|uint(r.B.principalType())]
 		pr := c.prog
 		if pr == nil && c.arithStep != 0 {
@@ -695,14 +709,21 @@ pairs:
 						if in.mode <= lim.quiet {
 							// The live count has not grown, or the run is
 							// parallel: only the stack limits apply.
-							if len(w.stack) >= lim.pause || lim.full {
+							// While next holds a pair, the stack in memory
+							// is one pair short.
+							if len(w.stack) >= lim.pause-1 || lim.full {
+								w.flushNext(&next)
 								if err := w.afterInteraction(lim); err != nil {
 									return Redex{}, err
 								}
 							}
 							continue pairs
 						}
+						if len(w.stack) >= lim.pause-1 {
+							w.flushNext(&next)
+						}
 						if err := w.afterInteraction(lim); err != nil {
+							w.flushNext(&next)
 							return Redex{}, err
 						}
 						continue pairs
@@ -1006,22 +1027,28 @@ pairs:
 					case insPush:
 						// Reslicing the field in place stores its length only,
 						// without a write barrier.
-						n := len(w.stack)
-						if n == cap(w.stack) {
-							break fast
+						if next.A != 0 {
+							n := len(w.stack)
+							if n == cap(w.stack) {
+								break fast
+							}
+							w.stack = w.stack[:n+1]
+							w.stack[n] = next
 						}
-						w.stack = w.stack[:n+1]
-						w.stack[n] = Redex{w.fregs[in.x], w.fregs[in.y]}
+						next = Redex{w.fregs[in.x], w.fregs[in.y]}
 					case insLink:
 						x, y := w.fregs[in.x], w.fregs[in.y]
 						if x&tagMask != tagVar {
 							if y&tagMask != tagVar {
-								n := len(w.stack)
-								if n == cap(w.stack) {
-									break fast
+								if next.A != 0 {
+									n := len(w.stack)
+									if n == cap(w.stack) {
+										break fast
+									}
+									w.stack = w.stack[:n+1]
+									w.stack[n] = next
 								}
-								w.stack = w.stack[:n+1]
-								w.stack[n] = Redex{x, y}
+								next = Redex{x, y}
 								continue
 							}
 							x, y = y, x
@@ -1049,8 +1076,11 @@ pairs:
 							if h.owns(x.varLoc()) && z&tagMask >= tagNode && y&tagMask >= tagNode {
 								*c = h.free[1]
 								h.free[1] = x.varLoc()
-								w.stack = w.stack[:n+1]
-								w.stack[n] = Redex{z, y}
+								if next.A != 0 {
+									w.stack = w.stack[:n+1]
+									w.stack[n] = next
+								}
+								next = Redex{z, y}
 								continue
 							}
 							// Another heap's cell or a chain of wires: the outer
@@ -1082,13 +1112,17 @@ pairs:
 							break fast
 						}
 						h.vars--
-						w.stack = w.stack[:n+1]
-						w.stack[n] = Redex{z, y}
+						if next.A != 0 {
+							w.stack = w.stack[:n+1]
+							w.stack[n] = next
+						}
+						next = Redex{z, y}
 					default:
 						break fast
 					}
 				}
 				// The instruction at ip needs a call.
+				w.flushNext(&next)
 				in := (*ins)(ip)
 				switch in.op {
 				case insGuard:
@@ -1157,6 +1191,7 @@ pairs:
 		}
 
 	general:
+		w.flushNext(&next)
 		if err := w.rewrite(pr.t, a, b); err != nil {
 			return r, w.failure(r.A, r.B, err)
 		}
@@ -1165,7 +1200,17 @@ pairs:
 			return Redex{}, err
 		}
 	}
+	w.flushNext(&next)
 	return Redex{}, nil
+}
+
+// flushNext moves the pair that runCompiled holds in *next, if any, to
+// the top of the stack.
+func (w *Worker) flushNext(next *Redex) {
+	if next.A != 0 {
+		w.stack = append(w.stack, *next)
+		*next = Redex{}
+	}
 }
 
 // runArith carries out the pair r, which runCompiled has popped, with a
