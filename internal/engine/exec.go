@@ -1040,6 +1040,8 @@ pairs:
 						x, y := w.fregs[in.x], w.fregs[in.y]
 						if x&tagMask != tagVar {
 							if y&tagMask != tagVar {
+								// insPush's lines, repeated: the fast loop
+								// makes no call and has no shared exit.
 								if next.A != 0 {
 									n := len(w.stack)
 									if n == cap(w.stack) {
