@@ -1193,7 +1193,7 @@ pairs:
 		}
 
 	general:
-		w.flushNext(&next)
+		// next is zero here: the slow path put it back.
 		if err := w.rewrite(pr.t, a, b); err != nil {
 			return r, w.failure(r.A, r.B, err)
 		}
