@@ -528,6 +528,12 @@ func tagged(v int64) (Port, bool) {
 // needs a call (a slow case such as an empty free list, a full stack, a
 // general expression or a filled wire) leaves the inner loop and is
 // carried out by the outer one.
+//
+// NOTE: cmd/annette/default.pgo finds the hot calls of this function by
+// their line offset from its first line. After lines are added or
+// removed here, regenerate it (commands in docs/BENCHMARKS.md, "the
+// newest pair held in a local"): with a stale profile, runArith was no
+// longer inlined.
 func (w *Worker) runCompiled(check int64, lim *runLimits) (Redex, error) {
 	h := w.heap
 	// A run that starts above the live agent limit must stop after its
