@@ -77,6 +77,28 @@ func (n *testNet) agent(t TypeID, aux ...Port) Port {
 	return p
 }
 
+// wiredList builds a list of size Two agents, holding 0 to size-1, in
+// front of tail. The tails of the elements go straight to the next
+// element, through one wire or through a chain of two wires, in turn.
+func (n *testNet) wiredList(size int, tail Port) Port {
+	list := tail
+	for i := size - 1; i >= 0; i-- {
+		switch i % 3 {
+		case 1:
+			v := n.w.NewVar()
+			n.w.Link(v, list)
+			list = v
+		case 2:
+			v, u := n.w.NewVar(), n.w.NewVar()
+			n.w.Link(v, u)
+			n.w.Link(u, list)
+			list = v
+		}
+		list = n.agent(n.two, n.w.Int(int64(i)), list)
+	}
+	return list
+}
+
 // unary builds the unary number k.
 func (n *testNet) unary(k int) Port {
 	p := n.agent(n.z)

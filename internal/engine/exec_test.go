@@ -638,20 +638,7 @@ func testWalkTails(t *testing.T, n *testNet, end, cut string) walkResult {
 		n.w.Link(next, rest)
 	}
 	const size = 12
-	for i := size - 1; i >= 0; i-- {
-		switch i % 3 {
-		case 1:
-			v := n.w.NewVar()
-			n.w.Link(v, next)
-			next = v
-		case 2:
-			v, u := n.w.NewVar(), n.w.NewVar()
-			n.w.Link(v, u)
-			n.w.Link(u, next)
-			next = v
-		}
-		next = n.agent(n.two, n.w.Int(int64(i)), next)
-	}
+	next = n.wiredList(size, next)
 	out, count := n.w.NewVar(), n.w.NewVar()
 	n.w.Push(n.agent(walk, out, count), next)
 

@@ -245,21 +245,7 @@ func walkPairOrder(t *testing.T, shared, general bool) []string {
 	n.w.Prepare()
 
 	const size = 9
-	list := n.agent(n.z)
-	for i := size - 1; i >= 0; i-- {
-		switch i % 3 {
-		case 1:
-			v := n.w.NewVar()
-			n.w.Link(v, list)
-			list = v
-		case 2:
-			v, u := n.w.NewVar(), n.w.NewVar()
-			n.w.Link(v, u)
-			n.w.Link(u, list)
-			list = v
-		}
-		list = n.agent(n.two, n.w.Int(int64(i)), list)
-	}
+	list := n.wiredList(size, n.agent(n.z))
 	out := n.w.NewVar()
 	n.w.Push(n.agent(walk, out), list)
 
