@@ -113,3 +113,25 @@ func TestNestingLimit(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseLongList parses a list literal of a million numbers,
+// the way a program takes its input data.
+func BenchmarkParseLongList(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("x ~ [")
+	for i := range 1000000 {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		sb.WriteString(strconv.Itoa(i % 1000))
+	}
+	sb.WriteString("];\n")
+	src := []byte(sb.String())
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseFile("list.in", src, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

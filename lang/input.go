@@ -31,7 +31,8 @@ func ScanInput(src []byte, depth int) Input {
 		}
 	})
 	last := -1 // index of the last ';' that ends a statement
-	for i, t := range toks {
+	for i := range toks.len() {
+		t := toks.at(i)
 		switch t.kind {
 		case kwLet, tLbrace:
 			in.Depth++
@@ -45,6 +46,6 @@ func ScanInput(src []byte, depth int) Input {
 		}
 	}
 	// The last token is tEOF: the rest is blank when only it follows.
-	in.Blank = last == len(toks)-2
+	in.Blank = last == toks.len()-2
 	return in
 }

@@ -159,6 +159,42 @@ type token struct {
 	text string
 }
 
+// tokenList holds a file's tokens in chunks of tokenChunk, so that it
+// grows without copying. A literal of millions of numbers would
+// otherwise copy all its tokens, and the pointers in them, at each
+// doubling of a slice.
+type tokenList struct {
+	chunks [][]token
+	n      int
+}
+
+const (
+	tokenShift = 12
+	tokenChunk = 1 << tokenShift
+)
+
+// add appends t.
+func (l *tokenList) add(t token) {
+	if l.n&(tokenChunk-1) == 0 {
+		// The first chunk starts small: a line of the REPL or a short
+		// file needs few tokens.
+		size := tokenChunk
+		if l.n == 0 {
+			size = 64
+		}
+		l.chunks = append(l.chunks, make([]token, 0, size))
+	}
+	c := &l.chunks[len(l.chunks)-1]
+	*c = append(*c, t)
+	l.n++
+}
+
+// len returns the number of tokens.
+func (l *tokenList) len() int { return l.n }
+
+// at returns token i.
+func (l *tokenList) at(i int) *token { return &l.chunks[i>>tokenShift][i&(tokenChunk-1)] }
+
 // describe names the token for a "found ..." part of a message.
 func (t token) describe() string {
 	switch t.kind {
@@ -185,13 +221,13 @@ type lexer struct {
 	off       int // offset of the next unread byte
 	line      int // line of src[off]
 	lineStart int // offset of the first byte of that line
-	toks      []token
+	toks      tokenList
 	errh      func(pos Pos, msg string, atEOF bool)
 }
 
 // lex splits src into tokens. A lower-case identifier followed by '(',
 // with any spaces, newlines or comments in between, comes out as tAgent.
-func lex(file string, src []byte, errh func(pos Pos, msg string, atEOF bool)) []token {
+func lex(file string, src []byte, errh func(pos Pos, msg string, atEOF bool)) *tokenList {
 	lx := &lexer{file: file, src: src, line: 1, errh: errh}
 	if len(src) >= 3 && src[0] == 0xEF && src[1] == 0xBB && src[2] == 0xBF {
 		lx.off = 3 // a UTF-8 byte order mark is not part of the program
@@ -201,7 +237,7 @@ func lex(file string, src []byte, errh func(pos Pos, msg string, atEOF bool)) []
 		lx.skipSpace()
 		if lx.off >= len(lx.src) {
 			lx.emit(tEOF, lx.off, "")
-			return lx.toks
+			return &lx.toks
 		}
 		lx.next()
 	}
@@ -217,11 +253,11 @@ func (lx *lexer) emit(kind tokKind, start int, text string) {
 
 func (lx *lexer) emitAt(kind tokKind, pos Pos, start int, text string) {
 	if kind == tLparen {
-		if n := len(lx.toks); n > 0 && lx.toks[n-1].kind == tName {
-			lx.toks[n-1].kind = tAgent
+		if n := lx.toks.len(); n > 0 && lx.toks.at(n-1).kind == tName {
+			lx.toks.at(n - 1).kind = tAgent
 		}
 	}
-	lx.toks = append(lx.toks, token{kind: kind, pos: pos, off: start, end: lx.off, text: text})
+	lx.toks.add(token{kind: kind, pos: pos, off: start, end: lx.off, text: text})
 }
 
 func (lx *lexer) newline(at int) {

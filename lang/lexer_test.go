@@ -12,7 +12,8 @@ func lexString(src string) (toks []string, errs []string) {
 	ts := lex("", []byte(src), func(pos Pos, msg string, atEOF bool) {
 		errs = append(errs, fmt.Sprintf("%d:%d: %s", pos.Line, pos.Col, msg))
 	})
-	for _, t := range ts {
+	for i := range ts.len() {
+		t := ts.at(i)
 		toks = append(toks, fmt.Sprintf("%s:%s@%d:%d", kindName(t.kind), t.text, t.pos.Line, t.pos.Col))
 	}
 	return toks, errs
@@ -89,7 +90,7 @@ func TestLexNeverStalls(t *testing.T) {
 	for b := 0; b < 256; b++ {
 		for _, src := range []string{string([]byte{byte(b)}), "a" + string([]byte{byte(b)}) + "b"} {
 			toks := lex("", []byte(src), func(Pos, string, bool) {})
-			if toks[len(toks)-1].kind != tEOF {
+			if toks.at(toks.len()-1).kind != tEOF {
 				t.Fatalf("lex(%q) does not end with EOF", src)
 			}
 		}
@@ -99,8 +100,8 @@ func TestLexNeverStalls(t *testing.T) {
 func TestQuoteRoundTrip(t *testing.T) {
 	for _, s := range []string{"", "plain", `a"b`, `back\slash`, "new\nline", "tab\t", "é"} {
 		toks := lex("", []byte(quote(s)), func(pos Pos, msg string, _ bool) { t.Errorf("%q: %s", s, msg) })
-		if toks[0].kind != tString || toks[0].text != s {
-			t.Errorf("quote(%q) reads back as %q", s, toks[0].text)
+		if first := toks.at(0); first.kind != tString || first.text != s {
+			t.Errorf("quote(%q) reads back as %q", s, first.text)
 		}
 	}
 }

@@ -84,12 +84,12 @@ func ParseStmt(filename string, src []byte, mode Mode) (Stmt, int, error) {
 	// then taken, with its errors.
 	n := len(src)
 	if (p.tok.kind != tEOF || s != nil) && p.i > 0 {
-		n = p.toks[p.i-1].end
+		n = p.toks.at(p.i - 1).end
 	}
 	if s != nil {
 		// Keep only the errors up to the statement's ';': a lexical
 		// error further on belongs to a later statement.
-		semi := p.toks[p.i-1]
+		semi := p.toks.at(p.i - 1)
 		kept := p.errs[:0]
 		for _, e := range p.errs {
 			if !semi.pos.before(e.Pos) {
@@ -108,7 +108,7 @@ func ParseStmt(filename string, src []byte, mode Mode) (Stmt, int, error) {
 }
 
 type parser struct {
-	toks  []token
+	toks  *tokenList
 	i     int   // index of tok in toks
 	tok   token // the current token
 	mode  Mode
@@ -131,7 +131,7 @@ func newParser(filename string, src []byte, mode Mode) *parser {
 		p.errs = append(p.errs, &Error{Pos: pos, Msg: msg, atEOF: atEOF})
 		p.lines[Pos{File: pos.File, Line: pos.Line}] = true
 	})
-	p.tok = p.toks[0]
+	p.tok = *p.toks.at(0)
 	return p
 }
 
@@ -170,15 +170,15 @@ func (p *parser) finish() error {
 // Tokens and errors
 
 func (p *parser) next() {
-	if p.i < len(p.toks)-1 {
+	if p.i < p.toks.len()-1 {
 		p.i++
 	}
-	p.tok = p.toks[p.i]
+	p.tok = *p.toks.at(p.i)
 }
 
 // peek returns the token n places after the current one.
 func (p *parser) peek(n int) token {
-	return p.toks[min(p.i+n, len(p.toks)-1)]
+	return *p.toks.at(min(p.i+n, p.toks.len()-1))
 }
 
 // got consumes the current token if it has kind k.
@@ -212,7 +212,7 @@ func (p *parser) missingSemi(context string) {
 	if p.i == 0 {
 		return
 	}
-	prev := p.toks[p.i-1]
+	prev := p.toks.at(p.i - 1)
 	if prev.kind == tString || prev.pos.File != t.pos.File || prev.pos.Line >= t.pos.Line {
 		return
 	}
@@ -297,8 +297,8 @@ func (p *parser) stmtOrSkip() (s Stmt) {
 func (p *parser) skipStmt(start int) {
 	errAt := p.i
 	depth := 0
-	for j := start; j < len(p.toks); j++ {
-		switch p.toks[j].kind {
+	for j := start; j < p.toks.len(); j++ {
+		switch p.toks.at(j).kind {
 		case kwLet, tLbrace:
 			depth++
 		case kwEnd, tRbrace:
@@ -324,7 +324,7 @@ func (p *parser) stmt() Stmt {
 	case kwIfce, kwInterface:
 		s := &InterfaceCmd{CmdPos: p.tok.pos, Long: p.tok.kind == kwInterface}
 		p.next()
-		p.want(tSemi, " after "+p.toks[p.i-1].text)
+		p.want(tSemi, " after "+p.toks.at(p.i-1).text)
 		return s
 	case kwPrnat:
 		s := &PrnatCmd{CmdPos: p.tok.pos}
@@ -400,7 +400,7 @@ func (p *parser) printCmd() *PrintCmd {
 func (p *parser) nameList() []*Name {
 	var names []*Name
 	for p.tok.kind == tName {
-		if p.i > 0 && p.tok.pos.Line > p.toks[p.i-1].pos.Line {
+		if p.i > 0 && p.tok.pos.Line > p.toks.at(p.i-1).pos.Line {
 			if k := p.peek(1).kind; k != tName && k != tSemi && k != tEOF {
 				break
 			}
@@ -424,7 +424,7 @@ func (p *parser) freeCmd() *FreeCmd {
 	if p.tok.kind != tSemi {
 		p.missingSemi(" after free")
 		if s.All {
-			p.failExpected("';' after free " + p.toks[p.i-1].text)
+			p.failExpected("';' after free " + p.toks.at(p.i-1).text)
 		}
 		p.failExpected("name or ';' in free")
 	}
