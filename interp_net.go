@@ -219,6 +219,15 @@ func (b *netBuilder) node(t lang.Term, stack []fillJob) (engine.Port, []fillJob,
 		}
 		return b.vars[t.Name], stack, nil
 	case *lang.ExprTerm:
+		if lit, ok := t.X.(*lang.IntLit); ok {
+			// A literal cannot fail and draws no random number, so both
+			// passes read it in place: a long list of numbers needs no
+			// entry in vals.
+			if b.dry {
+				return 0, stack, nil
+			}
+			return w.Int(lit.Value), stack, nil
+		}
 		if v, ok := b.vals[t]; ok && !b.dry {
 			return w.Int(v), stack, nil
 		}
