@@ -41,7 +41,7 @@ func ScanInput(src []byte, depth int) Input {
 		case tSemi:
 			if in.Depth == 0 {
 				last = i
-				in.Complete = t.end
+				in.Complete = int(t.end)
 			}
 		}
 	}

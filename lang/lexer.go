@@ -2,6 +2,7 @@ package lang
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"unicode/utf8"
 )
@@ -149,23 +150,31 @@ var keywords = map[string]tokKind{
 	"const": kwConst, "and": tAnd, "or": tOr, "not": tNot,
 }
 
-// token is one lexical token. For strings, text is the decoded value. For
-// other tokens it is the source text.
+// token is one lexical token. It holds no pointer, so that the collector
+// skips the token lists of long files. Its text (tokenList.text) is the
+// source from off to end, except for a string: the decoded value.
 type token struct {
-	kind tokKind
-	pos  Pos
-	off  int // byte offset of the first character
-	end  int // byte offset just after the last character
-	text string
+	kind      tokKind
+	line, col int32 // position of the first character
+	off       int32 // byte offset of the first character
+	end       int32 // byte offset just after the last character
+	str       int32 // for a string, the index of its value in tokenList.strs
 }
+
+// maxSource is the size of the largest file that the lexer reads: the
+// offsets of a token are 32-bit.
+const maxSource = math.MaxInt32
 
 // tokenList holds a file's tokens in chunks of tokenChunk, so that it
 // grows without copying. A literal of millions of numbers would
-// otherwise copy all its tokens, and the pointers in them, at each
-// doubling of a slice.
+// otherwise copy all its tokens at each doubling of a slice.
 type tokenList struct {
 	chunks [][]token
 	n      int
+
+	file string
+	src  []byte
+	strs []string // decoded values of the strings
 }
 
 const (
@@ -195,21 +204,36 @@ func (l *tokenList) len() int { return l.n }
 // at returns token i.
 func (l *tokenList) at(i int) *token { return &l.chunks[i>>tokenShift][i&(tokenChunk-1)] }
 
-// describe names the token for a "found ..." part of a message.
-func (t token) describe() string {
+// text returns the text of t: the decoded value of a string, the source
+// text of any other token.
+func (l *tokenList) text(t token) string {
+	if t.kind == tString {
+		return l.strs[t.str]
+	}
+	return string(l.src[t.off:t.end])
+}
+
+// pos returns the position of t.
+func (l *tokenList) pos(t token) Pos {
+	return Pos{File: l.file, Line: int(t.line), Col: int(t.col)}
+}
+
+// describe names t for a "found ..." part of a message.
+func (l *tokenList) describe(t token) string {
+	text := l.text(t)
 	switch t.kind {
 	case tEOF:
 		return "end of input"
 	case tName:
-		return "name " + t.text
+		return "name " + text
 	case tAgent:
-		return "agent " + t.text
+		return "agent " + text
 	case tNum:
-		return "integer " + t.text
+		return "integer " + text
 	case tString:
-		return "string " + quote(t.text)
+		return "string " + quote(text)
 	}
-	return "'" + t.text + "'"
+	return "'" + text + "'"
 }
 
 // lexer turns source bytes into tokens. It reports problems through errh
@@ -229,6 +253,11 @@ type lexer struct {
 // with any spaces, newlines or comments in between, comes out as tAgent.
 func lex(file string, src []byte, errh func(pos Pos, msg string, atEOF bool)) *tokenList {
 	lx := &lexer{file: file, src: src, line: 1, errh: errh}
+	lx.toks.file, lx.toks.src = file, src
+	if len(src) > maxSource {
+		errh(Pos{File: file, Line: 1, Col: 1}, fmt.Sprintf("file too large: %d bytes, the limit is %d", len(src), maxSource), false)
+		lx.src, lx.toks.src = nil, nil
+	}
 	if len(src) >= 3 && src[0] == 0xEF && src[1] == 0xBB && src[2] == 0xBF {
 		lx.off = 3 // a UTF-8 byte order mark is not part of the program
 		lx.lineStart = 3
@@ -236,7 +265,7 @@ func lex(file string, src []byte, errh func(pos Pos, msg string, atEOF bool)) *t
 	for {
 		lx.skipSpace()
 		if lx.off >= len(lx.src) {
-			lx.emit(tEOF, lx.off, "")
+			lx.emit(tEOF, lx.off)
 			return &lx.toks
 		}
 		lx.next()
@@ -247,17 +276,23 @@ func (lx *lexer) pos(off int) Pos {
 	return Pos{File: lx.file, Line: lx.line, Col: off - lx.lineStart + 1}
 }
 
-func (lx *lexer) emit(kind tokKind, start int, text string) {
-	lx.emitAt(kind, lx.pos(start), start, text)
-}
-
-func (lx *lexer) emitAt(kind tokKind, pos Pos, start int, text string) {
+// emit adds a token of the given kind from start to the current offset.
+func (lx *lexer) emit(kind tokKind, start int) {
 	if kind == tLparen {
 		if n := lx.toks.len(); n > 0 && lx.toks.at(n-1).kind == tName {
 			lx.toks.at(n - 1).kind = tAgent
 		}
 	}
-	lx.toks.add(token{kind: kind, pos: pos, off: start, end: lx.off, text: text})
+	pos := lx.pos(start)
+	lx.toks.add(token{kind: kind, line: int32(pos.Line), col: int32(pos.Col), off: int32(start), end: int32(lx.off)})
+}
+
+// emitString adds a string token that starts at pos and start and holds
+// value.
+func (lx *lexer) emitString(pos Pos, start int, value string) {
+	lx.toks.add(token{kind: tString, line: int32(pos.Line), col: int32(pos.Col), off: int32(start), end: int32(lx.off),
+		str: int32(len(lx.toks.strs))})
+	lx.toks.strs = append(lx.toks.strs, value)
 }
 
 func (lx *lexer) newline(at int) {
@@ -349,20 +384,19 @@ func (lx *lexer) next() {
 		for lx.off < len(lx.src) && isIdentChar(lx.src[lx.off]) {
 			lx.off++
 		}
-		text := string(lx.src[start:lx.off])
 		kind := tAgent
 		if isLower(c) {
 			kind = tName
-			if kw, ok := keywords[text]; ok {
+			if kw, ok := keywords[string(lx.src[start:lx.off])]; ok {
 				kind = kw
 			}
 		}
-		lx.emit(kind, start, text)
+		lx.emit(kind, start)
 	case isDigit(c):
 		for lx.off < len(lx.src) && isDigit(lx.src[lx.off]) {
 			lx.off++
 		}
-		lx.emit(tNum, start, string(lx.src[start:lx.off]))
+		lx.emit(tNum, start)
 	case c == '_':
 		lx.off++
 		if lx.off < len(lx.src) && isIdentChar(lx.src[lx.off]) {
@@ -372,10 +406,10 @@ func (lx *lexer) next() {
 			text := string(lx.src[start:lx.off])
 			lx.errh(lx.pos(start), fmt.Sprintf("invalid identifier %s: identifiers cannot start with '_'",
 				text), false)
-			lx.emit(tIllegal, start, text)
+			lx.emit(tIllegal, start)
 			return
 		}
-		lx.emit(tWild, start, "_")
+		lx.emit(tWild, start)
 	case c == '"':
 		lx.str()
 	case c == '(' && lx.reuseAnnotation():
@@ -388,7 +422,7 @@ func (lx *lexer) next() {
 			msg = "invalid UTF-8 encoding"
 		}
 		lx.errh(lx.pos(start), msg, false)
-		lx.emit(tIllegal, start, string(lx.src[start:lx.off]))
+		lx.emit(tIllegal, start)
 	default:
 		if start+1 < len(lx.src) && c == '-' && lx.src[start+1] == '>' {
 			// No operator is spelled "->", and '-' followed by '>' never
@@ -396,20 +430,20 @@ func (lx *lexer) next() {
 			// it as one after reporting it.
 			lx.off += 2
 			lx.errh(lx.pos(start), "invalid operator '->': a rule's arrow is '=>'", false)
-			lx.emit(tArrow, start, "->")
+			lx.emit(tArrow, start)
 			return
 		}
 		if start+1 < len(lx.src) {
 			if kind, ok := twoChar[string(lx.src[start:start+2])]; ok {
 				lx.off += 2
-				lx.emit(kind, start, string(lx.src[start:lx.off]))
+				lx.emit(kind, start)
 				return
 			}
 		}
 		lx.off++
 		text := string(lx.src[start:lx.off])
 		if kind, ok := oneChar[c]; ok {
-			lx.emit(kind, start, text)
+			lx.emit(kind, start)
 			return
 		}
 		msg := fmt.Sprintf("invalid character %q", text)
@@ -417,7 +451,7 @@ func (lx *lexer) next() {
 			msg = fmt.Sprintf("invalid character %U", rune(c))
 		}
 		lx.errh(lx.pos(start), msg, false)
-		lx.emit(tIllegal, start, text)
+		lx.emit(tIllegal, start)
 	}
 }
 
@@ -450,7 +484,7 @@ func (lx *lexer) reuseAnnotation() bool {
 	if side == 'R' {
 		kind = tReuseR
 	}
-	lx.emit(kind, start, string(lx.src[start:lx.off]))
+	lx.emit(kind, start)
 	return true
 }
 
@@ -495,7 +529,7 @@ func (lx *lexer) str() {
 		buf = append(buf, c)
 		lx.off++
 	}
-	lx.emitAt(tString, startPos, start, string(buf))
+	lx.emitString(startPos, start, string(buf))
 }
 
 // quote writes s as a string literal that the lexer reads back as s.

@@ -84,15 +84,15 @@ func ParseStmt(filename string, src []byte, mode Mode) (Stmt, int, error) {
 	// then taken, with its errors.
 	n := len(src)
 	if (p.tok.kind != tEOF || s != nil) && p.i > 0 {
-		n = p.toks.at(p.i - 1).end
+		n = int(p.toks.at(p.i - 1).end)
 	}
 	if s != nil {
 		// Keep only the errors up to the statement's ';': a lexical
 		// error further on belongs to a later statement.
-		semi := p.toks.at(p.i - 1)
+		semi := *p.toks.at(p.i - 1)
 		kept := p.errs[:0]
 		for _, e := range p.errs {
-			if !semi.pos.before(e.Pos) {
+			if !p.pos(semi).before(e.Pos) {
 				kept = append(kept, e)
 			}
 		}
@@ -176,6 +176,13 @@ func (p *parser) next() {
 	p.tok = *p.toks.at(p.i)
 }
 
+// pos returns the position of t.
+func (p *parser) pos(t token) Pos { return p.toks.pos(t) }
+
+// text returns the text of t: the decoded value of a string, the source
+// text of any other token.
+func (p *parser) text(t token) string { return p.toks.text(t) }
+
 // peek returns the token n places after the current one.
 func (p *parser) peek(n int) token {
 	return *p.toks.at(min(p.i+n, p.toks.len()-1))
@@ -212,15 +219,15 @@ func (p *parser) missingSemi(context string) {
 	if p.i == 0 {
 		return
 	}
-	prev := p.toks.at(p.i - 1)
-	if prev.kind == tString || prev.pos.File != t.pos.File || prev.pos.Line >= t.pos.Line {
+	prev := *p.toks.at(p.i - 1)
+	if prev.kind == tString || prev.line >= t.line {
 		return
 	}
-	end := prev.pos
-	end.Col += prev.end - prev.off
-	found := t.describe()
+	end := p.pos(prev)
+	end.Col += int(prev.end - prev.off)
+	found := p.toks.describe(t)
 	if t.kind != tEOF {
-		found += " at " + t.pos.relativeTo(end)
+		found += " at " + p.pos(t).relativeTo(end)
 	}
 	p.report(end, "expected "+tSemi.String()+context+", found "+found, t.kind == tEOF)
 	panic(bailout{})
@@ -230,7 +237,7 @@ func (p *parser) missingSemi(context string) {
 func (p *parser) wantClose(k tokKind, open token) {
 	if p.tok.kind != k {
 		p.failExpected(fmt.Sprintf("%s to close %s at %s",
-			k, open.kind, open.pos.relativeTo(p.tok.pos)))
+			k, open.kind, p.pos(open).relativeTo(p.pos(p.tok))))
 	}
 	p.next()
 }
@@ -256,7 +263,7 @@ func (p *parser) fail(pos Pos, msg string) {
 // failExpected reports that the current token is not what the grammar
 // needs here.
 func (p *parser) failExpected(what string) {
-	p.report(p.tok.pos, "expected "+what+", found "+p.tok.describe(), p.tok.kind == tEOF)
+	p.report(p.pos(p.tok), "expected "+what+", found "+p.toks.describe(p.tok), p.tok.kind == tEOF)
 	panic(bailout{})
 }
 
@@ -264,7 +271,7 @@ func (p *parser) failExpected(what string) {
 func (p *parser) enter() {
 	p.depth++
 	if p.depth > maxDepth {
-		p.fail(p.tok.pos, fmt.Sprintf("nesting too deep: more than %d levels", maxDepth))
+		p.fail(p.pos(p.tok), fmt.Sprintf("nesting too deep: more than %d levels", maxDepth))
 	}
 }
 
@@ -322,36 +329,36 @@ func (p *parser) stmt() Stmt {
 	case kwFree:
 		return p.freeCmd()
 	case kwIfce, kwInterface:
-		s := &InterfaceCmd{CmdPos: p.tok.pos, Long: p.tok.kind == kwInterface}
+		s := &InterfaceCmd{CmdPos: p.pos(p.tok), Long: p.tok.kind == kwInterface}
 		p.next()
-		p.want(tSemi, " after "+p.toks.at(p.i-1).text)
+		p.want(tSemi, " after "+p.text(*p.toks.at(p.i - 1)))
 		return s
 	case kwPrnat:
-		s := &PrnatCmd{CmdPos: p.tok.pos}
+		s := &PrnatCmd{CmdPos: p.pos(p.tok)}
 		p.next()
 		t := p.want(tName, " after prnat")
-		s.Name = &Name{NamePos: t.pos, Name: t.text}
+		s.Name = &Name{NamePos: p.pos(t), Name: p.text(t)}
 		p.want(tSemi, " after prnat name")
 		return s
 	case kwUse:
-		s := &UseCmd{CmdPos: p.tok.pos}
+		s := &UseCmd{CmdPos: p.pos(p.tok)}
 		p.next()
 		t := p.want(tString, " after use")
-		if t.text == "" {
-			p.fail(t.pos, "use needs a file name, found \"\"")
+		if p.text(t) == "" {
+			p.fail(p.pos(t), "use needs a file name, found \"\"")
 		}
-		s.PathPos, s.Path = t.pos, t.text
+		s.PathPos, s.Path = p.pos(t), p.text(t)
 		p.want(tSemi, " after use \"file\"")
 		return s
 	case kwConst:
 		return p.constDecl()
 	case kwMemstat:
-		s := &MemstatCmd{CmdPos: p.tok.pos}
+		s := &MemstatCmd{CmdPos: p.pos(p.tok)}
 		p.next()
 		p.want(tSemi, " after memstat")
 		return s
 	case kwExit:
-		s := &ExitCmd{CmdPos: p.tok.pos}
+		s := &ExitCmd{CmdPos: p.pos(p.tok)}
 		p.next()
 		p.want(tSemi, " after exit")
 		return s
@@ -400,19 +407,19 @@ func (p *parser) printCmd() *PrintCmd {
 func (p *parser) nameList() []*Name {
 	var names []*Name
 	for p.tok.kind == tName {
-		if p.i > 0 && p.tok.pos.Line > p.toks.at(p.i-1).pos.Line {
+		if p.i > 0 && p.pos(p.tok).Line > p.pos(*p.toks.at(p.i - 1)).Line {
 			if k := p.peek(1).kind; k != tName && k != tSemi && k != tEOF {
 				break
 			}
 		}
-		names = append(names, &Name{NamePos: p.tok.pos, Name: p.tok.text})
+		names = append(names, &Name{NamePos: p.pos(p.tok), Name: p.text(p.tok)})
 		p.next()
 	}
 	return names
 }
 
 func (p *parser) freeCmd() *FreeCmd {
-	s := &FreeCmd{CmdPos: p.tok.pos}
+	s := &FreeCmd{CmdPos: p.pos(p.tok)}
 	p.next()
 	switch p.tok.kind {
 	case kwIfce, kwInterface:
@@ -424,7 +431,7 @@ func (p *parser) freeCmd() *FreeCmd {
 	if p.tok.kind != tSemi {
 		p.missingSemi(" after free")
 		if s.All {
-			p.failExpected("';' after free " + p.toks.at(p.i-1).text)
+			p.failExpected("';' after free " + p.text(*p.toks.at(p.i - 1)))
 		}
 		p.failExpected("name or ';' in free")
 	}
@@ -433,10 +440,10 @@ func (p *parser) freeCmd() *FreeCmd {
 }
 
 func (p *parser) constDecl() *ConstDecl {
-	s := &ConstDecl{CmdPos: p.tok.pos}
+	s := &ConstDecl{CmdPos: p.pos(p.tok)}
 	p.next()
 	if p.tok.kind == tName {
-		p.fail(p.tok.pos, "constant names start with an upper-case letter, found name "+p.tok.text)
+		p.fail(p.pos(p.tok), "constant names start with an upper-case letter, found name "+p.text(p.tok))
 	}
 	if p.tok.kind != tAgent {
 		p.failExpected("constant name after const")
@@ -446,7 +453,7 @@ func (p *parser) constDecl() *ConstDecl {
 	if p.tok.kind == tLparen {
 		p.failExpected("'=' after constant name")
 	}
-	s.NamePos, s.Name = t.pos, t.text
+	s.NamePos, s.Name = p.pos(t), p.text(t)
 	p.want(tAssign, " after constant name")
 	s.Value = p.expr()
 	p.want(tSemi, " after constant value")
@@ -457,7 +464,7 @@ func (p *parser) constDecl() *ConstDecl {
 // Rules
 
 func (p *parser) rule(left Term) *Rule {
-	r := &Rule{CrossPos: p.tok.pos}
+	r := &Rule{CrossPos: p.pos(p.tok)}
 	p.next()
 	right := p.term()
 	r.Left = p.pattern(left)
@@ -466,7 +473,7 @@ func (p *parser) rule(left Term) *Rule {
 	case tArrow:
 		p.next()
 		if p.tok.kind == tSemi {
-			r.Body = &Net{NetPos: p.tok.pos}
+			r.Body = &Net{NetPos: p.pos(p.tok)}
 		} else {
 			r.Body = p.ruleBody()
 		}
@@ -495,7 +502,7 @@ func (p *parser) guards() *Guards {
 	p.enter()
 	g := &Guards{}
 	for p.tok.kind == tPipe {
-		alt := &Guard{PipePos: p.tok.pos}
+		alt := &Guard{PipePos: p.pos(p.tok)}
 		p.next()
 		if !p.got(tWild) {
 			alt.Cond = p.expr()
@@ -513,7 +520,7 @@ func (p *parser) guards() *Guards {
 
 func (p *parser) ifBody() *If {
 	p.enter()
-	b := &If{IfPos: p.tok.pos}
+	b := &If{IfPos: p.pos(p.tok)}
 	p.next()
 	b.Cond = p.expr()
 	p.want(kwThen, " after if condition")
@@ -595,22 +602,22 @@ func (p *parser) net() *Net {
 	switch open.kind {
 	case kwLet:
 		p.next()
-		b := &Bindings{Form: BindLet, FormPos: open.pos}
+		b := &Bindings{Form: BindLet, FormPos: p.pos(open)}
 		if p.tok.kind != kwIn {
 			b.List = p.bindingList(kwIn)
 		}
 		p.want(kwIn, " after let bindings")
 		conns := p.conns(nil)
 		p.wantClose(kwEnd, open)
-		return &Net{NetPos: open.pos, Binds: b, Conns: conns}
+		return &Net{NetPos: p.pos(open), Binds: b, Conns: conns}
 	case tLbrace:
 		p.next()
-		b := &Bindings{Form: BindBlock, FormPos: open.pos}
+		b := &Bindings{Form: BindBlock, FormPos: p.pos(open)}
 		if p.tok.kind != tRbrace {
 			b.List = p.bindingList(tRbrace)
 		}
 		p.wantClose(tRbrace, open)
-		return &Net{NetPos: open.pos, Binds: b, Conns: p.conns(nil)}
+		return &Net{NetPos: p.pos(open), Binds: b, Conns: p.conns(nil)}
 	}
 	return p.netFrom(nil)
 }
@@ -629,20 +636,20 @@ func (p *parser) bindingList(closing tokKind) []*Binding {
 
 func (p *parser) binding() *Binding {
 	t := p.want(tName, " to bind")
-	p.want(tAssign, " after "+t.text)
-	return &Binding{NamePos: t.pos, Name: t.text, Value: p.expr()}
+	p.want(tAssign, " after "+p.text(t))
+	return &Binding{NamePos: p.pos(t), Name: p.text(t), Value: p.expr()}
 }
 
 // netFrom parses connections and an optional where clause. first, when
 // not nil, is the already parsed first term.
 func (p *parser) netFrom(first Term) *Net {
-	n := &Net{NetPos: p.tok.pos}
+	n := &Net{NetPos: p.pos(p.tok)}
 	if first != nil {
 		n.NetPos = first.Pos()
 	}
 	n.Conns = p.conns(first)
 	if p.tok.kind == kwWhere {
-		n.Binds = &Bindings{Form: BindWhere, FormPos: p.tok.pos}
+		n.Binds = &Bindings{Form: BindWhere, FormPos: p.pos(p.tok)}
 		p.next()
 		for p.tok.kind == tName && p.peek(1).kind == tAssign {
 			n.Binds.List = append(n.Binds.List, p.binding())
@@ -671,7 +678,7 @@ func (p *parser) conn(first Term) Conn {
 	}
 	switch p.tok.kind {
 	case tTilde:
-		c := &Connection{Left: first, TildePos: p.tok.pos}
+		c := &Connection{Left: first, TildePos: p.pos(p.tok)}
 		p.next()
 		c.Right = p.term()
 		return c
@@ -690,7 +697,7 @@ func (p *parser) conn(first Term) Conn {
 }
 
 func (p *parser) abbrev(outs []Term) *Abbrev {
-	a := &Abbrev{Outs: outs, OpPos: p.tok.pos}
+	a := &Abbrev{Outs: outs, OpPos: p.pos(p.tok)}
 	p.next()
 	reuse, reusePos := p.reuse()
 	if p.tok.kind != tAgent || p.peek(1).kind != tLparen {
@@ -709,11 +716,11 @@ func (p *parser) abbrev(outs []Term) *Abbrev {
 func (p *parser) reuse() (Reuse, Pos) {
 	switch p.tok.kind {
 	case tReuseL:
-		pos := p.tok.pos
+		pos := p.pos(p.tok)
 		p.next()
 		return ReuseLeft, pos
 	case tReuseR:
-		pos := p.tok.pos
+		pos := p.pos(p.tok)
 		p.next()
 		return ReuseRight, pos
 	}
@@ -798,19 +805,19 @@ func (p *parser) item() Term {
 	case tLbrack:
 		return p.noOperator(p.list())
 	case tMod:
-		pct := &Percent{PctPos: p.tok.pos}
+		pct := &Percent{PctPos: p.pos(p.tok)}
 		p.next()
 		if p.tok.kind != tAgent && p.tok.kind != tName {
 			p.failExpected("agent name after '%'")
 		}
-		pct.NamePos, pct.Agent = p.tok.pos, p.tok.text
+		pct.NamePos, pct.Agent = p.pos(p.tok), p.text(p.tok)
 		p.next()
 		return p.noOperator(pct)
 	case kwInt:
-		v := &IntVar{IntPos: p.tok.pos}
+		v := &IntVar{IntPos: p.pos(p.tok)}
 		p.next()
 		t := p.want(tName, " after int")
-		v.NamePos, v.Name = t.pos, t.text
+		v.NamePos, v.Name = p.pos(t), p.text(t)
 		return p.noOperator(v)
 	}
 	p.failExpected("term")
@@ -821,7 +828,7 @@ func (p *parser) item() Term {
 // arithmetic or comparison operator.
 func (p *parser) noOperator(t Term) Term {
 	if _, lvl := binaryOp(p.tok.kind); lvl != 0 {
-		p.fail(p.tok.pos, fmt.Sprintf("expected integer expression before %s, found %s",
+		p.fail(p.pos(p.tok), fmt.Sprintf("expected integer expression before %s, found %s",
 			p.tok.kind, describeTerm(t)))
 	}
 	return t
@@ -850,7 +857,7 @@ func (p *parser) parenItem() Term {
 	open := p.tok
 	p.next()
 	if p.got(tRparen) {
-		return p.noOperator(&Tuple{Lparen: open.pos})
+		return p.noOperator(&Tuple{Lparen: p.pos(open)})
 	}
 	elems := []Term{p.term()}
 	for p.got(tComma) {
@@ -858,7 +865,7 @@ func (p *parser) parenItem() Term {
 	}
 	p.wantClose(tRparen, open)
 	if len(elems) > 1 {
-		return p.noOperator(&Tuple{Lparen: open.pos, Elems: elems})
+		return p.noOperator(&Tuple{Lparen: p.pos(open), Elems: elems})
 	}
 
 	t := elems[0]
@@ -885,7 +892,7 @@ func (p *parser) parenItem() Term {
 }
 
 func (p *parser) agent() *Agent {
-	a := &Agent{NamePos: p.tok.pos, Name: p.tok.text, Parens: true}
+	a := &Agent{NamePos: p.pos(p.tok), Name: p.text(p.tok), Parens: true}
 	p.next()
 	open := p.tok
 	p.next()
@@ -907,21 +914,21 @@ func (p *parser) list() Term {
 	open := p.tok
 	p.next()
 	if p.got(tRbrack) {
-		return &List{Lbrack: open.pos}
+		return &List{Lbrack: p.pos(open)}
 	}
 	first := p.term()
 	if p.got(tPipe) {
-		c := &Cons{ConsPos: open.pos, Heads: []Term{first}, Tail: p.term()}
+		c := &Cons{ConsPos: p.pos(open), Heads: []Term{first}, Tail: p.term()}
 		p.wantClose(tRbrack, open)
 		mergeTail(c)
 		return c
 	}
-	l := &List{Lbrack: open.pos, Elems: []Term{first}}
+	l := &List{Lbrack: p.pos(open), Elems: []Term{first}}
 	for p.got(tComma) {
 		l.Elems = append(l.Elems, p.term())
 	}
 	if p.tok.kind == tPipe {
-		p.fail(p.tok.pos,
+		p.fail(p.pos(p.tok),
 			"expected ']', found '|': only one element may come before '|' in [h | t]")
 	}
 	p.wantClose(tRbrack, open)
@@ -1020,10 +1027,10 @@ func (p *parser) binaryFrom(x Expr, min int) Expr {
 		// A long chain is not recursion here, but it makes a tree as
 		// deep as it is long, which later passes walk recursively.
 		if chain++; p.depth+chain > maxDepth {
-			p.fail(p.tok.pos, fmt.Sprintf("expression too long: more than %d operators in a chain",
+			p.fail(p.pos(p.tok), fmt.Sprintf("expression too long: more than %d operators in a chain",
 				maxDepth))
 		}
-		opPos := p.tok.pos
+		opPos := p.pos(p.tok)
 		p.next()
 		var y Expr
 		switch lvl {
@@ -1044,7 +1051,7 @@ func (p *parser) binaryFrom(x Expr, min int) Expr {
 
 func (p *parser) notExpr() Expr {
 	p.enter()
-	u := &Unary{OpPos: p.tok.pos, Op: OpNot}
+	u := &Unary{OpPos: p.pos(p.tok), Op: OpNot}
 	p.next()
 	if p.tok.kind == tNot {
 		u.X = p.notExpr()
@@ -1062,9 +1069,9 @@ func (p *parser) unaryExpr() Expr {
 	if p.tok.kind != tSub {
 		return p.primaryExpr()
 	}
-	pos := p.tok.pos
+	pos := p.pos(p.tok)
 	p.next()
-	if p.tok.kind == tNum && p.tok.text == "9223372036854775808" {
+	if p.tok.kind == tNum && p.text(p.tok) == "9223372036854775808" {
 		p.next()
 		return &IntLit{ValuePos: pos, Value: math.MinInt64}
 	}
@@ -1076,21 +1083,21 @@ func (p *parser) primaryExpr() Expr {
 	switch t.kind {
 	case tNum:
 		p.next()
-		v, ok := parseIntLit(t.text)
+		v, ok := parseIntLit(p.text(t))
 		if !ok {
-			p.report(t.pos,
-				"integer "+t.text+" out of range: literals must fit in a signed 64-bit integer", false)
+			p.report(p.pos(t),
+				"integer "+p.text(t)+" out of range: literals must fit in a signed 64-bit integer", false)
 		}
-		return &IntLit{ValuePos: t.pos, Value: v}
+		return &IntLit{ValuePos: p.pos(t), Value: v}
 	case tName:
 		p.next()
-		return &Ident{NamePos: t.pos, Name: t.text}
+		return &Ident{NamePos: p.pos(t), Name: p.text(t)}
 	case tAgent:
 		if p.peek(1).kind == tLparen {
 			break
 		}
 		p.next()
-		return &Ident{NamePos: t.pos, Name: t.text}
+		return &Ident{NamePos: p.pos(t), Name: p.text(t)}
 	case tLparen:
 		p.enter()
 		p.next()
@@ -1103,7 +1110,7 @@ func (p *parser) primaryExpr() Expr {
 		open := p.want(tLparen, " after rand")
 		x := p.expr()
 		p.wantClose(tRparen, open)
-		return &Rand{RandPos: t.pos, X: x}
+		return &Rand{RandPos: p.pos(t), X: x}
 	}
 	p.failExpected("integer expression")
 	return nil
