@@ -135,3 +135,21 @@ func BenchmarkParseLongList(b *testing.B) {
 		}
 	}
 }
+
+// TestFileTooLarge checks that a file above the lexer's size limit is
+// rejected with one error at its start, with the limit lowered for the
+// test.
+func TestFileTooLarge(t *testing.T) {
+	defer func(n int) { maxSource = n }(maxSource)
+	maxSource = 10
+	_, err := ParseFile("big.in", []byte("x ~ 1; y ~ 2;"), 0)
+	if err == nil {
+		t.Fatal("ParseFile accepted a file above the limit")
+	}
+	if want := "big.in:1:1: file too large: 13 bytes, the limit is 10"; err.Error() != want {
+		t.Errorf("error = %q, want %q", err, want)
+	}
+	if _, err := ParseFile("small.in", []byte("x ~ 1;"), 0); err != nil {
+		t.Errorf("a file under the limit: %v", err)
+	}
+}

@@ -162,8 +162,8 @@ type token struct {
 }
 
 // maxSource is the size of the largest file that the lexer reads: the
-// offsets of a token are 32-bit.
-const maxSource = math.MaxInt32
+// offsets of a token are 32-bit. A test lowers it.
+var maxSource = math.MaxInt32
 
 // tokenList holds a file's tokens in chunks of tokenChunk, so that it
 // grows without copying. A literal of millions of numbers would
