@@ -156,12 +156,24 @@ func (b *netBuilder) names(t lang.Term, counts map[string]int, order *[]string) 
 				stack = append(stack, t.Elems[i])
 			}
 		case *lang.List:
-			stack = append(stack, t.Elems...)
+			stack = appendNamed(stack, t.Elems)
 		case *lang.Cons:
-			stack = append(stack, t.Heads...)
+			stack = appendNamed(stack, t.Heads)
 			stack = append(stack, t.Tail)
 		}
 	}
+}
+
+// appendNamed appends to stack the terms of ts that may hold a name, in
+// their order. It leaves out integer expressions, which names skips: a
+// list literal of a million numbers then adds nothing.
+func appendNamed(stack, ts []lang.Term) []lang.Term {
+	for _, t := range ts {
+		if _, ok := t.(*lang.ExprTerm); !ok {
+			stack = append(stack, t)
+		}
+	}
+	return stack
 }
 
 // A fill job writes the word of a term into auxiliary slot slot of the
