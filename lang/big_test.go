@@ -153,3 +153,19 @@ func TestFileTooLarge(t *testing.T) {
 		t.Errorf("a file under the limit: %v", err)
 	}
 }
+
+// TestFileTooLargeWithBOM checks that a rejected file that starts with a
+// byte order mark still lexes to one end-of-input token at 1:1. The
+// token's offsets must lie inside the source that the token list keeps,
+// which is empty for a rejected file.
+func TestFileTooLargeWithBOM(t *testing.T) {
+	defer func(n int) { maxSource = n }(maxSource)
+	maxSource = 10
+	toks, errs := lexString("\xEF\xBB\xBFx ~ 1; y ~ 2;")
+	if got, want := strings.Join(toks, " "), "EOF:@1:1"; got != want {
+		t.Errorf("tokens = %s, want %s", got, want)
+	}
+	if got, want := strings.Join(errs, "; "), "1:1: file too large: 16 bytes, the limit is 10"; got != want {
+		t.Errorf("errors = %s, want %s", got, want)
+	}
+}

@@ -258,7 +258,9 @@ func lex(file string, src []byte, errh func(pos Pos, msg string, atEOF bool)) *t
 		errh(Pos{File: file, Line: 1, Col: 1}, fmt.Sprintf("file too large: %d bytes, the limit is %d", len(src), maxSource), false)
 		lx.src, lx.toks.src = nil, nil
 	}
-	if len(src) >= 3 && src[0] == 0xEF && src[1] == 0xBB && src[2] == 0xBF {
+	// The byte order mark is checked in lx.src, which is empty for a
+	// rejected file, so that the end-of-input token stays inside toks.src.
+	if s := lx.src; len(s) >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF {
 		lx.off = 3 // a UTF-8 byte order mark is not part of the program
 		lx.lineStart = 3
 	}
