@@ -161,9 +161,11 @@ type token struct {
 	str       int32 // for a string, the index of its value in tokenList.strs
 }
 
-// maxSource is the size of the largest file that the lexer reads: the
-// offsets of a token are 32-bit. A test lowers it.
-var maxSource = math.MaxInt32
+// maxSource is the size in bytes of the largest file that the lexer
+// reads. A token stores its offsets, line and column in 32 bits, and the
+// end of input of a file of n bytes can be at column or line n+1, so n
+// must stay below math.MaxInt32. A test lowers it.
+var maxSource = math.MaxInt32 - 1
 
 // tokenList holds a file's tokens in chunks of tokenChunk, so that it
 // grows without copying. A literal of millions of numbers would
