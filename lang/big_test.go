@@ -153,3 +153,41 @@ func TestFileTooLarge(t *testing.T) {
 		t.Errorf("a file under the limit: %v", err)
 	}
 }
+
+// TestFileTooLargeWithBOM checks that a rejected file that starts with a
+// byte order mark still lexes to one end-of-input token at 1:1. The
+// token's offsets must lie inside the source that the token list keeps,
+// which is empty for a rejected file.
+func TestFileTooLargeWithBOM(t *testing.T) {
+	defer func(n int) { maxSource = n }(maxSource)
+	maxSource = 10
+	toks, errs := lexString("\xEF\xBB\xBFx ~ 1; y ~ 2;")
+	if got, want := strings.Join(toks, " "), "EOF:@1:1"; got != want {
+		t.Errorf("tokens = %s, want %s", got, want)
+	}
+	if got, want := strings.Join(errs, "; "), "1:1: file too large: 16 bytes, the limit is 10"; got != want {
+		t.Errorf("errors = %s, want %s", got, want)
+	}
+}
+
+// TestLargestFilePositions checks that the end-of-input token of a file
+// at the size limit keeps its position, which is column maxSource+1 when
+// the file is one line and line maxSource+1 when it is all newlines. The
+// lexer is set to the state that the end of such a file leaves, because
+// reading 2 GiB would take too long for a test.
+func TestLargestFilePositions(t *testing.T) {
+	for name, lx := range map[string]*lexer{
+		"one line":      {line: 1, off: maxSource},
+		"only newlines": {line: maxSource + 1, lineStart: maxSource, off: maxSource},
+	} {
+		want := lx.pos(lx.off)
+		lx.emit(tEOF, lx.off)
+		tok := *lx.toks.at(0)
+		if got := lx.toks.pos(tok); got != want {
+			t.Errorf("%s: end of input at %d:%d, want %d:%d", name, got.Line, got.Col, want.Line, want.Col)
+		}
+		if int(tok.end) != maxSource {
+			t.Errorf("%s: end-of-input token ends at offset %d, want %d", name, tok.end, maxSource)
+		}
+	}
+}

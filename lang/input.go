@@ -23,8 +23,15 @@ type Input struct {
 // of the text. depth is the number of such bindings open before src, the
 // Depth of the text before it. It takes time in proportion to the length
 // of src.
+//
+// The lexer does not read a src above its size limit, just under 2 GiB.
+// ScanInput then reports no statement complete and the text not blank,
+// so that a loop keeps the text and the parser reports its size.
 func ScanInput(src []byte, depth int) Input {
 	in := Input{Depth: depth}
+	if len(src) > maxSource {
+		return in
+	}
 	toks := lex("", src, func(_ Pos, msg string, atEOF bool) {
 		if atEOF && msg == msgOpenComment {
 			in.InComment = true

@@ -38,3 +38,15 @@ func TestScanInputDepth(t *testing.T) {
 		t.Errorf("ScanInput with one let open = %+v, want %+v", got, want)
 	}
 }
+
+// TestScanInputTooLarge checks that text above the lexer's size limit,
+// which the lexer does not read, is not reported as blank, because a
+// loop drops blank input without a message.
+func TestScanInputTooLarge(t *testing.T) {
+	defer func(n int) { maxSource = n }(maxSource)
+	maxSource = 4
+	got := ScanInput([]byte("a ~ B;"), 1)
+	if want := (Input{Depth: 1}); got != want {
+		t.Errorf("ScanInput above the size limit = %+v, want %+v", got, want)
+	}
+}

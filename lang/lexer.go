@@ -161,9 +161,11 @@ type token struct {
 	str       int32 // for a string, the index of its value in tokenList.strs
 }
 
-// maxSource is the size of the largest file that the lexer reads: the
-// offsets of a token are 32-bit. A test lowers it.
-var maxSource = math.MaxInt32
+// maxSource is the size in bytes of the largest file that the lexer
+// reads. A token stores its offsets, line and column in 32 bits, and the
+// end of input of a file of n bytes can be at column or line n+1, so n
+// must stay below math.MaxInt32. A test lowers it.
+var maxSource = math.MaxInt32 - 1
 
 // tokenList holds a file's tokens in chunks of tokenChunk, so that it
 // grows without copying. A literal of millions of numbers would
@@ -258,7 +260,9 @@ func lex(file string, src []byte, errh func(pos Pos, msg string, atEOF bool)) *t
 		errh(Pos{File: file, Line: 1, Col: 1}, fmt.Sprintf("file too large: %d bytes, the limit is %d", len(src), maxSource), false)
 		lx.src, lx.toks.src = nil, nil
 	}
-	if len(src) >= 3 && src[0] == 0xEF && src[1] == 0xBB && src[2] == 0xBF {
+	// The byte order mark is checked in lx.src, which is empty for a
+	// rejected file, so that the end-of-input token stays inside toks.src.
+	if s := lx.src; len(s) >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF {
 		lx.off = 3 // a UTF-8 byte order mark is not part of the program
 		lx.lineStart = 3
 	}
