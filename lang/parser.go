@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 )
 
-// The parser is a recursive-descent parser over the whole token slice,
+// The parser is a recursive-descent parser over the whole token list,
 // which the lexer produces up front. A syntax error abandons the current
 // statement: the parser records the error and panics with bailout, the
 // statement loop recovers, skips to the ';' that ends the statement and
@@ -1071,7 +1072,7 @@ func (p *parser) unaryExpr() Expr {
 	}
 	pos := p.pos(p.tok)
 	p.next()
-	if p.tok.kind == tNum && p.text(p.tok) == "9223372036854775808" {
+	if p.tok.kind == tNum && strings.TrimLeft(p.text(p.tok), "0") == "9223372036854775808" {
 		p.next()
 		return &IntLit{ValuePos: pos, Value: math.MinInt64}
 	}
