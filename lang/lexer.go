@@ -150,7 +150,7 @@ var keywords = map[string]tokKind{
 	"const": kwConst, "and": tAnd, "or": tOr, "not": tNot,
 }
 
-// token is one lexical token. It holds no pointer, so that the collector
+// token is one lexical token. It contains no pointer, so that the collector
 // skips the token lists of long files. Its text (tokenList.text) is the
 // source from off to end, except for a string: the decoded value.
 type token struct {
@@ -287,16 +287,21 @@ func (lx *lexer) emit(kind tokKind, start int) {
 			lx.toks.at(n - 1).kind = tAgent
 		}
 	}
-	pos := lx.pos(start)
-	lx.toks.add(token{kind: kind, line: int32(pos.Line), col: int32(pos.Col), off: int32(start), end: int32(lx.off)})
+	lx.add(kind, lx.pos(start), start, 0)
 }
 
-// emitString adds a string token that starts at pos and start and holds
-// value.
+// emitString adds a string token with the given value, which starts at
+// pos and offset start.
 func (lx *lexer) emitString(pos Pos, start int, value string) {
-	lx.toks.add(token{kind: tString, line: int32(pos.Line), col: int32(pos.Col), off: int32(start), end: int32(lx.off),
-		str: int32(len(lx.toks.strs))})
+	lx.add(tString, pos, start, len(lx.toks.strs))
 	lx.toks.strs = append(lx.toks.strs, value)
+}
+
+// add appends a token from start to the current offset, at pos, with str
+// as its index in the string values.
+func (lx *lexer) add(kind tokKind, pos Pos, start, str int) {
+	lx.toks.add(token{kind: kind, line: int32(pos.Line), col: int32(pos.Col),
+		off: int32(start), end: int32(lx.off), str: int32(str)})
 }
 
 func (lx *lexer) newline(at int) {

@@ -539,7 +539,7 @@ func (w *Worker) runCompiled(check int64, lim *runLimits) (Redex, error) {
 	// A run that starts above the live agent limit must stop after its
 	// next interaction even if that one does not grow the net.
 	lim.full = h.allocs-h.frees+lim.offset > lim.maxLive
-	// next is the pair on top of the stack when the loop holds it here
+	// next is the pair on top of the stack when the loop keeps it here
 	// instead, and zero otherwise. The fast loop puts the last pair that
 	// a program makes there, and the next turn takes it without touching
 	// the stack. Before each call out and each return, it goes back on
@@ -715,7 +715,7 @@ pairs:
 						if in.mode <= lim.quiet {
 							// The live count has not grown, or the run is
 							// parallel: only the stack limits apply.
-							// While next holds a pair, the stack in memory
+							// While next has a pair, the stack in memory
 							// is one pair short.
 							if len(w.stack) >= lim.pause-1 || lim.full {
 								w.flushNext(&next)
@@ -1212,7 +1212,7 @@ pairs:
 	return Redex{}, nil
 }
 
-// flushNext moves the pair that runCompiled holds in *next, if any, to
+// flushNext moves the pair that runCompiled keeps in *next, if any, to
 // the top of the stack.
 func (w *Worker) flushNext(next *Redex) {
 	if next.A != 0 {
