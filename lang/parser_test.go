@@ -245,6 +245,8 @@ var syntaxErrorTests = []struct {
 	{"x ~ _y;", "1:5", "invalid identifier _y: identifiers cannot start with '_'"},
 	{"A(r) >< B -> r ~ 1;", "1:11", "invalid operator '->': a rule's arrow is '=>'"},
 	{"A(r) >< (int n)\n| n == 0 -> r ~ n\n| _ => r ~ 1;", "2:10", "invalid operator '->': a rule's arrow is '=>'"},
+	{"A(r) <> B => r ~ 1;", "1:6", "invalid operator '<>': a rule's two agents are joined by '><', and not equal is '!='"},
+	{"A(r) >< (int n)\n| n <> 0 => r ~ n\n| _ => r ~ 1;", "2:5", "invalid operator '<>'"},
 	{"x ~ %1;", "1:6", "expected agent name after '%', found integer 1"},
 	{"x ~ int 3;", "1:9", "expected name after int, found integer 3"},
 	{"x ~ rand 3;", "1:10", "expected '(' after rand, found integer 3"},
