@@ -704,6 +704,9 @@ func TestAddRuleDuplicate(t *testing.T) {
 			if !strings.Contains(err.Error(), "already defined") {
 				t.Errorf("AddRule error = %q, want it to contain %q", err, "already defined")
 			}
+			if !strings.Contains(err.Error(), "use ReplaceRule to replace it") {
+				t.Errorf("AddRule error = %q, want it to point to ReplaceRule", err)
+			}
 			must(t, n.ReplaceRule(tc.second))
 			got, err := reduceAB(t, n)
 			must(t, err)

@@ -471,3 +471,77 @@ x;
 	// missing.in:1:1: no rule for Half >< Int
 	// true
 }
+
+// A ParallelNetwork is built like a Network and reduced by a pool of
+// workers. This one sums the list [1..1000] with two rewrite rules that
+// carry the running total as an integer attribute:
+// Sum(r, int acc) >< [] => r ~ acc; Sum(r, int acc) >< (int x):xs =>
+// Sum(r, acc + x) ~ xs. The result and the interaction count are those
+// of the sequential reducer. In the default Auto mode a net this small
+// is done within its first millisecond, before the second worker starts.
+func ExampleNewParallelNetwork() {
+	pn := annette.NewParallelNetwork(annette.Config{}, annette.ParallelConfig{Workers: 2})
+	defer pn.Close()
+
+	if err := pn.DefineType(annette.Type{Name: "Sum", Ports: []string{"main", "ret", "acc"}}); err != nil {
+		log.Fatal(err)
+	}
+	rules := []annette.RewriteRule{{
+		Left: annette.Pat("Sum", "r", "int acc"), Right: annette.Pat("Nil"),
+		Body: []annette.Wire{annette.W(annette.V("r"), annette.V("acc"))},
+	}, {
+		Left: annette.Pat("Sum", "r", "int acc"), Right: annette.Pat("Cons", "int x", "xs"),
+		Body: []annette.Wire{annette.W(
+			annette.A("Sum", annette.V("r"), annette.Op("+", annette.V("acc"), annette.V("x"))),
+			annette.V("xs"))},
+	}}
+	for _, r := range rules {
+		if err := pn.AddRule(r); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	// Sum(total, 0) ~ [1, 2, ..., 1000], the list built from its end.
+	list, err := pn.AddAgent("Nil", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	tail := list.Main()
+	for v := int64(1000); v >= 1; v-- {
+		cons, err := pn.AddAgent("Cons", nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pn.Connect(cons.Port("head"), pn.Int(v)); err != nil {
+			log.Fatal(err)
+		}
+		if err := pn.Connect(cons.Port("tail"), tail); err != nil {
+			log.Fatal(err)
+		}
+		tail = cons.Main()
+	}
+	sum, err := pn.AddAgent("Sum", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, c := range [][2]annette.Port{
+		{sum.Port("ret"), pn.Name("total")},
+		{sum.Port("acc"), pn.Int(0)},
+		{sum.Main(), tail},
+	} {
+		if err := pn.Connect(c[0], c[1]); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	stats, err := pn.Reduce(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	total, err := pn.Text("total")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(total, stats.Interactions, stats.Workers)
+	// Output: 500500 1001 2
+}

@@ -252,6 +252,10 @@ func (n *Network) addRule(r Rule, replace bool) error {
 	}
 	prev, err := n.net.Rules.Add(er, replace)
 	if err != nil {
+		if prev != nil {
+			// Add returns the rule the pair has already, with its error.
+			return fmt.Errorf("%w; use ReplaceRule to replace it", err)
+		}
 		return err
 	}
 	n.changed()

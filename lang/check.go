@@ -540,6 +540,11 @@ func (c *Checker) patternAgent(p *Pattern) {
 			"expected a tuple of at most %d elements, found %d", maxTuple, len(t.Elems))
 		return
 	}
+	if p.Agent == IntType {
+		// Go code names this side Int, so a reader may try it here.
+		c.errorf(p.Term.Pos(), "%s cannot be a rule side: write (int n) to match an integer", IntType)
+		return
+	}
 	c.useAgent(p.Agent, len(p.Ports), p.Term.Pos(), "")
 }
 

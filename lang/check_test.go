@@ -35,6 +35,23 @@ func TestCheckArityAtUse(t *testing.T) {
 	}
 }
 
+func TestCheckIntRuleSide(t *testing.T) {
+	for _, src := range []string{
+		"F(r) >< Int => r ~ 1;",
+		"F(r) >< Int(n) => r ~ n;",
+		"Int(n) >< F(r) => r ~ n;",
+	} {
+		errs, _ := checkSrc(t, src, nil)
+		if len(errs) != 1 {
+			t.Errorf("%q: got %v, want one error", src, errs)
+			continue
+		}
+		if want := "Int cannot be a rule side: write (int n) to match an integer"; errs[0].Msg != want {
+			t.Errorf("%q: got %q, want %q", src, errs[0].Msg, want)
+		}
+	}
+}
+
 func TestCheckPrograms(t *testing.T) {
 	files, _ := filepath.Glob("testdata/programs/*.in")
 	if len(files) == 0 {

@@ -442,6 +442,15 @@ func (lx *lexer) next() {
 			lx.emit(tArrow, start)
 			return
 		}
+		if start+1 < len(lx.src) && c == '<' && lx.src[start+1] == '>' {
+			// '<' followed by '>' never parses either. It is most likely
+			// a rule's '><' mistyped, or a not-equal from another
+			// language: read it as '><' after reporting it.
+			lx.off += 2
+			lx.errh(lx.pos(start), "invalid operator '<>': a rule's two agents are joined by '><', and not equal is '!='", false)
+			lx.emit(tCross, start)
+			return
+		}
 		if start+1 < len(lx.src) {
 			if kind, ok := twoChar[string(lx.src[start:start+2])]; ok {
 				lx.off += 2

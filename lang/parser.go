@@ -221,7 +221,7 @@ func (p *parser) missingSemi(context string) {
 		return
 	}
 	prev := *p.toks.at(p.i - 1)
-	if prev.kind == tString || prev.line >= t.line {
+	if prev.line >= t.line {
 		return
 	}
 	end := p.pos(prev)

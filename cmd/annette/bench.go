@@ -175,10 +175,13 @@ func benchPrograms(args []string, quick bool) ([]string, error) {
 		return args, nil
 	}
 	var out []string
-	for _, a := range args {
+	for i, a := range args {
 		if _, err := os.Stat(a); err == nil {
 			out = append(out, a)
 			continue
+		}
+		if i > 0 && strings.HasPrefix(a, "-") {
+			return nil, fmt.Errorf("flag %s after the program names: put flags before them", a)
 		}
 		if strings.ContainsRune(a, filepath.Separator) || strings.HasSuffix(a, ".in") {
 			return nil, fmt.Errorf("program %s not found", a)

@@ -57,6 +57,19 @@ func TestBenchUsage(t *testing.T) {
 	}
 }
 
+// TestBenchFlagAfterProgram checks that a flag written after the program
+// names is reported as a misplaced flag, not as a missing program.
+func TestBenchFlagAfterProgram(t *testing.T) {
+	prog := writeProgram(t, "p.in", "a ~ 1;\n")
+	var out, errb bytes.Buffer
+	if got := run([]string{"bench", prog, "-t", "1"}, strings.NewReader(""), &out, &errb); got != exitUsage {
+		t.Errorf("status %d, want %d (stderr %q)", got, exitUsage, errb.String())
+	}
+	if want := "flag -t after the program names: put flags before them"; !strings.Contains(errb.String(), want) {
+		t.Errorf("stderr %q, want it to contain %q", errb.String(), want)
+	}
+}
+
 // TestBenchChecksHeader checks that bench compares each run with the
 // result and interaction count that the program's header states.
 func TestBenchChecksHeader(t *testing.T) {

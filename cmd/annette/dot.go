@@ -52,6 +52,9 @@ func cmdDot(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case *maxMiB > maxMemoryMiB:
 		return badUsage("dot", fmt.Errorf("-max-memory %d: too large; 0 means no limit", *maxMiB), stderr)
 	case fs.NArg() > 1:
+		if a, ok := flagAfterFile(fs.Args()[1:]); ok {
+			return badUsage("dot", fmt.Errorf("flag %s after the program file: put flags before it", a), stderr)
+		}
 		return badUsage("dot", errors.New("give one program file"), stderr)
 	case emptyFileName(fs):
 		return badUsage("dot", errEmptyFileName, stderr)

@@ -54,6 +54,7 @@ func TestDotErrors(t *testing.T) {
 		{[]string{"dot", "-steps", "2", "-reduce", prog}, exitUsage, "give -steps or -reduce, not both"},
 		{[]string{"dot", "-steps", "-1", prog}, exitUsage, "must not be negative"},
 		{[]string{"dot", prog, prog}, exitUsage, "give one program file"},
+		{[]string{"dot", prog, "-reduce"}, exitUsage, "flag -reduce after the program file: put flags before it"},
 		{[]string{"dot", "-max-agents", "5", prog}, exitError, "the net has 7 agents, more than -max-agents 5"},
 		{[]string{"dot", bad}, exitError, "bad.in:1:5:"},
 		{[]string{"dot", "/nonexistent/x.in"}, exitError, "no such file"},

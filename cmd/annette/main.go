@@ -138,6 +138,19 @@ func parseFlags(name string, fs *flag.FlagSet, args []string, stdout, stderr io.
 	return badUsage(name, err, stderr), false
 }
 
+// flagAfterFile returns the first argument in args that starts with "-".
+// Callers pass the arguments after the program file. The flag package
+// stops at the first argument that is not a flag, so a flag written after
+// the file ends up there.
+func flagAfterFile(args []string) (string, bool) {
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			return a, true
+		}
+	}
+	return "", false
+}
+
 // badUsage prints err for a bad command line of subcommand name, with a
 // pointer to its help, and returns exitUsage.
 func badUsage(name string, err error, stderr io.Writer) int {

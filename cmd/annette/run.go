@@ -170,13 +170,9 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) (status in
 	case len(rest) == 1 && file == "":
 		file = rest[0]
 	case len(rest) > 1 || len(rest) == 1 && file != "":
-		for _, a := range rest[1:] {
-			if strings.HasPrefix(a, "-") {
-				// The flag package stops at the first argument that is
-				// not a flag, so flags after the file reach here.
-				fmt.Fprintf(stderr, "annette run: flag %s after the program file: put flags before it\n", a)
-				return exitUsage
-			}
+		if a, ok := flagAfterFile(rest[1:]); ok {
+			fmt.Fprintf(stderr, "annette run: flag %s after the program file: put flags before it\n", a)
+			return exitUsage
 		}
 		fmt.Fprintln(stderr, "annette run: give one program file")
 		return exitUsage
