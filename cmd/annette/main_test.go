@@ -24,10 +24,15 @@ func TestRunCommands(t *testing.T) {
 		stderrPart string
 	}{
 		{[]string{"version"}, exitOK, "annette ", ""},
+		{[]string{"-version"}, exitOK, "annette ", ""},
+		{[]string{"--version"}, exitOK, "annette ", ""},
+		{[]string{"--version", "-h"}, exitOK, "usage: annette version", ""},
+		{[]string{"--version", "extra"}, exitUsage, "", `--version takes no arguments, found "extra"`},
 		{[]string{"help"}, exitOK, "Usage:", ""},
 		{[]string{"help", "run"}, exitOK, "usage: annette run", ""},
 		{[]string{"help", "bench"}, exitOK, "usage: annette bench", ""},
 		{[]string{"help", "version"}, exitOK, "Usage:", ""},
+		{[]string{"help", "--version"}, exitOK, "Usage:", ""},
 		{[]string{"help", "dot"}, exitOK, "usage: annette dot", ""},
 		{[]string{"help", "nope"}, exitUsage, "", `unknown command "nope"`},
 		{[]string{"help", "run", "repl"}, exitUsage, "", "takes at most one command"},
