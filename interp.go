@@ -90,7 +90,8 @@ type Interpreter struct {
 }
 
 // ProgramError is an error of a running program, at the statement that
-// caused it.
+// caused it. When an integer expression of a net statement fails, Pos is
+// the position of the operator, the rand call or the name that failed.
 type ProgramError struct {
 	Pos lang.Pos
 	Err error
@@ -98,8 +99,7 @@ type ProgramError struct {
 	unbuilt bool // the statement failed before any of it was built
 }
 
-// Error returns the cause, after the statement's file:line:col when it
-// is known.
+// Error returns the cause, after Pos as file:line:col when it is known.
 func (e *ProgramError) Error() string {
 	if !e.Pos.IsValid() {
 		return e.Err.Error()
@@ -454,7 +454,14 @@ func (ip *Interpreter) runNet(s *lang.NetStmt) error {
 	}
 	b := netBuilder{ip: ip, n: ip.net}
 	if err := b.build(s.Net); err != nil {
-		return &ProgramError{Pos: s.Pos(), Err: err, unbuilt: !b.built}
+		// An expression that failed names its own operator, call or
+		// name, as a constant's does. Other errors name the statement.
+		pos := s.Pos()
+		var xe *exprError
+		if errors.As(err, &xe) {
+			pos, err = xe.pos, xe.err
+		}
+		return &ProgramError{Pos: pos, Err: err, unbuilt: !b.built}
 	}
 	if ip.cfg.NoReduce {
 		return nil

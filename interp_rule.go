@@ -334,8 +334,19 @@ func (rc *ruleConv) expr(e lang.Expr) (Expr, error) {
 	return Expr{}, fmt.Errorf("unexpected expression %s", e)
 }
 
+// exprError is a failure of an expression in a top-level net, at the
+// operator, call or name that failed.
+type exprError struct {
+	pos lang.Pos
+	err error
+}
+
+func (e *exprError) Error() string { return e.pos.String() + ": " + e.err.Error() }
+
+func (e *exprError) Unwrap() error { return e.err }
+
 // evalExpr evaluates an expression of a top-level net, with env holding
-// the where/let bindings.
+// the where/let bindings. It returns an *exprError.
 func (ip *Interpreter) evalExpr(e lang.Expr, env map[string]int64) (int64, error) {
 	switch e := e.(type) {
 	case *lang.IntLit:
@@ -347,7 +358,7 @@ func (ip *Interpreter) evalExpr(e lang.Expr, env map[string]int64) (int64, error
 		if v, ok := ip.checker.Const(e.Name); ok {
 			return v, nil
 		}
-		return 0, fmt.Errorf("%s is not bound to an integer", e.Name)
+		return 0, &exprError{pos: e.NamePos, err: fmt.Errorf("%s is not bound to an integer", e.Name)}
 	case *lang.Unary:
 		x, err := ip.evalExpr(e.X, env)
 		if err != nil {
@@ -363,7 +374,7 @@ func (ip *Interpreter) evalExpr(e lang.Expr, env map[string]int64) (int64, error
 			return 0, err
 		}
 		if x <= 0 {
-			return 0, fmt.Errorf("%w: rand(%d)", ErrRandRange, x)
+			return 0, &exprError{pos: e.RandPos, err: fmt.Errorf("%w: rand(%d)", ErrRandRange, x)}
 		}
 		return int64(ip.net.w.Rand(uint64(x))), nil
 	case *lang.Binary:
@@ -394,7 +405,7 @@ func (ip *Interpreter) evalExpr(e lang.Expr, env map[string]int64) (int64, error
 			return x * y, nil
 		case lang.OpDiv, lang.OpMod:
 			if y == 0 {
-				return 0, ErrDivideByZero
+				return 0, &exprError{pos: e.OpPos, err: ErrDivideByZero}
 			}
 			if e.Op == lang.OpDiv {
 				return x / y, nil
@@ -416,7 +427,7 @@ func (ip *Interpreter) evalExpr(e lang.Expr, env map[string]int64) (int64, error
 			return b2i(y != 0), nil
 		}
 	}
-	return 0, fmt.Errorf("unexpected expression %s", e)
+	return 0, &exprError{pos: e.Pos(), err: fmt.Errorf("unexpected expression %s", e)}
 }
 
 func b2i(b bool) int64 {

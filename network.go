@@ -118,6 +118,15 @@ type Stats struct {
 	Effects     int64         // effects whose handling the run waited for and took back (see EffectHandler)
 }
 
+// String formats the statistics on one line as Name=value pairs, with
+// the field names and in field order, for logs and debugging output:
+//
+//	Interactions=1 Allocated=0 Live=0 PeakLive=1 RunPeakLive=1 Elapsed=2.386µs StoreBytes=262144 Effects=0
+func (s Stats) String() string {
+	return fmt.Sprintf("Interactions=%d Allocated=%d Live=%d PeakLive=%d RunPeakLive=%d Elapsed=%v StoreBytes=%d Effects=%d",
+		s.Interactions, s.Allocated, s.Live, s.PeakLive, s.RunPeakLive, s.Elapsed, s.StoreBytes, s.Effects)
+}
+
 // Network is an interaction net with its agent types and rules, reduced
 // by one goroutine. Agents are stored in arenas, not as Go objects, so a
 // network of tens of millions of agents costs about 16 bytes per binary

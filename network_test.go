@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/annette-go/annette"
 )
@@ -194,5 +195,23 @@ func TestStaleAgentValue(t *testing.T) {
 	}
 	if got := fresh.Value(); got != "new" {
 		t.Errorf("new handle: Value = %v, want new", got)
+	}
+}
+
+// TestStatsString checks the one-line form that fmt prints for Stats
+// and ParallelStats, and that ParallelStats keeps its own fields.
+func TestStatsString(t *testing.T) {
+	st := annette.Stats{
+		Interactions: 1, Allocated: 2, Live: 3, PeakLive: 4, RunPeakLive: 5,
+		Elapsed: 1500 * time.Microsecond, StoreBytes: 262144, Effects: 6,
+	}
+	want := "Interactions=1 Allocated=2 Live=3 PeakLive=4 RunPeakLive=5 Elapsed=1.5ms StoreBytes=262144 Effects=6"
+	if got := fmt.Sprint(st); got != want {
+		t.Errorf("fmt.Sprint(Stats) = %q, want %q", got, want)
+	}
+	ps := annette.ParallelStats{Stats: st, Workers: 2, Parallel: true, PerWorker: []int64{7, 8}, Steals: 9}
+	want += " Workers=2 Parallel=true PerWorker=[7 8] Steals=9"
+	if got := fmt.Sprint(ps); got != want {
+		t.Errorf("fmt.Sprint(ParallelStats) = %q, want %q", got, want)
 	}
 }

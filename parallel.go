@@ -113,6 +113,14 @@ type ParallelStats struct {
 	Steals    int64   // times a worker took pairs from another; a pair can move more than once, as when it waits for an integer
 }
 
+// String formats the statistics on one line as Name=value pairs: those
+// of [Stats.String], then the parallel fields. Without it, fmt would use
+// the embedded Stats's String and leave these fields out.
+func (s ParallelStats) String() string {
+	return fmt.Sprintf("%s Workers=%d Parallel=%t PerWorker=%v Steals=%d",
+		s.Stats.String(), s.Workers, s.Parallel, s.PerWorker, s.Steals)
+}
+
 // ParallelNetwork is a [Network] reduced by several goroutines at once.
 // It gives the same results, and the same number of interactions, as
 // the sequential reducer, because interaction nets are strongly

@@ -423,6 +423,40 @@ func TestRunErrorChain(t *testing.T) {
 	}
 }
 
+// TestRunExprErrorPos checks that an integer expression of a net
+// statement that fails at run time is reported at its operator or rand
+// call, as a constant's is, and still matches the engine's error.
+func TestRunExprErrorPos(t *testing.T) {
+	for _, tc := range []struct {
+		name, src, msg string
+		is             error
+	}{
+		{"division", "a ~ 10 / 0;\na;\n", "p.in:1:8: division by zero", annette.ErrDivideByZero},
+		{"modulo nested", "a ~ 1 + (2 * (3 % 0));\n", "p.in:1:17: division by zero", annette.ErrDivideByZero},
+		{"in an agent", "a ~ (1, 2 / 0);\n", "p.in:1:11: division by zero", annette.ErrDivideByZero},
+		{"rand", "a ~ rand(0);\n", "p.in:1:5: rand argument must be positive: rand(0)", annette.ErrRandRange},
+		{"where binding", "a ~ y where y = 4 / 0;\n", "p.in:1:19: division by zero", annette.ErrDivideByZero},
+		{"second line", "a ~ 1;\nb ~ 2 %\n  0;\n", "p.in:2:7: division by zero", annette.ErrDivideByZero},
+	} {
+		for _, workers := range []int{1, 2} {
+			ip, err := annette.NewInterpreter(annette.InterpreterConfig{Workers: workers})
+			must(t, err)
+			err = ip.Run("p.in", []byte(tc.src))
+			ip.Close()
+			if fmt.Sprint(err) != tc.msg {
+				t.Errorf("%s, %d workers: error = %v, want %s", tc.name, workers, err, tc.msg)
+			}
+			var pe *annette.ProgramError
+			if !errors.As(err, &pe) {
+				t.Errorf("%s, %d workers: error %v is not a *ProgramError", tc.name, workers, err)
+			}
+			if !errors.Is(err, tc.is) {
+				t.Errorf("%s, %d workers: errors.Is(%v, %v) is false", tc.name, workers, err, tc.is)
+			}
+		}
+	}
+}
+
 // TestRunKeepsNames checks that a second Run on one Interpreter uses the
 // rules and the names that the first left.
 func TestRunKeepsNames(t *testing.T) {

@@ -43,11 +43,23 @@
 //	src := []byte("inc(r) >< (int n) => r ~ n + 1;\ninc(r) ~ 41;\n")
 //	prog, err := lang.ParseFile("inc.in", src, 0)
 //	if err != nil {
-//		log.Fatal(err) // inc.in:2:7: ...
+//		// Not reached: src is valid. Without the last ';', err would
+//		// print as "inc.in:2:12: expected ';' after net, found end of input".
+//		log.Fatal(err)
 //	}
 //	warnings, err := lang.Check(prog, nil)
-//	...
-//	for _, s := range prog.Stmts {
-//		fmt.Println(s) // inc(r) >< (int n) => r ~ n + 1;
+//	if err != nil {
+//		log.Fatal(err)
 //	}
+//	for _, w := range warnings {
+//		fmt.Println("warning:", w) // none for src
+//	}
+//	for _, s := range prog.Stmts {
+//		fmt.Println(s)
+//	}
+//
+// The program prints the two statements in canonical form:
+//
+//	inc(r) >< (int n) => r ~ n + 1;
+//	inc(r) ~ 41;
 package lang

@@ -26,8 +26,9 @@ func (e *Error) Error() string {
 	return e.Pos.String() + ": " + e.Msg
 }
 
-// ErrorList is a list of errors. The parser and the checker return one,
-// sorted by position, as their error value.
+// ErrorList is a list of errors or of warnings. The parser and the
+// checker return one, sorted by position, as their error value, and the
+// checker returns its warnings in another.
 type ErrorList []*Error
 
 // Add appends an error at pos with the message msg.
@@ -66,11 +67,12 @@ func (l *ErrorList) RemoveMultiples() {
 }
 
 // Error returns the first error's text and, when there are more, how many
-// follow, as "(and 3 more errors)".
+// follow, as "(and 3 more errors)". An empty list, such as the warnings
+// of a program without any, returns "no errors or warnings".
 func (l ErrorList) Error() string {
 	switch len(l) {
 	case 0:
-		return "no errors"
+		return "no errors or warnings"
 	case 1:
 		return l[0].Error()
 	case 2:

@@ -7,6 +7,36 @@ import (
 	"github.com/annette-go/annette/lang"
 )
 
+// Example runs the example of the package documentation, and shows the
+// error that its comment quotes.
+func Example() {
+	src := []byte("inc(r) >< (int n) => r ~ n + 1;\ninc(r) ~ 41;\n")
+	prog, err := lang.ParseFile("inc.in", src, 0)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	warnings, err := lang.Check(prog, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, w := range warnings {
+		fmt.Println("warning:", w)
+	}
+	for _, s := range prog.Stmts {
+		fmt.Println(s)
+	}
+
+	noSemicolon := []byte("inc(r) >< (int n) => r ~ n + 1;\ninc(r) ~ 41\n")
+	_, err = lang.ParseFile("inc.in", noSemicolon, 0)
+	fmt.Println(err)
+	// Output:
+	// inc(r) >< (int n) => r ~ n + 1;
+	// inc(r) ~ 41;
+	// inc.in:2:12: expected ';' after net, found end of input
+}
+
 func ExampleParseFile() {
 	src := []byte(`
 fib(r) >< (int n)

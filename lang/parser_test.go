@@ -306,6 +306,9 @@ func TestErrorListSummary(t *testing.T) {
 	if l.Err() != nil {
 		t.Errorf("empty list: Err() = %v, want nil", l.Err())
 	}
+	if got, want := l.Error(), "no errors or warnings"; got != want {
+		t.Errorf("empty list: Error() = %q, want %q", got, want)
+	}
 	l.Add(Pos{File: "f", Line: 3, Col: 1}, "third")
 	l.Add(Pos{File: "f", Line: 1, Col: 4}, "first")
 	l.Add(Pos{File: "f", Line: 1, Col: 9}, "same line")

@@ -136,8 +136,8 @@ func (w *walker) abbrev(a *Abbrev) {
 			w.c.errorf(ag.NamePos, "expected 2 lists for Merger, found %d", len(ag.Args))
 		}
 	}
-	origin := fmt.Sprintf(" in the expansion of '<<' (%d outputs + %d arguments - 1 for the principal port)",
-		len(a.Outs), len(ag.Args))
+	origin := fmt.Sprintf(" in the expansion of '<<' (%s + %s - 1 for the principal port)",
+		plural(len(a.Outs), "output"), plural(len(ag.Args), "argument"))
 	if ag.Name == "Merger" {
 		origin = " in the expansion of '<<'"
 	}

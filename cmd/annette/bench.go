@@ -38,6 +38,7 @@ type benchResult struct {
 	PeakMiB      float64 `json:"peak_mib"`
 	Go           string  `json:"go"`
 	Date         string  `json:"date"`
+	Error        string  `json:"error,omitempty"` // reason the program failed at this worker count, which leaves the measurements zero
 }
 
 const benchUsage = `usage: annette bench [flags] [PROGRAM ...]
@@ -49,7 +50,9 @@ one worker and the peak memory. A PROGRAM is a file, or a name looked up
 as bench/programs/NAME.in; without any, every bench/programs/*.in that
 is not a -quick variant is run. A program whose header comment says
 "Prints ` + "`RESULT`" + ` after N interactions", as those of bench/programs
-do, is checked at every run: another result or count is an error. Flags:
+do, is checked at every run: another result or count is an error. A
+program that fails is reported with the reason, in place of its
+figures, and bench then exits with status 1. Flags:
 `
 
 // cmdBench runs annette bench.
@@ -116,13 +119,16 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(progress, "\r\033[K")
 				fmt.Fprintf(stderr, "annette bench: %s with -t %d: %v\n", prog, w, err)
 				status = exitError
-				continue
-			}
-			if w == 1 {
-				oneWorker = r.MedianSec
-			}
-			if oneWorker > 0 && w > 1 {
-				r.Speedup = oneWorker / r.MedianSec
+				// The report lists the failure too, so that a table or
+				// JSON read without stderr does not lose the program.
+				r = benchResult{Program: r.Program, Workers: r.Workers, Runs: r.Runs, Go: r.Go, Date: r.Date, Error: err.Error()}
+			} else {
+				if w == 1 {
+					oneWorker = r.MedianSec
+				}
+				if oneWorker > 0 && w > 1 {
+					r.Speedup = oneWorker / r.MedianSec
+				}
 			}
 			results = append(results, r)
 			if *asJSON {
@@ -334,6 +340,12 @@ func printBenchTable(w io.Writer, results []benchResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "program\tworkers\tmedian s\tinteractions\tM/s\tspeedup\tpeak MiB\t")
 	for _, r := range results {
+		if r.Error != "" {
+			// The reason goes in the last cell, which tabwriter does not
+			// align, so a long message leaves the columns as they are.
+			fmt.Fprintf(tw, "%s\t%d\tfailed\t-\t-\t-\t-\t  %s\n", r.Program, r.Workers, r.Error)
+			continue
+		}
 		speedup := "-"
 		if r.Speedup > 0 {
 			speedup = fmt.Sprintf("%.2f", r.Speedup)

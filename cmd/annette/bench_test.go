@@ -122,4 +122,38 @@ func TestBenchTimeout(t *testing.T) {
 	if !strings.Contains(errb.String(), "took longer than -timeout 300ms") {
 		t.Errorf("stderr = %q, want the timeout named", errb.String())
 	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("table = %q, want the header and one row", out.String())
+	}
+	if fields := strings.Fields(lines[1]); len(fields) < 3 || fields[0] != prog || fields[1] != "1" || fields[2] != "failed" {
+		t.Errorf("row = %q, want %s, 1 worker, failed", lines[1], prog)
+	}
+	if !strings.HasSuffix(lines[1], "took longer than -timeout 300ms") {
+		t.Errorf("row = %q, want it to end with the reason", lines[1])
+	}
+}
+
+// TestBenchTimeoutJSON checks that with -json a failed program gives a
+// JSON line with its error.
+func TestBenchTimeoutJSON(t *testing.T) {
+	t.Setenv("ANNETTE_TEST_MAIN", "1")
+	prog := writeProgram(t, "loop.in", "Ping >< Pong => Ping ~ Pong;\nPing ~ Pong;\n")
+	var out, errb bytes.Buffer
+	if got := run([]string{"bench", "-json", "-n", "1", "-t", "1", "-timeout", "300ms", prog}, strings.NewReader(""), &out, &errb); got != exitError {
+		t.Fatalf("status = %d, want %d (stderr %q)", got, exitError, errb.String())
+	}
+	var r benchResult
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("stdout %q: %v", out.String(), err)
+	}
+	if r.Program != prog || r.Workers != 1 {
+		t.Errorf("result = %+v, want program %s at 1 worker", r, prog)
+	}
+	if !strings.Contains(r.Error, "took longer than -timeout 300ms") {
+		t.Errorf("error field = %q, want the timeout named", r.Error)
+	}
+	if r.MedianSec != 0 || r.Interactions != 0 {
+		t.Errorf("result = %+v, want no measurements", r)
+	}
 }

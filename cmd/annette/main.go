@@ -65,14 +65,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdBench(args[1:], stdout, stderr)
 	case "dot":
 		return cmdDot(args[1:], stdin, stdout, stderr)
-	case "version":
+	case "version", "-version", "--version":
+		// Many tools print their version for -version or --version, so
+		// those are accepted too.
 		if len(args) == 2 && slices.Contains([]string{"-h", "-help", "--help"}, args[1]) {
 			// The usage text promises "annette <command> -h" for every command.
 			fmt.Fprint(stdout, "usage: annette version\n\nPrints the version of annette, of Go and the platform. It takes no flags.\n")
 			return exitOK
 		}
 		if len(args) > 1 {
-			fmt.Fprintf(stderr, "annette: version takes no arguments, found %q\n", args[1])
+			fmt.Fprintf(stderr, "annette: %s takes no arguments, found %q\n", args[0], args[1])
 			return exitUsage
 		}
 		fmt.Fprintf(stdout, "annette %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
@@ -85,7 +87,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		case len(args) == 2 && slices.Contains([]string{"run", "repl", "bench", "dot"}, args[1]):
 			// "annette help run" is "annette run -h".
 			return run([]string{args[1], "-h"}, stdin, stdout, stderr)
-		case len(args) == 2 && slices.Contains([]string{"version", "help"}, args[1]):
+		case len(args) == 2 && slices.Contains([]string{"version", "-version", "--version", "help"}, args[1]):
 			fmt.Fprint(stdout, usage)
 			return exitOK
 		case len(args) == 2:

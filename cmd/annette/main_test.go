@@ -24,10 +24,15 @@ func TestRunCommands(t *testing.T) {
 		stderrPart string
 	}{
 		{[]string{"version"}, exitOK, "annette ", ""},
+		{[]string{"-version"}, exitOK, "annette ", ""},
+		{[]string{"--version"}, exitOK, "annette ", ""},
+		{[]string{"--version", "-h"}, exitOK, "usage: annette version", ""},
+		{[]string{"--version", "extra"}, exitUsage, "", `--version takes no arguments, found "extra"`},
 		{[]string{"help"}, exitOK, "Usage:", ""},
 		{[]string{"help", "run"}, exitOK, "usage: annette run", ""},
 		{[]string{"help", "bench"}, exitOK, "usage: annette bench", ""},
 		{[]string{"help", "version"}, exitOK, "Usage:", ""},
+		{[]string{"help", "--version"}, exitOK, "Usage:", ""},
 		{[]string{"help", "dot"}, exitOK, "usage: annette dot", ""},
 		{[]string{"help", "nope"}, exitUsage, "", `unknown command "nope"`},
 		{[]string{"help", "run", "repl"}, exitUsage, "", "takes at most one command"},
@@ -343,6 +348,36 @@ func TestReplFailedNetFreed(t *testing.T) {
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("stdout = %q, want it to contain %q", got, want)
+		}
+	}
+}
+
+// TestReplExitWithoutSemicolon checks that exit or quit alone on a line
+// ends the session when no statement is pending, and that otherwise the
+// line is read as before.
+func TestReplExitWithoutSemicolon(t *testing.T) {
+	for _, tc := range []struct {
+		name, input, want string
+	}{
+		{"exit", "a ~ 1; a;\nexit\nb ~ 2; b;\n", "1\n"},
+		{"quit with spaces", "a ~ 1; a;\n  quit \t\nb ~ 2; b;\n", "1\n"},
+		{"after a comment", "/* note */\nexit\nb ~ 2; b;\n", ""},
+		{"inside a statement", "a ~\nquit\n;\nb ~ 2; b;\n", "2\n"},
+		{"inside a comment", "/*\nexit\n*/ b ~ 2; b;\n", "2\n"},
+		{"longer name", "exits ~ 2; exits;\n", "2\n"},
+	} {
+		var out, errb bytes.Buffer
+		run([]string{"repl"}, strings.NewReader(tc.input), &out, &errb)
+		// Only the printed terms matter: drop the lines that count
+		// interactions.
+		var got strings.Builder
+		for line := range strings.Lines(out.String()) {
+			if !strings.HasPrefix(line, "(") {
+				got.WriteString(line)
+			}
+		}
+		if got.String() != tc.want {
+			t.Errorf("%s: printed %q, want %q (stderr %q)", tc.name, got.String(), tc.want, errb.String())
 		}
 	}
 }

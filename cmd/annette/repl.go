@@ -61,7 +61,7 @@ func cmdRepl(args []string, stdin io.Reader, stdout, stderr io.Writer) (status i
 				screen = tty
 			}
 		}
-		fmt.Fprintln(screen, "annette: statements end with ';'; exit; or Ctrl-D leaves")
+		fmt.Fprintln(screen, "annette: end each statement with ';'. Type exit or press Ctrl-D to leave.")
 		lines = newTerminalLines(int(file.Fd()), file, screen, hist)
 	} else {
 		lines = &plainLines{r: bufio.NewReader(stdin)}
@@ -147,6 +147,12 @@ func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 			}
 			return exitError
 		}
+		if !started && !inComment && depth == 0 && isQuitCommand(text) {
+			// People type exit or quit alone to leave an interactive
+			// session. Read as it is, the line would begin "exit;" or a
+			// print command, and "quit;" still prints a name quit.
+			text = "exit;"
+		}
 		line++
 		if buf.Len() == 0 {
 			start = line
@@ -199,6 +205,12 @@ func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 		cut = 0
 	}
 	return exitOK
+}
+
+// isQuitCommand reports whether line is exit or quit alone, with no ';'.
+func isQuitCommand(line string) bool {
+	word := strings.TrimSpace(line)
+	return word == "exit" || word == "quit"
 }
 
 // runComplete runs the statements in src[:cut], which ends with a ';', and
