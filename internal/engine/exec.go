@@ -539,14 +539,16 @@ func (w *Worker) runCompiled(check int64, lim *runLimits) (Redex, error) {
 	// A run that starts above the live agent limit must stop after its
 	// next interaction even if that one does not grow the net.
 	lim.full = h.allocs-h.frees+lim.offset > lim.maxLive
+	lim.setTrip()
 	// next is the pair on top of the stack when the loop keeps it here
 	// instead, and zero otherwise. The fast loop puts the last pair that
 	// a program makes there, and the next turn takes it without touching
 	// the stack. Before each call out and each return, it goes back on
 	// the stack.
 	var next Redex
+	w.until = check
 pairs:
-	for w.count < check {
+	for w.count < w.until {
 		// The pair is popped here. The path that leaves it to the caller
 		// puts it back.
 		var r Redex
@@ -566,7 +568,7 @@ pairs:
 			// A built-in rule of Add, Sub or Mul. Its program stays in
 			// the template for the cases that runArith leaves to it.
 			if w.runArith(c, r) {
-				if len(w.stack) >= lim.pause || lim.full {
+				if len(w.stack) > lim.trip {
 					if err := w.afterInteraction(lim); err != nil {
 						return Redex{}, err
 					}
@@ -666,6 +668,7 @@ pairs:
 		}
 		e := uint8(na + nb)
 		w.fregs[e], w.fregs[e+1] = a, b
+		w.pa, w.pb = a, b
 		// Boxed, pending or not an integer: rewrite sorts it out.
 		switch attrs := pr.attrs; len(attrs) {
 		case 0:
@@ -717,7 +720,7 @@ pairs:
 							// parallel: only the stack limits apply.
 							// While next has a pair, the stack in memory
 							// is one pair short.
-							if len(w.stack) >= lim.pause-1 || lim.full {
+							if len(w.stack) >= lim.trip {
 								w.flushNext(&next)
 								if err := w.afterInteraction(lim); err != nil {
 									return Redex{}, err
@@ -725,7 +728,7 @@ pairs:
 							}
 							continue pairs
 						}
-						if len(w.stack) >= lim.pause-1 {
+						if len(w.stack) >= lim.trip {
 							w.flushNext(&next)
 						}
 						if err := w.afterInteraction(lim); err != nil {
@@ -899,9 +902,9 @@ pairs:
 					case insBinK + 10:
 						w.fenv[in.r] = b2i(w.fenv[in.x] >= int64(in.w))
 					case insFreeA, insFreeB:
-						l := a.nodeLoc()
+						l := w.pa.nodeLoc()
 						if in.op == insFreeB {
-							l = b.nodeLoc()
+							l = w.pb.nodeLoc()
 						}
 						if hd := h.head(l); hd != h.id {
 							if hd == h.id|orderedChunk {
@@ -997,9 +1000,9 @@ pairs:
 								h.bump += uint64(n)
 							}
 						case 1:
-							l = uint64(a) >> locShift
+							l = uint64(w.pa) >> locShift
 						default:
-							l = uint64(b) >> locShift
+							l = uint64(w.pb) >> locShift
 						}
 						w.fregs[in.r] = Port(in.w | l<<locShift)
 						p := h.word(l)
@@ -1148,9 +1151,9 @@ pairs:
 					}
 					w.fenv[in.r] = v
 				case insFreeA:
-					h.release(a.nodeLoc(), int(in.n))
+					h.release(w.pa.nodeLoc(), int(in.n))
 				case insFreeB:
-					h.release(b.nodeLoc(), int(in.n))
+					h.release(w.pb.nodeLoc(), int(in.n))
 				case insAddK, insAddV, insSubV, insMulK, insMulV, insTag:
 					// The result needs a box.
 					goto general
@@ -1200,7 +1203,7 @@ pairs:
 
 	general:
 		// next is zero here: the slow path put it back.
-		if err := w.rewrite(pr.t, a, b); err != nil {
+		if err := w.rewrite(pr.t, w.pa, w.pb); err != nil {
 			return r, w.failure(r.A, r.B, err)
 		}
 		w.count++
@@ -1357,6 +1360,13 @@ type runLimits struct {
 	// maxLive already.
 	full bool
 
+	// trip is pause-1, or -1 when full is set, so that one comparison in
+	// runCompiled covers both. An interaction that leaves more than trip
+	// pairs on the stack calls afterInteraction. After a compiled rule,
+	// trip pairs are enough, because its newest pair may wait outside
+	// the stack (see next).
+	trip int
+
 	// quiet is the largest insEnd mode that leaves out afterInteraction
 	// while the stack is below pause and full is unset. It is 0 in a
 	// sequential run, where an interaction that grows the net records
@@ -1382,6 +1392,15 @@ type runLimits struct {
 func (lim *runLimits) startPause() {
 	if lim.delayed != 0 && !time.Now().Before(lim.pauseAt) {
 		lim.pause, lim.delayed = lim.delayed, 0
+		lim.setTrip()
+	}
+}
+
+// setTrip sets trip from pause and full. Call it after either changes.
+func (lim *runLimits) setTrip() {
+	lim.trip = lim.pause - 1
+	if lim.full {
+		lim.trip = -1
 	}
 }
 

@@ -102,6 +102,15 @@ type Worker struct {
 	heap *Heap
 	tab  *Table
 
+	// pa and pb are the pair that runCompiled carries out, in the order
+	// of its rule, and until is the count at which it returns. Kept here
+	// rather than in locals, so that the compiled code need not hold
+	// them in registers across its instruction loop (see runCompiled).
+	// runCompiled is never entered again while it runs: a rule's Go code
+	// cannot start a run on its own network (ErrRunning).
+	pa, pb Port
+	until  int64
+
 	// Shared is set when other workers may touch the same wires. Links
 	// then use atomic operations on wire cells; otherwise plain loads and
 	// stores.
