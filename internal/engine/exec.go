@@ -1139,7 +1139,7 @@ pairs:
 				case insGuard:
 					v, err := w.eval(pr.t.Alts[in.y].Guard, w.fenv[:])
 					if err != nil {
-						return r, w.failure(r.A, r.B, err)
+						return w.failed(err)
 					}
 					if v == 0 {
 						ip = unsafe.Add(base, uintptr(in.target()-1)*insSize)
@@ -1147,7 +1147,7 @@ pairs:
 				case insLet:
 					v, err := w.eval(pr.t.Alts[in.y].Lets[in.x], w.fenv[:])
 					if err != nil {
-						return r, w.failure(r.A, r.B, err)
+						return w.failed(err)
 					}
 					w.fenv[in.r] = v
 				case insFreeA:
@@ -1158,11 +1158,11 @@ pairs:
 					// The result needs a box.
 					goto general
 				case insBinV + 3, insBinV + 4, insBinK + 3, insBinK + 4:
-					return r, w.failure(r.A, r.B, ErrDivideByZero)
+					return w.failed(ErrDivideByZero)
 				case insExpr:
 					v, err := w.eval(pr.t.Alts[in.y].Exprs[in.x], w.fenv[:])
 					if err != nil {
-						return r, w.failure(r.A, r.B, err)
+						return w.failed(err)
 					}
 					p, ok := tagged(v)
 					if !ok {
@@ -1204,7 +1204,7 @@ pairs:
 	general:
 		// next is zero here: the slow path put it back.
 		if err := w.rewrite(pr.t, w.pa, w.pb); err != nil {
-			return r, w.failure(r.A, r.B, err)
+			return w.failed(err)
 		}
 		w.count++
 		if err := w.afterInteraction(lim); err != nil {
@@ -1213,6 +1213,14 @@ pairs:
 	}
 	w.flushNext(&next)
 	return Redex{}, nil
+}
+
+// failed returns the pair that runCompiled carries out, in the order
+// of its rule, and the error of its failure (see failure). The loop
+// returns this pair rather than the one it popped, which it no longer
+// holds.
+func (w *Worker) failed(err error) (Redex, error) {
+	return Redex{w.pa, w.pb}, w.failure(w.pa, w.pb, err)
 }
 
 // flushNext moves the pair that runCompiled keeps in *next, if any, to
