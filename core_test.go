@@ -1077,6 +1077,43 @@ func TestDivideByZero(t *testing.T) {
 	}
 }
 
+// TestDivideByZeroEitherOrder checks that a rule that fails reports its
+// types in the rule's order and keeps its pair, whichever way round the
+// pair was connected.
+func TestDivideByZeroEitherOrder(t *testing.T) {
+	rule := annette.RewriteRule{
+		Name:  "calc-div",
+		Left:  Pat("Calc", "r", "int y"),
+		Right: Pat("Int", "x"),
+		Body:  []annette.Wire{W(V("r"), Op("/", V("x"), V("y")))},
+	}
+	types := append(append([]annette.Type(nil), calcTypes...), basicTypes...)
+	for _, intFirst := range []bool{false, true} {
+		n := newNet(t, annette.Config{}, types, rule)
+		c := addAgent(t, n, "Calc")
+		connect(t, n, c.Port("r"), n.Name("out"))
+		connect(t, n, c.Port("y"), n.Int(0))
+		if intFirst {
+			connect(t, n, n.Int(7), c.Main())
+		} else {
+			connect(t, n, c.Main(), n.Int(7))
+		}
+		for round := 1; round <= 2; round++ {
+			_, err := n.Reduce(context.Background())
+			if !errors.Is(err, annette.ErrDivideByZero) {
+				t.Fatalf("int first %v, round %d: Reduce = %v, want ErrDivideByZero", intFirst, round, err)
+			}
+			re := ruleError(t, err)
+			if re.Left != "Calc" || re.Right != "Int" {
+				t.Errorf("int first %v, round %d: types = %s, %s, want Calc, Int", intFirst, round, re.Left, re.Right)
+			}
+			if p := n.Pending(); p != 1 {
+				t.Errorf("int first %v, round %d: Pending = %d, want 1", intFirst, round, p)
+			}
+		}
+	}
+}
+
 // TestDivideByZeroReadBack checks that the results of interactions done
 // before a failure can still be read.
 func TestDivideByZeroReadBack(t *testing.T) {
