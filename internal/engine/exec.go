@@ -564,68 +564,22 @@ pairs:
 		}
 		c := &w.tab.cells[uint(r.A.principalType())<<(w.tab.shift&63)|uint(r.B.principalType())]
 		pr := c.prog
-		if pr == nil && c.arithStep != 0 {
-			// A built-in rule of Add, Sub or Mul. Its program stays in
-			// the template for the cases that runArith leaves to it.
-			if w.runArith(c, r) {
-				if len(w.stack) > lim.trip {
-					if err := w.afterInteraction(lim); err != nil {
-						return Redex{}, err
-					}
-				}
-				continue
-			}
-			pr = c.tmpl.prog
-		}
+		var a, b Port
+		var na, nb int
+		var e uint8
 		if pr == nil {
-			rule := c.rule
-			if rule == nil || rule.Kind != RuleNative {
-				w.stack = append(w.stack, r)
-				return Redex{}, nil
-			}
-			// Eraser and Dup mostly run here without a call. Other
-			// native rules are called from here, so that the loop goes
-			// on after them.
-			if c.native != 0 && w.runQuick(c, r) {
-				if err := w.afterInteraction(lim); err != nil {
-					return Redex{}, err
-				}
-				continue
-			}
-			if rule.Slow && lim.idle != nil && len(w.stack) > 0 && lim.idle.Load() > 0 {
-				// Compiled rules skip the idle check (see runLimits.quiet),
-				// so the pair under this slow one may be new and, after
-				// the call, alone. The scheduler shares the oldest pair,
-				// and this one goes back on top for this worker.
-				w.stack = append(w.stack, r)
-				return Redex{}, errShare
-			}
-			a, b := r.A, r.B
-			if c.swap {
-				a, b = b, a
-			}
-			if err := rule.Native(w, a, b); err != nil {
-				return r, w.failure(a, b, err)
-			}
-			w.count++
-			if rule.Slow {
-				// Before the pause check, so that a run switches right
-				// after the call during which the delay ended.
-				lim.startPause()
-			}
-			if err := w.afterInteraction(lim); err != nil {
-				return Redex{}, err
-			}
-			if rule.Slow && lim.stopped() {
-				return Redex{}, errStopped
-			}
-			continue
+			// A built-in arithmetic rule, a native rule or none. They
+			// are handled at the end of the loop body, so that the
+			// values they need across their calls are saved there and
+			// not on the way of compiled rules.
+			goto other
 		}
-		a, b := r.A, r.B
+	compiled:
+		a, b = r.A, r.B
 		if c.swap {
 			a, b = b, a
 		}
-		na := int(c.na)
+		na = int(c.na)
 		switch na {
 		case 0:
 		case 1:
@@ -651,7 +605,7 @@ pairs:
 				w.fregs[uint8(i)] = *(*Port)(unsafe.Add(p, 8*i))
 			}
 		}
-		nb := int(c.nb)
+		nb = int(c.nb)
 		switch nb {
 		case 0:
 		case 1:
@@ -666,7 +620,7 @@ pairs:
 				w.fregs[uint8(na+i)] = *(*Port)(unsafe.Add(p, 8*i))
 			}
 		}
-		e := uint8(na + nb)
+		e = uint8(na + nb)
 		w.fregs[e], w.fregs[e+1] = a, b
 		w.pa, w.pb = a, b
 		// Boxed, pending or not an integer: rewrite sorts it out.
@@ -1209,6 +1163,67 @@ pairs:
 		w.count++
 		if err := w.afterInteraction(lim); err != nil {
 			return Redex{}, err
+		}
+		continue
+
+	other:
+		if c.arithStep != 0 {
+			// A built-in rule of Add, Sub or Mul. Its program stays in
+			// the template for the cases that runArith leaves to it.
+			if w.runArith(c, r) {
+				if len(w.stack) > lim.trip {
+					if err := w.afterInteraction(lim); err != nil {
+						return Redex{}, err
+					}
+				}
+				continue
+			}
+			pr = c.tmpl.prog
+			goto compiled
+		}
+		{
+			rule := c.rule
+			if rule == nil || rule.Kind != RuleNative {
+				w.stack = append(w.stack, r)
+				return Redex{}, nil
+			}
+			// Eraser and Dup mostly run here without a call. Other
+			// native rules are called from here, so that the loop goes
+			// on after them.
+			if c.native != 0 && w.runQuick(c, r) {
+				if err := w.afterInteraction(lim); err != nil {
+					return Redex{}, err
+				}
+				continue
+			}
+			if rule.Slow && lim.idle != nil && len(w.stack) > 0 && lim.idle.Load() > 0 {
+				// Compiled rules skip the idle check (see runLimits.quiet),
+				// so the pair under this slow one may be new and, after
+				// the call, alone. The scheduler shares the oldest pair,
+				// and this one goes back on top for this worker.
+				w.stack = append(w.stack, r)
+				return Redex{}, errShare
+			}
+			a, b = r.A, r.B
+			if c.swap {
+				a, b = b, a
+			}
+			if err := rule.Native(w, a, b); err != nil {
+				return r, w.failure(a, b, err)
+			}
+			w.count++
+			if rule.Slow {
+				// Before the pause check, so that a run switches right
+				// after the call during which the delay ended.
+				lim.startPause()
+			}
+			if err := w.afterInteraction(lim); err != nil {
+				return Redex{}, err
+			}
+			if rule.Slow && lim.stopped() {
+				return Redex{}, errStopped
+			}
+			continue
 		}
 	}
 	w.flushNext(&next)
