@@ -459,6 +459,88 @@ func TestArithmeticOperandFromRule(t *testing.T) {
 	})
 }
 
+// TestArithmeticPause pushes two pairs Add(r, 5) ~ 3, either way round,
+// and runs them with a pause of one to three pairs. The first
+// interaction, which runArith carries out, replaces its pair with
+// _Add(r, 3) ~ 5. So a pause of two pairs or fewer must stop the run
+// right there, and a larger one must not stop it.
+func TestArithmeticPause(t *testing.T) {
+	const pairs = 2
+	modes(t, func(t *testing.T, shared bool) {
+		for _, intFirst := range []bool{false, true} {
+			for pause := 1; pause <= pairs+1; pause++ {
+				name := fmt.Sprintf("int first %v, pause %d", intFirst, pause)
+				f := newFixture(t, shared)
+				f.w.Prepare()
+				outs := make([]Port, pairs)
+				for i := range outs {
+					outs[i] = f.w.NewVar()
+					add := f.agent("Add", outs[i], f.w.Int(5))
+					if intFirst {
+						f.w.Push(f.w.Int(3), add)
+					} else {
+						f.w.Push(add, f.w.Int(3))
+					}
+				}
+				err := f.w.Run(context.Background(), Limits{Pause: pause})
+				if pause <= pairs {
+					if err != ErrPaused {
+						t.Fatalf("%s: Run = %v, want ErrPaused", name, err)
+					}
+					if got := f.w.Interactions(); got != 1 {
+						t.Errorf("%s: paused after %d interactions, want 1", name, got)
+					}
+					if got := f.w.Pending(); got != pairs {
+						t.Errorf("%s: %d pairs pending, want %d", name, got, pairs)
+					}
+					err = f.w.Run(context.Background(), Limits{})
+				}
+				if err != nil {
+					t.Fatalf("%s: Run = %v", name, err)
+				}
+				if got := f.w.Interactions(); got != 2*pairs {
+					t.Errorf("%s: %d interactions in all, want %d", name, got, 2*pairs)
+				}
+				for i, out := range outs {
+					if got := f.show(out); got != "8" {
+						t.Errorf("%s: out %d = %s, want 8", name, i, got)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestArithmeticStartsAboveLiveLimit reduces _Add(r, 3) ~ 5, either way
+// round, in runs whose live count, other workers' agents included, is
+// above the limit. The run must stop with ErrAgentLimit after that
+// interaction, although it leaves no pair and frees an agent.
+func TestArithmeticStartsAboveLiveLimit(t *testing.T) {
+	modes(t, func(t *testing.T, shared bool) {
+		for _, intFirst := range []bool{false, true} {
+			f := newFixture(t, shared)
+			f.w.Prepare()
+			r := f.w.NewVar()
+			add := f.agent("_Add", r, f.w.Int(3))
+			if intFirst {
+				f.w.Push(f.w.Int(5), add)
+			} else {
+				f.w.Push(add, f.w.Int(5))
+			}
+			err := f.w.Run(context.Background(), Limits{LiveAgents: 1, LiveOffset: 5})
+			if !errors.Is(err, ErrAgentLimit) {
+				t.Fatalf("int first %v: Run = %v, want ErrAgentLimit", intFirst, err)
+			}
+			if got := f.w.Interactions(); got != 1 {
+				t.Errorf("int first %v: %d interactions, want 1", intFirst, got)
+			}
+			if got := f.show(r); got != "8" {
+				t.Errorf("int first %v: r = %s, want 8", intFirst, got)
+			}
+		}
+	})
+}
+
 func TestDivideByZero(t *testing.T) {
 	// r << Div(7, 0); kills Inpla; annette reports the rule and keeps
 	// the pair.

@@ -520,8 +520,9 @@ func tagged(v int64) (Port, bool) {
 // with a nil error when the stack is empty, when the pair on top needs
 // another path or when the count reaches check. A pair that fails is
 // popped and returned with its error, and the net is unchanged by it.
-// After each interaction it checks the pause and live agent limits, as
-// Run does.
+// The pair of a compiled rule comes back in the order of its rule, and
+// that of a native rule as it was popped. After each interaction it
+// checks the pause and live agent limits, as Run does.
 //
 // The instructions of a program run in an inner loop that makes no call,
 // so that the compiler keeps its state in registers. An instruction that

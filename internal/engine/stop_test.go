@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The compiled loop keeps the last pair that a program makes apart from
@@ -327,6 +328,117 @@ func TestRunCancelKeepsPair(t *testing.T) {
 				}
 				if got := n.w.Interactions(); got != steps+3 {
 					t.Errorf("%d interactions in all, want %d", got, steps+3)
+				}
+			})
+		})
+	}
+}
+
+// TestRunStartsAboveLiveLimit runs chains whose net already has more
+// live agents than the limit. Each run must stop with ErrAgentLimit
+// after its first interaction, also when that interaction does not grow
+// the net, and keep the pair it made.
+func TestRunStartsAboveLiveLimit(t *testing.T) {
+	const steps = 5
+	forChainRules(t, func(t *testing.T, n *testNet, rule chainRule) {
+		ctx := context.Background()
+		start := n.w.Interactions()
+		out, want := n.startChain(rule, steps)
+		err := n.w.Run(ctx, Limits{LiveAgents: n.w.Live() - 1})
+		if !errors.Is(err, ErrAgentLimit) {
+			t.Fatalf("Run = %v, want ErrAgentLimit", err)
+		}
+		if got := n.w.Interactions() - start; got != 1 {
+			t.Errorf("stopped after %d interactions, want 1", got)
+		}
+		if got := n.w.Pending(); got != 1 {
+			t.Errorf("%d pairs pending, want 1", got)
+		}
+		if err := n.w.Run(ctx, Limits{}); err != nil {
+			t.Fatalf("second Run = %v", err)
+		}
+		if got := n.show(out); got != want {
+			t.Errorf("out = %s, want %s", got, want)
+		}
+	})
+}
+
+// forkRules adds rules that walk a binary tree of Pair agents with Z:
+//
+//	Pair(l, r) >< Z => l ~ Z, r ~ Z;
+//	Mark(r) >< Z    => r ~ Z;
+//
+// A fork leaves the live count as it is and adds one pair to the stack.
+func (n *testNet) forkRules() {
+	n.rule("fork", n.pair, n.z, nil, AltSpec{
+		Nodes: []NodeDecl{decl(n.z), decl(n.z)},
+		Wires: [][2]End{wire(ext(0), node(0, 0)), wire(ext(1), node(1, 0))},
+	})
+	n.rule("mark", n.mark, n.z, nil, AltSpec{
+		Nodes: []NodeDecl{decl(n.z)},
+		Wires: [][2]End{wire(ext(0), node(0, 0))},
+	})
+}
+
+// forkTree builds a tree of Pair agents of the given depth with a Mark
+// at each leaf, and returns its root.
+func (n *testNet) forkTree(depth int) Port {
+	if depth == 0 {
+		return n.agent(n.mark, n.w.NewVar())
+	}
+	return n.agent(n.pair, n.forkTree(depth-1), n.forkTree(depth-1))
+}
+
+// TestRunPauseAfterSlowRule reduces Keep(v) ~ Z on top of a tree of
+// forks. Keep >< Z is a slow native rule that sleeps past
+// Limits.PauseAfter, so the pause applies from its call on. The forks
+// after it leave the live count as it is, so only the pause check
+// after each interaction can stop them. The run must pause as soon as
+// pause pairs are pending.
+func TestRunPauseAfterSlowRule(t *testing.T) {
+	// 63 forks and 64 marks. The run ends before its 256th interaction,
+	// where Run would apply the delayed pause itself.
+	const depth = 6
+	for pause := 2; pause <= 4; pause++ {
+		t.Run(fmt.Sprintf("pause %d", pause), func(t *testing.T) {
+			forModes(t, func(t *testing.T, n *testNet) {
+				n.forkRules()
+				keep := func(w *Worker, a, b Port) error {
+					time.Sleep(3 * time.Millisecond)
+					v := w.Aux(a, 0)
+					w.FreeAgent(a)
+					w.Link(v, b)
+					return nil
+				}
+				rule := &Rule{Name: "keep", Left: n.keep, Right: n.z, Kind: RuleNative, Native: keep, Slow: true}
+				if _, err := n.net.Rules.Add(rule, false); err != nil {
+					t.Fatal(err)
+				}
+				n.w.Prepare()
+				n.w.Push(n.forkTree(depth), n.agent(n.z))
+				v := n.w.NewVar()
+				n.w.Push(n.agent(n.keep, v), n.agent(n.z))
+
+				err := n.w.Run(context.Background(), Limits{Pause: pause, PauseAfter: time.Millisecond})
+				if err != ErrPaused {
+					t.Fatalf("Run = %v, want ErrPaused", err)
+				}
+				// Keep, then pause-1 forks down the tree, each adding a
+				// pair to the one left under Keep.
+				if got := n.w.Interactions(); got != int64(pause) {
+					t.Errorf("paused after %d interactions, want %d", got, pause)
+				}
+				if got := n.w.Pending(); got != pause {
+					t.Errorf("%d pairs pending, want %d", got, pause)
+				}
+				if err := n.w.Run(context.Background(), Limits{}); err != nil {
+					t.Fatalf("second Run = %v", err)
+				}
+				if got, want := n.w.Interactions(), int64(1<<(depth+1)); got != want {
+					t.Errorf("%d interactions in all, want %d", got, want)
+				}
+				if got := n.show(v); got != "Z" {
+					t.Errorf("v = %s, want Z", got)
 				}
 			})
 		})
