@@ -24,6 +24,8 @@ type Config struct {
 	// than this are alive. A parallel run counts them every 256
 	// interactions per worker and when a worker runs out of pairs, so it
 	// may pass the limit by up to that many interactions' worth of agents.
+	// Without a limit, it counts them for the peak (Stats.PeakLive) every
+	// 4,096 interactions per worker and when a worker runs out of pairs.
 	// It does not see agents made and freed between two counts, so a run
 	// that is above the limit only between counts reaches normal form
 	// without the error that the sequential reducer returns. Zero means
