@@ -399,20 +399,7 @@ func TestRunErrorChain(t *testing.T) {
 		{"built-in division", "r << Div(7, 0);\n", "p.in:1:1: division by zero in built-in Div", annette.ErrDivideByZero, "Div"},
 	} {
 		for _, workers := range []int{1, 2} {
-			ip, err := annette.NewInterpreter(annette.InterpreterConfig{Workers: workers})
-			must(t, err)
-			err = ip.Run("p.in", []byte(tc.src))
-			ip.Close()
-			if fmt.Sprint(err) != tc.msg {
-				t.Errorf("%s, %d workers: error = %v, want %s", tc.name, workers, err, tc.msg)
-			}
-			var pe *annette.ProgramError
-			if !errors.As(err, &pe) {
-				t.Errorf("%s, %d workers: error %v is not a *ProgramError", tc.name, workers, err)
-			}
-			if !errors.Is(err, tc.is) {
-				t.Errorf("%s, %d workers: errors.Is(%v, %v) is false", tc.name, workers, err, tc.is)
-			}
+			err := runProgramError(t, tc.name, workers, tc.src, tc.msg, tc.is)
 			var re *annette.RuleError
 			if !errors.As(err, &re) {
 				t.Errorf("%s, %d workers: error %v does not wrap a *RuleError", tc.name, workers, err)
@@ -439,22 +426,31 @@ func TestRunExprErrorPos(t *testing.T) {
 		{"second line", "a ~ 1;\nb ~ 2 %\n  0;\n", "p.in:2:7: division by zero", annette.ErrDivideByZero},
 	} {
 		for _, workers := range []int{1, 2} {
-			ip, err := annette.NewInterpreter(annette.InterpreterConfig{Workers: workers})
-			must(t, err)
-			err = ip.Run("p.in", []byte(tc.src))
-			ip.Close()
-			if fmt.Sprint(err) != tc.msg {
-				t.Errorf("%s, %d workers: error = %v, want %s", tc.name, workers, err, tc.msg)
-			}
-			var pe *annette.ProgramError
-			if !errors.As(err, &pe) {
-				t.Errorf("%s, %d workers: error %v is not a *ProgramError", tc.name, workers, err)
-			}
-			if !errors.Is(err, tc.is) {
-				t.Errorf("%s, %d workers: errors.Is(%v, %v) is false", tc.name, workers, err, tc.is)
-			}
+			runProgramError(t, tc.name, workers, tc.src, tc.msg, tc.is)
 		}
 	}
+}
+
+// runProgramError runs src as p.in on an Interpreter with the given
+// number of workers and checks that it fails with the message msg, as a
+// *ProgramError that matches is. It returns the error.
+func runProgramError(t *testing.T, name string, workers int, src, msg string, is error) error {
+	t.Helper()
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Workers: workers})
+	must(t, err)
+	err = ip.Run("p.in", []byte(src))
+	ip.Close()
+	if fmt.Sprint(err) != msg {
+		t.Errorf("%s, %d workers: error = %v, want %s", name, workers, err, msg)
+	}
+	var pe *annette.ProgramError
+	if !errors.As(err, &pe) {
+		t.Errorf("%s, %d workers: error %v is not a *ProgramError", name, workers, err)
+	}
+	if !errors.Is(err, is) {
+		t.Errorf("%s, %d workers: errors.Is(%v, %v) is false", name, workers, err, is)
+	}
+	return err
 }
 
 // TestRunKeepsNames checks that a second Run on one Interpreter uses the
