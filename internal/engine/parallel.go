@@ -272,10 +272,10 @@ func (s *Scheduler) runWorker(i int) {
 				// Publish this worker's change in live agents and check the
 				// limit on the sum. The count is approximate between
 				// publications, but the limit applies at every worker count.
-				// Without a limit, only the sampled peak reads the count, and
-				// a worker publishes at every 16th check: the add on a cache
-				// line that every worker writes took 3% of Fibonacci 38's
-				// time on two workers when it ran every 256 interactions.
+				// Without a limit, only the sampled peak reads the count, so a
+				// worker publishes it at every 16th check. The add is on a
+				// cache line that every worker writes, and at every check it
+				// took 3% of Fibonacci 38's time on two workers.
 				checks++
 				if s.maxLive != noLiveLimit || checks%16 == 0 {
 					now := w.heap.allocs - w.heap.frees
