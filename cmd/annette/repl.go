@@ -149,8 +149,9 @@ func repl(ip *annette.Interpreter, lines lineReader, stderr io.Writer) int {
 		}
 		if !started && !inComment && depth == 0 && isQuitCommand(text) {
 			// People type exit or quit alone to leave an interactive
-			// session. Read as it is, the line would begin "exit;" or a
-			// print command, and "quit;" still prints a name quit.
+			// session. Read as it is, the line would start a statement
+			// that the next lines continue. With its ';', "quit;" still
+			// prints a name quit.
 			text = "exit;"
 		}
 		line++
