@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"slices"
 	"strconv"
@@ -1844,5 +1845,38 @@ func TestParallelStatsStealsPerRun(t *testing.T) {
 	}
 	if got := p.Steals(); got != st.Steals {
 		t.Errorf("Steals = %d after a sequential run, want %d", got, st.Steals)
+	}
+}
+
+// TestParallelPeakWithoutLimit checks that a parallel run without a live
+// agent limit samples the peak while it runs, not only at its end. A
+// single chain of pairs builds 100,000 S agents and then erases them, so
+// the peak comes halfway and nothing is left at the end. With one pair
+// at a time the first worker does all the work, and its samples may
+// miss the peak by a few thousand interactions' worth of agents.
+func TestParallelPeakWithoutLimit(t *testing.T) {
+	leakCheck(t)
+	const n = 100000
+	src := fmt.Sprintf(`
+Build(top, acc) >< (int n)
+| n == 0 => top ~ acc
+| _      => Build(top, S(acc)) ~ (n - 1);
+Del >< S(p) => Del ~ p;
+Del >< Z => ;
+Build(top, Z) ~ %d, Del ~ top;
+`, n)
+	for _, mode := range []annette.ExecutionMode{annette.Sequential, annette.Parallel} {
+		ip, err := annette.NewInterpreter(annette.InterpreterConfig{Workers: 2, Mode: mode, Stdout: io.Discard})
+		must(t, err)
+		must(t, ip.Run("peak.in", []byte(src)))
+		st := ip.Network().Stats()
+		ip.Close()
+		if st.Live != 0 {
+			t.Errorf("mode %d: live agents = %d at the end, want 0", mode, st.Live)
+		}
+		// At most the S agents, Z, Build and Del.
+		if st.PeakLive < n/2 || st.PeakLive > n+3 {
+			t.Errorf("mode %d: peak live agents = %d, want between %d and %d", mode, st.PeakLive, n/2, n+3)
+		}
 	}
 }
