@@ -287,18 +287,7 @@ func TestRunCancelKeepsPair(t *testing.T) {
 				n.addRules()
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
-				keep := func(w *Worker, a, b Port) error {
-					cancel()
-					v := w.Aux(a, 0)
-					w.FreeAgent(a)
-					w.Link(v, b)
-					return nil
-				}
-				rule := &Rule{Name: "keep", Left: n.keep, Right: n.z, Kind: RuleNative, Native: keep, Slow: slow}
-				if _, err := n.net.Rules.Add(rule, false); err != nil {
-					t.Fatal(err)
-				}
-				n.w.Prepare()
+				n.addKeep(t, slow, cancel)
 				out, want := n.startChain(chainRules[0], steps)
 				v := n.w.NewVar()
 				n.w.Push(n.agent(n.add, n.agent(n.keep, v), n.unary(0)), n.unary(0))
@@ -403,18 +392,7 @@ func TestRunPauseAfterSlowRule(t *testing.T) {
 		t.Run(fmt.Sprintf("pause %d", pause), func(t *testing.T) {
 			forModes(t, func(t *testing.T, n *testNet) {
 				n.forkRules()
-				keep := func(w *Worker, a, b Port) error {
-					time.Sleep(3 * time.Millisecond)
-					v := w.Aux(a, 0)
-					w.FreeAgent(a)
-					w.Link(v, b)
-					return nil
-				}
-				rule := &Rule{Name: "keep", Left: n.keep, Right: n.z, Kind: RuleNative, Native: keep, Slow: true}
-				if _, err := n.net.Rules.Add(rule, false); err != nil {
-					t.Fatal(err)
-				}
-				n.w.Prepare()
+				n.addKeep(t, true, func() { time.Sleep(3 * time.Millisecond) })
 				n.w.Push(n.forkTree(depth), n.agent(n.z))
 				v := n.w.NewVar()
 				n.w.Push(n.agent(n.keep, v), n.agent(n.z))
@@ -443,4 +421,22 @@ func TestRunPauseAfterSlowRule(t *testing.T) {
 			})
 		})
 	}
+}
+
+// addKeep adds the native rule keep >< Z, which calls before and then
+// links keep's auxiliary port to the Z, and prepares the worker.
+func (n *testNet) addKeep(t *testing.T, slow bool, before func()) {
+	t.Helper()
+	keep := func(w *Worker, a, b Port) error {
+		before()
+		v := w.Aux(a, 0)
+		w.FreeAgent(a)
+		w.Link(v, b)
+		return nil
+	}
+	rule := &Rule{Name: "keep", Left: n.keep, Right: n.z, Kind: RuleNative, Native: keep, Slow: slow}
+	if _, err := n.net.Rules.Add(rule, false); err != nil {
+		t.Fatal(err)
+	}
+	n.w.Prepare()
 }
