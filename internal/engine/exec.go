@@ -541,6 +541,7 @@ func (w *Worker) runCompiled(check int64, lim *runLimits) (Redex, error) {
 	// next interaction even if that one does not grow the net.
 	lim.full = h.allocs-h.frees+lim.offset > lim.maxLive
 	lim.setTrip()
+	lim.setLiveTrip(w.peak)
 	// next is the pair on top of the stack when the loop keeps it here
 	// instead, and zero otherwise. The fast loop puts the last pair that
 	// a program makes there, and the next turn takes it without touching
@@ -683,12 +684,16 @@ pairs:
 							}
 							continue pairs
 						}
-						if len(w.stack) >= lim.trip {
-							w.flushNext(&next)
-						}
-						if err := w.afterInteraction(lim); err != nil {
-							w.flushNext(&next)
-							return Redex{}, err
+						// The net grew: only a new peak or a live count
+						// over the limit needs afterInteraction.
+						if len(w.stack) >= lim.trip || h.allocs-h.frees > lim.liveTrip {
+							if len(w.stack) >= lim.trip {
+								w.flushNext(&next)
+							}
+							if err := w.afterInteraction(lim); err != nil {
+								w.flushNext(&next)
+								return Redex{}, err
+							}
 						}
 						continue pairs
 					case insGuardEq:
@@ -1391,6 +1396,12 @@ type runLimits struct {
 	// the stack (see next).
 	trip int
 
+	// liveTrip is the smaller of the peak and maxLive, less offset: the
+	// heap's live count (allocs less frees) above which an interaction
+	// that grows the net calls afterInteraction. Below it the call would
+	// neither record a peak nor find the limit passed.
+	liveTrip int64
+
 	// quiet is the largest insEnd mode that leaves out afterInteraction
 	// while the stack is below pause and full is unset. It is 0 in a
 	// sequential run, where an interaction that grows the net records
@@ -1426,6 +1437,12 @@ func (lim *runLimits) setTrip() {
 	if lim.full {
 		lim.trip = -1
 	}
+}
+
+// setLiveTrip sets liveTrip from the worker's peak and maxLive. Call it
+// after either changes.
+func (lim *runLimits) setLiveTrip(peak int64) {
+	lim.liveTrip = min(peak, lim.maxLive) - lim.offset
 }
 
 // stopped reports whether the run must end: its context is done (a
@@ -1469,6 +1486,7 @@ func (w *Worker) afterInteraction(lim *runLimits) error {
 	live := w.heap.allocs - w.heap.frees + lim.offset
 	if live > w.peak {
 		w.peak = live
+		lim.setLiveTrip(live)
 	}
 	if live > lim.maxLive {
 		return &LimitError{Err: ErrAgentLimit, Limit: lim.limit}

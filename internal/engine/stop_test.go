@@ -143,6 +143,35 @@ func TestRunAgentLimitKeepsPair(t *testing.T) {
 	})
 }
 
+// TestRunAgentLimitUnderPeak sets a live agent limit below a peak that
+// an earlier run recorded. The compiled loop looks at the live count only
+// when it passes the smaller of the two, so the limit must still stop the
+// run at its first step past the limit.
+func TestRunAgentLimitUnderPeak(t *testing.T) {
+	const steps = 5
+	rule := chainRule{name: "copy", grows: true}
+	forModes(t, func(t *testing.T, n *testNet) {
+		n.copyRules()
+		n.w.Prepare()
+		ctx := context.Background()
+		out, want := n.startChain(rule, steps)
+		n.w.NotePeak(n.w.Live() + 100)
+		err := n.w.Run(ctx, Limits{LiveAgents: n.w.Live() + 1})
+		if !errors.Is(err, ErrAgentLimit) {
+			t.Fatalf("Run = %v, want ErrAgentLimit", err)
+		}
+		if got := n.w.Interactions(); got != 2 {
+			t.Errorf("%d interactions, want 2", got)
+		}
+		if err := n.w.Run(ctx, Limits{}); err != nil {
+			t.Fatalf("second Run = %v", err)
+		}
+		if got := n.show(out); got != want {
+			t.Errorf("out = %s, want %s", got, want)
+		}
+	})
+}
+
 // TestRunPauseCountsPair starts one to three chains and pauses at one to
 // four pending pairs. After the first interaction as many pairs are
 // pending as at the start, the newest one made by that interaction. So a
