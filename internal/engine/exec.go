@@ -1396,10 +1396,10 @@ type runLimits struct {
 	// the stack (see next).
 	trip int
 
-	// liveTrip is the smaller of the peak and maxLive, less offset: the
-	// heap's live count (allocs less frees) above which an interaction
-	// that grows the net calls afterInteraction. Below it the call would
-	// neither record a peak nor find the limit passed.
+	// liveTrip is the heap's live count (allocs less frees) above which
+	// an interaction that grows the net calls afterInteraction: the
+	// smaller of the peak and maxLive, less offset. Below it the call
+	// would neither record a new peak nor find the limit passed.
 	liveTrip int64
 
 	// quiet is the largest insEnd mode that leaves out afterInteraction
