@@ -454,6 +454,9 @@ func (n *Network) step(ctx context.Context) (bool, error) {
 		return false, &LimitError{Err: ErrInteractionLimit, Limit: n.cfg.MaxInteractions}
 	}
 	floor := n.memoryFloor()
+	// A net above the live agent limit stops at its next interaction, as
+	// in Reduce, even if that interaction frees agents.
+	above := n.cfg.MaxLiveAgents > 0 && n.live() > n.cfg.MaxLiveAgents
 	start := time.Now()
 	n.w.Ctx = ctx
 	defer func() { n.w.Ctx = nil }()
@@ -470,7 +473,7 @@ func (n *Network) step(ctx context.Context) (bool, error) {
 	if ok {
 		n.stats.Interactions++
 		n.stats.Elapsed += time.Since(start)
-		if n.cfg.MaxLiveAgents > 0 && n.live() > n.cfg.MaxLiveAgents {
+		if above || n.cfg.MaxLiveAgents > 0 && n.live() > n.cfg.MaxLiveAgents {
 			return true, &LimitError{Err: ErrAgentLimit, Limit: n.cfg.MaxLiveAgents}
 		}
 		if err := n.w.CheckMemory(n.cfg.MaxMemory/8, floor); err != nil {

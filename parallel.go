@@ -532,6 +532,9 @@ func (p *ParallelNetwork) stepOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	floor := p.memoryFloor()
+	// A net above the live agent limit stops after this round, as in
+	// Reduce, even if the round frees agents.
+	above := p.cfg.MaxLiveAgents > 0 && p.live() > p.cfg.MaxLiveAgents
 	batch := p.w.TakeRedexes()
 	if len(batch) == 0 {
 		return 0, nil
@@ -603,7 +606,7 @@ func (p *ParallelNetwork) stepOnce(ctx context.Context) (int, error) {
 		// Every pair of the round waits for an integer and none can come.
 		res.Err = p.w.PendingError(waiting[0])
 	}
-	if res.Err == nil && p.cfg.MaxLiveAgents > 0 && p.live() > p.cfg.MaxLiveAgents {
+	if res.Err == nil && (above && done > 0 || p.cfg.MaxLiveAgents > 0 && p.live() > p.cfg.MaxLiveAgents) {
 		res.Err = &engine.LimitError{Err: ErrAgentLimit, Limit: p.cfg.MaxLiveAgents}
 	}
 	// Every pair is back on p.w, so its stacks are all the run's.
