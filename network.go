@@ -21,9 +21,12 @@ type Config struct {
 	// no limit.
 	MaxInteractions int64
 	// MaxLiveAgents stops a run with ErrAgentLimit as soon as more agents
-	// than this are alive. A parallel run counts them every 256
-	// interactions per worker and when a worker runs out of pairs, so it
-	// may pass the limit by up to that many interactions' worth of agents.
+	// than this are alive. The count is checked after interactions, so a
+	// net built above the limit stops after its first interaction, and one
+	// with no active pair reaches normal form without the error. A parallel
+	// run counts them every 256 interactions per worker and when a worker
+	// runs out of pairs, so it may pass the limit by up to that many
+	// interactions' worth of agents.
 	// Without a limit, it counts them for the peak (Stats.PeakLive) every
 	// 4,096 interactions per worker and when a worker runs out of pairs.
 	// It does not see agents made and freed between two counts, so a run

@@ -1589,6 +1589,31 @@ func TestParallelAgentLimitShortRun(t *testing.T) {
 	}
 }
 
+// TestParallelAgentLimitNoPairs reduces a net above the live agent limit
+// that has no active pair. The sequential reducer carries out nothing and
+// returns nil, and so must every mode at every worker count: no
+// interaction ever passed the limit.
+func TestParallelAgentLimitNoPairs(t *testing.T) {
+	leakCheck(t)
+	for _, mode := range []annette.ExecutionMode{annette.Sequential, annette.Auto, annette.Parallel} {
+		for _, workers := range []int{1, 2, 3, 8} {
+			t.Run(fmt.Sprintf("%v/%d", mode, workers), func(t *testing.T) {
+				p := newParallel(t, annette.Config{MaxLiveAgents: 1},
+					annette.ParallelConfig{Workers: workers, Mode: mode}, unaryTypes, unaryRules()...)
+				defer closeNet(t, p)
+				connect(t, p.Network, p.Name("out"), unary(t, p.Network, 3))
+				st, err := p.Reduce(context.Background())
+				if err != nil {
+					t.Errorf("Reduce = %v, want nil", err)
+				}
+				if st.Interactions != 0 {
+					t.Errorf("%d interactions, want 0", st.Interactions)
+				}
+			})
+		}
+	}
+}
+
 // TestParallelCancelResume cancels parallel tree sums partway and
 // reduces them again: the pairs left by the cancelled run, which the
 // network takes over from the workers' stacks, finish the sum.
