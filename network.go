@@ -457,8 +457,10 @@ func (n *Network) step(ctx context.Context) (bool, error) {
 		return false, &LimitError{Err: ErrInteractionLimit, Limit: n.cfg.MaxInteractions}
 	}
 	floor := n.memoryFloor()
-	// A net above the live agent limit stops at its next interaction, as
-	// in Reduce, even if that interaction frees agents.
+	// The net as it starts counts towards the peak, as in Reduce. A net
+	// above the live agent limit stops at its next interaction, even if
+	// that interaction frees agents.
+	n.w.NotePeak(n.live())
 	above := n.cfg.MaxLiveAgents > 0 && n.live() > n.cfg.MaxLiveAgents
 	start := time.Now()
 	n.w.Ctx = ctx

@@ -532,8 +532,10 @@ func (p *ParallelNetwork) stepOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	floor := p.memoryFloor()
-	// A net above the live agent limit stops after this round, as in
-	// Reduce, even if the round frees agents.
+	// The net as it starts counts towards the peak, as in Reduce. A net
+	// above the live agent limit stops after this round, even if the round
+	// frees agents.
+	p.w.NotePeak(p.live())
 	above := p.cfg.MaxLiveAgents > 0 && p.live() > p.cfg.MaxLiveAgents
 	batch := p.w.TakeRedexes()
 	if len(batch) == 0 {

@@ -1554,6 +1554,44 @@ func TestPeakLiveIncludesStart(t *testing.T) {
 	}
 }
 
+// TestStepPeakIncludesStart checks that Step, like Reduce, counts the
+// net as it starts in the peak. Erasing S^5(Z) frees one agent at each
+// interaction, so the start is the peak. The weak strategy of annette run
+// -w reduces with Network.Step, and its peak missed the start.
+func TestStepPeakIncludesStart(t *testing.T) {
+	leakCheck(t)
+	t.Run("Network", func(t *testing.T) {
+		n := unaryNet(t, annette.Config{})
+		connect(t, n, addAgent(t, n, "Erase").Main(), unary(t, n, 5))
+		start := n.Stats().Live
+		if _, err := n.Step(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := n.Stats().PeakLive; got != start {
+			t.Errorf("peak live agents = %d, want the %d of the start", got, start)
+		}
+	})
+	for _, r := range []struct {
+		mode    annette.ExecutionMode
+		workers int
+	}{{annette.Sequential, 1}, {annette.Auto, 2}, {annette.Parallel, 2}} {
+		t.Run(fmt.Sprintf("mode%d/%d", r.mode, r.workers), func(t *testing.T) {
+			p := newParallel(t, annette.Config{},
+				annette.ParallelConfig{Workers: r.workers, Mode: r.mode}, unaryTypes, unaryRules()...)
+			defer closeNet(t, p)
+			n := p.Network
+			connect(t, n, addAgent(t, n, "Erase").Main(), unary(t, n, 5))
+			start := n.Stats().Live
+			if _, err := p.Step(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Stats().PeakLive; got != start {
+				t.Errorf("peak live agents = %d, want the %d of the start", got, start)
+			}
+		})
+	}
+}
+
 // TestParallelAgentLimitShortRun checks runs too short for the workers'
 // periodic check of the live agent limit: one that ends above the limit
 // and one that starts above it with interactions that add no agent. Both
