@@ -1592,6 +1592,36 @@ func TestStepPeakIncludesStart(t *testing.T) {
 	}
 }
 
+// TestEmbeddedStepPeak calls the embedded Network.Step of a parallel
+// network after a parallel run in which worker 1 freed agents that the
+// network's own worker made. That worker's heap then counts more agents
+// than are alive, and Step recorded its heap's count as the peak.
+func TestEmbeddedStepPeak(t *testing.T) {
+	leakCheck(t)
+	p := newParallel(t, annette.Config{},
+		annette.ParallelConfig{Workers: 2, Mode: annette.Parallel}, unaryTypes, unaryRules()...)
+	defer closeNet(t, p)
+	n := p.Network
+	// Worker 1 starts with one chain and erases it alone: 50,001
+	// interactions, each freeing an agent of worker 0's heap.
+	for range 4 {
+		connect(t, n, addAgent(t, n, "Erase").Main(), unary(t, n, 50000))
+	}
+	st, err := p.Reduce(context.Background())
+	must(t, err)
+	if st.PerWorker[1] < 50000 {
+		t.Fatalf("worker 1 did %d interactions, want at least 50000", st.PerWorker[1])
+	}
+	connect(t, n, addAgent(t, n, "Erase").Main(), unary(t, n, 190000))
+	want := max(st.PeakLive, n.Stats().Live)
+	if _, err := n.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := n.Stats().PeakLive; got != want {
+		t.Errorf("peak live agents = %d, want %d", got, want)
+	}
+}
+
 // TestParallelAgentLimitShortRun checks runs too short for the workers'
 // periodic check of the live agent limit: one that ends above the limit
 // and one that starts above it with interactions that add no agent. Both
