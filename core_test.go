@@ -1693,6 +1693,60 @@ func TestAgentLimitAlreadyExceeded(t *testing.T) {
 	})
 }
 
+// eraseNet returns a network of unaryNet that erases S^5(Z): 7 live
+// agents, one fewer after each interaction.
+func eraseNet(t *testing.T, n *annette.Network) *annette.Network {
+	t.Helper()
+	defineTypes(t, n, unaryTypes...)
+	addRules(t, n, unaryRules()...)
+	connect(t, n, addAgent(t, n, "Erase").Main(), unary(t, n, 5))
+	return n
+}
+
+// TestAgentLimitStartFrees starts runs one agent above the limit, with a
+// first interaction that frees an agent. The peak counts the net as the
+// run starts, so every way of reducing must stop with ErrAgentLimit. The
+// sequential reducer used to stop only when the live count was still
+// above the limit after that interaction.
+func TestAgentLimitStartFrees(t *testing.T) {
+	cfg := annette.Config{MaxLiveAgents: 6}
+	ctx := context.Background()
+	t.Run("Reduce", func(t *testing.T) {
+		n := eraseNet(t, annette.NewNetwork(cfg))
+		st, err := n.Reduce(ctx)
+		if !errors.Is(err, annette.ErrAgentLimit) {
+			t.Errorf("Reduce = %v, want ErrAgentLimit", err)
+		}
+		if st.Interactions != 1 {
+			t.Errorf("stopped after %d interactions, want 1", st.Interactions)
+		}
+	})
+	t.Run("Step", func(t *testing.T) {
+		n := eraseNet(t, annette.NewNetwork(cfg))
+		if _, err := n.Step(ctx); !errors.Is(err, annette.ErrAgentLimit) {
+			t.Errorf("Step = %v, want ErrAgentLimit", err)
+		}
+	})
+	for _, mode := range []annette.ExecutionMode{annette.Sequential, annette.Auto, annette.Parallel} {
+		for _, workers := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%v/%d", mode, workers), func(t *testing.T) {
+				p := annette.NewParallelNetwork(cfg, annette.ParallelConfig{Workers: workers, Mode: mode})
+				defer p.Close()
+				eraseNet(t, p.Network)
+				if _, err := p.Reduce(ctx); !errors.Is(err, annette.ErrAgentLimit) {
+					t.Errorf("Reduce = %v, want ErrAgentLimit", err)
+				}
+				q := annette.NewParallelNetwork(cfg, annette.ParallelConfig{Workers: workers, Mode: mode})
+				defer q.Close()
+				eraseNet(t, q.Network)
+				if _, err := q.Step(ctx); !errors.Is(err, annette.ErrAgentLimit) {
+					t.Errorf("Step = %v, want ErrAgentLimit", err)
+				}
+			})
+		}
+	}
+}
+
 func TestCancel(t *testing.T) {
 	t.Run("before Reduce", func(t *testing.T) {
 		n := pumpNet(t, annette.Config{})

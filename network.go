@@ -21,9 +21,12 @@ type Config struct {
 	// no limit.
 	MaxInteractions int64
 	// MaxLiveAgents stops a run with ErrAgentLimit as soon as more agents
-	// than this are alive. A parallel run counts them every 256
-	// interactions per worker and when a worker runs out of pairs, so it
-	// may pass the limit by up to that many interactions' worth of agents.
+	// than this are alive. The count is checked after interactions, so a
+	// net built above the limit stops after its first interaction, and one
+	// with no active pair reaches normal form without the error. A parallel
+	// run counts them every 256 interactions per worker and when a worker
+	// runs out of pairs, so it may pass the limit by up to that many
+	// interactions' worth of agents.
 	// Without a limit, it counts them for the peak (Stats.PeakLive) every
 	// 4,096 interactions per worker and when a worker runs out of pairs.
 	// It does not see agents made and freed between two counts, so a run
@@ -454,6 +457,11 @@ func (n *Network) step(ctx context.Context) (bool, error) {
 		return false, &LimitError{Err: ErrInteractionLimit, Limit: n.cfg.MaxInteractions}
 	}
 	floor := n.memoryFloor()
+	// The net as it starts counts towards the peak, as in Reduce. A net
+	// above the live agent limit stops at its next interaction, even if
+	// that interaction frees agents.
+	n.w.NotePeak(n.live())
+	above := n.cfg.MaxLiveAgents > 0 && n.live() > n.cfg.MaxLiveAgents
 	start := time.Now()
 	n.w.Ctx = ctx
 	defer func() { n.w.Ctx = nil }()
@@ -470,7 +478,7 @@ func (n *Network) step(ctx context.Context) (bool, error) {
 	if ok {
 		n.stats.Interactions++
 		n.stats.Elapsed += time.Since(start)
-		if n.cfg.MaxLiveAgents > 0 && n.live() > n.cfg.MaxLiveAgents {
+		if above || n.cfg.MaxLiveAgents > 0 && n.live() > n.cfg.MaxLiveAgents {
 			return true, &LimitError{Err: ErrAgentLimit, Limit: n.cfg.MaxLiveAgents}
 		}
 		if err := n.w.CheckMemory(n.cfg.MaxMemory/8, floor); err != nil {

@@ -532,6 +532,11 @@ func (p *ParallelNetwork) stepOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	floor := p.memoryFloor()
+	// The net as it starts counts towards the peak, as in Reduce. A net
+	// above the live agent limit stops after this round, even if the round
+	// frees agents.
+	p.w.NotePeak(p.live())
+	above := p.cfg.MaxLiveAgents > 0 && p.live() > p.cfg.MaxLiveAgents
 	batch := p.w.TakeRedexes()
 	if len(batch) == 0 {
 		return 0, nil
@@ -603,7 +608,7 @@ func (p *ParallelNetwork) stepOnce(ctx context.Context) (int, error) {
 		// Every pair of the round waits for an integer and none can come.
 		res.Err = p.w.PendingError(waiting[0])
 	}
-	if res.Err == nil && p.cfg.MaxLiveAgents > 0 && p.live() > p.cfg.MaxLiveAgents {
+	if res.Err == nil && (above && done > 0 || p.cfg.MaxLiveAgents > 0 && p.live() > p.cfg.MaxLiveAgents) {
 		res.Err = &engine.LimitError{Err: ErrAgentLimit, Limit: p.cfg.MaxLiveAgents}
 	}
 	// Every pair is back on p.w, so its stacks are all the run's.

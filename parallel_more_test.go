@@ -1554,6 +1554,74 @@ func TestPeakLiveIncludesStart(t *testing.T) {
 	}
 }
 
+// TestStepPeakIncludesStart checks that Step, like Reduce, counts the
+// net as it starts in the peak. Erasing S^5(Z) frees one agent at each
+// interaction, so the start is the peak. The weak strategy of annette run
+// -w reduces with Network.Step, and its peak missed the start.
+func TestStepPeakIncludesStart(t *testing.T) {
+	leakCheck(t)
+	t.Run("Network", func(t *testing.T) {
+		n := unaryNet(t, annette.Config{})
+		connect(t, n, addAgent(t, n, "Erase").Main(), unary(t, n, 5))
+		start := n.Stats().Live
+		if _, err := n.Step(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := n.Stats().PeakLive; got != start {
+			t.Errorf("peak live agents = %d, want the %d of the start", got, start)
+		}
+	})
+	for _, r := range []struct {
+		mode    annette.ExecutionMode
+		workers int
+	}{{annette.Sequential, 1}, {annette.Auto, 2}, {annette.Parallel, 2}} {
+		t.Run(fmt.Sprintf("mode%d/%d", r.mode, r.workers), func(t *testing.T) {
+			p := newParallel(t, annette.Config{},
+				annette.ParallelConfig{Workers: r.workers, Mode: r.mode}, unaryTypes, unaryRules()...)
+			defer closeNet(t, p)
+			n := p.Network
+			connect(t, n, addAgent(t, n, "Erase").Main(), unary(t, n, 5))
+			start := n.Stats().Live
+			if _, err := p.Step(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Stats().PeakLive; got != start {
+				t.Errorf("peak live agents = %d, want the %d of the start", got, start)
+			}
+		})
+	}
+}
+
+// TestEmbeddedStepPeak calls the embedded Network.Step of a parallel
+// network after a parallel run in which worker 1 freed agents that the
+// network's own worker made. That worker's heap then counts more agents
+// than are alive, and Step recorded its heap's count as the peak.
+func TestEmbeddedStepPeak(t *testing.T) {
+	leakCheck(t)
+	p := newParallel(t, annette.Config{},
+		annette.ParallelConfig{Workers: 2, Mode: annette.Parallel}, unaryTypes, unaryRules()...)
+	defer closeNet(t, p)
+	n := p.Network
+	// Worker 1 starts with one chain and erases it alone: 50,001
+	// interactions, each freeing an agent of worker 0's heap.
+	for range 4 {
+		connect(t, n, addAgent(t, n, "Erase").Main(), unary(t, n, 50000))
+	}
+	st, err := p.Reduce(context.Background())
+	must(t, err)
+	if st.PerWorker[1] < 50000 {
+		t.Fatalf("worker 1 did %d interactions, want at least 50000", st.PerWorker[1])
+	}
+	connect(t, n, addAgent(t, n, "Erase").Main(), unary(t, n, 190000))
+	want := max(st.PeakLive, n.Stats().Live)
+	if _, err := n.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := n.Stats().PeakLive; got != want {
+		t.Errorf("peak live agents = %d, want %d", got, want)
+	}
+}
+
 // TestParallelAgentLimitShortRun checks runs too short for the workers'
 // periodic check of the live agent limit: one that ends above the limit
 // and one that starts above it with interactions that add no agent. Both
@@ -1586,6 +1654,31 @@ func TestParallelAgentLimitShortRun(t *testing.T) {
 				t.Errorf("Reduce = %v, want ErrAgentLimit", err)
 			}
 		})
+	}
+}
+
+// TestParallelAgentLimitNoPairs reduces a net above the live agent limit
+// that has no active pair. The sequential reducer carries out nothing and
+// returns nil, and so must every mode at every worker count: no
+// interaction ever passed the limit.
+func TestParallelAgentLimitNoPairs(t *testing.T) {
+	leakCheck(t)
+	for _, mode := range []annette.ExecutionMode{annette.Sequential, annette.Auto, annette.Parallel} {
+		for _, workers := range []int{1, 2, 3, 8} {
+			t.Run(fmt.Sprintf("%v/%d", mode, workers), func(t *testing.T) {
+				p := newParallel(t, annette.Config{MaxLiveAgents: 1},
+					annette.ParallelConfig{Workers: workers, Mode: mode}, unaryTypes, unaryRules()...)
+				defer closeNet(t, p)
+				connect(t, p.Network, p.Name("out"), unary(t, p.Network, 3))
+				st, err := p.Reduce(context.Background())
+				if err != nil {
+					t.Errorf("Reduce = %v, want nil", err)
+				}
+				if st.Interactions != 0 {
+					t.Errorf("%d interactions, want 0", st.Interactions)
+				}
+			})
+		}
 	}
 }
 

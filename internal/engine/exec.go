@@ -538,7 +538,7 @@ func tagged(v int64) (Port, bool) {
 func (w *Worker) runCompiled(check int64, lim *runLimits) (Redex, error) {
 	h := w.heap
 	// A run that starts above the live agent limit must stop after its
-	// next interaction even if that one does not grow the net.
+	// next interaction, even one that keeps or lowers the live count.
 	lim.full = h.allocs-h.frees+lim.offset > lim.maxLive
 	lim.setTrip()
 	lim.setLiveTrip(w.peak)
@@ -1384,9 +1384,10 @@ type runLimits struct {
 	// it (see quiet): the scheduler checks idle between batches.
 	idle *atomic.Int32
 
-	// full makes every interaction go through afterInteraction, also one
-	// that does not grow the net: set when the live count is above
-	// maxLive already.
+	// full is set when the live count is above maxLive already, so the
+	// run started above the limit. Every interaction then goes through
+	// afterInteraction, also one that does not grow the net, and gets the
+	// live agent limit error, also one that frees agents.
 	full bool
 
 	// trip is pause-1, or -1 when full is set, so that one comparison in
@@ -1488,7 +1489,7 @@ func (w *Worker) afterInteraction(lim *runLimits) error {
 		w.peak = live
 		lim.setLiveTrip(live)
 	}
-	if live > lim.maxLive {
+	if live > lim.maxLive || lim.full {
 		return &LimitError{Err: ErrAgentLimit, Limit: lim.limit}
 	}
 	return nil

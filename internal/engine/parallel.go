@@ -50,6 +50,7 @@ type Scheduler struct {
 	stopAt   int64 // words past which the run stops: maxWords or the memory floor
 	limit    int64 // interaction limit, 0 for none
 	liveBase int64 // live agents of the net before the run
+	doneBase int64 // interactions of the workers before the run
 
 	// Atomics read by busy workers without the lock, on their own cache
 	// lines: idleHint and stop are read at least once a batch, and the
@@ -116,6 +117,7 @@ func NewScheduler(ctx context.Context, workers []*Worker, start []Redex, lim Lim
 		s.published[i] = w.count
 		w.heap.capPlaced(lim.StoreWords / 4 / int64(len(workers)))
 	}
+	s.doneBase = done
 	if s.limit > 0 {
 		s.budget.Store(max(s.limit-done, 0))
 	}
@@ -562,7 +564,14 @@ func (s *Scheduler) Finish() Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	res := Result{Err: s.err, Steals: s.steals, PeakLive: s.peak.Load()}
-	if res.Err == nil && res.PeakLive > s.maxLive {
+	var done int64
+	for _, w := range s.workers {
+		done += w.count
+	}
+	// A run that carried out nothing, over a net above the limit, leaves
+	// the peak at liveBase. It passes, as the sequential reducer does.
+	ran := done > s.doneBase || res.PeakLive > s.liveBase
+	if res.Err == nil && res.PeakLive > s.maxLive && ran {
 		// The workers check the limit every 256 interactions, so a run
 		// can reach normal form above it between two checks. A worker
 		// that runs out of pairs or stops publishes its count without a

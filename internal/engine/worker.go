@@ -432,7 +432,9 @@ func (w *Worker) retryDeferred() error {
 }
 
 // Step carries out one interaction. It returns false when no active pair
-// is left.
+// is left. It records no peak: the worker's heap alone does not count the
+// agents that other workers' heaps made or freed, so the caller notes the
+// live count of the whole net with NotePeak.
 func (w *Worker) Step() (bool, error) {
 	for {
 		if len(w.stack) == 0 {
@@ -454,7 +456,6 @@ func (w *Worker) Step() (bool, error) {
 			w.stack = append(w.stack, r)
 			return false, err
 		}
-		w.NotePeak(w.heap.Live())
 		return true, nil
 	}
 }
