@@ -654,3 +654,39 @@ func TestReplMatchesRun(t *testing.T) {
 		})
 	}
 }
+
+// TestReadSourceChunks reads programs around the size of readSource's
+// chunks and checks that every byte comes back in order.
+func TestReadSourceChunks(t *testing.T) {
+	for _, n := range []int{0, 1, 1<<20 - 1, 1 << 20, 1<<20 + 1, 5<<19 + 7} {
+		want := make([]byte, n)
+		for i := range want {
+			want[i] = byte(i * 7)
+		}
+		got, err := readSource(bytes.NewReader(want))
+		if err != nil {
+			t.Fatalf("%d bytes: %v", n, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%d bytes: read %d bytes that differ", n, len(got))
+		}
+	}
+}
+
+// TestReadFileTooLarge gives a sparse file one byte over the limit: it
+// is rejected by its size, before any of it is read.
+func TestReadFileTooLarge(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "big.in")
+	fd, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fd.Truncate(maxSource + 1); err != nil {
+		fd.Close()
+		t.Skipf("no sparse file here: %v", err)
+	}
+	fd.Close()
+	if _, err := readFile(name); !errors.Is(err, errTooLarge) {
+		t.Errorf("readFile = %v, want %v", err, errTooLarge)
+	}
+}
