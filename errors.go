@@ -54,8 +54,8 @@ var (
 // the failed interaction.
 type RuleError struct {
 	Rule  string // name of the rule; empty for ErrNoRule
-	Left  string // type of the agent the rule names first
-	Right string // type of the other agent
+	Left  string // type of the agent the rule names first, or %foo for the text language's function agent
+	Right string // type of the other agent, written the same way
 	Err   error  // the cause; a *PanicError if the rule panicked
 }
 

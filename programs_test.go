@@ -397,6 +397,8 @@ func TestRunErrorChain(t *testing.T) {
 		{"rule division", "D(r) >< (int n) => r ~ 10 / n;\nD(a) ~ 0;\n",
 			"p.in:2:1: division by zero in rule D >< Int (p.in:1:1)", annette.ErrDivideByZero, "p.in:1:1"},
 		{"built-in division", "r << Div(7, 0);\n", "p.in:1:1: division by zero in built-in Div", annette.ErrDivideByZero, "Div"},
+		{"function agent", "Inc(r) >< (int x) => r ~ x + 1;\nws << Map([1, 2], %Inc);\n",
+			"p.in:2:1: no rule for Map >< %Inc", annette.ErrNoRule, ""},
 	} {
 		for _, workers := range []int{1, 2} {
 			err := runProgramError(t, tc.name, workers, tc.src, tc.msg, tc.is)

@@ -43,7 +43,7 @@ var (
 // net, so the net is unchanged by the failed interaction.
 type Fault struct {
 	Rule        string // rule name; empty when no rule applies
-	Left, Right string // agent types, as the rule names them when there is one
+	Left, Right string // agent types, as the rule names them when there is one; %foo for a function agent
 	Err         error
 }
 
@@ -528,7 +528,7 @@ func (w *Worker) failure(a, b Port, err error) error {
 // fault builds the error for a failed pair, naming its rule when one
 // applies.
 func (w *Worker) fault(a, b Port, err error) error {
-	f := &Fault{Left: w.Net.Types.Name(a.Type()), Right: w.Net.Types.Name(b.Type()), Err: err}
+	f := &Fault{Left: w.agentName(a), Right: w.agentName(b), Err: err}
 	if r, swap := w.tab.lookup(a.Type(), b.Type()); r != nil {
 		f.Rule = r.Name
 		if swap {
@@ -536,6 +536,21 @@ func (w *Worker) fault(a, b Port, err error) error {
 		}
 	}
 	return f
+}
+
+// agentName returns the type name of the principal port p for an error,
+// or "%foo" for the text language's function agent %foo, whose type name
+// _Percent no program can write.
+func (w *Worker) agentName(p Port) string {
+	name := w.Net.Types.Name(p.Type())
+	if name != "_Percent" || p&tagMask != tagNode {
+		return name
+	}
+	id := *(*Port)(w.heap.word(p.nodeLoc()))
+	if id&tagMask != tagInt || int64(id)>>3 <= int64(TypeInt) || int64(id)>>3 >= int64(w.Net.Types.Len()) {
+		return name
+	}
+	return "%" + w.Net.Types.Name(TypeID(int64(id)>>3))
 }
 
 // rewrite carries out a template rule on (a, b), a being of the rule's
