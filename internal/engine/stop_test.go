@@ -153,22 +153,9 @@ func TestRunAgentLimitUnderPeak(t *testing.T) {
 	forModes(t, func(t *testing.T, n *testNet) {
 		n.copyRules()
 		n.w.Prepare()
-		ctx := context.Background()
 		out, want := n.startChain(rule, steps)
 		n.w.NotePeak(n.w.Live() + 100)
-		err := n.w.Run(ctx, Limits{LiveAgents: n.w.Live() + 1})
-		if !errors.Is(err, ErrAgentLimit) {
-			t.Fatalf("Run = %v, want ErrAgentLimit", err)
-		}
-		if got := n.w.Interactions(); got != 2 {
-			t.Errorf("%d interactions, want 2", got)
-		}
-		if err := n.w.Run(ctx, Limits{}); err != nil {
-			t.Fatalf("second Run = %v", err)
-		}
-		if got := n.show(out); got != want {
-			t.Errorf("out = %s, want %s", got, want)
-		}
+		n.stopAtLimit(t, Limits{LiveAgents: n.w.Live() + 1}, 0, 2, out, want)
 	})
 }
 
@@ -359,26 +346,35 @@ func TestRunCancelKeepsPair(t *testing.T) {
 func TestRunStartsAboveLiveLimit(t *testing.T) {
 	const steps = 5
 	forChainRules(t, func(t *testing.T, n *testNet, rule chainRule) {
-		ctx := context.Background()
 		start := n.w.Interactions()
 		out, want := n.startChain(rule, steps)
-		err := n.w.Run(ctx, Limits{LiveAgents: n.w.Live() - 1})
-		if !errors.Is(err, ErrAgentLimit) {
-			t.Fatalf("Run = %v, want ErrAgentLimit", err)
-		}
-		if got := n.w.Interactions() - start; got != 1 {
-			t.Errorf("stopped after %d interactions, want 1", got)
-		}
-		if got := n.w.Pending(); got != 1 {
-			t.Errorf("%d pairs pending, want 1", got)
-		}
-		if err := n.w.Run(ctx, Limits{}); err != nil {
-			t.Fatalf("second Run = %v", err)
-		}
-		if got := n.show(out); got != want {
-			t.Errorf("out = %s, want %s", got, want)
-		}
+		n.stopAtLimit(t, Limits{LiveAgents: n.w.Live() - 1}, start, 1, out, want)
 	})
+}
+
+// stopAtLimit runs n's chain under lim, which must stop it with
+// ErrAgentLimit after steps interactions counted from start, with the
+// pair of the last one pending. A second run without limits must then
+// finish it, with want read back at out.
+func (n *testNet) stopAtLimit(t *testing.T, lim Limits, start, steps int64, out Port, want string) {
+	t.Helper()
+	ctx := context.Background()
+	err := n.w.Run(ctx, lim)
+	if !errors.Is(err, ErrAgentLimit) {
+		t.Fatalf("Run = %v, want ErrAgentLimit", err)
+	}
+	if got := n.w.Interactions() - start; got != steps {
+		t.Errorf("stopped after %d interactions, want %d", got, steps)
+	}
+	if got := n.w.Pending(); got != 1 {
+		t.Errorf("%d pairs pending, want 1", got)
+	}
+	if err := n.w.Run(ctx, Limits{}); err != nil {
+		t.Fatalf("second Run = %v", err)
+	}
+	if got := n.show(out); got != want {
+		t.Errorf("out = %s, want %s", got, want)
+	}
 }
 
 // forkRules adds rules that walk a binary tree of Pair agents with Z:
