@@ -655,20 +655,23 @@ func TestReplMatchesRun(t *testing.T) {
 	}
 }
 
-// TestReadSourceChunks reads programs around the size of readSource's
-// chunks and checks that every byte comes back in order.
+// TestReadSourceChunks reads programs around the sizes of readSource's
+// chunks, with no expected size, the right one and wrong ones, and checks
+// that every byte comes back in order.
 func TestReadSourceChunks(t *testing.T) {
-	for _, n := range []int{0, 1, 1<<20 - 1, 1 << 20, 1<<20 + 1, 5<<19 + 7} {
+	for _, n := range []int{0, 1, 64<<10 - 1, 64 << 10, 64<<10 + 1, 5<<18 + 7} {
 		want := make([]byte, n)
 		for i := range want {
 			want[i] = byte(i * 7)
 		}
-		got, err := readSource(bytes.NewReader(want))
-		if err != nil {
-			t.Fatalf("%d bytes: %v", n, err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%d bytes: read %d bytes that differ", n, len(got))
+		for _, size := range []int64{0, int64(n), int64(n / 2), int64(2*n + 1)} {
+			got, err := readSource(bytes.NewReader(want), size)
+			if err != nil {
+				t.Fatalf("%d bytes, size %d: %v", n, size, err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%d bytes, size %d: read %d bytes that differ", n, size, len(got))
+			}
 		}
 	}
 }

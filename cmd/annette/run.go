@@ -145,22 +145,28 @@ const maxSource = 1 << 30
 // errTooLarge is the error for a program of more than maxSource bytes.
 var errTooLarge = fmt.Errorf("program is larger than %d MiB", maxSource>>20)
 
-// readSource reads at most maxSource bytes from r. It reads in chunks and
+// readSource reads at most maxSource bytes from r. size, when above 0,
+// is the expected size. It reads into chunks that double in size and
 // joins them once at the end: io.ReadAll grows one buffer by copying it,
 // and took 2.1 GB to reject /dev/zero.
-func readSource(r io.Reader) ([]byte, error) {
-	const chunk = 1 << 20
+func readSource(r io.Reader, size int64) ([]byte, error) {
+	n := 64 << 10
+	if size > 0 {
+		// One chunk a byte larger than the file, so that its end shows
+		// without a second read.
+		n = int(min(size, maxSource) + 1)
+	}
 	var chunks [][]byte
 	total := 0
 	for {
-		buf := make([]byte, chunk)
-		n, err := io.ReadFull(r, buf)
-		total += n
+		buf := make([]byte, n)
+		k, err := io.ReadFull(r, buf)
+		total += k
 		if total > maxSource {
 			return nil, errTooLarge
 		}
-		if n > 0 {
-			chunks = append(chunks, buf[:n])
+		if k > 0 {
+			chunks = append(chunks, buf[:k])
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			break
@@ -168,6 +174,7 @@ func readSource(r io.Reader) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		n = min(2*n, 16<<20)
 	}
 	if len(chunks) == 1 {
 		return chunks[0], nil
@@ -255,7 +262,7 @@ func emptyFileName(fs *flag.FlagSet) bool {
 // messages give the program.
 func readProgram(file string, stdin io.Reader) (string, []byte, error) {
 	if file == "" || file == "-" {
-		src, err := readSource(stdin)
+		src, err := readSource(stdin, 0)
 		return "<stdin>", src, err
 	}
 	src, err := readFile(file)
@@ -280,10 +287,14 @@ func readFile(name string) ([]byte, error) {
 	defer fd.Close()
 	// A regular file tells its size: one above the limit is rejected
 	// without reading it.
-	if info, err := fd.Stat(); err == nil && info.Mode().IsRegular() && info.Size() > maxSource {
-		return nil, errTooLarge
+	var size int64
+	if info, err := fd.Stat(); err == nil && info.Mode().IsRegular() {
+		if info.Size() > maxSource {
+			return nil, errTooLarge
+		}
+		size = info.Size()
 	}
-	return readSource(fd)
+	return readSource(fd, size)
 }
 
 func (f *runFlags) interpConfig(stdout, stderr io.Writer) annette.InterpreterConfig {
