@@ -285,7 +285,7 @@ func readFile(name string) ([]byte, error) {
 		return nil, err
 	}
 	defer fd.Close()
-	// A regular file tells its size: one above the limit is rejected
+	// The size of a regular file is known: one above the limit is rejected
 	// without reading it.
 	var size int64
 	if info, err := fd.Stat(); err == nil && info.Mode().IsRegular() {
