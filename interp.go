@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -30,7 +31,8 @@ type InterpreterConfig struct {
 	// "-d NAME=VALUE"; they win over the program's own const
 	// declarations.
 	Consts map[string]int64
-	// ReadFile reads the files of use statements; nil means os.ReadFile.
+	// ReadFile reads the files of use statements. nil reads them from
+	// the file system, each up to the lexer's limit of 2 GiB less 2 bytes.
 	ReadFile func(path string) ([]byte, error)
 	// Weak selects the weak strategy: only active pairs with an interface
 	// name in their term, below one of their two agents, are reduced.
@@ -352,7 +354,30 @@ func (ip *Interpreter) readFile() func(string) ([]byte, error) {
 	if ip.cfg.ReadFile != nil {
 		return ip.cfg.ReadFile
 	}
-	return os.ReadFile
+	return readUsedFile
+}
+
+// maxUsedFile is the size in bytes of the largest file that the lexer
+// reads (lang rejects larger ones).
+const maxUsedFile = math.MaxInt32 - 1
+
+// readUsedFile reads the file of a use statement, up to maxUsedFile
+// bytes, so that a device without end such as /dev/zero fails instead
+// of taking all the memory.
+func readUsedFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() && info.Size() > maxUsedFile {
+		return nil, fmt.Errorf("file too large: %d bytes, the limit is %d", info.Size(), maxUsedFile)
+	}
+	src, err := io.ReadAll(io.LimitReader(f, maxUsedFile+1))
+	if err == nil && len(src) > maxUsedFile {
+		return nil, fmt.Errorf("file too large: more than %d bytes", maxUsedFile)
+	}
+	return src, err
 }
 
 // exec runs a checked statement.

@@ -221,6 +221,22 @@ var headerClaim = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile("(?s)Prints `([^`]+)`.*?after[\\s/]+(\\d[\\d,_]*)[\\s/]+interactions")
 })
 
+// headSize is how much of a program headerExpectation reads: the header
+// comment comes first.
+const headSize = 64 << 10
+
+// readHead returns the first headSize bytes of file, or all of it if it
+// is shorter. Reading the whole file made `annette bench /dev/zero` take
+// all of the machine's memory.
+func readHead(file string) ([]byte, error) {
+	fd, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer fd.Close()
+	return io.ReadAll(io.LimitReader(fd, headSize))
+}
+
 // timingLine matches the line that annette run prints after each net.
 var timingLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\(\d+ interactions`) })
 
@@ -229,7 +245,7 @@ var timingLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompil
 // The count may group its digits with commas or underscores. A count too
 // large for an int64 is an error, not a claim to skip.
 func headerExpectation(file string) (result string, interactions int64, ok bool, err error) {
-	src, err := os.ReadFile(file)
+	src, err := readHead(file)
 	if err != nil {
 		return "", 0, false, nil
 	}

@@ -157,3 +157,15 @@ func TestBenchTimeoutJSON(t *testing.T) {
 		t.Errorf("result = %+v, want no measurements", r)
 	}
 }
+
+// TestHeaderFromEndlessFile reads the header of /dev/zero, which has no
+// end: only the first part of a program is read for its header.
+func TestHeaderFromEndlessFile(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero here")
+	}
+	_, _, ok, err := headerExpectation("/dev/zero")
+	if err != nil || ok {
+		t.Errorf("headerExpectation(/dev/zero) = ok %v, error %v; want no header and no error", ok, err)
+	}
+}
