@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -617,5 +618,28 @@ func TestInterpreterRunKeepsFailedNet(t *testing.T) {
 			t.Errorf("%d workers: second Run = %v, want ErrInteractionLimit", workers, err)
 		}
 		must(t, ip.Close())
+	}
+}
+
+// TestUseFileTooLarge uses a sparse file of more than the lexer's limit
+// with the default ReadFile: it fails at the use statement, by its size,
+// without reading the file.
+func TestUseFileTooLarge(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.in")
+	fd, err := os.Create(big)
+	must(t, err)
+	if err := fd.Truncate(math.MaxInt32); err != nil {
+		fd.Close()
+		t.Skipf("no sparse file here: %v", err)
+	}
+	must(t, fd.Close())
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{})
+	must(t, err)
+	defer ip.Close()
+	err = ip.Run("main.in", []byte("use \""+big+"\";\n"))
+	want := "main.in:1:5: cannot read " + big + ": file too large: 2147483647 bytes"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("Run = %v, want an error that starts with %q", err, want)
 	}
 }
