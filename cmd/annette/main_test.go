@@ -319,6 +319,23 @@ func TestReplFailedExpressionBuildsNothing(t *testing.T) {
 	}
 }
 
+// TestReplFailedRuleDefinesNothing checks that a rule whose body fails
+// to compile leaves no agent arity behind: the agents it names may be
+// used with other arities afterwards.
+func TestReplFailedRuleDefinesNothing(t *testing.T) {
+	input := "A(r) >< C => w ~ w, r ~ 1;\na ~ A(r, s), c ~ C(q);\na c;\n"
+	var out, errb bytes.Buffer
+	if got := run([]string{"repl", "-t", "1"}, strings.NewReader(input), &out, &errb); got != exitOK {
+		t.Fatalf("status = %d, want 0 (stderr %q)", got, errb.String())
+	}
+	if want := "<input 1>:1:1: rule A >< C: a wire forms a loop with no agent on it\n"; errb.String() != want {
+		t.Errorf("stderr = %q, want %q", errb.String(), want)
+	}
+	if want := "A(r,s) C(q)\n"; !strings.HasSuffix(out.String(), want) {
+		t.Errorf("stdout = %q, want it to end in %q", out.String(), want)
+	}
+}
+
 // TestReplFailedNetFreed checks that the agents of a net whose reduction
 // failed are freed with their names, while a net that shares a wire with
 // it stays as it was.
