@@ -426,6 +426,34 @@ func TestReplUseRuntimeError(t *testing.T) {
 	}
 }
 
+// TestReplUseFailedCheckDefinesNothing checks that a used file that
+// fails its check, or whose rule fails to compile, runs nothing and
+// leaves no name or arity behind for the statements after it.
+func TestReplUseFailedCheckDefinesNothing(t *testing.T) {
+	for _, tc := range []struct{ name, file, err string }{
+		{"check", "x ~ A;\nB ~ C(1);\nD ~ C;\n", "expected 1 argument for agent C"},
+		{"compile", "x ~ A;\nC(r) >< B => w ~ w, r ~ 1;\n", "a wire forms a loop"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := filepath.Join(t.TempDir(), "bad.in")
+			if err := os.WriteFile(bad, []byte(tc.file), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			input := "use \"" + bad + "\";\ny ~ F(x, x), c ~ C, a ~ A(z);\ny c a;\n"
+			var out, errb bytes.Buffer
+			if got := run([]string{"repl", "-t", "1"}, strings.NewReader(input), &out, &errb); got != exitOK {
+				t.Fatalf("status = %d, want 0 (stderr %q)", got, errb.String())
+			}
+			if n := strings.Count(errb.String(), "\n"); n != 1 || !strings.Contains(errb.String(), tc.err) {
+				t.Errorf("stderr = %q, want one line with %q", errb.String(), tc.err)
+			}
+			if want := "F(<a1>,<a1>) C A(z)\n"; !strings.HasSuffix(out.String(), want) {
+				t.Errorf("stdout = %q, want it to end in %q", out.String(), want)
+			}
+		})
+	}
+}
+
 // TestInterrupted checks the message of a run stopped by Ctrl-C, whose
 // context is the only one cancelled by a signal.
 func TestInterrupted(t *testing.T) {
