@@ -174,11 +174,13 @@ func (ip *Interpreter) SetContext(ctx context.Context) {
 	ip.ctx = ctx
 }
 
-// Run parses, checks and runs a whole program. Syntax and rule errors are
-// returned as a lang.ErrorList before anything runs; a runtime error
-// stops the program and is returned as a *ProgramError. Its cause is the
-// run's error, so errors.Is and errors.As find ErrNoRule,
-// ErrDivideByZero, a *RuleError or a *LimitError through it.
+// Run parses, checks and runs a whole program. Syntax and check errors
+// are returned as a lang.ErrorList before anything runs. A rule that
+// fails to compile is also reported before anything runs, but as a
+// *ProgramError at the rule. A runtime error stops the program and is
+// returned as a *ProgramError as well. Its cause is the run's error, so
+// errors.Is and errors.As find ErrNoRule, ErrDivideByZero, a *RuleError
+// or a *LimitError through it.
 //
 // A program that fails before anything runs leaves nothing behind: later
 // Run and Exec calls may use its names and agents with other arities.
