@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/annette-go/annette"
+	"github.com/annette-go/annette/lang"
 )
 
 // fatalT is the part of *testing.T and *rapid.T that the builders below
@@ -885,6 +886,45 @@ func TestPatternNamesByPosition(t *testing.T) {
 	must(t, err)
 	if got, _ := n.Text("out"); got != "Two(2,1)" {
 		t.Errorf("out = %s, want Two(2,1)", got)
+	}
+}
+
+// TestExprString checks that Expr.String writes the text language's
+// notation, which parses back to the same kind of term: a lower-case agent
+// without ports needs its parentheses, or it reads as a name.
+func TestExprString(t *testing.T) {
+	V, A, N := annette.V, annette.A, annette.N
+	for _, tc := range []struct {
+		expr  annette.Expr
+		want  string
+		agent bool // the text must parse as an agent term
+	}{
+		{A("nil"), "nil()", true},
+		{A("leaf", N(7)), "leaf(7)", true},
+		{A("Zero"), "Zero", true},
+		{A("S", A("Z")), "S(Z)", true},
+		{A("Pair", V("x"), A("nil")), "Pair(x, nil())", true},
+		{V("x"), "x", false},
+		{N(-3), "-3", false},
+		{annette.Op("+", N(1), annette.Op("*", V("x"), N(2))), "(1 + (x * 2))", false},
+		{annette.Neg(V("x")), "-(x)", false},
+		{annette.Not(N(0)), "!(0)", false},
+		{annette.Rand(N(5)), "rand(5)", false},
+	} {
+		got := tc.expr.String()
+		if got != tc.want {
+			t.Errorf("String() = %q, want %q", got, tc.want)
+			continue
+		}
+		prog, err := lang.ParseFile("expr.in", []byte("r ~ "+got+";"), 0)
+		if err != nil {
+			t.Errorf("%q does not parse: %v", got, err)
+			continue
+		}
+		conn := prog.Stmts[0].(*lang.NetStmt).Net.Conns[0].(*lang.Connection)
+		if _, isAgent := conn.Right.(*lang.Agent); isAgent != tc.agent {
+			t.Errorf("%q parses as %T, want an agent term: %v", got, conn.Right, tc.agent)
+		}
 	}
 }
 

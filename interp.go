@@ -176,11 +176,16 @@ func (ip *Interpreter) SetContext(ctx context.Context) {
 	ip.ctx = ctx
 }
 
-// Run parses, checks and runs a whole program. Syntax and rule errors are
-// returned as a lang.ErrorList before anything runs; a runtime error
-// stops the program and is returned as a *ProgramError. Its cause is the
-// run's error, so errors.Is and errors.As find ErrNoRule,
-// ErrDivideByZero, a *RuleError or a *LimitError through it.
+// Run parses, checks and runs a whole program. Syntax and check errors
+// are returned as a lang.ErrorList before anything runs. A rule that
+// fails to compile is also reported before anything runs, but as a
+// *ProgramError at the rule. A runtime error stops the program and is
+// returned as a *ProgramError as well. Its cause is the run's error, so
+// errors.Is and errors.As find ErrNoRule, ErrDivideByZero, a *RuleError
+// or a *LimitError through it.
+//
+// A program that fails before anything runs leaves nothing behind: later
+// Run and Exec calls may use its names and agents with other arities.
 //
 // Unlike Exec, Run keeps the active pairs that a failed net left, so
 // that the caller can read or draw the net as it failed (annette dot
@@ -200,6 +205,10 @@ func (ip *Interpreter) Run(filename string, src []byte) (err error) {
 	warns, err := ip.checker.CheckProgram(prog)
 	ip.warn(ip.dropOverrideWarnings(prog.Stmts, warns))
 	if err != nil {
+		// Nothing of the program runs, so its statements are removed from
+		// the checker, and a read-eval-print loop that used the file goes
+		// on without them.
+		ip.checker.UndoProgram()
 		return err
 	}
 	if !ip.inExec {
@@ -209,7 +218,12 @@ func (ip *Interpreter) Run(filename string, src []byte) (err error) {
 			fmt.Fprintf(ip.errOut, "warning: constant %s is set before the program (-d) but the program never names it\n", name)
 		}
 	}
+	types := ip.net.net.Types.Len()
 	if err := ip.checkRules(prog.Stmts); err != nil {
+		// Compiling defined the types that the rules name. They are
+		// removed again, with what the checker learned from the program.
+		ip.net.dropTypes(types)
+		ip.checker.UndoProgram()
 		return err
 	}
 	saved := ip.selfRules

@@ -11,13 +11,26 @@ import (
 // it, replacing any earlier rule for the pair (the checker has already
 // warned about that).
 func (ip *Interpreter) defineRule(r *lang.Rule) error {
+	// Converting the rule defines the agent types it names. A rule that
+	// fails is not added, so its new types are removed again. The error
+	// is marked unbuilt, so that Exec removes the arities from the
+	// checker too.
+	types := ip.net.net.Types.Len()
+	unbuilt := func(err error) error {
+		ip.net.dropTypes(types)
+		var pe *ProgramError
+		if errors.As(err, &pe) {
+			pe.unbuilt = true
+		}
+		return err
+	}
 	rule, err := ip.convertRule(r)
 	if err != nil {
-		return err
+		return unbuilt(err)
 	}
 	left, right := rule.Left, rule.Right
 	if err := ip.net.ReplaceRule(rule); err != nil {
-		return ip.ruleError(r, rule, err)
+		return unbuilt(ip.ruleError(r, rule, err))
 	}
 	if t := rule.wildType(); t != "" && !ip.selfRules[t] {
 		if reason := ip.net.wildcardMeetsItself(rule); reason != "" {

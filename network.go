@@ -236,6 +236,15 @@ func (n *Network) DefineType(t Type) error {
 	return nil
 }
 
+// dropTypes removes the types defined since the network had count types,
+// for a definition that failed before any agent or rule used them.
+func (n *Network) dropTypes(count int) {
+	if n.net.Types.Len() > count {
+		n.net.Types.Truncate(count)
+		n.changed()
+	}
+}
+
 // TypeOf returns the description of the type called name.
 func (n *Network) TypeOf(name string) (Type, bool) {
 	id, ok := n.net.Types.Lookup(name)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/annette-go/annette/internal/engine"
 )
@@ -197,6 +199,10 @@ func (e Expr) format(b *strings.Builder) {
 		fmt.Fprint(b, e.val)
 	case exprAgent:
 		b.WriteString(e.name)
+		if r, _ := utf8.DecodeRuneInString(e.name); len(e.args) == 0 && unicode.IsLower(r) {
+			// A lower-case word alone is a name in the text language.
+			b.WriteString("()")
+		}
 		if len(e.args) > 0 {
 			b.WriteByte('(')
 			for i, a := range e.args {

@@ -121,6 +121,7 @@ type Checker struct {
 
 	errs, warns ErrorList
 	undo        []func() // reverts the current statement's changes
+	programUndo []func() // reverts the changes of the last CheckProgram
 
 	bound map[boundKey]bool // results of bindsName for the current rule
 }
@@ -174,12 +175,26 @@ func Check(p *Program, cfg *Config) (warnings ErrorList, err error) {
 // sorted by position.
 func (c *Checker) CheckProgram(p *Program) (warnings ErrorList, err error) {
 	var errs ErrorList
+	c.programUndo = nil
 	for _, s := range p.Stmts {
 		c.stmt(s)
+		c.programUndo = append(c.programUndo, c.undo...)
 		errs = append(errs, c.errs...)
 		warnings = append(warnings, c.warns...)
 	}
 	return c.result(warnings, errs)
+}
+
+// UndoProgram reverts what the last CheckProgram call added to the
+// checker (agent arities, constants, interface names), for a program that
+// failed before any of it ran, such as a file that a read-eval-print loop
+// reads with a use statement.
+func (c *Checker) UndoProgram() {
+	for i := len(c.programUndo) - 1; i >= 0; i-- {
+		c.programUndo[i]()
+	}
+	c.programUndo = nil
+	c.undo = nil
 }
 
 // CheckStmt checks one statement against what earlier statements defined.

@@ -115,6 +115,46 @@ func TestCheckStmtUndoesFailedStatement(t *testing.T) {
 	}
 }
 
+// TestUndoProgram checks that UndoProgram takes back every statement of
+// the last CheckProgram, the faulty ones included, and leaves what an
+// earlier statement defined.
+func TestUndoProgram(t *testing.T) {
+	c := NewChecker(nil)
+	s, _, err := ParseStmt("", []byte("k ~ K(1);"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CheckStmt(s); err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParseFile("", []byte("x ~ A;\nconst N = 2;\nB ~ C(1);\nD ~ C;\nk ~ E;\n"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CheckProgram(p); err == nil {
+		t.Fatal("program with two arities of C passed")
+	}
+	c.UndoProgram()
+	for _, agent := range []string{"A", "B", "C", "D", "E"} {
+		if _, ok := c.Arity(agent); ok {
+			t.Errorf("arity of %s kept after UndoProgram", agent)
+		}
+	}
+	if _, ok := c.Const("N"); ok {
+		t.Error("constant N kept after UndoProgram")
+	}
+	if n, ok := c.Arity("K"); !ok || n != 1 {
+		t.Errorf("Arity(K) = %d, %v, want 1 from the statement before the program", n, ok)
+	}
+	s, _, err = ParseStmt("", []byte("y ~ F(x, x), k ~ G;"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CheckStmt(s); err != nil {
+		t.Errorf("x twice and k once more after UndoProgram: %v", err)
+	}
+}
+
 func TestCheckConsts(t *testing.T) {
 	c := NewChecker(&Config{Consts: map[string]int64{"SIZE": 7}})
 	p, err := ParseFile("", []byte("const SIZE = 3;\nconst TWICE = SIZE * 2;\nx ~ SIZE;\nconst NEG = -TWICE;"), 0)

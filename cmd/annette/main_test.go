@@ -319,6 +319,23 @@ func TestReplFailedExpressionBuildsNothing(t *testing.T) {
 	}
 }
 
+// TestReplFailedRuleDefinesNothing checks that a rule whose body fails
+// to compile leaves no agent arity behind: the agents it names may be
+// used with other arities afterwards.
+func TestReplFailedRuleDefinesNothing(t *testing.T) {
+	input := "A(r) >< C => w ~ w, r ~ 1;\na ~ A(r, s), c ~ C(q);\na c;\n"
+	var out, errb bytes.Buffer
+	if got := run([]string{"repl", "-t", "1"}, strings.NewReader(input), &out, &errb); got != exitOK {
+		t.Fatalf("status = %d, want 0 (stderr %q)", got, errb.String())
+	}
+	if want := "<input 1>:1:1: rule A >< C: a wire forms a loop with no agent on it\n"; errb.String() != want {
+		t.Errorf("stderr = %q, want %q", errb.String(), want)
+	}
+	if want := "A(r,s) C(q)\n"; !strings.HasSuffix(out.String(), want) {
+		t.Errorf("stdout = %q, want it to end in %q", out.String(), want)
+	}
+}
+
 // TestReplFailedNetFreed checks that the agents of a net whose reduction
 // failed are freed with their names, while a net that shares a wire with
 // it stays as it was.
@@ -406,6 +423,34 @@ func TestReplUseRuntimeError(t *testing.T) {
 	}
 	if got := timing.ReplaceAllString(out.String(), ", 0.00 sec)"); got != "(0 interactions, 0.00 sec)\n1\n" {
 		t.Errorf("stdout = %q, want the next statement to run and print 1", got)
+	}
+}
+
+// TestReplUseFailedCheckDefinesNothing checks that a used file that
+// fails its check, or whose rule fails to compile, runs nothing and
+// leaves no name or arity behind for the statements after it.
+func TestReplUseFailedCheckDefinesNothing(t *testing.T) {
+	for _, tc := range []struct{ name, file, err string }{
+		{"check", "x ~ A;\nB ~ C(1);\nD ~ C;\n", "expected 1 argument for agent C"},
+		{"compile", "x ~ A;\nC(r) >< B => w ~ w, r ~ 1;\n", "a wire forms a loop"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := filepath.Join(t.TempDir(), "bad.in")
+			if err := os.WriteFile(bad, []byte(tc.file), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			input := "use \"" + bad + "\";\ny ~ F(x, x), c ~ C, a ~ A(z);\ny c a;\n"
+			var out, errb bytes.Buffer
+			if got := run([]string{"repl", "-t", "1"}, strings.NewReader(input), &out, &errb); got != exitOK {
+				t.Fatalf("status = %d, want 0 (stderr %q)", got, errb.String())
+			}
+			if n := strings.Count(errb.String(), "\n"); n != 1 || !strings.Contains(errb.String(), tc.err) {
+				t.Errorf("stderr = %q, want one line with %q", errb.String(), tc.err)
+			}
+			if want := "F(<a1>,<a1>) C A(z)\n"; !strings.HasSuffix(out.String(), want) {
+				t.Errorf("stdout = %q, want it to end in %q", out.String(), want)
+			}
+		})
 	}
 }
 

@@ -99,6 +99,16 @@ func (r *Registry) Define(name string, ports []string, valued bool, vt reflect.T
 	return id, nil
 }
 
+// Truncate removes the types whose ids are n or more, so that a caller
+// can take back the types it defined for something that then failed. No
+// agent, rule or table may refer to those types any more.
+func (r *Registry) Truncate(n int) {
+	for _, t := range r.types[n:] {
+		delete(r.byName, t.Name)
+	}
+	r.types = r.types[:n]
+}
+
 // Lookup returns the id of the type called name.
 func (r *Registry) Lookup(name string) (TypeID, bool) {
 	id, ok := r.byName[name]
