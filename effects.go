@@ -1034,6 +1034,9 @@ func (n *Network) checkNoEffects() error {
 		return nil
 	}
 	if k := n.effects.inFlight(); k > 0 {
+		if k == 1 {
+			return errors.New("snapshot: 1 effect is in flight; Reduce first to take its result")
+		}
 		return fmt.Errorf("snapshot: %d effects are in flight; Reduce first to take their results", k)
 	}
 	return nil

@@ -392,7 +392,11 @@ func (p *WorkerPool) Close() error {
 		defer p.errMu.Unlock()
 		err = p.firstErr
 		if p.failures > 1 {
-			err = fmt.Errorf("%w (and %d more tasks run with Submit failed)", err, p.failures-1)
+			tasks := "tasks"
+			if p.failures == 2 {
+				tasks = "task"
+			}
+			err = fmt.Errorf("%w (and %d more %s run with Submit failed)", err, p.failures-1, tasks)
 		}
 	})
 	return err

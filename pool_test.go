@@ -869,6 +869,23 @@ func TestPoolCloseReturnsSubmitErrors(t *testing.T) {
 	}
 }
 
+// TestPoolCloseOneMoreFailure checks the singular of Close's count of
+// further failures.
+func TestPoolCloseOneMoreFailure(t *testing.T) {
+	poolLeakCheck(t)
+	p := NewWorkerPool(PoolConfig{Workers: 1})
+	for _, msg := range []string{"first failure", "second failure"} {
+		fail := func(context.Context, int) error { return errors.New(msg) }
+		if err := p.Submit(t.Context(), fail); err != nil {
+			t.Fatalf("Submit: %v", err)
+		}
+	}
+	err := p.Close()
+	if want := "first failure (and 1 more task run with Submit failed)"; err == nil || err.Error() != want {
+		t.Errorf("Close = %v, want %q", err, want)
+	}
+}
+
 func TestPoolCycles(t *testing.T) {
 	poolLeakCheck(t)
 	ctx := t.Context()

@@ -79,7 +79,7 @@ func newRunFlags(name string, stderr io.Writer, file bool) *runFlags {
 	fs.StringVar(&f.memProf, "memprofile", "", "write a heap profile to `file` at the end")
 	fs.Int64Var(&f.maxSteps, "max-interactions", 0, "stop with an error after this many interactions in one net statement (0: no limit)")
 	fs.Int64Var(&f.maxLive, "max-agents", 0, "stop with an error when more agents than this are alive (0: no limit)")
-	fs.Int64Var(&f.maxMiB, "max-memory", defaultMaxMemoryMiB(), "stop with an error when the net's store and pending pairs pass this many `MiB`; 0 means no limit, and the default is half of this machine's memory")
+	fs.Int64Var(&f.maxMiB, "max-memory", defaultMaxMemoryMiB(), "stop with an error when the net's store and pending pairs pass this many `MiB`; 0 means no limit but the 480 GiB at which every run stops, and the default is half of this machine's memory")
 	// Inpla's options, accepted for compatibility. annette's memory grows
 	// on demand, and it always prints the plain interaction counts.
 	for _, name := range []string{"Xms", "Xmt", "Xes", "s"} {

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"log"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/annette-go/annette"
@@ -178,8 +179,8 @@ func main() {
 		rounds++
 	}
 	as := p.Analyzer().Stats()
-	fmt.Printf("parallel Step:     %d orders in %v, %d rounds, %d batches, same result: %v\n",
-		done, time.Since(start).Round(time.Microsecond), rounds, as.Batches, maps.Equal(w.snapshot(), want))
+	fmt.Printf("parallel Step:     %d orders in %v, %s, %s, same result: %v\n",
+		done, time.Since(start).Round(time.Microsecond), countOf(rounds, "round"), countOf(int(as.Batches), "batch"), maps.Equal(w.snapshot(), want))
 	check(p.Close())
 }
 
@@ -187,4 +188,15 @@ func check(err error) {
 	if err != nil {
 		log.Fatal(err)
 	}
+}
+
+// countOf returns n and the noun, in the plural unless n is 1.
+func countOf(n int, noun string) string {
+	switch {
+	case n == 1:
+		return "1 " + noun
+	case strings.HasSuffix(noun, "ch"):
+		return fmt.Sprintf("%d %ses", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
