@@ -7,13 +7,13 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/annette-go/annette/internal/engine"
+	"github.com/annette-go/annette/internal/source"
 	"github.com/annette-go/annette/lang"
 )
 
@@ -379,19 +379,7 @@ const maxUsedFile = math.MaxInt32 - 1
 // bytes, so that a device without end such as /dev/zero fails instead
 // of taking all the memory.
 func readUsedFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() && info.Size() > maxUsedFile {
-		return nil, fmt.Errorf("file too large: %d bytes, the limit is %d", info.Size(), maxUsedFile)
-	}
-	src, err := io.ReadAll(io.LimitReader(f, maxUsedFile+1))
-	if err == nil && len(src) > maxUsedFile {
-		return nil, fmt.Errorf("file too large: more than %d bytes", maxUsedFile)
-	}
-	return src, err
+	return source.ReadFile(path, maxUsedFile)
 }
 
 // exec runs a checked statement.

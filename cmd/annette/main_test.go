@@ -700,27 +700,6 @@ func TestReplMatchesRun(t *testing.T) {
 	}
 }
 
-// TestReadSourceChunks reads programs around the sizes of readSource's
-// chunks, with no expected size, the right one and wrong ones, and checks
-// that every byte comes back in order.
-func TestReadSourceChunks(t *testing.T) {
-	for _, n := range []int{0, 1, 64<<10 - 1, 64 << 10, 64<<10 + 1, 5<<18 + 7} {
-		want := make([]byte, n)
-		for i := range want {
-			want[i] = byte(i * 7)
-		}
-		for _, size := range []int64{0, int64(n), int64(n / 2), int64(2*n + 1)} {
-			got, err := readSource(bytes.NewReader(want), size)
-			if err != nil {
-				t.Fatalf("%d bytes, size %d: %v", n, size, err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%d bytes, size %d: read %d bytes that differ", n, size, len(got))
-			}
-		}
-	}
-}
-
 // TestReadFileTooLarge gives a sparse file one byte over the limit: it
 // is rejected by its size, before any of it is read.
 func TestReadFileTooLarge(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/annette-go/annette"
+	"github.com/annette-go/annette/internal/source"
 	"github.com/annette-go/annette/lang"
 )
 
@@ -145,45 +146,20 @@ const maxSource = 1 << 30
 // errTooLarge is the error for a program of more than maxSource bytes.
 var errTooLarge = fmt.Errorf("program is larger than %d MiB", maxSource>>20)
 
-// readSource reads at most maxSource bytes from r. size, when above 0,
-// is the expected size. It reads into chunks that double in size and
-// joins them once at the end: io.ReadAll grows one buffer by copying it,
-// and took 2.1 GB to reject /dev/zero.
+// readSource reads at most maxSource bytes from r (see source.Read).
+// size, when above 0, is the expected size.
 func readSource(r io.Reader, size int64) ([]byte, error) {
-	n := 64 << 10
-	if size > 0 {
-		// One chunk a byte larger than the file, so that its end shows
-		// without a second read.
-		n = int(min(size, maxSource) + 1)
+	return tooLarge(source.Read(r, size, maxSource))
+}
+
+// tooLarge returns src and err, with errTooLarge in place of a
+// *source.TooLargeError.
+func tooLarge(src []byte, err error) ([]byte, error) {
+	var tl *source.TooLargeError
+	if errors.As(err, &tl) {
+		return nil, errTooLarge
 	}
-	var chunks [][]byte
-	total := 0
-	for {
-		buf := make([]byte, n)
-		k, err := io.ReadFull(r, buf)
-		total += k
-		if total > maxSource {
-			return nil, errTooLarge
-		}
-		if k > 0 {
-			chunks = append(chunks, buf[:k])
-		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		n = min(2*n, 16<<20)
-	}
-	if len(chunks) == 1 {
-		return chunks[0], nil
-	}
-	src := make([]byte, 0, total)
-	for _, c := range chunks {
-		src = append(src, c...)
-	}
-	return src, nil
+	return src, err
 }
 
 // cmdRun runs a program file: annette run [flags] FILE.
@@ -280,21 +256,7 @@ func readProgram(file string, stdin io.Reader) (string, []byte, error) {
 
 // readFile reads a program file of at most maxSource bytes.
 func readFile(name string) ([]byte, error) {
-	fd, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer fd.Close()
-	// The size of a regular file is known: one above the limit is rejected
-	// without reading it.
-	var size int64
-	if info, err := fd.Stat(); err == nil && info.Mode().IsRegular() {
-		if info.Size() > maxSource {
-			return nil, errTooLarge
-		}
-		size = info.Size()
-	}
-	return readSource(fd, size)
+	return tooLarge(source.ReadFile(name, maxSource))
 }
 
 func (f *runFlags) interpConfig(stdout, stderr io.Writer) annette.InterpreterConfig {
