@@ -643,3 +643,27 @@ func TestUseFileTooLarge(t *testing.T) {
 		t.Errorf("Run = %v, want an error that starts with %q", err, want)
 	}
 }
+
+// TestDupLiveLimit copies a list with the built-in Dup, whose
+// interactions run outside compiled rules: every worker count must stop
+// at the live agent limit, and a run without it must record the peak.
+func TestDupLiveLimit(t *testing.T) {
+	const src = "Dup(a, b) ~ [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];\na b;\n"
+	for _, workers := range []int{1, 2} {
+		ip, err := annette.NewInterpreter(annette.InterpreterConfig{Workers: workers, Config: annette.Config{MaxLiveAgents: 15}})
+		must(t, err)
+		err = ip.Run("p.in", []byte(src))
+		ip.Close()
+		if !errors.Is(err, annette.ErrAgentLimit) {
+			t.Errorf("%d workers: Run = %v, want ErrAgentLimit", workers, err)
+		}
+	}
+	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Stdout: &bytes.Buffer{}})
+	must(t, err)
+	defer ip.Close()
+	must(t, ip.Run("p.in", []byte(src)))
+	if got := ip.Network().Stats().PeakLive; got != 22 {
+		t.Errorf("peak live agents = %d, want 22", got)
+	}
+}
+

@@ -1197,8 +1197,12 @@ pairs:
 			// native rules are called from here, so that the loop goes
 			// on after them.
 			if c.native != 0 && w.runQuick(c, r) {
-				if err := w.afterInteraction(lim); err != nil {
-					return Redex{}, err
+				// As after a compiled rule, a sequential run calls only
+				// at the pause, a new peak or the live limit.
+				if len(w.stack) > lim.trip || h.allocs-h.frees > lim.liveTrip || lim.idle != nil {
+					if err := w.afterInteraction(lim); err != nil {
+						return Redex{}, err
+					}
 				}
 				continue
 			}
