@@ -666,4 +666,3 @@ func TestDupLiveLimit(t *testing.T) {
 		t.Errorf("peak live agents = %d, want 22", got)
 	}
 }
-
