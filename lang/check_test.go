@@ -127,6 +127,7 @@ func TestUndoProgram(t *testing.T) {
 	if _, err := c.CheckStmt(s); err != nil {
 		t.Fatal(err)
 	}
+
 	p, err := ParseFile("", []byte("x ~ A;\nconst N = 2;\nB ~ C(1);\nD ~ C;\nk ~ E;\n"), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -135,6 +136,7 @@ func TestUndoProgram(t *testing.T) {
 		t.Fatal("program with two arities of C passed")
 	}
 	c.UndoProgram()
+
 	for _, agent := range []string{"A", "B", "C", "D", "E"} {
 		if _, ok := c.Arity(agent); ok {
 			t.Errorf("arity of %s kept after UndoProgram", agent)
@@ -146,6 +148,7 @@ func TestUndoProgram(t *testing.T) {
 	if n, ok := c.Arity("K"); !ok || n != 1 {
 		t.Errorf("Arity(K) = %d, %v, want 1 from the statement before the program", n, ok)
 	}
+
 	s, _, err = ParseStmt("", []byte("y ~ F(x, x), k ~ G;"), 0)
 	if err != nil {
 		t.Fatal(err)

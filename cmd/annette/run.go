@@ -147,9 +147,8 @@ const maxSource = 1 << 30
 var errTooLarge = fmt.Errorf("program is larger than %d MiB", maxSource>>20)
 
 // readSource reads at most maxSource bytes from r (see source.Read).
-// size, when above 0, is the expected size.
-func readSource(r io.Reader, size int64) ([]byte, error) {
-	return tooLarge(source.Read(r, size, maxSource))
+func readSource(r io.Reader) ([]byte, error) {
+	return tooLarge(source.Read(r, 0, maxSource))
 }
 
 // tooLarge returns src and err, with errTooLarge in place of a
@@ -238,7 +237,7 @@ func emptyFileName(fs *flag.FlagSet) bool {
 // messages give the program.
 func readProgram(file string, stdin io.Reader) (string, []byte, error) {
 	if file == "" || file == "-" {
-		src, err := readSource(stdin, 0)
+		src, err := readSource(stdin)
 		return "<stdin>", src, err
 	}
 	src, err := readFile(file)
