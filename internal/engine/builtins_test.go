@@ -459,6 +459,56 @@ func TestArithmeticOperandFromRule(t *testing.T) {
 	})
 }
 
+// TestArithmeticLinks covers each way the two steps of a built-in
+// Add end in a link: the waiting agent and its second operand's wire,
+// empty or already holding the integer, and the result and the first
+// agent's output, a wire that is empty or holds the waiting agent of
+// another Add, or an agent's principal port. Beside the result, it
+// checks that each wire used up went back to the free list.
+func TestArithmeticLinks(t *testing.T) {
+	modes(t, func(t *testing.T, shared bool) {
+		for _, outerFirst := range []bool{false, true} {
+			// Add(r, y) ~ 10 and Add(y, 1) ~ 2: the pair connected last
+			// runs first. With the outer Add first, its waiting agent
+			// goes into y's empty cell and the inner result finds it
+			// there; the other way round, the inner result fills y and
+			// the waiting agent finds it.
+			f := newFixture(t, shared)
+			r, y := f.w.NewVar(), f.w.NewVar()
+			outer := func() { f.connect(f.agent("Add", r, y), f.w.Int(10)) }
+			inner := func() { f.connect(f.agent("Add", y, f.w.Int(1)), f.w.Int(2)) }
+			if outerFirst {
+				inner()
+				outer()
+			} else {
+				outer()
+				inner()
+			}
+			f.mustRun(4)
+			f.checkShow([]Port{r}, "13")
+			f.checkLive(0)
+			if got := f.w.Wires(); got != 1 {
+				t.Errorf("outer first %v: %d wires, want 1 (r)", outerFirst, got)
+			}
+			if !f.onFreeList(y.Loc()) {
+				t.Errorf("outer first %v: y's cell is not on the free list", outerFirst)
+			}
+		}
+
+		// Add(Add(s, 5), 1) ~ 2: the first result meets the principal
+		// port of the second Add and makes a pair with it.
+		f := newFixture(t, shared)
+		s := f.w.NewVar()
+		f.connect(f.agent("Add", f.agent("Add", s, f.w.Int(5)), f.w.Int(1)), f.w.Int(2))
+		f.mustRun(4)
+		f.checkShow([]Port{s}, "8")
+		f.checkLive(0)
+		if got := f.w.Wires(); got != 1 {
+			t.Errorf("nested: %d wires, want 1 (s)", got)
+		}
+	})
+}
+
 // TestArithmeticPause pushes two pairs Add(r, 5) ~ 3, either way round,
 // and runs them with a pause of one to three pairs. The first
 // interaction, which runArith carries out, replaces its pair with

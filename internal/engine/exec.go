@@ -1276,55 +1276,72 @@ func (w *Worker) runArith(c *ruleCell, r Redex) bool {
 	p := h.word(l)
 	second := *(*Port)(unsafe.Add(p, 8)) // Op's y, or _Op's x
 
+	// Both steps end with a link of an old port, old, and a principal
+	// port, pri.
+	var old, pri Port
 	if c.arithStep == arithWait {
 		// Op(r, y) ~ x gives _Op(r, x) ~ y, in Op's cell.
 		*(*Port)(unsafe.Add(p, 8)) = b
 		h.allocs++
 		h.frees++
-		w.count++
-		y := NodePort(c.rule.waiting, l)
-		if second&tagMask == tagVar && !w.Shared {
-			// The commonest case, without the call: y's wire is empty.
-			if cell := h.cell(second.varLoc()); *cell == 0 {
-				*cell = uint64(y)
-				return true
-			}
-		}
-		w.linkQuick(second, y)
-		return true
-	}
-
-	// _Op(r, x) ~ y gives r ~ y op x.
-	if second&tagMask != tagInt {
-		return false
-	}
-	x, y := int64(second)>>3, int64(b)>>3
-	// Only Add, Sub and Mul have an arithStep.
-	var v int64
-	switch c.rule.op {
-	case OpAdd:
-		v = y + x
-	case OpSub:
-		v = y - x
-	default:
-		v = y * x
-	}
-	res, ok := tagged(v)
-	if !ok {
-		return false
-	}
-	out := *(*Port)(p)
-	// _Op's cell has two words. A cell of this heap goes straight onto
-	// the free list.
-	if h.owns(l) {
-		*(*uint64)(p) = h.free[2]
-		h.free[2] = l
+		old, pri = second, NodePort(c.rule.waiting, l)
 	} else {
-		h.release(l, 2)
+		// _Op(r, x) ~ y gives r ~ y op x.
+		if second&tagMask != tagInt {
+			return false
+		}
+		xv, yv := int64(second)>>3, int64(b)>>3
+		// Only Add, Sub and Mul have an arithStep.
+		var v int64
+		switch c.rule.op {
+		case OpAdd:
+			v = yv + xv
+		case OpSub:
+			v = yv - xv
+		default:
+			v = yv * xv
+		}
+		res, ok := tagged(v)
+		if !ok {
+			return false
+		}
+		old, pri = *(*Port)(p), res
+		// _Op's cell has two words. A cell of this heap goes straight
+		// onto the free list.
+		if h.owns(l) {
+			*(*uint64)(p) = h.free[2]
+			h.free[2] = l
+		} else {
+			h.release(l, 2)
+		}
+		h.frees++
 	}
-	h.frees++
 	w.count++
-	w.linkQuick(out, res)
+
+	// linkQuick's cases, and an old principal port, without the call:
+	// runCompiled is too large for the compiler to inline the call in its
+	// copy of this function. Two principal ports make a pair, as in Link.
+	if old&tagMask < tagNode {
+		if old&tagMask != tagVar || w.Shared {
+			w.linkQuick(old, pri)
+			return true
+		}
+		cell := h.cell(old.varLoc())
+		z := Port(*cell)
+		if z == 0 {
+			*cell = uint64(pri)
+			return true
+		}
+		if z&tagMask < tagNode || !h.owns(old.varLoc()) {
+			w.linkQuick(old, pri)
+			return true
+		}
+		*cell = h.free[1]
+		h.free[1] = old.varLoc()
+		h.vars--
+		old = z
+	}
+	w.stack = append(w.stack, Redex{old, pri})
 	return true
 }
 
