@@ -589,15 +589,24 @@ func (h *EffectHandler) runBatch(ctx context.Context, pattern string, fn EffectF
 			results, err = callBatch(ctx, batchFn, batch)
 		}
 		if err == nil && len(results) > len(batch) {
-			err = fmt.Errorf("batch handler for %s returned %d results for %d effects; return at most one per effect", pattern, len(results), len(batch))
+			err = fmt.Errorf("batch handler for %s returned %s for %s; return at most one per effect",
+				pattern, countOf(len(results), "result"), countOf(len(batch), "effect"))
 		}
 		for i, c := range batch {
 			var v any
-			if err == nil && i < len(results) {
+			callErr := err
+			switch {
+			case err != nil:
+			case i < len(results):
 				v = results[i]
+			case c.WantsResult:
+				// A Request past the end of a short slice: the handler
+				// left it out, and buildResult would only see a nil.
+				callErr = fmt.Errorf("batch handler for %s returned %s for %s; a Request needs one",
+					pattern, countOf(len(results), "result"), countOf(len(batch), "effect"))
 			}
 			*rest = batch[i+1:]
-			h.finish(c, v, err)
+			h.finish(c, v, callErr)
 		}
 		return
 	}
@@ -612,6 +621,18 @@ func (h *EffectHandler) runBatch(ctx context.Context, pattern string, fn EffectF
 		*rest = batch[i+1:]
 		h.finish(c, v, err)
 	}
+}
+
+// countOf returns n with noun, in the plural unless n is 1, and "no"
+// for zero: "no results", "1 effect", "3 effects".
+func countOf(n int, noun string) string {
+	switch n {
+	case 0:
+		return "no " + noun + "s"
+	case 1:
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // finish counts and logs the outcome of c and passes it to c's session.
