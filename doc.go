@@ -70,7 +70,10 @@
 //
 // A [ParallelNetwork] is a Network reduced by several goroutines of a
 // [WorkerPool] at once. It gives the same results and the same number of
-// interactions as the sequential reducer at every worker count. In its
+// interactions as the sequential reducer at every worker count, except
+// where a result depends on the order of the interactions: rand, the
+// built-in Merger and action rules that read shared Go state (see
+// ParallelNetwork). In its
 // default Auto mode it reduces sequentially for a millisecond and then
 // until enough active pairs are pending, so neither a small net nor a
 // computation with no parallel work loses time to the other workers.

@@ -60,8 +60,11 @@ type Config struct {
 	// stacks take an eighth of the limit, plus a chunk per worker, more
 	// than the store did then.
 	MaxMemory int64
-	// Seed seeds the generator behind the rand expression. Runs with the
-	// same seed draw the same numbers.
+	// Seed seeds the generator behind the rand expression. Sequential
+	// runs with the same seed draw the same numbers. A ParallelNetwork
+	// gives each worker a generator of its own, seeded from Seed, so
+	// with more than one worker the numbers an interaction draws depend
+	// on which worker carries it out, and can differ from run to run.
 	Seed uint64
 	// Effects runs the effects that action rules request with
 	// RuleContext.Emit and Request. Nil means none: Emit and Request

@@ -127,6 +127,14 @@ func (s ParallelStats) String() string {
 // confluent: every worker count reaches the same normal form by the same
 // interactions, only in another order.
 //
+// Three things depend on that order and so can differ between runs and
+// worker counts. Each worker draws [Rand] numbers from a generator of its
+// own. The built-in Merger (see [Network.AddBuiltins]) emits its inputs
+// in the order they arrive. An [ActionRule] that puts into the net a
+// value it read from shared Go state, such as a counter, sees that state
+// as the calls before it left it. The Sequential mode gives the
+// sequential reducer's results for all three.
+//
 // Workers share the network's memory: each reduces its own stack of
 // active pairs, the wires two neighbouring interactions both touch are
 // linked with one atomic swap, and idle workers take pairs that busy

@@ -178,7 +178,9 @@ func Neg(x Expr) Expr { return Expr{kind: exprOp, name: "neg", args: []Expr{x}} 
 // Not returns 1 if x is 0 and 0 otherwise.
 func Not(x Expr) Expr { return Expr{kind: exprOp, name: "!", args: []Expr{x}} }
 
-// Rand returns a pseudo-random integer in [0, x).
+// Rand returns a pseudo-random integer in [0, x), drawn from the
+// generator that Config.Seed seeds. With more than one worker, the
+// numbers drawn differ from run to run (see Config.Seed).
 func Rand(x Expr) Expr { return Expr{kind: exprOp, name: "rand", args: []Expr{x}} }
 
 // Ptr returns a pointer to e, for Case.Guard.
