@@ -110,7 +110,13 @@ type ParallelStats struct {
 	Workers   int     // the network's workers, whether or not each carried out an interaction (see PerWorker)
 	Parallel  bool    // whether the run used the parallel reducer at all
 	PerWorker []int64 // interactions by each worker during the run
-	Steals    int64   // times a worker took pairs from another; a pair can move more than once, as when it waits for an integer
+	// Steals counts the active pairs that idle workers took from the
+	// pool where busy workers share pairs. A pair counts each time it is
+	// taken, and can move more than once, as when it waits for an
+	// integer. A worker that goes idle can take back pairs it shared
+	// itself, so a run can show steals while one worker carries out
+	// every interaction.
+	Steals int64
 }
 
 // String formats the statistics on one line as Name=value pairs: those
@@ -152,7 +158,7 @@ type ParallelNetwork struct {
 	ownPool bool
 	closed  bool
 
-	totalSteals int64 // pairs moved between workers over every run
+	totalSteals int64 // pairs taken from the shared pool over every run
 
 	// prepared is Network.changes when the workers other than the
 	// Network's own were last prepared. The embedded Network's Reduce and
@@ -668,8 +674,8 @@ func (p *ParallelNetwork) roundWorkers(n int) int {
 // over every run.
 func (p *ParallelNetwork) PerWorker() []int64 { return p.perWorker() }
 
-// Steals returns the number of times a worker took active pairs from
-// another so far, over every run (see ParallelStats.Steals).
+// Steals returns the number of active pairs that workers took from the
+// shared pool so far, over every run (see ParallelStats.Steals).
 func (p *ParallelNetwork) Steals() int64 { return p.totalSteals }
 
 // perWorker returns the interactions of each worker so far.
