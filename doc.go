@@ -111,7 +111,9 @@
 // Reduce returns once the net is in normal form and every effect has
 // been handled. Results are integers or trees of agents ([Term]). A
 // handler that fails or panics ends the run with an *[EffectError]
-// naming the effect, the rule and its agent types. That result never
+// naming the effect, the rule and its agent types (several joined, when
+// failed results arrive together: match them with errors.As). That
+// result never
 // reaches the net. A later Reduce returns without an error but leaves the
 // result's wire open, so build the net again to retry the effect. The
 // context a handler gets ends when the EffectHandler is closed, not when

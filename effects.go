@@ -119,8 +119,8 @@ type EffectConfig struct {
 // Request back into the net, and goes on reducing. So a result reaches
 // the net when the pairs that do not need it are done, not as soon as it
 // is ready. The run returns once the net is in normal form and every
-// effect has been handled. The first effect that failed ends it with an
-// *[EffectError].
+// effect has been handled. The first effects that failed end it with an
+// *[EffectError], or several joined (see EffectError).
 //
 // The methods are safe for concurrent use.
 type EffectHandler struct {
@@ -185,6 +185,10 @@ var ErrEffectsClosed = errors.New("effect handler is closed")
 
 // EffectError reports an effect that failed: its handler returned an
 // error or panicked, or its result could not be built into the net.
+// When several of the results that a run feeds into the net at once
+// have failed, as the effects of one batch do when their handler
+// fails, the run returns their EffectError values joined with
+// errors.Join. Use errors.As to find one, not a type assertion.
 type EffectError struct {
 	Type        string // the effect's type
 	Rule        string // the rule that requested it

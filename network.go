@@ -394,8 +394,9 @@ func (n *Network) checkTable() error {
 // have arrived into the net. It returns once the net is in normal form
 // and no effect is in flight, or with ctx.Err() when ctx ends first, in
 // which case the effects in flight go on for the next Reduce. An effect
-// that failed ends the run with an *EffectError at once: the wire of its
-// result stays open for good (Read gives a WireTerm, such as <a1>, at
+// that failed ends the run with an *EffectError at once (several joined
+// with errors.Join when results that failed arrive together; see
+// EffectError): the wire of its result stays open for good (Read gives a WireTerm, such as <a1>, at
 // its end), and the other effects in flight go on, for the next Reduce
 // to take their results.
 //
