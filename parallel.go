@@ -502,8 +502,12 @@ func (p *ParallelNetwork) runAll(ctx context.Context, k int, f func(i int)) erro
 // Access) into batches without conflicts. Access is called for each such
 // pair on the goroutine that called Step, before the pair's round. The
 // first batch runs with the other pairs, and each further batch in a
-// round of its own after the one before has ended. MaxBatchWait, the
-// interaction limit and ctx stop these rounds too.
+// round of its own after the one before has ended. These rounds all run
+// within the one Step call, whose result counts the interactions of all
+// of them: a round of pairs whose keys all conflict takes one Step call
+// but as many rounds as pairs. MaxBatchWait, the interaction limit and
+// ctx stop these rounds too, and the pairs of the rounds not run wait
+// for the next Step.
 //
 // When ctx ends during the round, every worker stops before its next
 // pair and Step returns ctx.Err(): the pairs not started stay in the
