@@ -330,9 +330,9 @@ func TestEffectErrors(t *testing.T) {
 }
 
 // TestEffectBatchResultCount checks the errors of a batch handler that
-// returns more or fewer results than it got effects: each names the
-// handler and both counts, because the Request that got no result did
-// nothing wrong itself.
+// returns more or fewer results than it got effects. Each error names
+// the handler and both counts, because the fault is the handler's and
+// not the Request's.
 func TestEffectBatchResultCount(t *testing.T) {
 	for _, tc := range []struct {
 		name    string

@@ -137,7 +137,7 @@ func (s ParallelStats) String() string {
 // worker counts. Each worker draws [Rand] numbers from a generator of its
 // own. The built-in Merger (see [Network.AddBuiltins]) emits its inputs
 // in the order they arrive. An [ActionRule] that puts into the net a
-// value it read from shared Go state, such as a counter, sees that state
+// value it read from shared Go state, such as a counter, reads that state
 // as the calls before it left it. The Sequential mode gives the
 // sequential reducer's results for all three.
 //
