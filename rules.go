@@ -44,7 +44,9 @@ type Rule interface {
 //
 // The run checks its context between interactions only, so an action
 // that blocks (on a lock, a channel, a slow call) should watch
-// RuleContext.Context and return its error when it ends.
+// RuleContext.Context and return its error when it ends. The run then
+// stops with a *RuleError that names the rule and wraps that error, at
+// every worker count, so errors.Is finds context.Canceled through it.
 //
 // An action that calls runtime.Goexit (as testing's FailNow does) stops a
 // parallel run with a *RuleError. A sequential run calls the action on
