@@ -70,7 +70,10 @@
 //
 // A [ParallelNetwork] is a Network reduced by several goroutines of a
 // [WorkerPool] at once. It gives the same results and the same number of
-// interactions as the sequential reducer at every worker count. In its
+// interactions as the sequential reducer at every worker count, except
+// where a result depends on the order of the interactions: rand, the
+// built-in Merger and action rules that read shared Go state (see
+// ParallelNetwork). In its
 // default Auto mode it reduces sequentially for a millisecond and then
 // until enough active pairs are pending, so neither a small net nor a
 // computation with no parallel work loses time to the other workers.
@@ -108,7 +111,9 @@
 // Reduce returns once the net is in normal form and every effect has
 // been handled. Results are integers or trees of agents ([Term]). A
 // handler that fails or panics ends the run with an *[EffectError]
-// naming the effect, the rule and its agent types. That result never
+// naming the effect, the rule and its agent types (several joined, when
+// failed results arrive together: match them with errors.As). That
+// result never
 // reaches the net. A later Reduce returns without an error but leaves the
 // result's wire open, so build the net again to retry the effect. The
 // context a handler gets ends when the EffectHandler is closed, not when

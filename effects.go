@@ -119,8 +119,8 @@ type EffectConfig struct {
 // Request back into the net, and goes on reducing. So a result reaches
 // the net when the pairs that do not need it are done, not as soon as it
 // is ready. The run returns once the net is in normal form and every
-// effect has been handled. The first effect that failed ends it with an
-// *[EffectError].
+// effect has been handled. The first effects that failed end it with an
+// *[EffectError], or several joined (see EffectError).
 //
 // The methods are safe for concurrent use.
 type EffectHandler struct {
@@ -185,6 +185,10 @@ var ErrEffectsClosed = errors.New("effect handler is closed")
 
 // EffectError reports an effect that failed: its handler returned an
 // error or panicked, or its result could not be built into the net.
+// When several of the results that a run feeds into the net at once
+// have failed, as the effects of one batch do when their handler
+// fails, the run returns their EffectError values joined with
+// errors.Join. Use errors.As to find one, not a type assertion.
 type EffectError struct {
 	Type        string // the effect's type
 	Rule        string // the rule that requested it
@@ -589,15 +593,24 @@ func (h *EffectHandler) runBatch(ctx context.Context, pattern string, fn EffectF
 			results, err = callBatch(ctx, batchFn, batch)
 		}
 		if err == nil && len(results) > len(batch) {
-			err = fmt.Errorf("batch handler for %s returned %d results for %d effects; return at most one per effect", pattern, len(results), len(batch))
+			err = fmt.Errorf("batch handler for %s returned %s for %s; return at most one per effect",
+				pattern, countOf(len(results), "result"), countOf(len(batch), "effect"))
 		}
 		for i, c := range batch {
 			var v any
-			if err == nil && i < len(results) {
+			callErr := err
+			switch {
+			case err != nil:
+			case i < len(results):
 				v = results[i]
+			case c.WantsResult:
+				// A Request past the end of a short slice: the handler
+				// left it out, and buildResult would only see a nil.
+				callErr = fmt.Errorf("batch handler for %s returned %s for %s; a Request needs one",
+					pattern, countOf(len(results), "result"), countOf(len(batch), "effect"))
 			}
 			*rest = batch[i+1:]
-			h.finish(c, v, err)
+			h.finish(c, v, callErr)
 		}
 		return
 	}
@@ -612,6 +625,18 @@ func (h *EffectHandler) runBatch(ctx context.Context, pattern string, fn EffectF
 		*rest = batch[i+1:]
 		h.finish(c, v, err)
 	}
+}
+
+// countOf returns n with noun, in the plural unless n is 1, and "no"
+// for zero: "no results", "1 effect", "3 effects".
+func countOf(n int, noun string) string {
+	switch n {
+	case 0:
+		return "no " + noun + "s"
+	case 1:
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // finish counts and logs the outcome of c and passes it to c's session.

@@ -329,6 +329,38 @@ func TestEffectErrors(t *testing.T) {
 	}
 }
 
+// TestEffectBatchResultCount checks the errors of a batch handler that
+// returns more or fewer results than it got effects. Each error names
+// the handler and both counts, because the fault is the handler's and
+// not the Request's.
+func TestEffectBatchResultCount(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		results []any
+		want    string
+	}{
+		{"none", nil, "batch handler for short returned no results for 1 effect; a Request needs one"},
+		{"too many", []any{1, 2}, "batch handler for short returned 2 results for 1 effect; return at most one per effect"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := annette.NewEffectHandler(annette.EffectConfig{})
+			defer h.Close()
+			must(t, h.HandleBatch("short", func(context.Context, []*annette.EffectCall) ([]any, error) {
+				return tc.results, nil
+			}))
+			n := askNet(t, h, nil, requestTo("short"))
+			_, err := n.Reduce(context.Background())
+			var ee *annette.EffectError
+			if !errors.As(err, &ee) || ee.Rule != "ask" {
+				t.Fatalf("Reduce = %v, want an *EffectError for rule ask", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Reduce = %q, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
 func TestEffectRuleErrors(t *testing.T) {
 	h := annette.NewEffectHandler(annette.EffectConfig{})
 	defer h.Close()

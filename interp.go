@@ -542,11 +542,26 @@ func (ip *Interpreter) explain(err error) error {
 		msg = fmt.Sprintf("no rule for %s >< %s", re.Left, re.Right)
 	case !strings.Contains(re.Rule, ":"):
 		// A built-in rule: its name is the built-in agent's.
-		msg = fmt.Sprintf("%v in built-in %s", re.Err, re.Rule)
+		msg = fmt.Sprintf("%s in built-in %s", causeText(re.Err), re.Rule)
 	default:
-		msg = fmt.Sprintf("%v in rule %s >< %s (%s)", re.Err, re.Left, re.Right, re.Rule)
+		msg = fmt.Sprintf("%s in rule %s >< %s (%s)", causeText(re.Err), re.Left, re.Right, re.Rule)
 	}
 	return &explainedError{msg: msg, err: err}
+}
+
+// causeText returns the message of a rule's error for a program. The
+// text language reads a name that is not a defined constant, such as a
+// -d constant left out, as an agent without ports. So when such an
+// agent is found where an integer belongs, the message tells how to
+// define the constant.
+func causeText(err error) string {
+	text := err.Error()
+	var ni *engine.NotIntegerError
+	if errors.As(err, &ni) && ni.Arity == 0 {
+		hint := fmt.Sprintf("(%s; a constant %s needs const or -d)", ni.Type, ni.Type)
+		text = strings.Replace(text, "("+ni.Type+")", hint, 1)
+	}
+	return text
 }
 
 // explainedError is an error with a message of its own that wraps the

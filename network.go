@@ -60,8 +60,11 @@ type Config struct {
 	// stacks take an eighth of the limit, plus a chunk per worker, more
 	// than the store did then.
 	MaxMemory int64
-	// Seed seeds the generator behind the rand expression. Runs with the
-	// same seed draw the same numbers.
+	// Seed seeds the generator behind the rand expression. Sequential
+	// runs with the same seed draw the same numbers. A ParallelNetwork
+	// gives each worker a generator of its own, seeded from Seed, so
+	// with more than one worker the numbers an interaction draws depend
+	// on which worker carries it out, and can differ from run to run.
 	Seed uint64
 	// Effects runs the effects that action rules request with
 	// RuleContext.Emit and Request. Nil means none: Emit and Request
@@ -391,8 +394,9 @@ func (n *Network) checkTable() error {
 // have arrived into the net. It returns once the net is in normal form
 // and no effect is in flight, or with ctx.Err() when ctx ends first, in
 // which case the effects in flight go on for the next Reduce. An effect
-// that failed ends the run with an *EffectError at once: the wire of its
-// result stays open for good (Read gives a WireTerm, such as <a1>, at
+// that failed ends the run with an *EffectError at once (several joined
+// with errors.Join when results that failed arrive together; see
+// EffectError): the wire of its result stays open for good (Read gives a WireTerm, such as <a1>, at
 // its end), and the other effects in flight go on, for the next Reduce
 // to take their results.
 //

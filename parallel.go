@@ -110,7 +110,13 @@ type ParallelStats struct {
 	Workers   int     // the network's workers, whether or not each carried out an interaction (see PerWorker)
 	Parallel  bool    // whether the run used the parallel reducer at all
 	PerWorker []int64 // interactions by each worker during the run
-	Steals    int64   // times a worker took pairs from another; a pair can move more than once, as when it waits for an integer
+	// Steals counts the active pairs that idle workers took from the
+	// pool where busy workers share pairs. A pair counts each time it is
+	// taken, and can move more than once, as when it waits for an
+	// integer. A worker that goes idle can take back pairs it shared
+	// itself, so a run can show steals while one worker carries out
+	// every interaction.
+	Steals int64
 }
 
 // String formats the statistics on one line as Name=value pairs: those
@@ -126,6 +132,14 @@ func (s ParallelStats) String() string {
 // the sequential reducer, because interaction nets are strongly
 // confluent: every worker count reaches the same normal form by the same
 // interactions, only in another order.
+//
+// Three things depend on that order and so can differ between runs and
+// worker counts. Each worker draws [Rand] numbers from a generator of its
+// own. The built-in Merger (see [Network.AddBuiltins]) emits its inputs
+// in the order they arrive. An [ActionRule] that puts into the net a
+// value it read from shared Go state, such as a counter, reads that state
+// as the calls before it left it. The Sequential mode gives the
+// sequential reducer's results for all three.
 //
 // Workers share the network's memory: each reduces its own stack of
 // active pairs, the wires two neighbouring interactions both touch are
@@ -144,7 +158,7 @@ type ParallelNetwork struct {
 	ownPool bool
 	closed  bool
 
-	totalSteals int64 // pairs moved between workers over every run
+	totalSteals int64 // pairs taken from the shared pool over every run
 
 	// prepared is Network.changes when the workers other than the
 	// Network's own were last prepared. The embedded Network's Reduce and
@@ -488,12 +502,17 @@ func (p *ParallelNetwork) runAll(ctx context.Context, k int, f func(i int)) erro
 // Access) into batches without conflicts. Access is called for each such
 // pair on the goroutine that called Step, before the pair's round. The
 // first batch runs with the other pairs, and each further batch in a
-// round of its own after the one before has ended. MaxBatchWait, the
-// interaction limit and ctx stop these rounds too.
+// round of its own after the one before has ended. These rounds all run
+// within the one Step call, whose result counts the interactions of all
+// of them: a round of pairs whose keys all conflict takes one Step call
+// but as many rounds as pairs. MaxBatchWait, the interaction limit and
+// ctx stop these rounds too, and the pairs of the rounds not run wait
+// for the next Step.
 //
 // When ctx ends during the round, every worker stops before its next
-// pair and Step returns ctx.Err(): the pairs not started stay in the
-// network. In Sequential mode the round runs on one worker.
+// pair and Step returns ctx.Err(), or the *RuleError of an action that
+// failed, such as one that returned ctx's error (see ActionRule): the
+// pairs not started stay in the network. In Sequential mode the round runs on one worker.
 func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	done, err := p.step(ctx)
 	return done, p.reportStep(done, err)
@@ -660,8 +679,8 @@ func (p *ParallelNetwork) roundWorkers(n int) int {
 // over every run.
 func (p *ParallelNetwork) PerWorker() []int64 { return p.perWorker() }
 
-// Steals returns the number of times a worker took active pairs from
-// another so far, over every run (see ParallelStats.Steals).
+// Steals returns the number of active pairs that workers took from the
+// shared pool so far, over every run (see ParallelStats.Steals).
 func (p *ParallelNetwork) Steals() int64 { return p.totalSteals }
 
 // perWorker returns the interactions of each worker so far.

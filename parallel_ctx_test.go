@@ -419,6 +419,9 @@ func waitRule(started chan<- struct{}) annette.Rule {
 // TestRuleContextSeesCancel cancels runs whose action waits on
 // RuleContext.Context: Reduce and Step of the sequential and the parallel
 // network must return with context.Canceled, which reaches the action.
+// Each must report it as the action's error, a *RuleError that names the
+// rule and its pair, whether the action or the run's own check of the
+// context notices the end first.
 func TestRuleContextSeesCancel(t *testing.T) {
 	leakCheck(t)
 	type run struct {
@@ -475,6 +478,10 @@ func TestRuleContextSeesCancel(t *testing.T) {
 			within(t, done, r.name)
 			if !errors.Is(err, context.Canceled) {
 				t.Errorf("%s = %v, want context.Canceled", r.name, err)
+			}
+			var re *annette.RuleError
+			if !errors.As(err, &re) || re.Rule != "wait" || re.Left != "Gl" || re.Right != "Gr" {
+				t.Errorf("%s = %v, want a *RuleError for rule wait (Gl >< Gr)", r.name, err)
 			}
 		})
 	}

@@ -44,7 +44,9 @@ type Rule interface {
 //
 // The run checks its context between interactions only, so an action
 // that blocks (on a lock, a channel, a slow call) should watch
-// RuleContext.Context and return its error when it ends.
+// RuleContext.Context and return its error when it ends. The run then
+// stops with a *RuleError that names the rule and wraps that error, at
+// every worker count, so errors.Is finds context.Canceled through it.
 //
 // An action that calls runtime.Goexit (as testing's FailNow does) stops a
 // parallel run with a *RuleError. A sequential run calls the action on
@@ -178,7 +180,9 @@ func Neg(x Expr) Expr { return Expr{kind: exprOp, name: "neg", args: []Expr{x}} 
 // Not returns 1 if x is 0 and 0 otherwise.
 func Not(x Expr) Expr { return Expr{kind: exprOp, name: "!", args: []Expr{x}} }
 
-// Rand returns a pseudo-random integer in [0, x).
+// Rand returns a pseudo-random integer in [0, x), drawn from the
+// generator that Config.Seed seeds. With more than one worker, the
+// numbers drawn differ from run to run (see Config.Seed).
 func Rand(x Expr) Expr { return Expr{kind: exprOp, name: "rand", args: []Expr{x}} }
 
 // Ptr returns a pointer to e, for Case.Guard.

@@ -21,7 +21,7 @@ const (
 	IntTerm                       // an integer: Int is set
 	NameTerm                      // the end of a wire to an interface name: Name is set
 	WireTerm                      // an internal wire end with nothing connected: Name is a label such as <a1>
-	EmptyTerm                     // nothing is connected
+	EmptyTerm                     // nothing to read: the name is not connected, or leads into an auxiliary port (see Network.Read)
 	CycleTerm                     // an agent already read higher up, on a cycle
 )
 
@@ -59,6 +59,11 @@ func unknownName(name string) error {
 // Read returns the term connected to the interface name. Read and the
 // printing of terms are iterative, so the depth of a term is limited by
 // memory only.
+//
+// A term is read from an agent's principal port down through its
+// auxiliary ports. A name connected to an auxiliary port, such as the
+// result port of an Add agent that never got its operands, reads as an
+// EmptyTerm, because no principal port is at the name's end.
 //
 // NOTE: a wire between two interface names reads as a NameTerm from one
 // end and an EmptyTerm from the other, as in Inpla. When a reduction

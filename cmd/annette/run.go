@@ -365,7 +365,7 @@ func printStats(w io.Writer, ip *annette.Interpreter) {
 	fmt.Fprintf(w, "interactions: %d\nagents allocated: %d\nagents live: %d\npeak live agents: %d\nreduction time: %v\n",
 		st.Interactions, st.Allocated, st.Live, st.PeakLive, st.Elapsed)
 	if p := ip.Parallel(); p != nil {
-		fmt.Fprintf(w, "workers: %d\ninteractions per worker: %v\ntimes pairs moved between workers: %d\n",
+		fmt.Fprintf(w, "workers: %d\ninteractions per worker: %v\npairs taken from the shared pool: %d\n",
 			p.Workers(), p.PerWorker(), p.Steals())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,7 +76,8 @@ type Scheduler struct {
 	pool       []Redex    // pairs shared by busy workers
 	deferred   []Redex    // pairs waiting for an integer
 	idle       int        // workers waiting in idleWait
-	err        error      // first error; the run's result
+	err        error      // the run's result: the first error, or a fault in place of the context's (see fail)
+	errContext bool       // err is the context's error, recorded by failContext
 	retried    bool       // deferred pairs were put back once
 	retryMark  int64      // total interactions at that time
 	published  []int64    // interactions of each worker, as of its last idle wait
@@ -140,16 +142,34 @@ func NewScheduler(ctx context.Context, workers []*Worker, start []Redex, lim Lim
 	workers[0].stack = append(workers[0].stack, start[dealt:]...)
 	// A cancelled context stops the workers at their next check.
 	s.ctx = ctx
-	s.cancelStop = context.AfterFunc(ctx, func() { s.fail(ctx.Err()) })
+	s.cancelStop = context.AfterFunc(ctx, func() { s.failContext(ctx.Err()) })
 	return s
 }
 
 // fail records err as the run's result, unless one is recorded already,
-// and stops every worker.
+// and stops every worker. A fault whose cause is the context's error
+// replaces that error when failContext recorded it: an action that
+// watched the context returned the error once the context ended, and
+// its fault names the rule, as the sequential reducer reports it.
 func (s *Scheduler) fail(err error) {
 	s.mu.Lock()
-	if s.err == nil {
+	var f *Fault
+	switch {
+	case s.err == nil:
 		s.err = err
+	case s.errContext && errors.As(err, &f) && errors.Is(f.Err, s.err):
+		s.err, s.errContext = err, false
+	}
+	s.stop.Store(true)
+	s.mu.Unlock()
+	s.cond.Broadcast()
+}
+
+// failContext is fail for the end of the run's context, with its error.
+func (s *Scheduler) failContext(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err, s.errContext = err, true
 	}
 	s.stop.Store(true)
 	s.mu.Unlock()
@@ -613,7 +633,9 @@ func (s *Scheduler) Finish() Result {
 // goroutine unwinds (runtime.Goexit in a rule's Go code), returns the
 // pairs of its slice that it had not started. When ctx ends, each worker
 // stops before its next pair and returns the rest of its slice in Left,
-// and the result's error is ctx.Err().
+// and the result's error is ctx.Err(), unless a pair failed: an action
+// that watched ctx may have returned its error, and its fault names the
+// rule.
 func Step(ctx context.Context, workers []*Worker, batch []Redex, deadline time.Time, run func(func(i int))) Result {
 	n := len(workers)
 	errs := make([]error, n)
@@ -686,13 +708,13 @@ func Step(ctx context.Context, workers []*Worker, batch []Redex, deadline time.T
 		if res.Err == nil {
 			res.Err = errs[i]
 		}
-		if res.Err == nil && cut[i] {
-			res.Err = ctx.Err()
-		}
 		res.Left = append(res.Left, left[i]...)
 		if !returned[i] {
 			res.Left = append(res.Left, batch[next[i]:(i+1)*len(batch)/n]...)
 		}
+	}
+	if res.Err == nil && slices.Contains(cut, true) {
+		res.Err = ctx.Err()
 	}
 	return res
 }

@@ -878,26 +878,26 @@ func (w *Worker) IntValue(p Port) (int64, error) {
 			}
 			p = Port(z)
 		default:
-			return 0, &notIntegerError{info: w.Net.Types.Info(p.Type())}
+			info := w.Net.Types.Info(p.Type())
+			return 0, &NotIntegerError{Type: info.Name, Arity: info.Arity()}
 		}
 	}
 }
 
-// notIntegerError is ErrNotInteger with the type of the agent found.
-type notIntegerError struct{ info *TypeInfo }
+// NotIntegerError is ErrNotInteger with the agent found in place of the
+// integer. The message names the agent only: the interpreter adds the
+// text language's hint for an undefined constant.
+type NotIntegerError struct {
+	Type  string // the agent's type
+	Arity int    // its number of auxiliary ports
+}
 
-func (e *notIntegerError) Error() string {
-	name := e.info.Name
-	if e.info.Arity() == 0 {
-		// In the text language a name that is not a defined constant,
-		// such as a -d constant left out, is read as an agent.
-		return ErrNotInteger.Error() + " (" + name + "; a constant " + name + " needs const or -d)"
-	}
-	return ErrNotInteger.Error() + " (" + name + ")"
+func (e *NotIntegerError) Error() string {
+	return ErrNotInteger.Error() + " (" + e.Type + ")"
 }
 
 // Is reports whether target is ErrNotInteger.
-func (e *notIntegerError) Is(target error) bool { return target == ErrNotInteger }
+func (e *NotIntegerError) Is(target error) bool { return target == ErrNotInteger }
 
 // DropInt consumes the integer end p: it frees the filled wires on the
 // way and the box of a large integer. The caller must own p, and
