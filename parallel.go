@@ -512,7 +512,8 @@ func (p *ParallelNetwork) runAll(ctx context.Context, k int, f func(i int)) erro
 // When ctx ends during the round, every worker stops before its next
 // pair and Step returns ctx.Err(), or the *RuleError of an action that
 // failed, such as one that returned ctx's error (see ActionRule): the
-// pairs not started stay in the network. In Sequential mode the round runs on one worker.
+// pairs not started stay in the network. In Sequential mode the round
+// runs on one worker.
 func (p *ParallelNetwork) Step(ctx context.Context) (int, error) {
 	done, err := p.step(ctx)
 	return done, p.reportStep(done, err)
