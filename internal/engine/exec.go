@@ -1176,8 +1176,12 @@ pairs:
 		if c.arithStep != 0 {
 			// A built-in rule of Add, Sub or Mul. Its program stays in
 			// the template for the cases that runArith leaves to it.
-			if w.runArith(c, r) {
-				if len(w.stack) > lim.trip {
+			if np, ok := w.runArith(c, r); ok {
+				// As after a compiled rule, the new pair, if any, waits
+				// in next.
+				next = np
+				if len(w.stack) >= lim.trip {
+					w.flushNext(&next)
 					if err := w.afterInteraction(lim); err != nil {
 						return Redex{}, err
 					}
@@ -1259,17 +1263,18 @@ func (w *Worker) flushNext(next *Redex) {
 
 // runArith carries out the pair r, which runCompiled has popped, with a
 // built-in rule of Add, Sub or Mul straight in Go, as Inpla does, and
-// reports true.
+// reports true. It returns the active pair that it makes in place, for
+// runCompiled to hold in next, or a zero Redex when it makes none there.
 // It reports false and changes nothing when an integer is boxed or the
 // result needs a box, which the rule's program then handles. Cells,
 // wires and counts change as the program would change them.
-func (w *Worker) runArith(c *ruleCell, r Redex) bool {
+func (w *Worker) runArith(c *ruleCell, r Redex) (Redex, bool) {
 	a, b := r.A, r.B
 	if c.swap {
 		a, b = b, a
 	}
 	if b&tagMask != tagInt {
-		return false
+		return Redex{}, false
 	}
 	h := w.heap
 	l := a.nodeLoc()
@@ -1288,7 +1293,7 @@ func (w *Worker) runArith(c *ruleCell, r Redex) bool {
 	} else {
 		// _Op(r, x) ~ y gives r ~ y op x.
 		if second&tagMask != tagInt {
-			return false
+			return Redex{}, false
 		}
 		xv, yv := int64(second)>>3, int64(b)>>3
 		// Only Add, Sub and Mul have an arithStep.
@@ -1303,7 +1308,7 @@ func (w *Worker) runArith(c *ruleCell, r Redex) bool {
 		}
 		res, ok := tagged(v)
 		if !ok {
-			return false
+			return Redex{}, false
 		}
 		old, pri = *(*Port)(p), res
 		// _Op's cell has two words. A cell of this heap goes straight
@@ -1324,25 +1329,24 @@ func (w *Worker) runArith(c *ruleCell, r Redex) bool {
 	if old&tagMask < tagNode {
 		if old&tagMask != tagVar || w.Shared {
 			w.linkQuick(old, pri)
-			return true
+			return Redex{}, true
 		}
 		cell := h.cell(old.varLoc())
 		z := Port(*cell)
 		if z == 0 {
 			*cell = uint64(pri)
-			return true
+			return Redex{}, true
 		}
 		if z&tagMask < tagNode || !h.owns(old.varLoc()) {
 			w.linkQuick(old, pri)
-			return true
+			return Redex{}, true
 		}
 		*cell = h.free[1]
 		h.free[1] = old.varLoc()
 		h.vars--
 		old = z
 	}
-	w.stack = append(w.stack, Redex{old, pri})
-	return true
+	return Redex{old, pri}, true
 }
 
 // linkQuick is Link with its two commonest cases carried out in place.
