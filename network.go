@@ -423,6 +423,9 @@ func (n *Network) reduce(ctx context.Context) (Stats, error) {
 		n.stats.Elapsed += time.Since(start)
 	}()
 	effects, err := n.runWithEffects(ctx, func() error { return n.runOwn(ctx, n.limits()) })
+	if err == nil && n.interactions() > c0 {
+		n.joinNameWires()
+	}
 	s := Stats{
 		Effects:      effects,
 		Interactions: n.interactions() - c0,
