@@ -539,7 +539,7 @@ func (ip *Interpreter) explain(err error) error {
 	var msg string
 	switch {
 	case re.Rule == "":
-		msg = fmt.Sprintf("no rule for %s >< %s", re.Left, re.Right)
+		msg = fmt.Sprintf("no rule for %s >< %s", printedType(re.Left), printedType(re.Right))
 	case !strings.Contains(re.Rule, ":"):
 		// A built-in rule: its name is the built-in agent's.
 		msg = fmt.Sprintf("%v in built-in %s", re.Err, re.Rule)
@@ -547,6 +547,16 @@ func (ip *Interpreter) explain(err error) error {
 		msg = fmt.Sprintf("%v in rule %s >< %s (%s)", re.Err, re.Left, re.Right, re.Rule)
 	}
 	return &explainedError{msg: msg, err: err}
+}
+
+// printedType returns the name under which printed terms show agents of
+// the type name: _MergerP for the reader of a Merger, whose type is
+// _Merge, and name itself for the others.
+func printedType(name string) string {
+	if name == mergeReader {
+		return mergerReader
+	}
+	return name
 }
 
 // explainedError is an error with a message of its own that wraps the
