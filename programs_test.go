@@ -400,6 +400,10 @@ func TestRunErrorChain(t *testing.T) {
 		{"built-in division", "r << Div(7, 0);\n", "p.in:1:1: division by zero in built-in Div", annette.ErrDivideByZero, "Div"},
 		{"function agent", "Inc(r) >< (int x) => r ~ x + 1;\nws << Map([1, 2], %Inc);\n",
 			"p.in:2:1: no rule for Map >< %Inc", annette.ErrNoRule, ""},
+		{"merger of no list", "r << Merger(A, []);\n", "p.in:1:1: no rule for A >< _MergerP", annette.ErrNoRule, ""},
+		{"copy of a merger reader", "r << Merger(p, [1]);\np ~ Dup(a, b);\n",
+			"p.in:2:1: cannot copy a reader of a Merger (or any agent whose Go value keeps ports of the net) in built-in Dup",
+			annette.ErrCopyHeldPorts, "Dup"},
 	} {
 		for _, workers := range []int{1, 2} {
 			err := runProgramError(t, tc.name, workers, tc.src, tc.msg, tc.is)
