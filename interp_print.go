@@ -237,8 +237,18 @@ func (ip *Interpreter) freeFrom(stack []engine.Port, half *locSet) {
 	n := ip.net
 	w := n.w
 	owner := map[uint64]string{}
+	// readers maps an empty cell that is no name's own to the name that
+	// reads as it through filled cells, as d does after a ~ B(c), d ~ c.
+	readers := map[uint64]string{}
 	for s, f := range n.names {
 		owner[f.cell.Loc()] = s
+	}
+	for s, f := range n.names {
+		if z := w.Cell(f.cell); z.IsVar() {
+			if end := w.Resolve(z); end.IsVar() && owner[end.Loc()] == "" {
+				readers[end.Loc()] = s
+			}
+		}
 	}
 	var seen locSet // agents reached
 	for len(stack) > 0 {
@@ -263,6 +273,18 @@ func (ip *Interpreter) freeFrom(stack []engine.Port, half *locSet) {
 			if other, ok := owner[l]; ok {
 				n.dropName(other)
 				delete(owner, l)
+				n.freeWire(p)
+			} else if reader, ok := readers[l]; ok {
+				// The name's wire ends here: it goes with the term, and
+				// so do its own cell and the cells on the way.
+				delete(readers, l)
+				cell := n.names[reader].cell
+				n.dropName(reader)
+				for q := cell; q.Loc() != l; {
+					next := w.Cell(q)
+					n.freeWire(q)
+					q = next
+				}
 				n.freeWire(p)
 			} else {
 				ip.endGone(p, half)
