@@ -663,6 +663,9 @@ func (c *Checker) ruleNet(n *Net, ctx *ruleCtx) {
 		case len(occ) == 0 && w.asValue[prm.Name]:
 			// The name is read as an integer. That error, which requests
 			// an int declaration, covers the missing occurrence too.
+		case len(occ) == 0 && w.bound[prm.Name]:
+			// A where or let binds the name, so the body's uses of it
+			// read the binding. The binding's error covers this one.
 		case len(occ) == 0:
 			c.errorf(n.Pos(),
 				"expected name %s from the left-hand side (at %s) to occur once in this rule body, found no occurrence",
