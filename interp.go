@@ -411,6 +411,7 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 		for _, n := range s.Names {
 			names = append(names, n.Name)
 		}
+		ip.net.joinNameWires()
 		names = ip.withNamedEnds(names)
 		// One set of half-reached wire cells for the whole command, so
 		// that a wire between two freed names is freed too.
@@ -451,7 +452,9 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 		}
 	case *lang.MemstatCmd:
 		// Inpla's form: its name nodes are annette's wire cells, which
-		// include the interface names.
+		// include the interface names. Joining names first frees the
+		// cells that printing a name would free.
+		ip.net.joinNameWires()
 		fmt.Fprintf(ip.out, "Using %d agent nodes and %d name nodes.\n\n", ip.net.live(), ip.net.wires())
 	case *lang.ExitCmd:
 		ip.exited = true

@@ -124,7 +124,7 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 				return st, waitErr
 			}
 			if st.Interactions > 0 {
-				n.joinNameWires()
+				n.namesToJoin = true
 			}
 			return st, nil
 		}

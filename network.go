@@ -152,6 +152,11 @@ type Network struct {
 	labels  map[uint64]string // wire cell → label, see wireLabel
 	nlabels int               // labels handed out so far, see wireLabel
 
+	// namesToJoin is set by a run that made interactions, and
+	// joinNameWires clears it. The interface names are read only after
+	// that, so a net statement costs no walk over all names.
+	namesToJoin bool
+
 	// others are the workers of a ParallelNetwork beside w. Their counts
 	// of interactions and agents add to w's.
 	others  []*engine.Worker
@@ -424,7 +429,7 @@ func (n *Network) reduce(ctx context.Context) (Stats, error) {
 	}()
 	effects, err := n.runWithEffects(ctx, func() error { return n.runOwn(ctx, n.limits()) })
 	if err == nil && n.interactions() > c0 {
-		n.joinNameWires()
+		n.namesToJoin = true
 	}
 	s := Stats{
 		Effects:      effects,

@@ -309,7 +309,7 @@ func (p *ParallelNetwork) reduce(ctx context.Context) (ParallelStats, error) {
 		return err
 	})
 	if err == nil && p.interactions() > c0 {
-		p.joinNameWires()
+		p.namesToJoin = true
 	}
 	st := ParallelStats{Workers: len(p.workers), Parallel: parallel}
 	st.Effects = effects

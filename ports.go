@@ -144,6 +144,7 @@ func (n *Network) Take(name string) (Port, error) {
 	if n.running.Load() {
 		return Port{}, ErrRunning
 	}
+	n.joinNameWires()
 	nm, ok := n.names[name]
 	if !ok {
 		return Port{}, unknownName(name)

@@ -73,6 +73,7 @@ func (n *Network) Read(name string) (*Term, error) {
 
 // readContext is Read that stops with ctx's error when ctx is done.
 func (n *Network) readContext(ctx context.Context, name string) (*Term, error) {
+	n.joinNameWires()
 	nm, ok := n.names[name]
 	if !ok {
 		return nil, unknownName(name)
@@ -369,9 +370,15 @@ func listParts(t *Term, opt PrintOptions) []printItem {
 // refer to, to one empty cell. Both would read as the same unnamed wire,
 // such as <a1>, and free would reject each name because the other holds
 // it. joinNameWires frees those cells, makes the name created first read
-// as the other name and leaves the other one empty. Call it only while
-// no reducer runs.
+// as the other name and leaves the other one empty. It does nothing
+// unless a run has made interactions since its last call, and the
+// readers of names call it first, as printing walks all names anyway.
+// Call it only while no reducer runs.
 func (n *Network) joinNameWires() {
+	if !n.namesToJoin || n.running.Load() {
+		return
+	}
+	n.namesToJoin = false
 	var nameCells map[uint64]bool
 	var ends map[uint64]string // empty cell -> the first name that leads to it
 	for _, name := range n.order {

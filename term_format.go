@@ -32,6 +32,7 @@ func (n *Network) formatPort(ctx context.Context, p engine.Port, opt PrintOption
 // textContext returns the term connected to the interface name printed
 // with opt, stopping with ctx's error when ctx is done.
 func (n *Network) textContext(ctx context.Context, name string, opt PrintOptions) (string, error) {
+	n.joinNameWires()
 	nm, ok := n.names[name]
 	if !ok {
 		return "", unknownName(name)
