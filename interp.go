@@ -426,8 +426,9 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 			return &ProgramError{Pos: pos, Err: fmt.Errorf("%s cannot be freed because %s refers to it: free %s, or both in one statement", target, holder, holder)}
 		}
 		half := &locSet{}
+		ends := ip.nameEnds()
 		for _, n := range names {
-			ip.free(n, half)
+			ip.free(n, half, ends)
 		}
 	case *lang.PrnatCmd:
 		text, err := ip.prnat(s.Name.Name)

@@ -87,14 +87,16 @@ func (ip *Interpreter) prnat(name string) (string, error) {
 // any more. Agents are freed without interactions. While active pairs are
 // left (after a runtime error), only the names are removed, since an
 // agent may belong to one of those pairs. half holds the empty wire cells
-// reached from one end so far by the frees of one command. The caller
+// reached from one end so far by the frees of one command, and ends the
+// wire ends of the names, which one command builds once. The caller
 // checks with heldName that no other term holds the name.
-func (ip *Interpreter) free(name string, half *locSet) {
+func (ip *Interpreter) free(name string, half *locSet, ends *nameEnds) {
 	n := ip.net
 	nm, ok := n.names[name]
 	if !ok {
 		return
 	}
+	ends.forget(name, nm.cell, n.w)
 	n.dropName(name)
 	if n.w.Pending() > 0 {
 		return
@@ -104,7 +106,7 @@ func (ip *Interpreter) free(name string, half *locSet) {
 	// still held by its other end.
 	if z := n.w.Cell(nm.cell); z != engine.None {
 		n.freeWire(nm.cell)
-		ip.freeFrom([]engine.Port{z}, half)
+		ip.freeFrom([]engine.Port{z}, half, ends)
 		return
 	}
 	// One end of the wire is gone. The cell goes when the other does,
@@ -229,27 +231,51 @@ func (ip *Interpreter) discard(pairs []engine.Redex) {
 	for _, r := range pairs {
 		stack = append(stack, r.A, r.B)
 	}
-	ip.freeFrom(stack, &locSet{})
+	ip.freeFrom(stack, &locSet{}, ip.nameEnds())
 }
 
-// freeFrom frees the ports on stack and everything only they reach.
-func (ip *Interpreter) freeFrom(stack []engine.Port, half *locSet) {
-	n := ip.net
-	w := n.w
-	owner := map[uint64]string{}
+// nameEnds holds where the wires of the interface names end, for the
+// frees of one command.
+type nameEnds struct {
+	owner map[uint64]string // a name's own cell -> the name
 	// readers maps an empty cell that is no name's own to the name that
 	// reads as it through filled cells, as d does after a ~ B(c), d ~ c.
-	readers := map[uint64]string{}
+	readers map[uint64]string
+}
+
+// nameEnds returns the wire ends of the current interface names.
+func (ip *Interpreter) nameEnds() *nameEnds {
+	n := ip.net
+	w := n.w
+	e := &nameEnds{owner: make(map[uint64]string, len(n.names)), readers: map[uint64]string{}}
 	for s, f := range n.names {
-		owner[f.cell.Loc()] = s
+		e.owner[f.cell.Loc()] = s
 	}
 	for s, f := range n.names {
 		if z := w.Cell(f.cell); z.IsVar() {
-			if end := w.Resolve(z); end.IsVar() && owner[end.Loc()] == "" {
-				readers[end.Loc()] = s
+			if end := w.Resolve(z); end.IsVar() && e.owner[end.Loc()] == "" {
+				e.readers[end.Loc()] = s
 			}
 		}
 	}
+	return e
+}
+
+// forget removes the name, whose own cell is cell, before free drops it.
+func (e *nameEnds) forget(name string, cell engine.Port, w *engine.Worker) {
+	delete(e.owner, cell.Loc())
+	if z := w.Cell(cell); z.IsVar() {
+		if end := w.Resolve(z); end.IsVar() && e.readers[end.Loc()] == name {
+			delete(e.readers, end.Loc())
+		}
+	}
+}
+
+// freeFrom frees the ports on stack and everything only they reach.
+func (ip *Interpreter) freeFrom(stack []engine.Port, half *locSet, ends *nameEnds) {
+	n := ip.net
+	w := n.w
+	owner, readers := ends.owner, ends.readers
 	var seen locSet // agents reached
 	for len(stack) > 0 {
 		p := stack[len(stack)-1]
@@ -279,6 +305,7 @@ func (ip *Interpreter) freeFrom(stack []engine.Port, half *locSet) {
 				// so do its own cell and the cells on the way.
 				delete(readers, l)
 				cell := n.names[reader].cell
+				delete(owner, cell.Loc())
 				n.dropName(reader)
 				for q := cell; q.Loc() != l; {
 					next := w.Cell(q)
