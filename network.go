@@ -144,6 +144,7 @@ type Network struct {
 	w   *engine.Worker
 
 	names   map[string]*freeName
+	byCell  map[uint64]string // a name's own wire cell -> the name, kept with names
 	order   []string          // interface names in creation order, "" where a name was dropped
 	dropped int               // the "" entries of order
 	dirty   bool              // types or rules changed since the table was built
@@ -193,7 +194,7 @@ type freeName struct {
 // tail) for lists, and "Tuple0", "Tuple2" … "Tuple5" for tuples (ports
 // main, e1 … eN).
 func NewNetwork(cfg Config) *Network {
-	n := &Network{cfg: cfg, net: engine.NewNet(), names: map[string]*freeName{}, dirty: true, changes: 1}
+	n := &Network{cfg: cfg, net: engine.NewNet(), names: map[string]*freeName{}, byCell: map[uint64]string{}, dirty: true, changes: 1}
 	n.w = engine.NewWorker(n.net, cfg.Seed)
 	n.builder.n = n
 	if cfg.Effects != nil {

@@ -94,10 +94,7 @@ func (n *Network) Text(name string) (string, error) {
 // are handed out in the order a printer meets them. It checks ctx every
 // few thousand agents, so that a huge term can be interrupted.
 func (n *Network) readPort(ctx context.Context, p engine.Port) (*Term, error) {
-	nameOf := make(map[uint64]string, len(n.names))
-	for name, nm := range n.names {
-		nameOf[nm.cell.Loc()] = name
-	}
+	nameOf := n.byCell
 	// One bit per store word marks the agents read so far, to stop at a
 	// cycle. A map would cost tens of bytes per agent of a large term.
 	var seen locSet

@@ -72,10 +72,7 @@ var fmtLits = [...]string{litOpen: "(", litClose: ")", litBracket: "[", litBrack
 	litComma: ",", litColon: ":", litOpenTail: "...", litCut: ",..."}
 
 func (n *Network) formatStream(ctx context.Context, p engine.Port, opt PrintOptions) (string, error) {
-	nameOf := make(map[uint64]string, len(n.names))
-	for name, nm := range n.names {
-		nameOf[nm.cell.Loc()] = name
-	}
+	nameOf := n.byCell
 	var seen locSet // the agents printed so far, to stop at a cycle
 	var b strings.Builder
 	stack := []fmtItem{{p: p}}
