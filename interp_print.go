@@ -234,36 +234,41 @@ func (ip *Interpreter) discard(pairs []engine.Redex) {
 	ip.freeFrom(stack, &locSet{}, ip.nameEnds())
 }
 
-// nameEnds holds where the wires of the interface names end, for the
-// frees of one command.
+// nameEnds maps the empty cells that are no name's own to the names
+// that read as them through filled cells, as d does after a ~ B(c),
+// d ~ c, for the frees of one command. The map is built when a free
+// first meets such a cell, so that frees of terms without open wires
+// take no walk over all names.
 type nameEnds struct {
-	owner map[uint64]string // a name's own cell -> the name
-	// readers maps an empty cell that is no name's own to the name that
-	// reads as it through filled cells, as d does after a ~ B(c), d ~ c.
 	readers map[uint64]string
+	built   bool
 }
 
-// nameEnds returns the wire ends of the current interface names.
-func (ip *Interpreter) nameEnds() *nameEnds {
-	n := ip.net
-	w := n.w
-	e := &nameEnds{owner: make(map[uint64]string, len(n.names)), readers: map[uint64]string{}}
-	for s, f := range n.names {
-		e.owner[f.cell.Loc()] = s
-	}
-	for s, f := range n.names {
-		if z := w.Cell(f.cell); z.IsVar() {
-			if end := w.Resolve(z); end.IsVar() && e.owner[end.Loc()] == "" {
-				e.readers[end.Loc()] = s
+// nameEnds returns an empty nameEnds for the frees of one command.
+func (ip *Interpreter) nameEnds() *nameEnds { return &nameEnds{} }
+
+// reader returns the name that reads as the empty cell at l, if any.
+func (e *nameEnds) reader(n *Network, l uint64) (string, bool) {
+	if !e.built {
+		e.built = true
+		e.readers = map[uint64]string{}
+		for s, f := range n.names {
+			if z := n.w.Cell(f.cell); z.IsVar() {
+				if end := n.w.Resolve(z); end.IsVar() && n.byCell[end.Loc()] == "" {
+					e.readers[end.Loc()] = s
+				}
 			}
 		}
 	}
-	return e
+	name, ok := e.readers[l]
+	return name, ok
 }
 
 // forget removes the name, whose own cell is cell, before free drops it.
 func (e *nameEnds) forget(name string, cell engine.Port, w *engine.Worker) {
-	delete(e.owner, cell.Loc())
+	if !e.built {
+		return
+	}
 	if z := w.Cell(cell); z.IsVar() {
 		if end := w.Resolve(z); end.IsVar() && e.readers[end.Loc()] == name {
 			delete(e.readers, end.Loc())
@@ -275,7 +280,6 @@ func (e *nameEnds) forget(name string, cell engine.Port, w *engine.Worker) {
 func (ip *Interpreter) freeFrom(stack []engine.Port, half *locSet, ends *nameEnds) {
 	n := ip.net
 	w := n.w
-	owner, readers := ends.owner, ends.readers
 	var seen locSet // agents reached
 	for len(stack) > 0 {
 		p := stack[len(stack)-1]
@@ -296,16 +300,14 @@ func (ip *Interpreter) freeFrom(stack []engine.Port, half *locSet, ends *nameEnd
 			// that is, when its other end is an interface name or was
 			// reached too.
 			l := p.Loc()
-			if other, ok := owner[l]; ok {
+			if other, ok := n.byCell[l]; ok {
 				n.dropName(other)
-				delete(owner, l)
 				n.freeWire(p)
-			} else if reader, ok := readers[l]; ok {
+			} else if reader, ok := ends.reader(n, l); ok {
 				// The name's wire ends here: it goes with the term, and
 				// so do its own cell and the cells on the way.
-				delete(readers, l)
+				delete(ends.readers, l)
 				cell := n.names[reader].cell
-				delete(owner, cell.Loc())
 				n.dropName(reader)
 				for q := cell; q.Loc() != l; {
 					next := w.Cell(q)
