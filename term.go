@@ -376,8 +376,7 @@ func (n *Network) joinNameWires() {
 		return
 	}
 	n.namesToJoin = false
-	var nameCells map[uint64]bool
-	var ends map[uint64]string // empty cell -> the first name that leads to it
+	ends := map[uint64]string{} // empty cell -> the first name that leads to it
 	for _, name := range n.order {
 		if name == "" {
 			continue
@@ -390,14 +389,7 @@ func (n *Network) joinNameWires() {
 		if !end.IsVar() {
 			continue
 		}
-		if nameCells == nil {
-			nameCells = make(map[uint64]bool, len(n.names))
-			for _, nm := range n.names {
-				nameCells[nm.cell.Loc()] = true
-			}
-			ends = map[uint64]string{}
-		}
-		if nameCells[end.Loc()] || n.chainHasName(z, end, nameCells) {
+		if n.byCell[end.Loc()] != "" || n.chainHasName(z, end) {
 			continue
 		}
 		first, ok := ends[end.Loc()]
@@ -412,9 +404,9 @@ func (n *Network) joinNameWires() {
 
 // chainHasName reports whether a name's cell is on the way from the
 // wire word z to end, which Resolve(z) returned.
-func (n *Network) chainHasName(z, end engine.Port, nameCells map[uint64]bool) bool {
+func (n *Network) chainHasName(z, end engine.Port) bool {
 	for ; z.Loc() != end.Loc(); z = n.w.Cell(z) {
-		if nameCells[z.Loc()] {
+		if n.byCell[z.Loc()] != "" {
 			return true
 		}
 	}
