@@ -31,6 +31,9 @@ var (
 	ErrMemoryLimit = engine.ErrMemoryLimit
 	// ErrRandRange means rand was given an argument below 1.
 	ErrRandRange = engine.ErrRandRange
+	// ErrCopyHeldPorts means a Dup met an agent whose Go value keeps
+	// ports of the net, such as a reader of a Merger, and did not copy it.
+	ErrCopyHeldPorts = engine.ErrCopyHeldPorts
 )
 
 // Errors of building a network.

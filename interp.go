@@ -411,6 +411,7 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 		for _, n := range s.Names {
 			names = append(names, n.Name)
 		}
+		ip.net.joinNameWires()
 		names = ip.withNamedEnds(names)
 		// One set of half-reached wire cells for the whole command, so
 		// that a wire between two freed names is freed too.
@@ -425,8 +426,9 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 			return &ProgramError{Pos: pos, Err: fmt.Errorf("%s cannot be freed because %s refers to it: free %s, or both in one statement", target, holder, holder)}
 		}
 		half := &locSet{}
+		ends := ip.nameEnds()
 		for _, n := range names {
-			ip.free(n, half)
+			ip.free(n, half, ends)
 		}
 	case *lang.PrnatCmd:
 		text, err := ip.prnat(s.Name.Name)
@@ -451,7 +453,9 @@ func (ip *Interpreter) exec(s lang.Stmt) error {
 		}
 	case *lang.MemstatCmd:
 		// Inpla's form: its name nodes are annette's wire cells, which
-		// include the interface names.
+		// include the interface names. Joining names first frees the
+		// cells that printing a name would free.
+		ip.net.joinNameWires()
 		fmt.Fprintf(ip.out, "Using %d agent nodes and %d name nodes.\n\n", ip.net.live(), ip.net.wires())
 	case *lang.ExitCmd:
 		ip.exited = true
@@ -539,7 +543,7 @@ func (ip *Interpreter) explain(err error) error {
 	var msg string
 	switch {
 	case re.Rule == "":
-		msg = fmt.Sprintf("no rule for %s >< %s", re.Left, re.Right)
+		msg = fmt.Sprintf("no rule for %s >< %s", printedType(re.Left), printedType(re.Right))
 	case !strings.Contains(re.Rule, ":"):
 		// A built-in rule: its name is the built-in agent's.
 		msg = fmt.Sprintf("%s in built-in %s", causeText(re.Err), re.Rule)
@@ -562,6 +566,16 @@ func causeText(err error) string {
 		text = strings.Replace(text, "("+ni.Type+")", hint, 1)
 	}
 	return text
+}
+
+// printedType returns the name under which printed terms show agents of
+// the type name: _MergerP for the reader of a Merger, whose type is
+// _Merge, and name itself for the others.
+func printedType(name string) string {
+	if name == mergeReader {
+		return mergerReader
+	}
+	return name
 }
 
 // explainedError is an error with a message of its own that wraps the

@@ -352,6 +352,7 @@ func (n *Network) dropName(name string) {
 		return
 	}
 	delete(n.names, name)
+	delete(n.byCell, nm.cell.Loc())
 	n.order[nm.pos] = ""
 	n.dropped++
 	if n.dropped <= len(n.order)/2 {

@@ -87,14 +87,16 @@ func (ip *Interpreter) prnat(name string) (string, error) {
 // any more. Agents are freed without interactions. While active pairs are
 // left (after a runtime error), only the names are removed, since an
 // agent may belong to one of those pairs. half holds the empty wire cells
-// reached from one end so far by the frees of one command. The caller
+// reached from one end so far by the frees of one command, and ends the
+// wire ends of the names, which one command builds once. The caller
 // checks with heldName that no other term holds the name.
-func (ip *Interpreter) free(name string, half *locSet) {
+func (ip *Interpreter) free(name string, half *locSet, ends *nameEnds) {
 	n := ip.net
 	nm, ok := n.names[name]
 	if !ok {
 		return
 	}
+	ends.forget(name, nm.cell, n.w)
 	n.dropName(name)
 	if n.w.Pending() > 0 {
 		return
@@ -104,7 +106,7 @@ func (ip *Interpreter) free(name string, half *locSet) {
 	// still held by its other end.
 	if z := n.w.Cell(nm.cell); z != engine.None {
 		n.freeWire(nm.cell)
-		ip.freeFrom([]engine.Port{z}, half)
+		ip.freeFrom([]engine.Port{z}, half, ends)
 		return
 	}
 	// One end of the wire is gone. The cell goes when the other does,
@@ -229,17 +231,55 @@ func (ip *Interpreter) discard(pairs []engine.Redex) {
 	for _, r := range pairs {
 		stack = append(stack, r.A, r.B)
 	}
-	ip.freeFrom(stack, &locSet{})
+	ip.freeFrom(stack, &locSet{}, ip.nameEnds())
+}
+
+// nameEnds maps the empty cells that are no name's own to the names
+// that read as them through filled cells, as d does after a ~ B(c),
+// d ~ c, for the frees of one command. The map is built when a free
+// first meets such a cell, so that frees of terms without open wires
+// take no walk over all names.
+type nameEnds struct {
+	readers map[uint64]string
+	built   bool
+}
+
+// nameEnds returns an empty nameEnds for the frees of one command.
+func (ip *Interpreter) nameEnds() *nameEnds { return &nameEnds{} }
+
+// reader returns the name that reads as the empty cell at l, if any.
+func (e *nameEnds) reader(n *Network, l uint64) (string, bool) {
+	if !e.built {
+		e.built = true
+		e.readers = map[uint64]string{}
+		for s, f := range n.names {
+			if z := n.w.Cell(f.cell); z.IsVar() {
+				if end := n.w.Resolve(z); end.IsVar() && n.byCell[end.Loc()] == "" {
+					e.readers[end.Loc()] = s
+				}
+			}
+		}
+	}
+	name, ok := e.readers[l]
+	return name, ok
+}
+
+// forget removes the name, whose own cell is cell, before free drops it.
+func (e *nameEnds) forget(name string, cell engine.Port, w *engine.Worker) {
+	if !e.built {
+		return
+	}
+	if z := w.Cell(cell); z.IsVar() {
+		if end := w.Resolve(z); end.IsVar() && e.readers[end.Loc()] == name {
+			delete(e.readers, end.Loc())
+		}
+	}
 }
 
 // freeFrom frees the ports on stack and everything only they reach.
-func (ip *Interpreter) freeFrom(stack []engine.Port, half *locSet) {
+func (ip *Interpreter) freeFrom(stack []engine.Port, half *locSet, ends *nameEnds) {
 	n := ip.net
 	w := n.w
-	owner := map[uint64]string{}
-	for s, f := range n.names {
-		owner[f.cell.Loc()] = s
-	}
 	var seen locSet // agents reached
 	for len(stack) > 0 {
 		p := stack[len(stack)-1]
@@ -260,9 +300,20 @@ func (ip *Interpreter) freeFrom(stack []engine.Port, half *locSet) {
 			// that is, when its other end is an interface name or was
 			// reached too.
 			l := p.Loc()
-			if other, ok := owner[l]; ok {
+			if other, ok := n.byCell[l]; ok {
 				n.dropName(other)
-				delete(owner, l)
+				n.freeWire(p)
+			} else if reader, ok := ends.reader(n, l); ok {
+				// The name's wire ends here: it goes with the term, and
+				// so do its own cell and the cells on the way.
+				delete(ends.readers, l)
+				cell := n.names[reader].cell
+				n.dropName(reader)
+				for q := cell; q.Loc() != l; {
+					next := w.Cell(q)
+					n.freeWire(q)
+					q = next
+				}
 				n.freeWire(p)
 			} else {
 				ip.endGone(p, half)

@@ -123,6 +123,9 @@ func (n *Network) reduceWeak(ctx context.Context) (Stats, error) {
 			if len(waiting) > 0 {
 				return st, waitErr
 			}
+			if st.Interactions > 0 {
+				n.namesToJoin = true
+			}
 			return st, nil
 		}
 		progress, waitErr = false, nil

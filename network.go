@@ -147,6 +147,7 @@ type Network struct {
 	w   *engine.Worker
 
 	names   map[string]*freeName
+	byCell  map[uint64]string // a name's own wire cell -> the name, kept with names
 	order   []string          // interface names in creation order, "" where a name was dropped
 	dropped int               // the "" entries of order
 	dirty   bool              // types or rules changed since the table was built
@@ -154,6 +155,11 @@ type Network struct {
 	stats   Stats             // totals over all runs
 	labels  map[uint64]string // wire cell → label, see wireLabel
 	nlabels int               // labels handed out so far, see wireLabel
+
+	// namesToJoin is set by a run that made interactions, and
+	// joinNameWires clears it. The interface names are read only after
+	// that, so a net statement costs no walk over all names.
+	namesToJoin bool
 
 	// others are the workers of a ParallelNetwork beside w. Their counts
 	// of interactions and agents add to w's.
@@ -191,7 +197,7 @@ type freeName struct {
 // tail) for lists, and "Tuple0", "Tuple2" … "Tuple5" for tuples (ports
 // main, e1 … eN).
 func NewNetwork(cfg Config) *Network {
-	n := &Network{cfg: cfg, net: engine.NewNet(), names: map[string]*freeName{}, dirty: true, changes: 1}
+	n := &Network{cfg: cfg, net: engine.NewNet(), names: map[string]*freeName{}, byCell: map[uint64]string{}, dirty: true, changes: 1}
 	n.w = engine.NewWorker(n.net, cfg.Seed)
 	n.builder.n = n
 	if cfg.Effects != nil {
@@ -427,6 +433,9 @@ func (n *Network) reduce(ctx context.Context) (Stats, error) {
 		n.stats.Elapsed += time.Since(start)
 	}()
 	effects, err := n.runWithEffects(ctx, func() error { return n.runOwn(ctx, n.limits()) })
+	if err == nil && n.interactions() > c0 {
+		n.namesToJoin = true
+	}
 	s := Stats{
 		Effects:      effects,
 		Interactions: n.interactions() - c0,

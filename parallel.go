@@ -322,6 +322,9 @@ func (p *ParallelNetwork) reduce(ctx context.Context) (ParallelStats, error) {
 		}
 		return err
 	})
+	if err == nil && p.interactions() > c0 {
+		p.namesToJoin = true
+	}
 	st := ParallelStats{Workers: len(p.workers), Parallel: parallel}
 	st.Effects = effects
 	after := p.perWorker()

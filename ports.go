@@ -127,6 +127,7 @@ func (n *Network) Name(name string) Port {
 			return Port{err: err}
 		}
 		n.names[name] = &freeName{cell: cell, pos: len(n.order)}
+		n.byCell[cell.Loc()] = name
 		n.order = append(n.order, name)
 	}
 	return Port{kind: portName, name: name, n: n}
@@ -144,6 +145,7 @@ func (n *Network) Take(name string) (Port, error) {
 	if n.running.Load() {
 		return Port{}, ErrRunning
 	}
+	n.joinNameWires()
 	nm, ok := n.names[name]
 	if !ok {
 		return Port{}, unknownName(name)

@@ -66,16 +66,19 @@ func unknownName(name string) error {
 // EmptyTerm, because no principal port is at the name's end.
 //
 // NOTE: a wire between two interface names reads as a NameTerm from one
-// end and an EmptyTerm from the other, as in Inpla. When a reduction
-// makes such a wire, the order of the interactions decides which end
-// reads as which, so the reading can differ between runs and worker
-// counts. Either way it is the same net.
+// end and an EmptyTerm from the other, as in Inpla. When a rule links
+// the two names to each other, the order of the interactions decides
+// which end reads as which, so the reading can differ between runs and
+// worker counts. Either way it is the same net. When a reduction leaves
+// them joined through a wire of a rule body, the name created first
+// reads as the other (see joinNameWires).
 func (n *Network) Read(name string) (*Term, error) {
 	return n.readContext(context.Background(), name)
 }
 
 // readContext is Read that stops with ctx's error when ctx is done.
 func (n *Network) readContext(ctx context.Context, name string) (*Term, error) {
+	n.joinNameWires()
 	nm, ok := n.names[name]
 	if !ok {
 		return nil, unknownName(name)
@@ -96,10 +99,7 @@ func (n *Network) Text(name string) (string, error) {
 // are handed out in the order a printer meets them. It checks ctx every
 // few thousand agents, so that a huge term can be interrupted.
 func (n *Network) readPort(ctx context.Context, p engine.Port) (*Term, error) {
-	nameOf := make(map[uint64]string, len(n.names))
-	for name, nm := range n.names {
-		nameOf[nm.cell.Loc()] = name
-	}
+	nameOf := n.byCell
 	// One bit per store word marks the agents read so far, to stop at a
 	// cycle. A map would cost tens of bytes per agent of a large term.
 	var seen locSet
@@ -364,4 +364,73 @@ func listParts(t *Term, opt PrintOptions) []printItem {
 		parts = append(parts, item{lit: ":"})
 	}
 	return append(parts, item{t: tail})
+}
+
+// joinNameWires gives the form of x ~ y to each wire that a reduction
+// made between two interface names through a wire of a rule body. Such
+// a wire leaves both names leading, through wire cells that only they
+// refer to, to one empty cell. Both would read as the same unnamed wire,
+// such as <a1>, and free would reject each name because the other holds
+// it. joinNameWires frees those cells, makes the name created first read
+// as the other name and leaves the other one empty. It does nothing
+// unless a run has made interactions since its last call, and the
+// readers of names call it first, as printing walks all names anyway.
+// Call it only while no reducer runs.
+func (n *Network) joinNameWires() {
+	if !n.namesToJoin || n.running.Load() {
+		return
+	}
+	n.namesToJoin = false
+	ends := map[uint64]string{} // empty cell -> the first name that leads to it
+	for _, name := range n.order {
+		if name == "" {
+			continue
+		}
+		z := n.w.Cell(n.names[name].cell)
+		if !z.IsVar() {
+			continue
+		}
+		end := n.w.Resolve(z)
+		if !end.IsVar() {
+			continue
+		}
+		if n.byCell[end.Loc()] != "" || n.chainHasName(z, end) {
+			continue
+		}
+		first, ok := ends[end.Loc()]
+		if !ok {
+			ends[end.Loc()] = name
+			continue
+		}
+		delete(ends, end.Loc())
+		n.joinNames(first, name, end)
+	}
+}
+
+// chainHasName reports whether a name's cell is on the way from the
+// wire word z to end, which Resolve(z) returned.
+func (n *Network) chainHasName(z, end engine.Port) bool {
+	for ; z.Loc() != end.Loc(); z = n.w.Cell(z) {
+		if n.byCell[z.Loc()] != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// joinNames rewires the interface names first and second, which both
+// lead to the empty cell end, so that first reads as second and second
+// reads as <EMPTY>. It frees end and the cells on the way to it.
+func (n *Network) joinNames(first, second string, end engine.Port) {
+	for _, name := range []string{first, second} {
+		cell := n.names[name].cell
+		for z := n.w.Cell(cell); z.Loc() != end.Loc(); {
+			next := n.w.Cell(z)
+			n.freeWire(z)
+			z = next
+		}
+	}
+	n.freeWire(end)
+	n.w.SetCell(n.names[first].cell, n.names[second].cell)
+	n.w.SetCell(n.names[second].cell, engine.None)
 }

@@ -32,6 +32,7 @@ func (n *Network) formatPort(ctx context.Context, p engine.Port, opt PrintOption
 // textContext returns the term connected to the interface name printed
 // with opt, stopping with ctx's error when ctx is done.
 func (n *Network) textContext(ctx context.Context, name string, opt PrintOptions) (string, error) {
+	n.joinNameWires()
 	nm, ok := n.names[name]
 	if !ok {
 		return "", unknownName(name)
@@ -71,10 +72,7 @@ var fmtLits = [...]string{litOpen: "(", litClose: ")", litBracket: "[", litBrack
 	litComma: ",", litColon: ":", litOpenTail: "...", litCut: ",..."}
 
 func (n *Network) formatStream(ctx context.Context, p engine.Port, opt PrintOptions) (string, error) {
-	nameOf := make(map[uint64]string, len(n.names))
-	for name, nm := range n.names {
-		nameOf[nm.cell.Loc()] = name
-	}
+	nameOf := n.byCell
 	var seen locSet // the agents printed so far, to stop at a cycle
 	var b strings.Builder
 	stack := []fmtItem{{p: p}}

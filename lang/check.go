@@ -2,7 +2,6 @@ package lang
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 )
 
@@ -118,6 +117,14 @@ type Checker struct {
 	// and absent names are stored explicitly.
 	names        map[string]nameState
 	namesUnknown bool
+	// liveAt holds, for each name stored as nameLive, the value of
+	// liveCount when it became live. A live name that became live before
+	// maybeBefore reads as nameMaybe: a free or use statement since then
+	// may have removed it. So such a statement costs no walk over the
+	// names.
+	liveAt      map[string]uint64
+	liveCount   uint64
+	maybeBefore uint64
 
 	errs, warns ErrorList
 	undo        []func() // reverts the current statement's changes
@@ -153,6 +160,7 @@ func NewChecker(cfg *Config) *Checker {
 		used:   map[string]bool{},
 		rules:  map[[2]string]Pos{},
 		names:  map[string]nameState{},
+		liveAt: map[string]uint64{},
 	}
 	if cfg != nil {
 		c.cfg = *cfg
@@ -298,10 +306,15 @@ func (c *Checker) setRule(key [2]string, pos Pos) {
 
 func (c *Checker) setName(name string, st nameState) {
 	old, had := c.names[name]
+	oldAt, hadAt := c.liveAt[name]
 	if st == nameAbsent && !c.namesUnknown {
 		delete(c.names, name)
 	} else {
 		c.names[name] = st
+	}
+	if st == nameLive {
+		c.liveCount++
+		c.liveAt[name] = c.liveCount
 	}
 	c.undo = append(c.undo, func() {
 		if had {
@@ -309,7 +322,19 @@ func (c *Checker) setName(name string, st nameState) {
 		} else {
 			delete(c.names, name)
 		}
+		if hadAt {
+			c.liveAt[name] = oldAt
+		} else {
+			delete(c.liveAt, name)
+		}
 	})
+}
+
+// liveToMaybe makes every name that is live now read as nameMaybe.
+func (c *Checker) liveToMaybe() {
+	old := c.maybeBefore
+	c.undo = append(c.undo, func() { c.maybeBefore = old })
+	c.maybeBefore = c.liveCount + 1
 }
 
 // resetNames replaces the whole table of names.
@@ -319,19 +344,11 @@ func (c *Checker) resetNames(names map[string]nameState, unknown bool) {
 	c.names, c.namesUnknown = names, unknown
 }
 
-// liveToMaybe returns a copy of names in which live names may be absent.
-func liveToMaybe(names map[string]nameState) map[string]nameState {
-	out := maps.Clone(names)
-	for name, st := range out {
-		if st == nameLive {
-			out[name] = nameMaybe
-		}
-	}
-	return out
-}
-
 func (c *Checker) nameState(name string) nameState {
 	if st, ok := c.names[name]; ok {
+		if st == nameLive && c.liveAt[name] < c.maybeBefore {
+			return nameMaybe
+		}
 		return st
 	}
 	if c.namesUnknown {
@@ -356,7 +373,7 @@ func (c *Checker) stmt(s Stmt) {
 		case len(s.Names) > 0:
 			// The names that occur in the freed terms are freed too,
 			// and which they are is known only when the program runs.
-			c.resetNames(liveToMaybe(c.names), c.namesUnknown)
+			c.liveToMaybe()
 			for _, n := range s.Names {
 				c.setName(n.Name, nameAbsent)
 			}
@@ -364,7 +381,8 @@ func (c *Checker) stmt(s Stmt) {
 	case *UseCmd:
 		// The file may define anything: a caller that wants it checked
 		// replaces the statement by the file's statements (ExpandUses).
-		c.resetNames(liveToMaybe(c.names), true)
+		c.liveToMaybe()
+		c.resetNames(c.names, true)
 	}
 }
 
@@ -663,6 +681,9 @@ func (c *Checker) ruleNet(n *Net, ctx *ruleCtx) {
 		case len(occ) == 0 && w.asValue[prm.Name]:
 			// The name is read as an integer. That error, which requests
 			// an int declaration, covers the missing occurrence too.
+		case len(occ) == 0 && w.bound[prm.Name]:
+			// A where or let binds the name, so the body's uses of it
+			// read the binding. The binding's error covers this one.
 		case len(occ) == 0:
 			c.errorf(n.Pos(),
 				"expected name %s from the left-hand side (at %s) to occur once in this rule body, found no occurrence",

@@ -253,8 +253,13 @@ func (b *builtins) eraseInt(w *Worker, eraser, n Port) error {
 // b gets the old one, both with the same Go value. An integer held in a
 // slot is copied at once. Any other slot gets a new Dup, whose two ports
 // become the slot in the two copies. Dup ~ Dup annihilates, so a meets
-// the other Dup's a, and b its b.
+// the other Dup's a, and b its b. An agent whose Go value is a
+// PortHolder is not copied, so the pair stays and the rule fails with
+// ErrCopyHeldPorts.
 func (b *builtins) duplicate(w *Worker, dup, agent Port) error {
+	if _, ok := w.Value(agent).(PortHolder); ok {
+		return ErrCopyHeldPorts
+	}
 	if agent.Type() == b.dup {
 		// Inpla's wire directions: a points at the other a, the other b
 		// at b.
@@ -269,6 +274,11 @@ func (b *builtins) duplicate(w *Worker, dup, agent Port) error {
 	w.dupAgent(dup, agent, b.types.Info(agent.Type()))
 	return nil
 }
+
+// ErrCopyHeldPorts is the error of Dup meeting an agent whose Go value
+// keeps ports of the net (see PortHolder), such as a reader of a Merger.
+// Both copies would share those ports, and each port has one holder.
+var ErrCopyHeldPorts = errors.New("cannot copy a reader of a Merger (or any agent whose Go value keeps ports of the net)")
 
 // runQuick carries out the pair r, which runCompiled has popped, with the
 // native rule of Eraser or Dup that c.native names, and returns true. It
