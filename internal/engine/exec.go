@@ -1323,27 +1323,41 @@ func (w *Worker) runArith(c *ruleCell, r Redex) (Redex, bool) {
 	}
 	w.count++
 
-	// linkQuick's cases, and an old principal port, without the call:
-	// runCompiled is too large for the compiler to inline the call in its
-	// copy of this function. Two principal ports make a pair, as in Link.
+	// Link's commonest cases without the call: runCompiled is too large
+	// for the compiler to inline a call in its copy of this function.
+	// Two principal ports make a pair, as in Link.
 	if old&tagMask < tagNode {
-		if old&tagMask != tagVar || w.Shared {
-			w.linkQuick(old, pri)
+		if old&tagMask != tagVar {
+			w.Link(old, pri)
 			return Redex{}, true
 		}
 		cell := h.cell(old.varLoc())
-		z := Port(*cell)
-		if z == 0 {
+		var z Port
+		if w.Shared {
+			// As in Link: the swap publishes pri to the worker that
+			// links the other end, and a filled cell is final.
+			if z = Port(atomic.LoadUint64(cell)); z == 0 {
+				if z = Port(atomic.SwapUint64(cell, uint64(pri))); z == 0 {
+					return Redex{}, true
+				}
+			}
+		} else if z = Port(*cell); z == 0 {
 			*cell = uint64(pri)
 			return Redex{}, true
 		}
-		if z&tagMask < tagNode || !h.owns(old.varLoc()) {
-			w.linkQuick(old, pri)
+		// The other end was linked first: this worker frees the cell and
+		// links what it held.
+		if h.owns(old.varLoc()) {
+			*cell = h.free[1]
+			h.free[1] = old.varLoc()
+		} else {
+			h.release(old.varLoc(), 1)
+		}
+		h.vars--
+		if z&tagMask < tagNode {
+			w.Link(z, pri)
 			return Redex{}, true
 		}
-		*cell = h.free[1]
-		h.free[1] = old.varLoc()
-		h.vars--
 		old = z
 	}
 	return Redex{old, pri}, true
