@@ -459,20 +459,20 @@ func TestArithmeticOperandFromRule(t *testing.T) {
 	})
 }
 
-// TestArithmeticLinks covers each way the two steps of a built-in
-// Add end in a link: the waiting agent and its second operand's wire,
-// empty or already holding the integer, and the result and the first
-// agent's output, a wire that is empty or holds the waiting agent of
-// another Add, or an agent's principal port. Beside the result, it
-// checks that each wire used up went back to the free list.
+// TestArithmeticLinks covers each link that ends a step of a built-in
+// Add. The waiting agent meets its second operand's wire, empty or
+// already filled with the integer. The result meets the first agent's
+// output: a wire that is empty or contains the waiting agent of
+// another Add, or an agent's principal port. Beside the result, the
+// test checks that each used wire went back to the free list.
 func TestArithmeticLinks(t *testing.T) {
 	modes(t, func(t *testing.T, shared bool) {
 		for _, outerFirst := range []bool{false, true} {
 			// Add(r, y) ~ 10 and Add(y, 1) ~ 2: the pair connected last
 			// runs first. With the outer Add first, its waiting agent
-			// goes into y's empty cell and the inner result finds it
-			// there; the other way round, the inner result fills y and
-			// the waiting agent finds it.
+			// goes into y's empty cell, and the inner result finds it
+			// there. The other way round, the inner result fills y,
+			// and the waiting agent finds it.
 			f := newFixture(t, shared)
 			r, y := f.w.NewVar(), f.w.NewVar()
 			outer := func() { f.connect(f.agent("Add", r, y), f.w.Int(10)) }
