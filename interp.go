@@ -556,7 +556,7 @@ func (ip *Interpreter) explain(err error) error {
 // causeText returns the message of a rule's error for a program. The
 // text language reads a name that is not a defined constant, such as a
 // -d constant left out, as an agent without ports. So when such an
-// agent is found where an integer belongs, the message tells how to
+// agent is found where an integer belongs, the message explains how to
 // define the constant.
 func causeText(err error) string {
 	text := err.Error()
