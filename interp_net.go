@@ -76,6 +76,14 @@ func (b *netBuilder) build(net *lang.Net) error {
 	b.vars = make(map[string]engine.Port, len(counts))
 	w := b.n.w
 	for _, name := range order {
+		// A name used again is dropped, so join the names that a run
+		// left on one wire first. Otherwise its partner reads as <a1>.
+		if _, live := b.n.names[name]; live {
+			b.n.joinNameWires()
+			break
+		}
+	}
+	for _, name := range order {
 		if nm, live := b.n.names[name]; live {
 			b.vars[name] = nm.cell
 			b.n.dropName(name)
