@@ -672,9 +672,9 @@ func TestDupLiveLimit(t *testing.T) {
 }
 
 // TestManyNamesLinear checks that statements, ifce and free take time in
-// proportion to the number of interface names, not to its square: each
-// of 20,000 statements adds a name, ifce prints them all, a free
-// statement each removes half of them and free ifce the rest. On a
+// proportion to the number of interface names, not to its square. Each
+// of 20,000 statements adds a name, and ifce prints them all. Then one
+// free statement each removes half of them, and free ifce the rest. On a
 // 2-core machine, the ifce and the free ifce took about 35 s each when
 // each printed or freed name walked every name, and 20,000 free
 // statements took 110 s when each copied the checker's table of names.
@@ -691,6 +691,7 @@ func TestManyNamesLinear(t *testing.T) {
 		fmt.Fprintf(&src, "free a%d;\n", i)
 	}
 	src.WriteString("free ifce;\nifce;\nmemstat;\n")
+
 	var out bytes.Buffer
 	ip, err := annette.NewInterpreter(annette.InterpreterConfig{Stdout: &out, Workers: 1})
 	must(t, err)
@@ -698,6 +699,7 @@ func TestManyNamesLinear(t *testing.T) {
 	start := time.Now()
 	must(t, ip.Run("many.in", []byte(src.String())))
 	elapsed := time.Since(start)
+
 	got := out.String()
 	want := "\n\n<NO-INTERFACE>\nUsing 0 agent nodes and 0 name nodes.\n\n"
 	if !strings.HasSuffix(got, want) {
